@@ -1,0 +1,36 @@
+# Everything a fresh clone needs: `make run` and `make test` create the environment themselves.
+# The first interpreter that runs and is 3.11 or newer (pyenv shims may exist for versions that do not run).
+PY ?= $(shell for p in python3 python3.11 python3.12 python3.13; do $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && echo $$p && break; done)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: install run test migrate demo schema clean
+
+$(STAMP): pyproject.toml
+	@test -n "$(PY)" || { echo "complaintdesk needs Python 3.11 or newer: install it, or set PY=/path/to/python3.11"; exit 1; }
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/complaintdesk run
+
+test: install
+	$(BIN)/pytest
+
+migrate: install
+	$(BIN)/complaintdesk migrate
+
+demo: install
+	$(BIN)/complaintdesk demo
+
+schema: install
+	$(BIN)/complaintdesk export-schema
+	$(BIN)/python -m schema.contract
+
+clean:
+	rm -rf $(VENV) var .pytest_cache
