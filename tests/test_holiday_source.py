@@ -1,0 +1,74 @@
+"""The package-derived official calendar agrees with the hand-written facts."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from server.domain.calendar import CalendarMissingError, DayRules
+from server.holiday_source import statutory_days, supported_years
+
+
+def dates(year: int, specs: str) -> frozenset[date]:
+    out: set[date] = set()
+    for spec in specs.split():
+        first, _, last = spec.partition("..")
+        day = date.fromisoformat(f"{year}-{first}")
+        end = date.fromisoformat(f"{year}-{last or first}")
+        while day <= end:
+            out.add(day)
+            day += timedelta(days=1)
+    return frozenset(out)
+
+
+def days_of(year: int) -> list[date]:
+    first = date(year, 1, 1)
+    return [first + timedelta(days=i) for i in range((date(year + 1, 1, 1) - first).days)]
+
+
+# scenarios/deadlines-2025.md, "2025 calendar facts used".
+HOLIDAYS_2025 = dates(2025, "01-01 01-28..02-04 04-04..04-06 05-01..05-05 05-31..06-02 10-01..10-08")
+WORKDAYS_2025 = dates(2025, "01-26 02-08 04-27 09-28 10-11")
+# STACK.md §5: 2026 off weekdays and working weekends.
+OFF_WEEKDAYS_2026 = dates(
+    2026, "01-01 01-02 02-16..02-20 02-23 04-06 05-01 05-04 05-05 06-19 09-25 10-01 10-02 10-05..10-07"
+)
+WORKDAYS_2026 = dates(2026, "01-04 02-14 02-28 05-09 09-20 10-10")
+
+
+@pytest.fixture(scope="module")
+def official() -> DayRules:
+    return statutory_days([2025, 2026, 2027])
+
+
+def test_2025_matches_the_scenario_facts(official: DayRules) -> None:
+    assert {d for d in official.holidays if d.year == 2025} == HOLIDAYS_2025
+    assert {d for d in official.workdays if d.year == 2025} == WORKDAYS_2025
+
+
+def test_2026_matches_the_stack_notes(official: DayRules) -> None:
+    assert {d for d in official.holidays if d.year == 2026 and d.weekday() < 5} == OFF_WEEKDAYS_2026
+    assert {d for d in official.workdays if d.year == 2026} == WORKDAYS_2026
+
+
+def test_spot_checks(official: DayRules) -> None:
+    assert official.is_working_day(date(2025, 10, 11))  # Sat, make-up day
+    assert not official.is_working_day(date(2025, 10, 8))  # Wed, National Day
+    assert official.is_working_day(date(2026, 1, 4))  # Sun, make-up day
+    assert official.is_working_day(date(2025, 3, 4))  # ordinary Tuesday
+    assert not official.is_working_day(date(2025, 3, 8))  # ordinary Saturday
+
+
+def test_every_day_of_2025_agrees_with_the_facts(official: DayRules) -> None:
+    for day in days_of(2025):
+        expected = day in WORKDAYS_2025 or (day.weekday() < 5 and day not in HOLIDAYS_2025)
+        assert official.is_working_day(day) == expected, day
+
+
+def test_unpublished_year_is_not_known(official: DayRules) -> None:
+    assert official.known_years == frozenset({2025, 2026})
+    assert 2027 not in supported_years()
+    assert 2025 in supported_years()
+    with pytest.raises(CalendarMissingError):
+        official.is_working_day(date(2027, 1, 4))
