@@ -1,0 +1,64 @@
+"""Bearer tokens. The tenant a request acts in comes from the verified token and nowhere else."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+
+from server.settings import Settings
+
+ISSUER = "complaintdesk"
+
+
+class InvalidTokenError(Exception):
+    """Missing, malformed, forged or expired: the request gets 401 and no data."""
+
+
+@dataclass(frozen=True)
+class Claims:
+    subject: str  # user id inside a tenant, or the platform admin's name
+    tenant_id: int | None
+    platform: bool
+
+
+def mint(settings: Settings, claims: Claims, lifetime: timedelta | None = None) -> str:
+    if settings.jwt_signing_key is None:
+        raise RuntimeError("this deployment only verifies tokens; mint them where the private key is")
+    now = datetime.now(UTC)
+    payload = {
+        "iss": ISSUER,
+        "sub": claims.subject,
+        "iat": now,
+        "exp": now + (lifetime or timedelta(hours=settings.token_lifetime_hours)),
+    }
+    if claims.tenant_id is not None:
+        payload["tid"] = claims.tenant_id
+    if claims.platform:
+        payload["platform"] = True
+    return jwt.encode(payload, settings.jwt_signing_key, algorithm=settings.jwt_algorithm)
+
+
+def verify(settings: Settings, token: str) -> Claims:
+    try:
+        payload = jwt.decode(
+            token,
+            settings.jwt_verify_key,
+            algorithms=[settings.jwt_algorithm],
+            issuer=ISSUER,
+            options={"require": ["exp", "sub", "iss"]},
+        )
+    except jwt.PyJWTError as exc:
+        raise InvalidTokenError(str(exc)) from exc
+    tenant_id = payload.get("tid")
+    platform = payload.get("platform") is True
+    if (tenant_id is None) == (not platform) or (tenant_id is not None and not isinstance(tenant_id, int)):
+        raise InvalidTokenError("a token names exactly one tenant, or the platform")
+    return Claims(subject=str(payload["sub"]), tenant_id=tenant_id, platform=platform)
+
+
+def bearer(header: str | None) -> str:
+    if not header or not header.lower().startswith("bearer "):
+        raise InvalidTokenError("send Authorization: Bearer <token>")
+    return header[7:].strip()

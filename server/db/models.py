@@ -1,0 +1,353 @@
+"""Tables. Every tenant-owned row carries tenant_id, and every index serving a tenant query starts with it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from server.db.types import UtcDateTime
+
+# SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL gets 64-bit keys for large tables.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: JSON, list[str]: JSON}
+
+
+class Tenant(Base):
+    """A brand. Not tenant-owned itself: only platform sessions list or create tenants."""
+
+    __tablename__ = "tenants"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    profile_name: Mapped[str] = mapped_column(String(40))
+    profile_version: Mapped[str] = mapped_column(String(40))
+    profile_documents: Mapped[dict[str, Any]]
+    # Bumped on every profile import, calendar or working-hours change, so each process rebuilds
+    # its cached runtime (profile, policy, calendar) without a watcher.
+    policy_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime]
+
+
+class TenantOwned:
+    """Marks a table whose rows belong to one tenant; server/db/session.py scopes every query on it."""
+
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+
+
+class OrgUnit(TenantOwned, Base):
+    __tablename__ = "org_units"
+    __table_args__ = (UniqueConstraint("tenant_id", "path"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # brand, region, dealer, department
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    path: Mapped[str] = mapped_column(String(400))
+    # Business time, inherited down the tree where null (server/services/calendars.py).
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    working_hours: Mapped[list[str] | None] = mapped_column(JSON)
+    working_weekdays: Mapped[list[int] | None] = mapped_column(JSON)  # Monday = 0
+
+
+class User(TenantOwned, Base):
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("tenant_id", "username"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80))
+    display_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+    absent: Mapped[bool] = mapped_column(default=False)  # on leave: their orders' deputies step in
+
+
+class RoleAssignment(TenantOwned, Base):
+    """A role granted to a user at an org unit; it holds for the unit's whole subtree."""
+
+    __tablename__ = "role_assignments"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "user_id", "role", "org_unit_id"),
+        Index("ix_role_assignments_tenant_path", "tenant_id", "org_path"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    role: Mapped[str] = mapped_column(String(40))
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))
+    org_path: Mapped[str] = mapped_column(String(400))
+
+
+class Customer(TenantOwned, Base):
+    __tablename__ = "customers"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(500))
+    postcode: Mapped[str | None] = mapped_column(String(12))
+
+
+class CustomerPhone(TenantOwned, Base):
+    """Phones in E.164; one number belongs to one customer of a tenant, which is how callers are found."""
+
+    __tablename__ = "customer_phones"
+    __table_args__ = (UniqueConstraint("tenant_id", "number"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    number: Mapped[str] = mapped_column(String(20))
+
+
+class Vehicle(TenantOwned, Base):
+    __tablename__ = "vehicles"
+    __table_args__ = (UniqueConstraint("tenant_id", "vin"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    vin: Mapped[str] = mapped_column(String(17))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    engine_number: Mapped[str | None] = mapped_column(String(40))
+    plate: Mapped[str | None] = mapped_column(String(20))
+    model: Mapped[str | None] = mapped_column(String(80))
+    purchase_date: Mapped[date | None] = mapped_column(Date)
+    mileage_km: Mapped[int | None]
+
+
+class NumberSequence(TenantOwned, Base):
+    """The last order number issued per tenant and day; numbers are never reused."""
+
+    __tablename__ = "number_sequences"
+    day: Mapped[str] = mapped_column(String(8), primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    value: Mapped[int] = mapped_column(default=0)
+
+
+class WorkOrder(TenantOwned, Base):
+    __tablename__ = "work_orders"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "number"),
+        Index("ix_work_orders_scope", "tenant_id", "org_path", "id"),
+        Index("ix_work_orders_state", "tenant_id", "state", "id"),
+        Index("ix_work_orders_registered", "tenant_id", "registered_at"),
+        Index("ix_work_orders_customer", "tenant_id", "customer_id"),
+        Index("ix_work_orders_vehicle", "tenant_id", "vehicle_id"),
+        Index("ix_work_orders_escalated", "tenant_id", "escalated", "registered_at"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    number: Mapped[str] = mapped_column(String(40))
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))
+    org_path: Mapped[str] = mapped_column(String(400))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    vehicle_id: Mapped[int | None] = mapped_column(ForeignKey("vehicles.id"))
+    profile_version: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(40))
+    order_type: Mapped[str] = mapped_column(String(40))
+    category: Mapped[str] = mapped_column(String(40))
+    grade: Mapped[str | None] = mapped_column(String(40))  # consultations are not graded
+    tier: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(40))
+    version: Mapped[int] = mapped_column(default=1)
+    received_at: Mapped[datetime]
+    registered_at: Mapped[datetime]
+    registered_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime]
+    summary: Mapped[str] = mapped_column(String(500))
+    details: Mapped[str] = mapped_column(Text)
+    demands: Mapped[list[str]]
+    flags: Mapped[list[str]]
+    primary_handler_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    secondary_handler_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    responded_at: Mapped[datetime | None]
+    handled_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    resolution: Mapped[str | None] = mapped_column(Text)
+    measures: Mapped[str | None] = mapped_column(Text)
+    root_cause: Mapped[str | None] = mapped_column(Text)
+    customer_feedback: Mapped[str | None] = mapped_column(Text)
+    # The earliest instant a clock of this order needs the deadline scan (a warning or a breach).
+    next_deadline_at: Mapped[datetime | None] = mapped_column(index=True)
+    # Repeat complaints: the order this one repeats, and which complaint on the issue it is (1st, 2nd...).
+    repeat_of_id: Mapped[int | None] = mapped_column(ForeignKey("work_orders.id"))
+    repeat_number: Mapped[int] = mapped_column(default=1)
+    repeated: Mapped[bool] = mapped_column(default=False)  # a repeat followed: not resolved the first time
+    escalated: Mapped[bool] = mapped_column(default=False)  # above its first tier, a repeat, or with a slip
+    involved_staff: Mapped[list[int]] = mapped_column(JSON, default=list)  # may never handle it
+
+    # The ORM adds "WHERE version = :old" to every UPDATE and raises StaleDataError when another
+    # transaction got there first: the backstop behind the expectedVersion check. The version is
+    # bumped by hand, once per change (server/services/changes.py), however many flushes it takes.
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
+
+class WorkOrderEvent(TenantOwned, Base):
+    """Append-only history: written in the transaction of the change it records, never updated."""
+
+    __tablename__ = "work_order_events"
+    __table_args__ = (Index("ix_work_order_events_order", "tenant_id", "work_order_id", "id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"))
+    at: Mapped[datetime]
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the system (deadline scan)
+    kind: Mapped[str] = mapped_column(String(40))
+    transition: Mapped[str | None] = mapped_column(String(40))
+    from_state: Mapped[str | None] = mapped_column(String(40))
+    to_state: Mapped[str | None] = mapped_column(String(40))
+    comment: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ContactAttempt(TenantOwned, Base):
+    __tablename__ = "contact_attempts"
+    __table_args__ = (Index("ix_contact_attempts_order", "tenant_id", "work_order_id", "id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"))
+    at: Mapped[datetime]
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    outcome: Mapped[str] = mapped_column(String(20))  # reached, unreachable, refused
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class CalendarDay(TenantOwned, Base):
+    """A statutory holiday or make-up working day (from the holiday library), or a tenant's correction."""
+
+    __tablename__ = "calendar_days"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # holiday, workday
+    source: Mapped[str] = mapped_column(String(20))  # statutory, tenant
+    note: Mapped[str | None] = mapped_column(String(200))
+
+
+class CalendarYear(TenantOwned, Base):
+    """A year whose official calendar is loaded: deadlines in other years are never guessed."""
+
+    __tablename__ = "calendar_years"
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    source: Mapped[str] = mapped_column(String(40))
+    loaded_at: Mapped[datetime]
+
+
+class WorkOrderClock(TenantOwned, Base):
+    """One clock of one order (response, closure, a step), as server/domain/sla.py computes it."""
+
+    __tablename__ = "work_order_clocks"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "work_order_id", "name"),
+        Index("ix_work_order_clocks_missing", "tenant_id", "missing_year"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"))
+    name: Mapped[str] = mapped_column(String(40))
+    target: Mapped[int | None]
+    unit: Mapped[str] = mapped_column(String(20))
+    started_at: Mapped[datetime]
+    running_since: Mapped[datetime | None]
+    used: Mapped[int] = mapped_column(default=0)
+    budget: Mapped[int | None]
+    due_at: Mapped[datetime | None]
+    warn_at: Mapped[datetime | None]
+    stopped_at: Mapped[datetime | None]
+    missing_year: Mapped[int | None]
+    next_check_at: Mapped[datetime | None]
+
+
+class SlaEffect(TenantOwned, Base):
+    """A warning or breach recorded once per (order, clock, due instant), however often it is found."""
+
+    __tablename__ = "sla_effects"
+    __table_args__ = (UniqueConstraint("tenant_id", "work_order_id", "clock", "kind", "due_at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"))
+    clock: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(20))  # due_soon, breached
+    due_at: Mapped[datetime]
+    recorded_at: Mapped[datetime]
+
+
+class OutboxMessage(TenantOwned, Base):
+    """A notification written in the transaction of the change it reports, delivered later by a worker."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "key"),
+        Index("ix_outbox_pending", "delivered_at", "next_attempt_at"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    topic: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class SchedulerTick(Base):
+    """One row per periodic tick sent: the scheduler that inserts it sends the tick, any other skips."""
+
+    __tablename__ = "scheduler_ticks"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tick_at: Mapped[datetime] = mapped_column(primary_key=True)
+
+
+class CustomerCall(TenantOwned, Base):
+    """The customer calling again about an order that is open; counted per state for the warning rules."""
+
+    __tablename__ = "customer_calls"
+    __table_args__ = (Index("ix_customer_calls_order", "tenant_id", "work_order_id", "id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"))
+    at: Mapped[datetime]
+    channel: Mapped[str] = mapped_column(String(40))
+    words: Mapped[str] = mapped_column(Text)
+    flags: Mapped[list[str]]
+    state: Mapped[str] = mapped_column(String(40))
+    meaning: Mapped[str] = mapped_column(String(20))
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+class WarningSlip(TenantOwned, Base):
+    """An upgrade-warning slip (客户投诉升级预警单): one per order and trigger, however often it fires."""
+
+    __tablename__ = "warning_slips"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "work_order_id", "trigger"),
+        Index("ix_warning_slips_state", "tenant_id", "state", "issued_at"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"))
+    trigger: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(Text)
+    from_tier: Mapped[str] = mapped_column(String(40))
+    to_tier: Mapped[str] = mapped_column(String(40))
+    repeat_words: Mapped[str | None] = mapped_column(Text)  # 客户再次投诉内容
+    state: Mapped[str] = mapped_column(String(20))  # issued, acknowledged, resulted
+    issued_at: Mapped[datetime]
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # the CSR; None: the system
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    result: Mapped[str | None] = mapped_column(Text)
+    result_handler_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    result_at: Mapped[datetime | None]

@@ -1,0 +1,160 @@
+"""Engines and sessions. A session is bound to one tenant when it is made, and every ORM statement
+it runs on a tenant-owned table gets that tenant's filter added here, so no query can forget it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.pool import NullPool
+
+from server.db.models import TenantOwned
+
+TENANT = "tenant_id"
+PLATFORM = "platform"
+
+
+class TenantScopeError(RuntimeError):
+    """A statement reached a tenant-owned table through a session bound to no tenant."""
+
+
+def create_engine(url: str, *, immediate: bool = False, pooled: bool = True) -> AsyncEngine:
+    """An async engine; on SQLite `immediate` makes each transaction take the write lock up front,
+    so two writers queue instead of one failing with "database is locked" on lock upgrade.
+    Unpooled engines hold no connection between uses (workers: nothing outlives a message)."""
+    parsed = make_url(url)
+    pool: dict[str, Any] = {} if pooled else {"poolclass": NullPool}
+    if parsed.get_backend_name() != "sqlite":
+        return create_async_engine(url, pool_pre_ping=True, **pool)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(url, connect_args={"timeout": 30}, **pool)
+    _sqlite_pragmas(engine, "BEGIN IMMEDIATE" if immediate else "BEGIN")
+    return engine
+
+
+def _sqlite_pragmas(engine: AsyncEngine, begin: str) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, below
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def on_begin(conn: Any) -> None:
+        conn.exec_driver_sql(begin)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _scope_to_tenant(state: ORMExecuteState) -> None:
+    if state.is_column_load or state.is_relationship_load or state.is_insert:
+        return  # loads inherit the parent's criteria; inserts are stamped in before_flush or name tenant_id
+    tenant_id = state.session.info.get(TENANT)
+    if tenant_id is None:
+        if not state.session.info.get(PLATFORM):
+            raise TenantScopeError("session is bound to no tenant")
+        return
+    state.statement = state.statement.options(
+        with_loader_criteria(TenantOwned, lambda cls: cls.tenant_id == tenant_id, include_aliases=True)
+    )
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_tenant(session: Session, _ctx: Any, _instances: Any) -> None:
+    tenant_id = session.info.get(TENANT)
+    for obj in session.new:
+        if not isinstance(obj, TenantOwned):
+            continue
+        if tenant_id is None and not session.info.get(PLATFORM):
+            raise TenantScopeError("session is bound to no tenant")
+        if obj.tenant_id is None:
+            obj.tenant_id = tenant_id
+        elif tenant_id is not None and obj.tenant_id != tenant_id:
+            raise TenantScopeError("row of another tenant added to a tenant session")
+
+
+class Database:
+    """The engines of one deployment: reads, and (on SQLite) a write engine that serialises writers."""
+
+    def __init__(self, url: str, *, pooled: bool = True):
+        self.url = url
+        self.engine = create_engine(url, pooled=pooled)
+        sqlite = self.engine.dialect.name == "sqlite"
+        self.write_engine = create_engine(url, immediate=True, pooled=pooled) if sqlite else self.engine
+        self._reads = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Per-tenant state derived from this database (profile, policy, calendar), by tenant id.
+        self.runtimes: dict[int, Any] = {}
+        self._writes = async_sessionmaker(self.write_engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def reader(self, tenant_id: int) -> AsyncSession:
+        return self._reads(info={TENANT: tenant_id})
+
+    def writer(self, tenant_id: int) -> AsyncSession:
+        return self._writes(info={TENANT: tenant_id})
+
+    def platform(self) -> AsyncSession:
+        """Outside every tenant: creating tenants, and the few look-ups that precede knowing one."""
+        return self._writes(info={PLATFORM: True})
+
+    def tenant(self, tenant_id: int) -> TenantDb:
+        return TenantDb(self, tenant_id)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+        if self.write_engine is not self.engine:
+            await self.write_engine.dispose()
+
+
+class TenantDb:
+    """One request's (or one job's) access to one tenant's data.
+
+    GraphQL resolves sibling fields concurrently and an AsyncSession allows one operation at a
+    time, so reads share one session behind a lock. Each write is its own transaction on its own
+    session; after it commits the read session starts a fresh snapshot, so what the mutation wrote
+    is what its payload shows.
+    """
+
+    def __init__(self, database: Database, tenant_id: int):
+        self.database = database
+        self.tenant_id = tenant_id
+        self._lock = asyncio.Lock()
+        self._reader: AsyncSession | None = None
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        async with self._lock:
+            if self._reader is None:
+                self._reader = self.database.reader(self.tenant_id)
+            yield self._reader
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        async with self._lock:
+            await self._end_read()
+            async with self.database.writer(self.tenant_id) as session, session.begin():
+                yield session
+
+    async def close(self) -> None:
+        async with self._lock:
+            await self._end_read()
+
+    async def _end_read(self) -> None:
+        # Closing (not rolling back) keeps what was read usable: rows detach with their values loaded.
+        if self._reader is not None:
+            await self._reader.close()
+            self._reader = None

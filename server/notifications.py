@@ -1,0 +1,104 @@
+"""Delivery adapters for outbox messages: a log line (embedded), SMTP e-mail, or a signed webhook.
+
+Messages carry no phone numbers or addresses (DOMAIN.md Part I.12): only order numbers and deadlines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import os
+import smtplib
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlparse
+
+import httpx
+
+log = logging.getLogger("complaintdesk.notify")
+
+
+@dataclass(frozen=True)
+class Notification:
+    key: str  # stable per message: a receiver can drop a repeat
+    topic: str
+    subject: str
+    body: dict[str, Any]
+    recipient: str | None  # username
+    email: str | None
+
+
+class Sender(Protocol):
+    async def send(self, note: Notification) -> None: ...
+
+
+class LogSender:
+    """Embedded default: one JSON line per message on the log, and in NOTIFY_LOG when it is set."""
+
+    def __init__(self, path: str | None = None):
+        self.path = Path(path) if path else None
+
+    async def send(self, note: Notification) -> None:
+        line = json.dumps({"key": note.key, "topic": note.topic, "to": note.recipient, "subject": note.subject}, ensure_ascii=False)
+        log.info("notification %s", line)
+        if self.path:
+            with self.path.open("a", encoding="utf-8") as f:
+                f.write(line + "\n")
+
+
+class SmtpSender:
+    def __init__(self, url: str, sender: str):
+        self.url = urlparse(url)
+        self.sender = sender
+
+    async def send(self, note: Notification) -> None:
+        if not note.email:
+            log.warning("notification %s: %s has no e-mail address; not sent", note.key, note.recipient)
+            return
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = self.sender, note.email, note.subject
+        message["Message-ID"] = f"<{hashlib.sha256(note.key.encode()).hexdigest()}@complaintdesk>"
+        message.set_content(json.dumps(note.body, ensure_ascii=False, indent=2))
+        await asyncio.to_thread(self._deliver, message)
+
+    def _deliver(self, message: EmailMessage) -> None:
+        smtp_class = smtplib.SMTP_SSL if self.url.scheme == "smtps" else smtplib.SMTP
+        with smtp_class(self.url.hostname or "localhost", self.url.port or 25, timeout=30) as smtp:
+            if self.url.username:
+                smtp.login(self.url.username, self.url.password or "")
+            smtp.send_message(message)
+
+
+class WebhookSender:
+    """POSTs JSON signed with HMAC-SHA256 (X-Complaintdesk-Signature), with the key as Idempotency-Key."""
+
+    def __init__(self, url: str, secret: str):
+        self.url = url
+        self.secret = secret.encode()
+
+    async def send(self, note: Notification) -> None:
+        payload = json.dumps(
+            {"key": note.key, "topic": note.topic, "subject": note.subject, "to": note.recipient, "body": note.body},
+            ensure_ascii=False,
+        ).encode()
+        signature = hmac.new(self.secret, payload, hashlib.sha256).hexdigest()
+        headers = {"Content-Type": "application/json", "X-Complaintdesk-Signature": f"sha256={signature}", "Idempotency-Key": note.key}
+        async with httpx.AsyncClient(timeout=15) as client:
+            (await client.post(self.url, content=payload, headers=headers)).raise_for_status()
+
+
+def sender_from_env(env: dict[str, str] | None = None) -> Sender:
+    env = dict(os.environ) if env is None else env
+    kind = env.get("NOTIFY_ADAPTER", "log")
+    if kind == "smtp":
+        return SmtpSender(env["SMTP_URL"], env.get("NOTIFY_FROM", "complaintdesk@localhost"))
+    if kind == "webhook":
+        return WebhookSender(env["WEBHOOK_URL"], env["WEBHOOK_SECRET"])
+    if kind == "log":
+        return LogSender(env.get("NOTIFY_LOG"))
+    raise RuntimeError(f"NOTIFY_ADAPTER={kind!r}: use log, smtp or webhook")

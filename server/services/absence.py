@@ -1,0 +1,49 @@
+"""Marking a handler absent: their orders' secondary handlers are told to step in (every order has a
+primary and a secondary so that an absence never stalls it, DOMAIN.md §10)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.db.models import RoleAssignment, User, WorkOrder
+from server.domain.errors import NotFoundError, NotPermittedError
+from server.services import outbox
+from server.services.caller import Caller
+
+
+async def set_absent(caller: Caller, user_id: int, absent: bool) -> User:
+    """Needs workorder.assign where the person works; returns the user as they are now."""
+    now = caller.clock()
+    async with caller.db.write() as session:
+        user = await session.get(User, user_id, with_for_update=True)
+        paths = (await session.scalars(select(RoleAssignment.org_path).where(RoleAssignment.user_id == user_id))).all()
+        if user is None or not any(caller.authz.check("workorder.read", p) for p in paths):
+            raise NotFoundError("user", str(user_id))
+        if not any(caller.authz.check("workorder.assign", p) for p in paths):
+            raise NotPermittedError("workorder.assign")
+        user.absent = absent
+        if absent:
+            await _tell_deputies(caller, session, user, now)
+    return user
+
+
+async def _tell_deputies(caller: Caller, session: AsyncSession, user: User, now: datetime) -> None:
+    finals = [s.name for s in caller.profile.workflow.states if s.final]
+    orders = (
+        await session.scalars(
+            select(WorkOrder).where(WorkOrder.primary_handler_id == user.id, WorkOrder.state.not_in(finals))
+        )
+    ).all()
+    for order in orders:
+        if order.secondary_handler_id is None:
+            continue
+        message = outbox.Message(
+            key=f"absent:{order.id}:{user.id}:{now.isoformat()}",
+            topic="workorder.deputy",
+            subject=f"【代理处理】{user.display_name} 缺勤，请跟进工单 {order.number} / {user.display_name} is absent: please take over order {order.number}",
+            body={"order": order.number, "absent": user.username},
+        )
+        await outbox.put(session, message, {order.secondary_handler_id}, now)

@@ -1,0 +1,48 @@
+"""The one way a use case takes an order for changing: visible to the caller, at the version they read."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from server.db.models import WorkOrder
+from server.domain.errors import ConflictError, NotFoundError
+from server.services.caller import Caller
+from server.services.history import record
+
+
+@dataclass
+class Change:
+    session: AsyncSession
+    order: WorkOrder
+    now: datetime
+    caller: Caller
+
+    def record(self, kind: str, **fields: object) -> None:
+        self.order.updated_at = self.now
+        record(self.session, self.order, self.caller.user_id, self.now, kind, **fields)  # type: ignore[arg-type]
+
+
+@asynccontextmanager
+async def changing(caller: Caller, order_id: int, expected_version: int | None) -> AsyncIterator[Change]:
+    """Yields the locked order; an order the caller may not read is NotFound, exactly like a missing one.
+    Without an expected version (only for purely additive changes, such as logging a customer's call)
+    the change applies to whatever version is current."""
+    try:
+        async with caller.db.write() as session:
+            order = await session.scalar(select(WorkOrder).where(WorkOrder.id == order_id).with_for_update())
+            if order is None or not caller.authz.check("workorder.read", order.org_path):
+                raise NotFoundError("work order", str(order_id))
+            if expected_version is not None and order.version != expected_version:
+                raise ConflictError(expected_version, order.version)
+            expected_version = order.version
+            order.version += 1
+            yield Change(session, order, caller.clock(), caller)
+    except StaleDataError as exc:  # a concurrent writer committed between our read and our update
+        raise ConflictError(expected_version, expected_version + 1) from exc

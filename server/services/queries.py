@@ -1,0 +1,263 @@
+"""Reading work orders: one order, a filtered page, and the batch look-ups behind GraphQL's loaders.
+
+Every read is limited to what the caller may see: the subtrees where they hold workorder.read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, exists, false, func, or_, select
+
+from server.db.models import (
+    ContactAttempt,
+    Customer,
+    CustomerCall,
+    CustomerPhone,
+    OrgUnit,
+    User,
+    Vehicle,
+    WorkOrder,
+    WorkOrderClock,
+    WorkOrderEvent,
+    WarningSlip,
+)
+from server.domain.errors import FieldProblem, InvalidInputError, NotFoundError
+from server.domain.workflow import Meaning
+from server.services.caller import Caller
+
+MAX_PAGE = 100
+DUPLICATE_DAYS = 30  # a closed order this recent is still worth showing the operator
+
+
+@dataclass
+class OrderFilter:
+    states: list[str] | None = None
+    grades: list[str] | None = None
+    categories: list[str] | None = None
+    channels: list[str] | None = None
+    org_unit_id: int | None = None  # a dealer or a region: everything below it
+    registered_from: datetime | None = None
+    registered_to: datetime | None = None
+    assignee_id: int | None = None
+    text: str | None = None
+    due_soon: bool = False  # a running clock is inside its warning window
+    breached: bool = False  # a running clock is past its deadline
+    pending_matters: bool = False  # in a state that means pending matters (未了事宜)
+
+
+@dataclass
+class Page:
+    orders: list[WorkOrder]
+    has_next: bool
+
+
+def visible(caller: Caller) -> ColumnElement[bool]:
+    scopes = caller.authz.scopes("workorder.read")
+    if not scopes:
+        return false()
+    return or_(*(or_(WorkOrder.org_path == s, WorkOrder.org_path.startswith(s + "/")) for s in scopes))
+
+
+async def get_order(caller: Caller, order_id: int) -> WorkOrder:
+    async with caller.db.read() as session:
+        order = await session.scalar(select(WorkOrder).where(WorkOrder.id == order_id, visible(caller)))
+    if order is None:
+        raise NotFoundError("work order", str(order_id))
+    return order
+
+
+async def list_orders(caller: Caller, where: OrderFilter, first: int, after: int | None) -> Page:
+    if not 0 < first <= MAX_PAGE:
+        raise InvalidInputError([FieldProblem(("first",), f"ask for 1 to {MAX_PAGE} orders a page")])
+    query = select(WorkOrder).where(visible(caller)).order_by(WorkOrder.id.desc()).limit(first + 1)
+    if after is not None:
+        query = query.where(WorkOrder.id < after)
+    query = _sla_filtered(caller, query, where)
+    async with caller.db.read() as session:
+        query = await _filtered(session, query, where)
+        rows = list((await session.scalars(query)).all())
+    return Page(rows[:first], len(rows) > first)
+
+
+def _sla_filtered(caller: Caller, query: Select[Any], f: OrderFilter) -> Select[Any]:
+    now = caller.clock()
+    running = (WorkOrderClock.work_order_id == WorkOrder.id) & WorkOrderClock.stopped_at.is_(None)
+    running &= WorkOrderClock.running_since.is_not(None)
+    if f.breached:
+        query = query.where(exists().where(running, WorkOrderClock.due_at <= now))
+    if f.due_soon:
+        query = query.where(exists().where(running, WorkOrderClock.warn_at <= now, WorkOrderClock.due_at > now))
+    if f.pending_matters:
+        pending = [s.name for s in caller.profile.workflow.states if s.meaning is Meaning.PENDING]
+        query = query.where(WorkOrder.state.in_(pending))
+    return query
+
+
+async def _filtered(session: Any, query: Select[Any], f: OrderFilter) -> Select[Any]:
+    for column, values in (
+        (WorkOrder.state, f.states),
+        (WorkOrder.grade, f.grades),
+        (WorkOrder.category, f.categories),
+        (WorkOrder.channel, f.channels),
+    ):
+        if values:
+            query = query.where(column.in_(values))
+    if f.org_unit_id is not None:
+        path = await session.scalar(select(OrgUnit.path).where(OrgUnit.id == f.org_unit_id))
+        query = query.where(false() if path is None else or_(WorkOrder.org_path == path, WorkOrder.org_path.startswith(path + "/")))
+    if f.registered_from is not None:
+        query = query.where(WorkOrder.registered_at >= f.registered_from)
+    if f.registered_to is not None:
+        query = query.where(WorkOrder.registered_at < f.registered_to)
+    if f.assignee_id is not None:
+        query = query.where(or_(WorkOrder.primary_handler_id == f.assignee_id, WorkOrder.secondary_handler_id == f.assignee_id))
+    if f.text:
+        query = query.where(WorkOrder.summary.contains(f.text, autoescape=True))
+    return query
+
+
+async def _by_ids(caller: Caller, model: Any, ids: Sequence[int]) -> list[Any]:
+    async with caller.db.read() as session:
+        rows = {row.id: row for row in (await session.scalars(select(model).where(model.id.in_(set(ids))))).all()}
+    return [rows.get(i) for i in ids]
+
+
+async def orders(caller: Caller, ids: Sequence[int]) -> list[WorkOrder | None]:
+    """Orders by id, limited to what the caller may see (a link may point outside their scope)."""
+    async with caller.db.read() as session:
+        rows = {o.id: o for o in (await session.scalars(select(WorkOrder).where(WorkOrder.id.in_(set(ids)), visible(caller)))).all()}
+    return [rows.get(i) for i in ids]
+
+
+async def org_units(caller: Caller, ids: Sequence[int]) -> list[OrgUnit | None]:
+    return await _by_ids(caller, OrgUnit, ids)
+
+
+async def users(caller: Caller, ids: Sequence[int]) -> list[User | None]:
+    return await _by_ids(caller, User, ids)
+
+
+async def customers(caller: Caller, ids: Sequence[int]) -> list[Customer | None]:
+    return await _by_ids(caller, Customer, ids)
+
+
+async def vehicles(caller: Caller, ids: Sequence[int]) -> list[Vehicle | None]:
+    return await _by_ids(caller, Vehicle, ids)
+
+
+async def _grouped(caller: Caller, model: Any, key: Any, ids: Sequence[int], query: Select[Any]) -> list[list[Any]]:
+    async with caller.db.read() as session:
+        rows = (await session.scalars(query.where(key.in_(set(ids))))).all()
+    groups: dict[int, list[Any]] = {i: [] for i in ids}
+    for row in rows:
+        groups[getattr(row, key.key)].append(row)
+    return [groups[i] for i in ids]
+
+
+async def phones(caller: Caller, customer_ids: Sequence[int]) -> list[list[CustomerPhone]]:
+    query = select(CustomerPhone).order_by(CustomerPhone.id)
+    return await _grouped(caller, CustomerPhone, CustomerPhone.customer_id, customer_ids, query)
+
+
+async def histories(caller: Caller, order_ids: Sequence[int]) -> list[list[WorkOrderEvent]]:
+    query = select(WorkOrderEvent).order_by(WorkOrderEvent.id)
+    return await _grouped(caller, WorkOrderEvent, WorkOrderEvent.work_order_id, order_ids, query)
+
+
+async def contact_attempts(caller: Caller, order_ids: Sequence[int]) -> list[list[ContactAttempt]]:
+    query = select(ContactAttempt).order_by(ContactAttempt.id)
+    return await _grouped(caller, ContactAttempt, ContactAttempt.work_order_id, order_ids, query)
+
+
+async def last_events(caller: Caller, order_ids: Sequence[int]) -> list[WorkOrderEvent | None]:
+    newest = (
+        select(func.max(WorkOrderEvent.id))
+        .where(WorkOrderEvent.work_order_id.in_(set(order_ids)))
+        .group_by(WorkOrderEvent.work_order_id)
+    )
+    query = select(WorkOrderEvent).where(WorkOrderEvent.id.in_(newest))
+    groups = await _grouped(caller, WorkOrderEvent, WorkOrderEvent.work_order_id, order_ids, query)
+    return [group[0] if group else None for group in groups]
+
+
+async def clocks(caller: Caller, order_ids: Sequence[int]) -> list[list[WorkOrderClock]]:
+    query = select(WorkOrderClock).order_by(WorkOrderClock.id)
+    return await _grouped(caller, WorkOrderClock, WorkOrderClock.work_order_id, order_ids, query)
+
+
+async def slips(caller: Caller, order_ids: Sequence[int]) -> list[list[WarningSlip]]:
+    query = select(WarningSlip).order_by(WarningSlip.id)
+    return await _grouped(caller, WarningSlip, WarningSlip.work_order_id, order_ids, query)
+
+
+async def calls(caller: Caller, order_ids: Sequence[int]) -> list[list[CustomerCall]]:
+    query = select(CustomerCall).order_by(CustomerCall.id)
+    return await _grouped(caller, CustomerCall, CustomerCall.work_order_id, order_ids, query)
+
+
+async def possible_duplicates(caller: Caller, phones: list[str], vin: str | None, exclude: int | None = None) -> list[WorkOrder]:
+    """Open or recent orders of the same customer (by phone) or vehicle (by VIN), for the operator to
+    link a repeat instead of registering a duplicate."""
+    recent = caller.clock() - timedelta(days=DUPLICATE_DAYS)
+    finals = [s.name for s in caller.profile.workflow.states if s.final]
+    same = [WorkOrder.customer_id.in_(select(CustomerPhone.customer_id).where(CustomerPhone.number.in_(phones)))]
+    if vin:
+        same.append(WorkOrder.vehicle_id.in_(select(Vehicle.id).where(Vehicle.vin == vin)))
+    query = (
+        select(WorkOrder)
+        .where(visible(caller), or_(*same), or_(WorkOrder.state.not_in(finals), WorkOrder.registered_at >= recent))
+        .order_by(WorkOrder.id.desc())
+        .limit(10)
+    )
+    if exclude is not None:
+        query = query.where(WorkOrder.id != exclude)
+    async with caller.db.read() as session:
+        return list((await session.scalars(query)).all())
+
+
+@dataclass
+class EscalationFilter:
+    org_unit_id: int | None = None  # a region or a dealer
+    categories: list[str] | None = None
+    tiers: list[str] | None = None
+    grades: list[str] | None = None
+    slip_states: list[str] | None = None
+    older_than_hours: int | None = None
+    sort: str = "age"  # age: oldest first; breach: past-due first, by how long
+
+
+async def list_escalations(caller: Caller, where: EscalationFilter, first: int, after: int | None) -> Page:
+    """Escalated orders (above their first tier, repeats, or with a warning slip) the caller may see."""
+    if not 0 < first <= MAX_PAGE:
+        raise InvalidInputError([FieldProblem(("first",), f"ask for 1 to {MAX_PAGE} orders a page")])
+    query = select(WorkOrder).where(WorkOrder.escalated, visible(caller)).limit(first + 1)
+    query = _order_escalations(query, where.sort, after)
+    query = _filtered_escalations(caller, query, where)
+    async with caller.db.read() as session:
+        query = await _filtered(session, query, OrderFilter(org_unit_id=where.org_unit_id))
+        rows = list((await session.scalars(query)).all())
+    return Page(rows[:first], len(rows) > first)
+
+
+def _order_escalations(query: Select[Any], sort: str, after: int | None) -> Select[Any]:
+    if sort == "breach":
+        # Past-due first, the longest overdue first; next_deadline_at is the earliest pending instant.
+        query = query.order_by(WorkOrder.next_deadline_at.is_(None), WorkOrder.next_deadline_at, WorkOrder.id)
+        return query.offset(after or 0)
+    query = query.order_by(WorkOrder.id)
+    return query.where(WorkOrder.id > after) if after is not None else query
+
+
+def _filtered_escalations(caller: Caller, query: Select[Any], f: EscalationFilter) -> Select[Any]:
+    for column, values in ((WorkOrder.category, f.categories), (WorkOrder.tier, f.tiers), (WorkOrder.grade, f.grades)):
+        if values:
+            query = query.where(column.in_(values))
+    if f.slip_states:
+        query = query.where(exists().where(WarningSlip.work_order_id == WorkOrder.id, WarningSlip.state.in_(f.slip_states)))
+    if f.older_than_hours is not None:
+        query = query.where(WorkOrder.registered_at <= caller.clock() - timedelta(hours=f.older_than_hours))
+    return query

@@ -1,0 +1,31 @@
+"""regradeWorkOrder: a supervisor changes an order's grade (e.g. B to C when it cannot close in time);
+its clocks take the new grade's targets, keeping the time already used, and the history says why."""
+
+from __future__ import annotations
+
+from server.db.models import WorkOrder
+from server.domain.errors import FieldProblem, InvalidInputError, TransitionNotAllowedError
+from server.domain.text import text_problem
+from server.services import clocks
+from server.services.caller import Caller
+from server.services.changes import changing
+
+
+async def regrade(caller: Caller, order_id: int, grade: str, reason: str, expected_version: int) -> WorkOrder:
+    problems = []
+    if grade not in caller.profile.grades:
+        problems.append(FieldProblem(("grade",), f"unknown grade '{grade}' (known: {', '.join(caller.profile.grades)})"))
+    if problem := text_problem(reason, required=True):
+        problems.append(FieldProblem(("reason",), problem))
+    if problems:
+        raise InvalidInputError(problems)
+    async with changing(caller, order_id, expected_version) as change:
+        order = change.order
+        caller.authz.require("workorder.regrade", order.org_path)
+        if order.grade is None:
+            raise TransitionNotAllowedError(order.state, "regrade", reason="consultations are not graded")
+        before = order.grade
+        order.grade = grade
+        changed = await clocks.retarget(change.session, caller.tenant, order)
+        change.record("regraded", comment=reason, data={"before": {"grade": before}, "after": {"grade": grade}, "clocks": changed})
+    return change.order

@@ -1,0 +1,68 @@
+"""Repeat complaints: the same customer (by phone or VIN) on the same issue within the profile's
+natural-day window after the earlier order was handled. The new order is an escalation order linked
+to the original and routed to the category's next handler; the original is not resolved first time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.db.models import WorkOrder
+from server.domain.errors import FieldProblem, InvalidInputError
+from server.domain.escalation import Routing, route
+from server.services import slips
+from server.services.caller import Caller
+
+
+@dataclass(frozen=True)
+class Repeat:
+    prior: WorkOrder
+    number: int
+    routing: Routing
+
+
+async def find(
+    session: AsyncSession, caller: Caller, category: str, customer_id: int, vehicle_id: int | None, received_at: datetime,
+    linked_id: int | None,
+) -> Repeat | None:  # fmt: skip
+    prior = await (_linked(session, caller, linked_id) if linked_id else _recent(session, caller, category, customer_id, vehicle_id, received_at))
+    if prior is None:
+        return None
+    number = prior.repeat_number + 1
+    return Repeat(prior, number, route(caller.profile.categories[prior.category].routing, number))
+
+
+async def _linked(session: AsyncSession, caller: Caller, order_id: int) -> WorkOrder:
+    """The operator links the complaint to an earlier order on the same issue."""
+    prior = await session.get(WorkOrder, order_id)
+    if prior is None or not caller.authz.check("workorder.read", prior.org_path):
+        raise InvalidInputError([FieldProblem(("repeatOfId",), "no order with this id is visible to you")])
+    return prior
+
+
+async def _recent(
+    session: AsyncSession, caller: Caller, category: str, customer_id: int, vehicle_id: int | None, received_at: datetime
+) -> WorkOrder | None:
+    window = timedelta(days=caller.profile.repeat_days)
+    same_customer = WorkOrder.customer_id == customer_id
+    if vehicle_id is not None:
+        same_customer = or_(same_customer, WorkOrder.vehicle_id == vehicle_id)
+    return await session.scalar(
+        select(WorkOrder)
+        .where(same_customer, WorkOrder.category == category)
+        .where(WorkOrder.handled_at.is_not(None), WorkOrder.handled_at <= received_at, WorkOrder.handled_at >= received_at - window)
+        .order_by(WorkOrder.handled_at.desc())
+        .limit(1)
+    )
+
+
+async def link(session: AsyncSession, caller: Caller, order: WorkOrder, repeat: Repeat, now: datetime) -> None:
+    """After the new order is inserted: mark the original, and past the routing table warn upward."""
+    # A fact about the original, not an edit of it: its version stays, so its handler is not disturbed.
+    await session.execute(update(WorkOrder).where(WorkOrder.id == repeat.prior.id).values(repeated=True))
+    if repeat.routing.beyond_table:
+        reason = f"第 {repeat.number} 次投诉同一问题 / complaint number {repeat.number} on the same issue"
+        await slips.issue(session, caller.tenant, order, "REPEAT", reason, caller.user_id, now, order.details)

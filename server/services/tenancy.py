@@ -1,0 +1,112 @@
+"""Tenants: onboarding from a profile, and each tenant's runtime (profile and policy) cached per version."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from server.authz import PolicyBook
+from server.domain.calendar import BusinessCalendar, DayRules
+from server.db.models import OrgUnit, Tenant
+from server.db.session import Database
+from server.domain.errors import FieldProblem, InvalidInputError
+from server.domain.tree import valid_code
+from server.profiles import Profile, parse_profile
+from server.services import calendars
+from server.services.calendars import UnitHours, calendar_for
+
+if TYPE_CHECKING:  # the caller module builds on this one
+    from server.services.caller import Caller
+
+
+@dataclass(frozen=True)
+class TenantRuntime:
+    tenant_id: int
+    slug: str
+    name: str
+    policy_version: int
+    profile: Profile
+    book: PolicyBook
+    days: DayRules
+    unit_hours: Mapping[str, UnitHours]
+
+    def calendar(self, path: str) -> BusinessCalendar:
+        return calendar_for(self.profile, self.days, self.unit_hours, path)
+
+
+async def runtime(database: Database, tenant_id: int, policy_version: int) -> TenantRuntime:
+    """The tenant's parsed profile and policy; rebuilt when another process imported a new profile."""
+    cached = database.runtimes.get(tenant_id)
+    if cached is not None and cached.policy_version == policy_version:
+        return cached
+    async with database.platform() as session:
+        tenant = await session.get_one(Tenant, tenant_id)
+    async with database.reader(tenant_id) as session:
+        days, unit_hours = await calendars.load_days(session), await calendars.load_unit_hours(session)
+    profile = parse_profile(tenant.profile_documents)
+    fresh = TenantRuntime(
+        tenant_id=tenant.id,
+        slug=tenant.slug,
+        name=tenant.name,
+        policy_version=tenant.policy_version,
+        profile=profile,
+        book=PolicyBook(str(tenant.id), profile.policy_add, profile.policy_remove),
+        days=days,
+        unit_hours=unit_hours,
+    )
+    database.runtimes[tenant_id] = fresh
+    return fresh
+
+
+async def create_tenant(database: Database, slug: str, name: str, profile: Profile) -> int:
+    """A new tenant with its brand root org unit (path /<slug>). Validated before anything is written."""
+    if not valid_code(slug):
+        raise InvalidInputError([FieldProblem(("slug",), "use 2–40 lowercase letters, digits and hyphens")])
+    async with database.platform() as session, session.begin():
+        if await session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
+            raise InvalidInputError([FieldProblem(("slug",), f"a tenant '{slug}' exists already")])
+        tenant = Tenant(
+            slug=slug,
+            name=name,
+            profile_name=profile.name,
+            profile_version=profile.version,
+            profile_documents=dict(profile.documents),
+            created_at=datetime.now(UTC),
+        )
+        session.add(tenant)
+        await session.flush()
+        session.add(OrgUnit(tenant_id=tenant.id, kind="brand", code=slug, name=name, path=f"/{slug}"))
+        await calendars.seed_statutory(session, tenant.id)
+        return tenant.id
+
+
+async def replace_profile(database: Database, tenant_id: int, documents: Mapping[str, Any]) -> Profile:
+    """Validate the documents completely, then apply them; a profile with errors writes nothing.
+    Bumping the policy version makes every process reload the tenant's runtime."""
+    profile = parse_profile(documents)
+    async with database.platform() as session, session.begin():
+        tenant = await session.get_one(Tenant, tenant_id)
+        tenant.profile_name = profile.name
+        tenant.profile_version = profile.version
+        tenant.profile_documents = dict(profile.documents)
+        tenant.policy_version += 1
+    return profile
+
+
+async def tenant_id_by_slug(database: Database, slug: str) -> int | None:
+    async with database.platform() as session:
+        return await session.scalar(select(Tenant.id).where(Tenant.slug == slug))
+
+
+
+async def import_profile(caller: Caller, documents: Mapping[str, Any]) -> Profile:
+    """The tenant admin's import: needs tenant.profile at the brand root (the whole tenant)."""
+    root = f"/{caller.tenant.slug}"
+    caller.authz.require("tenant.profile", root)
+    if not isinstance(documents, Mapping):
+        raise InvalidInputError([FieldProblem(("documents",), "send an object of documents by file name")])
+    return await replace_profile(caller.db.database, caller.tenant.tenant_id, documents)

@@ -1,0 +1,83 @@
+"""transitionWorkOrder and closeWorkOrder: the workflow engine applied to one order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from server.db.models import WorkOrder
+from server.domain.errors import FieldProblem, InvalidInputError, TransitionNotAllowedError
+from server.domain.text import text_problem
+from server.domain.workflow import Meaning, Transition
+from server.services import clocks
+from server.services.caller import Caller
+from server.services.changes import Change, changing
+
+
+async def transition(caller: Caller, order_id: int, name: str, expected_version: int, comment: str | None = None) -> WorkOrder:
+    _check_comment(comment)
+    async with changing(caller, order_id, expected_version) as change:
+        step = caller.profile.workflow.fire(change.order.state, name, comment)
+        if step.records_resolution:
+            raise TransitionNotAllowedError(change.order.state, name, reason="it records a resolution: use closeWorkOrder")
+        await _apply(change, step, comment)
+    return change.order
+
+
+@dataclass
+class Resolution:
+    resolution: str
+    measures: str | None = None
+    root_cause: str | None = None
+    customer_feedback: str | None = None
+
+
+async def close(caller: Caller, order_id: int, result: Resolution, expected_version: int) -> WorkOrder:
+    problems = [
+        FieldProblem((name,), problem)
+        for name, value, required in (
+            ("resolution", result.resolution, True),
+            ("measures", result.measures, False),
+            ("rootCause", result.root_cause, False),
+            ("customerFeedback", result.customer_feedback, False),
+        )
+        if (problem := text_problem(value, required=required))
+    ]
+    if problems:
+        raise InvalidInputError(problems)
+    async with changing(caller, order_id, expected_version) as change:
+        workflow = caller.profile.workflow
+        step = workflow.resolving_transition(change.order.state)
+        if step is None:
+            allowed = [t.name for t in workflow.available(change.order.state)]
+            raise TransitionNotAllowedError(change.order.state, "close", allowed, "the order cannot be closed from this state")
+        order = change.order
+        order.resolution, order.measures = result.resolution, result.measures
+        order.root_cause, order.customer_feedback = result.root_cause, result.customer_feedback
+        await _apply(change, step, None)
+    return change.order
+
+
+async def _apply(change: Change, step: Transition, comment: str | None) -> None:
+    order, caller = change.order, change.caller
+    caller.authz.require(step.permission, order.org_path)
+    previous = order.state
+    order.state = step.target
+    target = caller.profile.workflow.state(step.target)
+    if target.meaning is Meaning.HANDLED:
+        order.handled_at = change.now
+    elif target.meaning is Meaning.CLOSED:
+        order.closed_at = change.now
+    changed = await clocks.apply(change.session, caller.tenant, order, step.name, change.now, final=target.final)
+    change.record(
+        "transition", transition=step.name, from_state=previous, to_state=step.target, comment=comment, data=_clocks(changed)
+    )
+
+
+def _clocks(changed: list[str]) -> dict[str, list[str]] | None:
+    return {"clocks": changed} if changed else None
+
+
+def _check_comment(comment: str | None) -> None:
+    problem = text_problem(comment, required=False)
+    if problem:
+        raise InvalidInputError([FieldProblem(("comment",), problem)])

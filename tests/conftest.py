@@ -1,0 +1,74 @@
+"""Fixtures: one migrated database per backend (SQLite and PostgreSQL), and a fresh tenant per test.
+
+Tests share a database but never a tenant, so tenant isolation is also what keeps them apart.
+Where PostgreSQL or Redis cannot be reached the tests that need it skip with the reason, except
+under CI=true, where they fail: CI must never pass by skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import AsyncIterator
+
+import pytest
+
+from server.db import migrate
+from server.db.session import Database
+from server.settings import Settings
+
+PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_DB = "complaintdesk_test"
+PG_URL = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{PG_DB}"
+IN_CI = os.environ.get("CI") == "true"
+
+TEST_SETTINGS = Settings(
+    database_url="sqlite+aiosqlite://",
+    redis_url=None,
+    jwt_algorithm="HS256",
+    jwt_signing_key="test-secret-with-at-least-32-bytes-of-entropy",
+    jwt_verify_key="test-secret-with-at-least-32-bytes-of-entropy",
+    token_lifetime_hours=1,
+)
+
+
+def reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def need_service(name: str, host: str, port: int) -> None:
+    if reachable(host, port):
+        return
+    reason = f"{name} at {host}:{port} is unreachable"
+    if IN_CI:
+        pytest.fail(f"{reason}; CI=true requires it (start it as .ci/run does)")
+    pytest.skip(reason)
+
+
+async def _fresh_pg_database() -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN_URL)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{PG_DB}"')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+async def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Database]:
+    if request.param == "postgresql":
+        need_service("PostgreSQL", "127.0.0.1", 5432)
+        await _fresh_pg_database()
+        url = PG_URL
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    db = Database(url)
+    await migrate.upgrade(db.write_engine)
+    yield db
+    await db.dispose()

@@ -1,0 +1,129 @@
+"""A small brand per test: the Skoda profile under a unique slug, two regions, three dealers and a
+user per role, plus helpers to act as any of them through GraphQL or the services."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from datetime import UTC, datetime
+from typing import Any
+
+from schema.app import schema
+from schema.context import Context
+from server.auth import Claims
+from server.db.session import Database
+from server.profiles import bundled_profile_path, load_profile_dir
+from server.services import organisation, tenancy
+from server.services.caller import Caller, tenant_caller
+from schema.ids import encode
+
+PROFILE = load_profile_dir(bundled_profile_path("skoda"))
+_counter = itertools.count(1)
+
+# username: (role, where) -- paths are relative to the tenant root
+PEOPLE = {
+    "operator": ("operator", ""),
+    "care_a": ("care_specialist", "/east/dlr-a"),
+    "manager_a": ("manager", "/east/dlr-a"),
+    "gm_a": ("gm", "/east/dlr-a"),
+    "care_b": ("care_specialist", "/east/dlr-b"),
+    "manager_b": ("manager", "/east/dlr-b"),
+    "care_c": ("care_specialist", "/west/dlr-c"),
+    "manager_c": ("manager", "/west/dlr-c"),
+    "rbo_east": ("rbo", "/east"),
+    "se": ("se", ""),
+    "admin": ("tenant_admin", ""),
+}
+DEALERS = {"a": "/east/dlr-a", "b": "/east/dlr-b", "c": "/west/dlr-c"}
+VIN = "LSVJETH8171PG8B14"  # check digit verified by vininfo
+OPERATIONS = Path(__file__).resolve().parents[1] / "frontend-contract" / "operations"
+
+
+@dataclass
+class FixedClock:
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class World:
+    database: Database
+    tenant_id: int
+    slug: str
+    users: dict[str, int]
+    units: dict[str, int]
+    clock: FixedClock = field(default_factory=FixedClock)
+
+    def path(self, relative: str) -> str:
+        return f"/{self.slug}{relative}"
+
+    def dealer_gid(self, key: str) -> str:
+        return encode("OrgUnit", self.units[DEALERS[key]])
+
+    def user_gid(self, username: str) -> str:
+        return encode("User", self.users[username])
+
+    async def caller(self, username: str) -> Caller:
+        return await tenant_caller(self.database, Claims(str(self.users[username]), self.tenant_id, False), self.clock)
+
+    async def gql(self, username: str, operation: str, **variables: Any) -> dict[str, Any]:
+        """Run a contract operation (frontend-contract/operations/<operation>.graphql) as `username`."""
+        caller = await self.caller(username)
+        try:
+            result = await schema.execute(op(operation), variable_values=variables, context_value=Context(caller, "test"))
+        finally:
+            await caller.db.close()
+        assert result.errors is None, result.errors
+        assert result.data is not None
+        return result.data
+
+
+async def make_world(database: Database, profile_name: str = "skoda") -> World:
+    slug = f"t{next(_counter)}-{uuid.uuid4().hex[:6]}"
+    profile = PROFILE if profile_name == "skoda" else load_profile_dir(bundled_profile_path(profile_name))
+    tenant_id = await tenancy.create_tenant(database, slug, f"Brand {slug}", profile)
+    db = database.tenant(tenant_id)
+    units: dict[str, int] = {}
+    for region in ("east", "west"):
+        units[f"/{region}"] = (await organisation.add_org_unit(db, f"/{slug}", "region", region, region)).id
+    for path in DEALERS.values():
+        region, code = path.rsplit("/", 1)
+        units[path] = (await organisation.add_org_unit(db, f"/{slug}{region}", "dealer", code, code)).id
+    users = {}
+    for username, (role, where) in PEOPLE.items():
+        users[username] = (await organisation.add_user(db, username, username.replace("_", " ").title())).id
+        await organisation.grant(db, users[username], role, f"/{slug}{where}")
+    await db.close()
+    return World(database, tenant_id, slug, users, units)
+
+
+@cache
+def op(name: str) -> str:
+    return (OPERATIONS / f"{name}.graphql").read_text(encoding="utf-8")
+
+
+def registration(world: World, dealer: str = "a", **overrides: Any) -> dict[str, Any]:
+    """A valid RegisterComplaintInput for `dealer`; override any field to make it invalid."""
+    data: dict[str, Any] = {
+        "dealerId": world.dealer_gid(dealer),
+        "customer": {"name": "王先生", "phones": ["13812345678"]},
+        "vehicle": {"vin": VIN, "model": "明锐"},
+        "channel": "hotline_400",
+        "category": "A4a",
+        "summary": "销售顾问承诺的赠品未兑现",
+        "details": "客户称：提车时销售顾问承诺赠送脚垫，至今未兑现。",
+    }
+    data.update(overrides)
+    return data
+
+
+async def register(world: World, username: str = "operator", dealer: str = "a", **overrides: Any) -> dict[str, Any]:
+    data = await world.gql(username, "RegisterComplaint", input=registration(world, dealer, **overrides))
+    result = data["registerComplaint"]
+    assert result["__typename"] == "WorkOrderPayload", result
+    return result["order"]

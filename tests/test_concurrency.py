@@ -1,0 +1,39 @@
+"""Two managers acting at once never lose an update: one wins, the other gets Conflict."""
+
+from __future__ import annotations
+
+import asyncio
+
+from support import make_world, register
+
+
+async def test_concurrent_transitions_with_the_same_version_one_wins(database):
+    world = await make_world(database)
+    order = await register(world)
+    move = {"id": order["id"], "expectedVersion": 1, "transition": "review"}
+    cancel = {"id": order["id"], "expectedVersion": 1, "transition": "cancel", "comment": "重复登记"}
+    results = await asyncio.gather(
+        world.gql("manager_a", "TransitionWorkOrder", input=move),
+        world.gql("gm_a", "TransitionWorkOrder", input=cancel),
+    )
+    kinds = sorted(r["transitionWorkOrder"]["__typename"] for r in results)
+    assert kinds == ["Conflict", "WorkOrderPayload"]
+    detail = (await world.gql("se", "OrderDetail", id=order["id"]))["workOrder"]
+    assert [e["kind"] for e in detail["history"]] == ["registered", "transition"]
+    assert detail["version"] == 2
+    winner = next(r for r in results if r["transitionWorkOrder"]["__typename"] == "WorkOrderPayload")
+    assert detail["state"] == winner["transitionWorkOrder"]["order"]["state"]
+
+
+async def test_a_stale_version_is_refused_and_changes_nothing(database):
+    world = await make_world(database)
+    order = await register(world)
+    await world.gql("care_a", "TransitionWorkOrder", input={"id": order["id"], "expectedVersion": 1, "transition": "review"})
+    stale = await world.gql(
+        "manager_a", "TransitionWorkOrder", input={"id": order["id"], "expectedVersion": 1, "transition": "cancel", "comment": "x"}
+    )
+    result = stale["transitionWorkOrder"]
+    assert result["__typename"] == "Conflict"
+    assert (result["expectedVersion"], result["currentVersion"]) == (1, 2)
+    detail = (await world.gql("se", "OrderDetail", id=order["id"]))["workOrder"]
+    assert detail["state"] == "in_progress" and len(detail["history"]) == 2
