@@ -1,0 +1,68 @@
+"""Actors on the stub broker (the embedded default) and the scheduler's once-per-tick claim."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+
+import dramatiq
+import pytest
+from sqlalchemy import func, select
+
+from server.db.models import OutboxMessage
+from schema.ids import decode
+from support import make_world, register
+from workers import resources
+from workers.actors import deliver_notification, flush_outbox, scan_deadlines
+from workers.broker import broker
+from workers.scheduler import claim
+
+
+@pytest.fixture
+def worker(database, monkeypatch, tmp_path):
+    """A stub-broker worker whose actors use the test database and log notifications to a file."""
+    log = tmp_path / "notifications.jsonl"
+    monkeypatch.setenv("DATABASE_URL", database.url)
+    monkeypatch.setenv("NOTIFY_LOG", str(log))
+    resources.database.cache_clear()
+    resources.sender.cache_clear()
+    running = dramatiq.Worker(broker, worker_threads=2)
+    running.start()
+    yield log
+    running.stop()
+    resources.database.cache_clear()
+    resources.sender.cache_clear()
+
+
+def drain() -> None:
+    for actor in (scan_deadlines, flush_outbox, deliver_notification):
+        broker.join(actor.queue_name, fail_fast=True)
+
+
+async def test_scan_and_delivery_on_the_stub_broker_send_each_notification_once(database, worker):
+    world = await make_world(database)
+    world.clock.now = datetime(2025, 9, 30, 2, 0, tzinfo=UTC)  # long past: both clocks breached
+    orders = [await register(world, customer={"name": f"客户{n}", "phones": [f"1390000{n:04d}"]}) for n in range(3)]
+    for _ in range(3):  # duplicate ticks
+        scan_deadlines.send()
+        await asyncio.to_thread(drain)
+    for _ in range(2):
+        flush_outbox.send()
+        await asyncio.to_thread(drain)
+    lines = [json.loads(line) for line in worker.read_text(encoding="utf-8").splitlines()]
+    # Order ids are unique across tenants; other tests' tenants in this database may have due orders too.
+    prefixes = tuple(f"sla:{decode('WorkOrder', o['id'])}:" for o in orders)
+    keys = [line["key"] for line in lines if line["key"].startswith(prefixes)]
+    assert len(keys) == len(set(keys)) == 3 * 2 * 2  # orders x (response, closure) x (manager_a, gm_a)
+    db = database.tenant(world.tenant_id)
+    async with db.read() as session:
+        pending = await session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.delivered_at.is_(None)))
+    await db.close()
+    assert pending == 0  # this tenant's outbox is empty
+
+
+async def test_two_schedulers_claim_each_tick_once(database):
+    at = datetime.now(UTC).replace(second=0, microsecond=0, year=2030)
+    claims = await asyncio.gather(*(claim(database, "every-minute", at) for _ in range(4)))
+    assert sorted(claims) == [False, False, False, True]

@@ -1,0 +1,35 @@
+"""Actors: thin, idempotent, ids in; the work is in server/services."""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import UTC, datetime
+
+import dramatiq
+
+from workers.broker import broker  # noqa: F401  (configures the broker before any actor is declared)
+from workers.resources import database, sender
+from server.services import deadlines, outbox
+
+log = logging.getLogger("complaintdesk.workers")
+
+
+@dramatiq.actor(queue_name="deadlines", max_retries=3, min_backoff=1_000, max_backoff=30_000, time_limit=600_000)
+async def scan_deadlines() -> None:
+    batch = int(os.environ.get("COMPLAINTDESK_SCAN_BATCH", deadlines.BATCH))
+    report = await deadlines.scan(database(), datetime.now(UTC), batch)
+    log.info("deadline scan: %d orders, %d effects, %d notifications", report.orders, report.effects, report.notifications)
+
+
+@dramatiq.actor(queue_name="notifications", max_retries=3, min_backoff=1_000, max_backoff=30_000)
+async def flush_outbox() -> None:
+    async for page in outbox.due(database(), datetime.now(UTC)):
+        for tenant_id, message_id in page:
+            deliver_notification.send(tenant_id, message_id)
+
+
+# Delivery failures are retried by the outbox's own backoff (next_attempt_at), not by redelivery.
+@dramatiq.actor(queue_name="notifications", max_retries=0)
+async def deliver_notification(tenant_id: int, message_id: int) -> None:
+    await outbox.deliver(database(), tenant_id, message_id, sender(), datetime.now(UTC))

@@ -1,0 +1,22 @@
+"""Per-process resources of the actors, created lazily on the AsyncIO middleware's event loop
+(a pooled async engine must not cross event loops, STACK.md §4)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from server import settings
+from server.db.session import Database
+from server.notifications import Sender, sender_from_env
+
+
+@cache
+def database() -> Database:
+    # Unpooled: the embedded worker shares its process with the server, and a pooled connection
+    # must never cross event loops (STACK.md §4).
+    return Database(settings.load().database_url, pooled=False)
+
+
+@cache
+def sender() -> Sender:
+    return sender_from_env()
