@@ -1,0 +1,39 @@
+"""The GraphQL schema, with its caches built once so every request reuses them (STACK.md §2)."""
+
+from __future__ import annotations
+
+import logging
+
+import strawberry
+from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.tools import merge_types
+
+from schema.escalation import EscalationMutation, EscalationQuery
+from schema.tenant_admin import TenantAdminMutation, TenantAdminQuery
+from schema.extensions import MaskUnexpectedErrors
+from schema.limits import EnforceLimits
+from schema.mutations import Mutation
+from schema.queries import Query
+
+# Errors are already logged once, with the request id, by MaskUnexpectedErrors.
+logging.getLogger("strawberry.execution").setLevel(logging.CRITICAL)
+
+
+
+def _merged(name: str, *parts: type) -> type:
+    """merge_types, keeping the first part's description (merge_types drops it; the contract needs it)."""
+    merged = merge_types(name, parts)
+    merged.__strawberry_definition__.description = parts[0].__strawberry_definition__.description  # type: ignore[attr-defined]
+    return merged
+
+
+schema = strawberry.Schema(
+    query=_merged("Query", Query, EscalationQuery, TenantAdminQuery),
+    mutation=_merged("Mutation", Mutation, EscalationMutation, TenantAdminMutation),
+    extensions=[
+        MaskUnexpectedErrors,
+        EnforceLimits,  # sets the token limit and adds its rules in on_operation, before the caches read them
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
+    ],
+)

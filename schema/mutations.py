@@ -1,0 +1,235 @@
+"""Mutations: one input object each, answered with a union of the payload and the typed errors it can meet."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime
+from typing import Annotated, Any, TypeVar
+
+import strawberry
+
+from server.domain.errors import DomainError, FieldProblem, InvalidInputError, NotFoundError
+from server.services import assignment, contacts, registration, transitions
+from schema.context import Info
+from schema.errors import Conflict, NotFound, NotPermitted, TransitionNotAllowed, ValidationError, to_error
+from schema.ids import decode
+from schema.types import ContactAttempt, ContactOutcome, WorkOrder
+
+T = TypeVar("T")
+
+
+@strawberry.type(description="The order after the change.")
+class WorkOrderPayload:
+    order: WorkOrder = strawberry.field(description="The order as it is now; its version is the next expectedVersion.")
+
+
+@strawberry.type(description="The attempt logged and the order after it.")
+class ContactAttemptPayload:
+    attempt: ContactAttempt = strawberry.field(description="The attempt as recorded.")
+    order: WorkOrder = strawberry.field(description="The order as it is now.")
+
+
+RegisterComplaintResult = Annotated[
+    WorkOrderPayload | ValidationError | NotPermitted,
+    strawberry.union("RegisterComplaintResult", description="The registered order, or why it was refused."),
+]
+ChangeResult = Annotated[
+    WorkOrderPayload | ValidationError | NotPermitted | NotFound | Conflict | TransitionNotAllowed,
+    strawberry.union("WorkOrderChangeResult", description="The changed order, or why nothing changed."),
+]
+ContactResult = Annotated[
+    ContactAttemptPayload | ValidationError | NotPermitted | NotFound | Conflict | TransitionNotAllowed,
+    strawberry.union("LogContactAttemptResult", description="The logged attempt, or why nothing was written."),
+]
+
+
+@strawberry.input(description="The customer; found by any of the phones, created when none is known.")
+class CustomerInput:
+    name: str = strawberry.field(description="Name as the customer gives it.")
+    phones: list[str] = strawberry.field(description="At least one phone number; normalised to E.164.")
+    address: str | None = strawberry.field(default=None, description="Postal address.")
+    postcode: str | None = strawberry.field(default=None, description="Postcode.")
+
+
+@strawberry.input(description="The vehicle; found by VIN, created when unknown.")
+class VehicleInput:
+    vin: str = strawberry.field(description="17-character VIN; the check digit is verified.")
+    engine_number: str | None = strawberry.field(default=None, description="Engine number.")
+    plate: str | None = strawberry.field(default=None, description="Licence plate.")
+    model: str | None = strawberry.field(default=None, description="Model.")
+    purchase_date: date | None = strawberry.field(default=None, description="Purchase date.")
+    mileage_km: int | None = strawberry.field(default=None, description="Mileage in km.")
+
+
+@strawberry.input(description="A new complaint or consultation.")
+class RegisterComplaintInput:
+    dealer_id: strawberry.ID = strawberry.field(description="The dealer concerned; the order lives there.")
+    customer: CustomerInput = strawberry.field(description="Who complains.")
+    vehicle: VehicleInput | None = strawberry.field(default=None, description="Their vehicle, when known.")
+    channel: str = strawberry.field(description="Intake channel code (see catalogue).")
+    category: str = strawberry.field(description="Category code (see catalogue).")
+    grade: str | None = strawberry.field(
+        default=None, description="Grade; defaults to what the profile's grading rules propose (see gradeProposal)."
+    )
+    grade_override_reason: str | None = strawberry.field(
+        default=None, description="Required when grade differs from the proposal; kept in the history."
+    )
+    received_at: datetime | None = strawberry.field(
+        default=None, description="When the complaint reached the brand or dealer; defaults to now, never in the future."
+    )
+    summary: str = strawberry.field(description="One line, at most 500 characters.")
+    details: str = strawberry.field(description="The complaint in the customer's own words, at most 10,000 characters.")
+    demands: list[str] = strawberry.field(default_factory=list, description="Demand codes.")
+    flags: list[str] = strawberry.field(default_factory=list, description="Flag codes.")
+    repeat_of_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Link to an earlier order on the same issue (see possibleDuplicates); found automatically otherwise."
+    )
+    involved_staff_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list, description="Staff the customer names as involved: they can never handle this order."
+    )
+
+
+@strawberry.input(description="Name the handlers of an order.")
+class AssignWorkOrderInput:
+    id: strawberry.ID = strawberry.field(description="The order.")
+    expected_version: int = strawberry.field(description="The version you read.")
+    primary_handler_id: strawberry.ID = strawberry.field(description="The handler in charge.")
+    secondary_handler_id: strawberry.ID | None = strawberry.field(default=None, description="The deputy.")
+
+
+@strawberry.input(description="Take a workflow step.")
+class TransitionWorkOrderInput:
+    id: strawberry.ID = strawberry.field(description="The order.")
+    expected_version: int = strawberry.field(description="The version you read.")
+    transition: str = strawberry.field(description="The step, one of the order's availableTransitions.")
+    comment: str | None = strawberry.field(default=None, description="Why; required by some steps (e.g. suspend).")
+
+
+@strawberry.input(description="Record a call or message to the customer.")
+class LogContactAttemptInput:
+    id: strawberry.ID = strawberry.field(description="The order.")
+    expected_version: int = strawberry.field(description="The version you read.")
+    outcome: ContactOutcome = strawberry.field(description="Reached, unreachable or refused.")
+    note: str | None = strawberry.field(default=None, description="What was said or agreed.")
+
+
+@strawberry.input(description="Record the resolution and close the order (the profile's resolving step).")
+class CloseWorkOrderInput:
+    id: strawberry.ID = strawberry.field(description="The order.")
+    expected_version: int = strawberry.field(description="The version you read.")
+    resolution: str = strawberry.field(description="What was done and agreed with the customer.")
+    measures: str | None = strawberry.field(default=None, description="Measures taken.")
+    root_cause: str | None = strawberry.field(default=None, description="Root-cause analysis.")
+    customer_feedback: str | None = strawberry.field(default=None, description="The customer's feedback on the measures.")
+
+
+async def _guard(call: Callable[[], Awaitable[T]], sent_id: str = "") -> T | Any:
+    try:
+        return await call()
+    except DomainError as exc:
+        return to_error(exc, sent_id)
+
+
+def user_id(value: str, field: str) -> int:
+    return _id("User", value, field)
+
+
+def _id(type_name: str, value: str, field: str) -> int:
+    key = decode(type_name, value)
+    if key is None:
+        raise InvalidInputError([FieldProblem((field,), f"not a {type_name} id")])
+    return key
+
+
+def order_id(value: str) -> int:
+    key = decode("WorkOrder", value)
+    if key is None:
+        raise NotFoundError("work order", value)
+    return key
+
+
+def payload(info: Info, row: Any) -> WorkOrderPayload:
+    info.context.loaders.forget()
+    return WorkOrderPayload(order=WorkOrder(row=row))
+
+
+@strawberry.type(description="What you can change; each mutation is one transaction, answered with the result or typed errors.")
+class Mutation:
+    @strawberry.mutation(description="Register a complaint: needs workorder.register at the dealer.")
+    async def register_complaint(
+        self, info: Info, input: Annotated[RegisterComplaintInput, strawberry.argument(description="The complaint to register.")]
+    ) -> RegisterComplaintResult:
+        async def run() -> WorkOrderPayload:
+            reg = registration.Registration(
+                dealer_id=_id("OrgUnit", input.dealer_id, "dealerId"),
+                customer=registration.CustomerInput(
+                    name=input.customer.name,
+                    phones=input.customer.phones,
+                    address=input.customer.address,
+                    postcode=input.customer.postcode,
+                ),
+                vehicle=registration.VehicleInput(**vars(input.vehicle)) if input.vehicle else None,
+                channel=input.channel,
+                category=input.category,
+                grade=input.grade,
+                grade_override_reason=input.grade_override_reason,
+                received_at=input.received_at,
+                summary=input.summary,
+                details=input.details,
+                demands=input.demands,
+                flags=input.flags,
+                repeat_of_id=_id("WorkOrder", input.repeat_of_id, "repeatOfId") if input.repeat_of_id else None,
+                involved_staff_ids=[_id("User", u, f"involvedStaffIds[{i}]") for i, u in enumerate(input.involved_staff_ids)],
+            )
+            return payload(info, await registration.register_complaint(info.context.caller, reg))
+
+        return await _guard(run)
+
+    @strawberry.mutation(description="Name the primary and secondary handler: needs workorder.assign.")
+    async def assign_work_order(
+        self, info: Info, input: Annotated[AssignWorkOrderInput, strawberry.argument(description="The order and its handlers.")]
+    ) -> ChangeResult:
+        async def run() -> WorkOrderPayload:
+            key = order_id(input.id)
+            primary = _id("User", input.primary_handler_id, "primaryHandlerId")
+            secondary = _id("User", input.secondary_handler_id, "secondaryHandlerId") if input.secondary_handler_id else None
+            row = await assignment.assign(info.context.caller, key, primary, secondary, input.expected_version)
+            return payload(info, row)
+
+        return await _guard(run, input.id)
+
+    @strawberry.mutation(description="Take a workflow step; the permission it needs comes from the tenant's workflow.")
+    async def transition_work_order(
+        self, info: Info, input: Annotated[TransitionWorkOrderInput, strawberry.argument(description="The order and the step to take.")]
+    ) -> ChangeResult:
+        async def run() -> WorkOrderPayload:
+            row = await transitions.transition(
+                info.context.caller, order_id(input.id), input.transition, input.expected_version, input.comment
+            )
+            return payload(info, row)
+
+        return await _guard(run, input.id)
+
+    @strawberry.mutation(description="Log a contact attempt: needs workorder.contact. The first reached contact is the response.")
+    async def log_contact_attempt(
+        self, info: Info, input: Annotated[LogContactAttemptInput, strawberry.argument(description="The order and the attempt.")]
+    ) -> ContactResult:
+        async def run() -> ContactAttemptPayload:
+            caller = info.context.caller
+            attempt, row = await contacts.log_contact(
+                caller, order_id(input.id), input.outcome.value, input.note, input.expected_version
+            )
+            return ContactAttemptPayload(attempt=ContactAttempt(row=attempt), order=payload(info, row).order)
+
+        return await _guard(run, input.id)
+
+    @strawberry.mutation(description="Record the resolution and take the resolving step: needs its permission (workorder.close).")
+    async def close_work_order(
+        self, info: Info, input: Annotated[CloseWorkOrderInput, strawberry.argument(description="The order and its resolution.")]
+    ) -> ChangeResult:
+        async def run() -> WorkOrderPayload:
+            result = transitions.Resolution(input.resolution, input.measures, input.root_cause, input.customer_feedback)
+            row = await transitions.close(info.context.caller, order_id(input.id), result, input.expected_version)
+            return payload(info, row)
+
+        return await _guard(run, input.id)

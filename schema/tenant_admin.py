@@ -1,0 +1,69 @@
+"""Tenant administration in GraphQL: read the tenant's profile, and import a new version of it
+(validated whole: every error comes back at once, and a profile with errors changes nothing)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+from strawberry.scalars import JSON
+
+from server.domain.errors import DomainError
+from server.profiles import ProfileInvalidError
+from server.services import tenancy
+from schema.context import Info
+from schema.errors import FieldError, NotPermitted, ValidationError, to_error
+
+
+@strawberry.type(description="The tenant's profile: the documents that configure it.")
+class TenantProfile:
+    name: str = strawberry.field(description="Profile name, e.g. skoda.")
+    version: str = strawberry.field(description="Profile version; every order keeps the version it was registered under.")
+    documents: JSON = strawberry.field(description="The documents by file name (profile.yaml, workflow.yaml, ...), as JSON.")
+
+
+ImportProfileResult = Annotated[
+    TenantProfile | ValidationError | NotPermitted,
+    strawberry.union("ImportProfileResult", description="The profile now in force, or every error found (nothing changed)."),
+]
+
+
+def _profile_errors(exc: ProfileInvalidError) -> ValidationError:
+    """`workflow.yaml: transitions[3].to: unknown state` -> path [workflow.yaml, transitions[3].to]."""
+    fields = []
+    for line in exc.errors:
+        document, _, rest = line.partition(": ")
+        path, _, message = rest.partition(": ")
+        if not message or " " in path:  # a message about the whole document (paths have no spaces)
+            path, message = "", rest
+        fields.append(FieldError(path=[p for p in (document, path) if p], message=message))
+    return ValidationError(message=f"The profile was refused with {len(fields)} errors; nothing changed.", fields=fields)
+
+
+@strawberry.type
+class TenantAdminQuery:
+    @strawberry.field(description="The tenant's profile documents: needs tenant.profile.")
+    def tenant_profile(self, info: Info) -> TenantProfile | None:
+        caller = info.context.caller
+        if not any(caller.authz.check("tenant.profile", g.path) for g in caller.principal.grants):
+            return None
+        profile = caller.profile
+        return TenantProfile(name=profile.name, version=profile.version, documents=dict(profile.documents))
+
+
+@strawberry.type
+class TenantAdminMutation:
+    @strawberry.mutation(description="Import a new version of the tenant's profile: needs tenant.profile at the brand root.")
+    async def import_profile(
+        self,
+        info: Info,
+        documents: Annotated[JSON, strawberry.argument(description="The documents by file name, each the parsed YAML as JSON.")],
+    ) -> ImportProfileResult:
+        caller = info.context.caller
+        try:
+            profile = await tenancy.import_profile(caller, documents)
+        except ProfileInvalidError as exc:
+            return _profile_errors(exc)
+        except DomainError as exc:
+            return to_error(exc)  # type: ignore[return-value]
+        return TenantProfile(name=profile.name, version=profile.version, documents=dict(profile.documents))

@@ -1,0 +1,215 @@
+"""complaintdesk: run | migrate | demo | token | tenant | calendar | worker | scheduler | export-schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import yaml
+
+from server import settings as settings_module
+from server.auth import Claims, mint
+from server.db import migrate
+from server.db.session import Database
+from server.domain.errors import DomainError
+from server.profiles import ProfileInvalidError, load_profile_dir
+from server.holiday_source import statutory_days
+from server.domain.calendar import DayRules
+from server.services import calendar_years, demo, organisation, tenancy
+
+CONTRACT = Path(__file__).resolve().parents[1] / "frontend-contract" / "schema.graphql"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except (DomainError, ProfileInvalidError) as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="complaintdesk", description=__doc__)
+    sub = parser.add_subparsers(required=True, metavar="command")
+    run = sub.add_parser("run", help="migrate, load the demo tenant, print demo tokens and serve GraphQL")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=8000)
+    run.set_defaults(handler=_run)
+    sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(handler=_migrate)
+    dem = sub.add_parser("demo", help="load the demo tenant (skipped when it exists)")
+    dem.add_argument("--orders", type=int, default=200)
+    dem.set_defaults(handler=_demo)
+    tok = sub.add_parser("token", help="mint a bearer token for a user of a tenant, or for the platform admin")
+    tok.add_argument("--tenant", help="tenant slug")
+    tok.add_argument("--user", help="username in that tenant")
+    tok.add_argument("--platform", metavar="NAME", help="a platform-admin token instead")
+    tok.add_argument("--hours", type=int, default=None)
+    tok.set_defaults(handler=_token)
+    ten = sub.add_parser("tenant", help="onboard a tenant from a profile folder, or check a profile")
+    ten.add_argument("action", choices=["import", "check"])
+    ten.add_argument("profile", type=Path, help="folder of profile YAML documents")
+    ten.add_argument("--slug")
+    ten.add_argument("--name")
+    ten.set_defaults(handler=_tenant)
+    wrk = sub.add_parser("worker", help="run Dramatiq worker processes on Redis (REDIS_URL)")
+    wrk.add_argument("--processes", type=int, default=2)
+    wrk.add_argument("--threads", type=int, default=4)
+    wrk.set_defaults(handler=_worker)
+    sub.add_parser("scheduler", help="send the periodic ticks (deadline scan, outbox) to the workers").set_defaults(
+        handler=_scheduler
+    )
+    cal = sub.add_parser("calendar", help="load a year's statutory holidays and make-up working days for a tenant")
+    cal.add_argument("--tenant", required=True, help="tenant slug")
+    cal.add_argument("--year", type=int, required=True)
+    cal.add_argument("--file", type=Path, help="YAML with holidays: [dates] and workdays: [dates]; default: the holiday library")
+    cal.set_defaults(handler=_calendar)
+    exp = sub.add_parser("export-schema", help="write the GraphQL SDL (default: frontend-contract/schema.graphql)")
+    exp.add_argument("--output", type=Path, default=CONTRACT)
+    exp.set_defaults(handler=_export_schema)
+    return parser
+
+
+async def _with_database(work):  # type: ignore[no-untyped-def]
+    database = Database(settings_module.load().database_url)
+    try:
+        return await work(database)
+    finally:
+        await database.dispose()
+
+
+def _migrate(_args: argparse.Namespace) -> None:
+    async def work(database: Database) -> None:
+        await migrate.upgrade(database.write_engine)
+
+    asyncio.run(_with_database(work))
+    print("database schema is up to date")
+
+
+def _demo(args: argparse.Namespace) -> None:
+    asyncio.run(_with_database(lambda database: demo.load_demo(database, args.orders)))
+
+
+def _token(args: argparse.Namespace) -> None:
+    settings = settings_module.load()
+    lifetime = timedelta(hours=args.hours) if args.hours else None
+    if args.platform:
+        print(mint(settings, Claims(args.platform, None, True), lifetime))
+        return
+    if not (args.tenant and args.user):
+        raise SystemExit("give --tenant and --user, or --platform NAME")
+
+    async def work(database: Database) -> str:
+        tenant_id = await tenancy.tenant_id_by_slug(database, args.tenant)
+        if tenant_id is None:
+            raise SystemExit(f"no tenant '{args.tenant}'")
+        user_id = (await organisation.user_ids(database.tenant(tenant_id))).get(args.user)
+        if user_id is None:
+            raise SystemExit(f"no user '{args.user}' in tenant '{args.tenant}'")
+        return mint(settings, Claims(str(user_id), tenant_id, False), lifetime)
+
+    print(asyncio.run(_with_database(work)))
+
+
+def _tenant(args: argparse.Namespace) -> None:
+    profile = load_profile_dir(args.profile)
+    if args.action == "check":
+        print(f"profile '{profile.name}' version {profile.version}: valid")
+        return
+    if not (args.slug and args.name):
+        raise SystemExit("give --slug and --name for the new tenant")
+    tenant_id = asyncio.run(_with_database(lambda database: tenancy.create_tenant(database, args.slug, args.name, profile)))
+    print(f"tenant '{args.slug}' created (id {tenant_id}) from profile '{profile.name}' {profile.version}")
+
+
+def _export_schema(args: argparse.Namespace) -> None:
+    from schema.app import schema
+
+    args.output.write_text(schema.as_str() + "\n", encoding="utf-8")
+    print(f"wrote {args.output}")
+
+
+def _worker(args: argparse.Namespace) -> int:
+    if not settings_module.load().redis_url:
+        raise SystemExit("complaintdesk worker needs REDIS_URL; without it `complaintdesk run` runs the worker in-process")
+    from dramatiq.cli import main as dramatiq_main
+
+    sys.argv = ["dramatiq", "workers.actors", "--processes", str(args.processes), "--threads", str(args.threads)]
+    return int(dramatiq_main() or 0)
+
+
+def _scheduler(_args: argparse.Namespace) -> None:
+    from workers.scheduler import build
+
+    print("scheduler: ticks every minute (deadline scan, outbox); Ctrl-C stops", flush=True)
+    build(blocking=True).start()
+
+
+def _calendar(args: argparse.Namespace) -> None:
+    rules = _year_rules(args.year, args.file)
+
+    async def work(database: Database) -> int:
+        tenant_id = await tenancy.tenant_id_by_slug(database, args.tenant)
+        if tenant_id is None:
+            raise SystemExit(f"no tenant '{args.tenant}'")
+        return await calendar_years.load_years(database, tenant_id, rules, "file" if args.file else "library")
+
+    computed = asyncio.run(_with_database(work))
+    print(f"{args.year}: {len(rules.holidays)} holidays, {len(rules.workdays)} make-up working days loaded; {computed} deadlines computed")
+
+
+def _year_rules(year: int, path: Path | None) -> DayRules:
+    if path is None:
+        rules = statutory_days([year])
+        if year not in rules.known_years:
+            raise SystemExit(f"the holiday library has no {year} calendar yet; give --file with that year's days")
+        return rules
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    days = {kind: frozenset(date.fromisoformat(str(d)) for d in data.get(kind, [])) for kind in ("holidays", "workdays")}
+    if any(d.year != year for ds in days.values() for d in ds):
+        raise SystemExit(f"{path}: every date must lie in {year}")
+    return DayRules(holidays=days["holidays"], workdays=days["workdays"], known_years=frozenset({year}))
+
+
+def _run(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from server.app import create_app
+
+    settings = settings_module.load()
+
+    async def prepare(database: Database) -> list[tuple[str, str]]:
+        await migrate.upgrade(database.write_engine)
+        ids = await demo.load_demo(database)
+        tenant_id = await tenancy.tenant_id_by_slug(database, demo.SLUG)
+        return [(name, mint(settings, Claims(str(ids[name]), tenant_id, False))) for name in demo.USERS]
+
+    tokens = asyncio.run(_with_database(prepare))
+    print(f"\nGraphiQL: http://{args.host}:{args.port}/graphql  (add the header Authorization: Bearer <token>)")
+    print("Demo tokens, one per role (tenant 'skoda'):")
+    for name, token in tokens:
+        role = demo.USERS[name][1]
+        print(f"  {role:<16} {token}")
+    print(flush=True)
+    stop = _embedded_workers(settings)
+    try:
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    finally:
+        stop()
+
+
+def _embedded_workers(settings: settings_module.Settings):  # type: ignore[no-untyped-def]
+    """Without Redis the worker and scheduler run in this process; with it, they are processes of their own."""
+    if settings.redis_url:
+        print("REDIS_URL is set: run `complaintdesk worker` and `complaintdesk scheduler` beside the server")
+        return lambda: None
+    from workers import embedded
+
+    return embedded.start()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""The SE's escalations board over 2,000 dealers: its page costs the same SQL statements at 5 or 50."""
+
+from __future__ import annotations
+
+from schema.app import schema
+from schema.context import Context
+from schema.ids import encode
+from server.db.models import OrgUnit, RoleAssignment
+from support import make_world, op, registration
+from test_query_count import counting
+
+
+async def add_dealers(world, count: int) -> list[int]:
+    """2,000 dealers under the east region in one transaction (the services add them one by one)."""
+    db = world.database.tenant(world.tenant_id)
+    region = world.units["/east"]
+    async with db.write() as session:
+        units = [OrgUnit(parent_id=region, kind="dealer", code=f"d{n:04d}", name=f"经销商 {n}", path=world.path(f"/east/d{n:04d}")) for n in range(count)]
+        session.add_all(units)
+        await session.flush()
+        ids = [u.id for u in units]
+        # each dealer's manager may assign there, as a real network has
+        session.add_all(RoleAssignment(user_id=world.users["manager_a"], role="manager", org_unit_id=u.id, org_path=u.path) for u in units[:60])
+    await db.close()
+    return ids
+
+
+async def test_the_escalations_first_page_costs_constant_statements_over_2000_dealers(database):
+    world = await make_world(database)
+    dealers = await add_dealers(world, 2000)
+    for n in range(60):
+        data = await world.gql(
+            "operator", "RegisterComplaint",
+            input=registration(world, dealerId=encode("OrgUnit", dealers[n * 33]), customer={"name": f"客户{n}", "phones": [f"1398888{n:04d}"]}, flags=["claims_media"]),
+        )  # fmt: skip
+        order_id = data["registerComplaint"]["order"]["id"]
+        await world.gql("operator", "RecordCustomerCall", input={"id": order_id, "channel": "hotline_400", "words": "我是记者", "flags": ["claims_media"]})
+    caller = await world.caller("se")
+    counts = {}
+    for size in (5, 50):
+        with counting(database) as statements:
+            result = await schema.execute(op("Escalations"), variable_values={"first": size}, context_value=Context(caller, "t"))
+        assert result.errors is None, result.errors
+        assert len(result.data["escalations"]["nodes"]) == size
+        counts[size] = len(statements)
+    await caller.db.close()
+    assert counts[5] == counts[50], counts
