@@ -1,0 +1,133 @@
+"""Load generators: wrk with a Lua script (preferred), or a closed-loop httpx client when wrk is missing.
+
+wrk's --latency table stops at 50/75/90/99 %, so the script's done() prints p50 and p95 from wrk's
+own latency histogram. The script is passed by absolute path: wrk silently sends GETs when it
+cannot find it (STACK.md §6).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import re
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from bench import bodies
+
+WRK = shutil.which("wrk")
+# wrk's default 2 s timeout drops slow answers from the latency figures and reconnects, leaving the
+# server working on requests nobody waits for: that made one run look like a collapse. Wait instead.
+TIMEOUT = "30s"
+
+
+@dataclass(frozen=True)
+class Load:
+    url: str
+    token: str
+    body: str = ""  # the same body every time (the list)
+    parts: tuple[str, str, str] | None = None  # or a body per request around a (phone, VIN) key
+    keys: list[tuple[str, str]] = field(default_factory=list)
+
+    def bodies(self) -> Iterator[str]:
+        if self.parts is None:
+            return itertools.repeat(self.body)
+        return (bodies.fill(self.parts, key) for key in itertools.cycle(self.keys))
+
+
+@dataclass(frozen=True)
+class Result:
+    rps: float
+    p50_ms: float
+    p95_ms: float
+    requests: int
+    failures: int  # connection errors, timeouts and non-2xx answers
+
+
+async def run(load: Load, connections: int, seconds: float) -> Result:
+    if WRK:
+        return await _wrk(load, connections, seconds)
+    return await _closed_loop(load, connections, seconds)
+
+
+_LIST_LUA = 'wrk.body = [==[{body}]==]\n'
+_REGISTER_LUA = """local parts = {{ [==[{0}]==], [==[{1}]==], [==[{2}]==] }}
+local keys, n = {{}}, 0
+function init(args)
+  for line in io.lines([==[{keys}]==]) do keys[#keys + 1] = line end
+end
+function request()
+  n = n + 1
+  local phone, vin = keys[(n - 1) % #keys + 1]:match("(%S+) (%S+)")
+  return wrk.format(nil, nil, nil, parts[1] .. phone .. parts[2] .. vin .. parts[3])
+end
+"""
+_COMMON_LUA = """wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer {token}"
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("BENCH requests=%d p50=%d p95=%d failures=%d\\n", summary.requests,
+    latency:percentile(50), latency:percentile(95), e.connect + e.read + e.write + e.status + e.timeout))
+end
+"""
+
+
+def _script(load: Load, folder: Path) -> Path:
+    lua = _COMMON_LUA.format(token=load.token)
+    if load.parts is None:
+        lua += _LIST_LUA.format(body=load.body)
+    else:
+        keys = folder / "keys.txt"
+        keys.write_text("".join(f"{phone} {vin}\n" for phone, vin in load.keys))
+        lua += _REGISTER_LUA.format(*load.parts, keys=keys.resolve())
+    script = (folder / "load.lua").resolve()
+    script.write_text(lua, encoding="utf-8")
+    return script
+
+
+async def _wrk(load: Load, connections: int, seconds: float) -> Result:
+    with tempfile.TemporaryDirectory(prefix="bench-wrk-") as folder:
+        script = _script(load, Path(folder))
+        argv = [WRK, "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", TIMEOUT, "--latency", "-s", str(script), load.url]
+        process = await asyncio.create_subprocess_exec(*argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        output = (await process.communicate())[0].decode()
+    return _parse(output)
+
+
+def _parse(output: str) -> Result:
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    stats = re.search(r"BENCH requests=(\d+) p50=(\d+) p95=(\d+) failures=(\d+)", output)
+    if not rps or not stats:
+        raise RuntimeError(f"could not read wrk's output:\n{output}")
+    requests, p50, p95, failures = (int(v) for v in stats.groups())
+    return Result(float(rps.group(1)), p50 / 1000, p95 / 1000, requests, failures)
+
+
+async def _closed_loop(load: Load, connections: int, seconds: float) -> Result:
+    """Each of `connections` tasks sends its next request as soon as the last one is answered."""
+    latencies: list[float] = []
+    failures = 0
+    source = load.bodies()
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {load.token}"}
+    deadline = time.perf_counter() + seconds
+    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=connections), timeout=30) as client:
+
+        async def worker() -> None:
+            nonlocal failures
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                response = await client.post(load.url, content=next(source), headers=headers)
+                latencies.append(time.perf_counter() - started)
+                failures += response.status_code >= 300
+
+        await asyncio.gather(*(worker() for _ in range(connections)))
+    cuts = statistics.quantiles(latencies, n=100)
+    return Result(len(latencies) / seconds, cuts[49] * 1000, cuts[94] * 1000, len(latencies), failures)

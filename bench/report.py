@@ -1,0 +1,43 @@
+"""The results table and the ratios against the floors, with the issue's goals."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from bench.load import Result
+
+# (measured, floor, goal, what): the goals of the core issue.
+GOALS = (
+    ("list", "list-floor-sql", 0.20, "list / bare-SQL floor"),
+    ("list", "list-floor-static", 0.50, "list / static-GraphQL floor"),
+    ("register", "register-floor", 0.30, "registerComplaint / its floor"),
+)
+# Ratios that explain the figures, with no goal attached.
+CONTEXT = (
+    ("list-uncached", "list", "list without caches / with"),
+    ("list-per-request-rules", "list", "list, caches defeated by per-request rules / with caches"),
+    ("list-gc-frozen", "list", "list with gc.freeze() / as shipped"),
+    ("list-gc-frozen", "list-floor-sql", "list with gc.freeze() / bare-SQL floor"),
+    ("list-gc-frozen", "list-floor-static", "list with gc.freeze() / static-GraphQL floor"),
+    ("list-uncached", "list-floor-sql", "list without caches / bare-SQL floor"),
+    ("list-uncached", "list-floor-static", "list without caches / static-GraphQL floor"),
+)
+
+
+def table(labels: Mapping[str, str], results: Mapping[str, Result]) -> str:
+    lines = [f"{'variant':<58} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'failed':>7}"]
+    for key, r in results.items():
+        lines.append(f"{labels[key]:<58} {r.rps:>8.0f} {r.p50_ms:>8.1f} {r.p95_ms:>8.1f} {r.failures:>7}")
+    return "\n".join(lines)
+
+
+def ratios(results: Mapping[str, Result]) -> str:
+    lines = [f"{'ratio (req/s)':<58} {'value':>8} {'goal':>8}  verdict"]
+    for measured, floor, goal, what in GOALS:
+        if measured in results and floor in results:
+            value = results[measured].rps / results[floor].rps
+            lines.append(f"{what:<58} {value:>8.1%} {'>= ' + format(goal, '.0%'):>8}  {'PASS' if value >= goal else 'BELOW'}")
+    for measured, floor, what in CONTEXT:
+        if measured in results and floor in results:
+            lines.append(f"{what:<58} {results[measured].rps / results[floor].rps:>8.1%} {'-':>8}  (context)")
+    return "\n".join(lines)
