@@ -18,8 +18,9 @@ from server.db.session import Database
 from server.settings import Settings
 
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
-PG_DB = "complaintdesk_test"
-PG_URL = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{PG_DB}"
+# Engineers running suites side by side on one server give each run its own databases.
+DB_SUFFIX = os.environ.get("TEST_DB_SUFFIX", "")
+PG_DB = f"complaintdesk_test{DB_SUFFIX}"
 IN_CI = os.environ.get("CI") == "true"
 
 TEST_SETTINGS = Settings(
@@ -49,23 +50,24 @@ def need_service(name: str, host: str, port: int) -> None:
     pytest.skip(reason)
 
 
-async def _fresh_pg_database() -> None:
+async def fresh_pg_database(name: str) -> str:
+    """An empty PostgreSQL database of this name (dropped first if it exists); its URL."""
     import asyncpg
 
     conn = await asyncpg.connect(PG_ADMIN_URL)
     try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{PG_DB}"')
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
+    return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 async def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Database]:
     if request.param == "postgresql":
         need_service("PostgreSQL", "127.0.0.1", 5432)
-        await _fresh_pg_database()
-        url = PG_URL
+        url = await fresh_pg_database(PG_DB)
     else:
         url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
     db = Database(url)

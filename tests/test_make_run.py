@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import need_service
+from conftest import DB_SUFFIX, need_service
 from support import VIN, op
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,7 +56,7 @@ def test_make_run_serves_the_demo_and_the_operator_token_registers_a_complaint(t
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "JWT_SECRET")}
     env["COMPLAINTDESK_VAR"] = str(tmp_path / "var")
     if backend == "postgresql":
-        env["DATABASE_URL"] = pg_database("complaintdesk_run_test")
+        env["DATABASE_URL"] = pg_database(f"complaintdesk_run_test{DB_SUFFIX}")
     port = free_port()
     proc, tokens = start(env, port)
     try:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from conftest import need_service
+from conftest import DB_SUFFIX, fresh_pg_database, need_service
 from schema.ids import decode
 from server.db import migrate
 from server.db.models import OutboxMessage, SlaEffect
@@ -26,7 +26,7 @@ from support import make_world, register
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-PG_DB = "complaintdesk_workers_test"
+PG_DB = f"complaintdesk_workers_test{DB_SUFFIX}"
 PAST = datetime(2025, 9, 30, 2, 0, tzinfo=UTC)  # orders received then have both clocks breached
 
 
@@ -34,9 +34,7 @@ PAST = datetime(2025, 9, 30, 2, 0, tzinfo=UTC)  # orders received then have both
 async def pg(tmp_path):
     need_service("PostgreSQL", "127.0.0.1", 5432)
     need_service("Redis", "127.0.0.1", 6379)
-    for sql in (f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)', f'CREATE DATABASE "{PG_DB}"'):
-        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", sql], check=True)
-    database = Database(f"postgresql+asyncpg://postgres@127.0.0.1:5432/{PG_DB}")
+    database = Database(await fresh_pg_database(PG_DB))
     await migrate.upgrade(database.engine)
     yield database
     await database.dispose()
