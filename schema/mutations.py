@@ -153,6 +153,19 @@ def payload(info: Info, row: Any) -> WorkOrderPayload:
     return WorkOrderPayload(order=WorkOrder(row=row))
 
 
+def registered_payload(info: Info, done: registration.Registered) -> WorkOrderPayload:
+    """The payload, with the loaders primed from the rows the registration has just written or read."""
+    answer = payload(info, done.order)
+    loaders = info.context.loaders
+    loaders.org_unit_by_id.prime(done.dealer.id, done.dealer)
+    if done.vehicle is not None:
+        loaders.vehicle_by_id.prime(done.vehicle.id, done.vehicle)
+    if done.customer is not None:
+        loaders.customer_by_id.prime(done.customer.id, done.customer)
+        loaders.phones_by_customer.prime(done.customer.id, done.phones)
+    return answer
+
+
 @strawberry.type(description="What you can change; each mutation is one transaction, answered with the result or typed errors.")
 class Mutation:
     @strawberry.mutation(description="Register a complaint: needs workorder.register at the dealer.")
@@ -181,7 +194,7 @@ class Mutation:
                 repeat_of_id=_id("WorkOrder", input.repeat_of_id, "repeatOfId") if input.repeat_of_id else None,
                 involved_staff_ids=[_id("User", u, f"involvedStaffIds[{i}]") for i, u in enumerate(input.involved_staff_ids)],
             )
-            return payload(info, await registration.register_complaint(info.context.caller, reg))
+            return registered_payload(info, await registration.register_complaint(info.context.caller, reg))
 
         return await _guard(run)
 

@@ -26,6 +26,7 @@ from schema.context import Context
 from schema.http import GraphQLHTTPView
 from schema.limits import limits_for, refusal
 from schema.persisted import PersistedOperations
+from server import heap
 from server import settings as settings_module
 from server.auth import InvalidTokenError, bearer, verify
 from server.db.session import Database
@@ -240,6 +241,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        heap.settle()  # here, not in create_app: only a serving process lives long enough to gain
         yield
         if owns_database:
             await database.dispose()

@@ -178,6 +178,21 @@ async def test_the_escalations_list_follows_scope_and_filters(database):
     assert len(page["escalations"]["nodes"]) == 2 and len(rest["escalations"]["nodes"]) == 1
 
 
+async def test_the_escalations_list_by_breach_puts_the_nearest_deadline_first_across_pages(database):
+    world = await make_world(database)
+    orders = {}
+    for i, (key, time) in enumerate((("a", "10:00"), ("b", "09:00"), ("c", "09:30"))):  # deadlines not in id order
+        world.clock.now = at(f"2025-09-30 {time}")
+        orders[key] = await register(world, dealer=key, customer={"name": key, "phones": [f"1391111000{i}"]})
+    world.clock.now = at("2025-09-30 10:30")
+    for order in orders.values():
+        await call(world, order["id"], "记者", flags=["claims_media"])
+    page = await world.gql("se", "Escalations", sort="BREACH", first=2)
+    rest = await world.gql("se", "Escalations", sort="BREACH", first=2, after=page["escalations"]["pageInfo"]["endCursor"])
+    numbers = [n["order"]["number"] for answer in (page, rest) for n in answer["escalations"]["nodes"]]
+    assert numbers == [orders[k]["number"] for k in "bca"]
+
+
 async def test_marking_the_primary_absent_tells_the_secondary_to_take_over(database):
     world = await make_world(database)
     order = await register(world)

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -120,7 +121,10 @@ class CustomerPhone(TenantOwned, Base):
 
 class Vehicle(TenantOwned, Base):
     __tablename__ = "vehicles"
-    __table_args__ = (UniqueConstraint("tenant_id", "vin"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "vin"),
+        Index("ix_vehicles_customer", "tenant_id", "customer_id"),
+    )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     vin: Mapped[str] = mapped_column(String(17))
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
@@ -140,6 +144,12 @@ class NumberSequence(TenantOwned, Base):
     value: Mapped[int] = mapped_column(default=0)
 
 
+# Partial indexes of the escalations board: escalated orders only, with org_path for the scope check.
+ESCALATIONS_ONLY: dict[str, Any] = {
+    "postgresql_where": text("escalated"), "sqlite_where": text("escalated"), "postgresql_include": ["org_path"],
+}
+
+
 class WorkOrder(TenantOwned, Base):
     __tablename__ = "work_orders"
     __table_args__ = (
@@ -150,11 +160,17 @@ class WorkOrder(TenantOwned, Base):
         Index("ix_work_orders_customer", "tenant_id", "customer_id"),
         Index("ix_work_orders_vehicle", "tenant_id", "vehicle_id"),
         Index("ix_work_orders_escalated", "tenant_id", "escalated", "registered_at"),
+        # The escalations board (services/queries.py list_escalations) reads a few percent of the
+        # orders: partial indexes on those alone, one per order it pages them in (age, breach). They
+        # hold org_path, so a region's or dealer's board finds its page's ids without reading rows.
+        Index("ix_work_orders_escalations_age", "tenant_id", "id", **ESCALATIONS_ONLY),
+        Index("ix_work_orders_escalations_breach", "tenant_id", "next_deadline_at", "id", **ESCALATIONS_ONLY),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     number: Mapped[str] = mapped_column(String(40))
     org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))
-    org_path: Mapped[str] = mapped_column(String(400))
+    # Byte order in every locale: the scope filter selects a subtree as a range (services/queries.py).
+    org_path: Mapped[str] = mapped_column(String(400).with_variant(String(400, collation="C"), "postgresql"))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     vehicle_id: Mapped[int | None] = mapped_column(ForeignKey("vehicles.id"))
     profile_version: Mapped[str] = mapped_column(String(40))

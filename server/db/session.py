@@ -95,6 +95,7 @@ class Database:
         self._reads = async_sessionmaker(self.engine, expire_on_commit=False)
         # Per-tenant state derived from this database (profile, policy, calendar), by tenant id.
         self.runtimes: dict[int, Any] = {}
+        self._runtime_locks: dict[int, asyncio.Lock] = {}
         self._writes = async_sessionmaker(self.write_engine, expire_on_commit=False)
 
     @property
@@ -110,6 +111,10 @@ class Database:
     def platform(self) -> AsyncSession:
         """Outside every tenant: creating tenants, and the few look-ups that precede knowing one."""
         return self._writes(info={PLATFORM: True})
+
+    def runtime_lock(self, tenant_id: int) -> asyncio.Lock:
+        """Held while the tenant's runtime is rebuilt."""
+        return self._runtime_locks.setdefault(tenant_id, asyncio.Lock())
 
     def tenant(self, tenant_id: int) -> TenantDb:
         return TenantDb(self, tenant_id)

@@ -13,7 +13,7 @@ from server.authz import Authz, Grant, Principal
 from server.db.models import RoleAssignment, Tenant, User
 from server.db.session import Database, TenantDb
 from server.profiles import Profile
-from server.services.tenancy import TenantRuntime, runtime
+from server.services.tenancy import TenantRuntime, cached_runtime, runtime
 
 
 def utcnow() -> datetime:
@@ -72,10 +72,12 @@ async def _load(database: Database, db: TenantDb, claims: Claims, clock: Callabl
                 select(RoleAssignment.role, RoleAssignment.org_path).where(RoleAssignment.user_id == row.id)
             )
         ).all()
-    # Hand the connection back before a cold runtime load takes its own: holding one while waiting
-    # for another lets a burst of first requests exhaust the pool.
-    await db.close()
-    tenant = await runtime(database, claims.tenant_id, row.policy_version)
+    tenant = cached_runtime(database, claims.tenant_id, row.policy_version)
+    if tenant is None:
+        # Hand the connection back before the cold load takes its own: holding one while waiting
+        # for another lets a burst of first requests exhaust the pool. Warm, the request keeps it.
+        await db.close()
+        tenant = await runtime(database, claims.tenant_id, row.policy_version)
     principal = Principal(
         user_id=row.id,
         username=row.username,

@@ -43,12 +43,15 @@ async def record_call(
 
 
 async def evaluate(
-    session: AsyncSession, tenant: TenantRuntime, order: WorkOrder, by: int | None, now: datetime, words: str | None = None
+    session: AsyncSession, tenant: TenantRuntime, order: WorkOrder, by: int | None, now: datetime, words: str | None = None,
+    counts: dict[Meaning, int] | None = None,
 ) -> list[str]:
     """Issue a slip for every warning rule that holds now and has none yet; returns their triggers.
-    Run on every call and at intake (flags raised then count too)."""
+    Run on every call and at intake (flags raised then count too). `counts`: the order's calls per
+    state's meaning, when the caller knows them (at intake there are none); else they are counted."""
     meaning = tenant.profile.workflow.state(order.state).meaning
-    counts = await call_counts(session, order.id)
+    if counts is None:
+        counts = await call_counts(session, order.id)
     issued = []
     for rule in triggered(tenant.profile.warning_rules, meaning, counts, frozenset(order.flags), frozenset(order.demands)):
         reason = f"{rule.label.zh} / {rule.label.en}"

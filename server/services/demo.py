@@ -100,7 +100,7 @@ async def _orders(database: Database, tenant_id: int, ids: dict[str, int], count
     for n in range(count):
         clock.now += timedelta(minutes=rng.randint(30, 300))
         dealer = rng.choice(dealers)
-        order = await registration.register_complaint(operator, _registration(rng, dealer.id, rng.choice(categories), n))
+        order = (await registration.register_complaint(operator, _registration(rng, dealer.id, rng.choice(categories), n))).order
         handlers = (ids[f"care-{dealer.code}"], ids[f"manager-{dealer.code}"])
         version = order.version
         for step in rng.choice(PATHS):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, true
 
 from server.db.models import (
     ContactAttempt,
@@ -59,7 +59,17 @@ def visible(caller: Caller) -> ColumnElement[bool]:
     scopes = caller.authz.scopes("workorder.read")
     if not scopes:
         return false()
-    return or_(*(or_(WorkOrder.org_path == s, WorkOrder.org_path.startswith(s + "/")) for s in scopes))
+    if f"/{caller.tenant.slug}" in scopes:
+        return true()  # the tenant's root holds every order: a path condition would only cost
+    return or_(*(_subtree(s) for s in scopes))
+
+
+def _subtree(path: str) -> ColumnElement[bool]:
+    """Orders at `path` or below it, in forms ix_work_orders_scope serves in a generic plan too (a
+    LIKE whose pattern is a parameter it cannot). Path segments are [a-z0-9-] and '0' follows '/',
+    so the range holds exactly the subtree; on PostgreSQL org_path has the "C" collation, so the
+    comparison is by bytes in every locale."""
+    return or_(WorkOrder.org_path == path, and_(WorkOrder.org_path >= path + "/", WorkOrder.org_path < path + "0"))
 
 
 async def get_order(caller: Caller, order_id: int) -> WorkOrder:
@@ -108,7 +118,7 @@ async def _filtered(session: Any, query: Select[Any], f: OrderFilter) -> Select[
             query = query.where(column.in_(values))
     if f.org_unit_id is not None:
         path = await session.scalar(select(OrgUnit.path).where(OrgUnit.id == f.org_unit_id))
-        query = query.where(false() if path is None else or_(WorkOrder.org_path == path, WorkOrder.org_path.startswith(path + "/")))
+        query = query.where(false() if path is None else _subtree(path))
     if f.registered_from is not None:
         query = query.where(WorkOrder.registered_at >= f.registered_from)
     if f.registered_to is not None:
@@ -234,21 +244,33 @@ async def list_escalations(caller: Caller, where: EscalationFilter, first: int, 
     """Escalated orders (above their first tier, repeats, or with a warning slip) the caller may see."""
     if not 0 < first <= MAX_PAGE:
         raise InvalidInputError([FieldProblem(("first",), f"ask for 1 to {MAX_PAGE} orders a page")])
-    query = select(WorkOrder).where(WorkOrder.escalated, visible(caller)).limit(first + 1)
-    query = _order_escalations(query, where.sort, after)
-    query = _filtered_escalations(caller, query, where)
+    # The page's ids first, then its rows. The ids come from a partial index alone (index-only: it
+    # holds org_path, so a region's board passes over other regions' entries without reading their
+    # rows); filtering rows instead read ~2,500 of them, on as many pages, for a region's first page.
+    page = select(WorkOrder.id).where(WorkOrder.escalated, visible(caller)).limit(first + 1)
+    page = _escalations_page(page, where.sort, after)
+    page = _filtered_escalations(caller, page, where)
     async with caller.db.read() as session:
-        query = await _filtered(session, query, OrderFilter(org_unit_id=where.org_unit_id))
+        page = await _filtered(session, page, OrderFilter(org_unit_id=where.org_unit_id))
+        # correlate(None): the same table outside must not turn the subquery into a per-row one
+        query = select(WorkOrder).where(WorkOrder.id.in_(page.correlate(None))).order_by(*_escalation_order(where.sort))
         rows = list((await session.scalars(query)).all())
     return Page(rows[:first], len(rows) > first)
 
 
-def _order_escalations(query: Select[Any], sort: str, after: int | None) -> Select[Any]:
+def _escalation_order(sort: str) -> tuple[ColumnElement[Any], ...]:
     if sort == "breach":
         # Past-due first, the longest overdue first; next_deadline_at is the earliest pending instant.
-        query = query.order_by(WorkOrder.next_deadline_at.is_(None), WorkOrder.next_deadline_at, WorkOrder.id)
+        # NULLS LAST is the order of ix_work_orders_escalations_breach, so the index serves the page
+        # (ordering by "next_deadline_at IS NULL" first made PostgreSQL sort every escalated order).
+        return (WorkOrder.next_deadline_at.asc().nulls_last(), WorkOrder.id)
+    return (WorkOrder.id,)
+
+
+def _escalations_page(query: Select[Any], sort: str, after: int | None) -> Select[Any]:
+    query = query.order_by(*_escalation_order(sort))
+    if sort == "breach":
         return query.offset(after or 0)
-    query = query.order_by(WorkOrder.id)
     return query.where(WorkOrder.id > after) if after is not None else query
 
 

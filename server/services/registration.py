@@ -55,6 +55,19 @@ class Registration:
 
 
 @dataclass
+class Registered:
+    """The new order with the rows the registration wrote or read whole, so its answer need not read
+    them again: the customer and their phones only when the customer is new (a customer found by
+    phone may have numbers this call did not name)."""
+
+    order: WorkOrder
+    dealer: OrgUnit
+    customer: Customer | None
+    phones: list[CustomerPhone]
+    vehicle: Vehicle | None
+
+
+@dataclass
 class Checked:
     """A registration whose every field has been validated and normalised."""
 
@@ -65,14 +78,15 @@ class Checked:
     proposed_grade: str | None
 
 
-async def register_complaint(caller: Caller, reg: Registration) -> WorkOrder:
+async def register_complaint(caller: Caller, reg: Registration) -> Registered:
     now = caller.clock()
     checked = _check(caller, reg, now)
     async with caller.db.write() as session:
         dealer = await _dealer(caller, session, reg.dealer_id)
         _backdated(caller, checked.received_at, now, dealer.path)
-        customer_id = await _customer(session, reg.customer, checked.phones)
-        vehicle_id = await _vehicle(session, reg.vehicle, checked.vin, customer_id)
+        customer_id, new_customer, new_phones = await _customer(session, reg.customer, checked.phones)
+        vehicle = await _vehicle(session, reg.vehicle, checked.vin, customer_id)
+        vehicle_id = vehicle.id if vehicle else None
         await _involved(session, reg.involved_staff_ids)
         repeat = await repeats.find(session, caller, reg.category, customer_id, vehicle_id, checked.received_at, reg.repeat_of_id)
         order = _order(caller, reg, checked, now, dealer, customer_id, vehicle_id)
@@ -95,9 +109,9 @@ async def register_complaint(caller: Caller, reg: Registration) -> WorkOrder:
         if checked.proposed_grade != order.grade:
             data["grade_override"] = {"proposed": checked.proposed_grade, "chosen": order.grade, "reason": reg.grade_override_reason}
         await alerts.raise_for(session, caller.tenant, order, now)
-        await calls.evaluate(session, caller.tenant, order, caller.user_id, now, order.details)
+        await calls.evaluate(session, caller.tenant, order, caller.user_id, now, order.details, counts={})  # no calls yet
         record(session, order, caller.user_id, now, "registered", to_state=order.state, data=data)
-    return order
+    return Registered(order, dealer, new_customer, new_phones if new_customer else [], vehicle)
 
 
 def _check(caller: Caller, reg: Registration, now: datetime) -> Checked:
@@ -191,9 +205,11 @@ def _backdated(caller: Caller, received_at: datetime, now: datetime, path: str) 
         raise NotPermittedError("workorder.backdate")
 
 
-async def _customer(session: AsyncSession, data: CustomerInput, phones: list[str]) -> int:
-    """The customer who owns one of these numbers, or a new one; new numbers are added to them."""
+async def _customer(session: AsyncSession, data: CustomerInput, phones: list[str]) -> tuple[int, Customer | None, list[CustomerPhone]]:
+    """The customer who owns one of these numbers, or a new one; new numbers are added to them.
+    Returns the customer's id, the customer if new, and the phones added, in the order they are inserted."""
     known = (await session.execute(select(CustomerPhone).where(CustomerPhone.number.in_(phones)))).scalars().all()
+    customer = None
     if known:
         customer_id = known[0].customer_id
     else:
@@ -201,12 +217,13 @@ async def _customer(session: AsyncSession, data: CustomerInput, phones: list[str
         session.add(customer)
         await session.flush()
         customer_id = customer.id
-    for number in set(phones) - {p.number for p in known}:
-        session.add(CustomerPhone(customer_id=customer_id, number=number))
-    return customer_id
+    numbers = {p.number for p in known}
+    added = [CustomerPhone(customer_id=customer_id, number=n) for n in phones if n not in numbers]
+    session.add_all(added)
+    return customer_id, customer, added
 
 
-async def _vehicle(session: AsyncSession, data: VehicleInput | None, vin: str | None, customer_id: int) -> int | None:
+async def _vehicle(session: AsyncSession, data: VehicleInput | None, vin: str | None, customer_id: int) -> Vehicle | None:
     if data is None or vin is None:
         return None
     vehicle = await session.scalar(select(Vehicle).where(Vehicle.vin == vin))
@@ -224,7 +241,7 @@ async def _vehicle(session: AsyncSession, data: VehicleInput | None, vin: str | 
         await session.flush()
     elif data.mileage_km is not None:
         vehicle.mileage_km = max(vehicle.mileage_km or 0, data.mileage_km)
-    return vehicle.id
+    return vehicle
 
 
 def _order(

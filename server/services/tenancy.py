@@ -38,11 +38,23 @@ class TenantRuntime:
         return calendar_for(self.profile, self.days, self.unit_hours, path)
 
 
+def cached_runtime(database: Database, tenant_id: int, policy_version: int) -> TenantRuntime | None:
+    """The tenant's runtime if this process holds it at this version: no database work."""
+    cached = database.runtimes.get(tenant_id)
+    return cached if cached is not None and cached.policy_version == policy_version else None
+
+
 async def runtime(database: Database, tenant_id: int, policy_version: int) -> TenantRuntime:
     """The tenant's parsed profile and policy; rebuilt when another process imported a new profile."""
-    cached = database.runtimes.get(tenant_id)
-    if cached is not None and cached.policy_version == policy_version:
+    cached = cached_runtime(database, tenant_id, policy_version)
+    if cached is not None:
         return cached
+    # A burst of requests after start-up or a profile import would each rebuild it: one does.
+    async with database.runtime_lock(tenant_id):
+        return cached_runtime(database, tenant_id, policy_version) or await _load_runtime(database, tenant_id)
+
+
+async def _load_runtime(database: Database, tenant_id: int) -> TenantRuntime:
     async with database.platform() as session:
         tenant = await session.get_one(Tenant, tenant_id)
     async with database.reader(tenant_id) as session:
