@@ -92,11 +92,12 @@ def _next(clock: Clock, rule: ClockRule, event: str, at: datetime, cal: Business
     return clock
 
 
-async def retarget(session: AsyncSession, tenant: TenantRuntime, order: WorkOrder) -> list[str]:
-    """After a regrade or escalation: each running clock takes its new rule's target, keeping the time used."""
+async def retarget(session: AsyncSession, tenant: TenantRuntime, order: WorkOrder, rows: list[WorkOrderClock] | None = None) -> list[str]:
+    """After a regrade or escalation: each running clock takes its new rule's target, keeping the time used.
+    `rows` are the order's clocks when the caller has loaded them already (the deadline scan's batches)."""
     calendar = tenant.calendar(order.org_path)
     rules = rules_for(tenant.profile, order)
-    rows = await load(session, order.id)
+    rows = await load(session, order.id) if rows is None else rows
     changed = []
     for row in rows:
         rule = rules.get(row.name)
