@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from bench import rows
+from bench import clock_rows, rows
 from bench.progress import Progress
 from server.db.session import Database
 
@@ -23,7 +23,10 @@ SEQUENCES = text(
 )
 
 
-async def load(database: Database, setting: rows.Setting, total: int, batch_size: int, days: int, seed: int) -> None:
+async def load(
+    database: Database, setting: rows.Setting, total: int, batch_size: int, days: int, seed: int,
+    clocks: clock_rows.Clocks | None = None,
+) -> None:
     rng = random.Random(seed)
     timeline = rows.Timeline.ending_yesterday(datetime.now(UTC), total, days)
     progress = Progress(total)
@@ -32,6 +35,8 @@ async def load(database: Database, setting: rows.Setting, total: int, batch_size
         async with database.engine.begin() as conn:
             ids = await _reserve(conn, count)
             batch = rows.build(setting, timeline, rng, first, ids)
+            if clocks is not None:
+                clock_rows.add(batch, clocks)
             await _copy(conn, batch)
             await conn.execute(SEQUENCES, _sequence_rows(setting, batch))
         progress.advance(count)

@@ -9,10 +9,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import sys
 import time
+from datetime import UTC, datetime
 
-from bench import bulk, rows
+from bench import bulk, clock_rows, escalation_load, rows
 from bench.database import DEFAULT_URL, delete_tenant, prepare, vacuum_analyze
 from bench.org import build
 from server.db.session import Database
@@ -31,6 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--batch", type=int, default=10_000, help="orders per COPY transaction")
     parser.add_argument("--seed", type=int, default=20261122)
     parser.add_argument("--reset", action="store_true", help="delete the tenant first if it exists")
+    parser.add_argument("--escalated", type=int, default=0, help="then escalate this many orders (bench/escalation_load.py)")
+    parser.add_argument("--open", action="store_true", help="every order stays open (no cancelled or closed ones)")
+    parser.add_argument("--clocks", action="store_true", help="write the orders' SLA clocks and next deadline (bench/clock_rows.py)")
     return parser
 
 
@@ -58,12 +63,23 @@ async def generate(args: argparse.Namespace) -> int:
         print(f"tenant '{args.slug}' (id {org.tenant_id}): {args.regions} regions, {len(org.dealers)} dealers, "
               f"{2 * len(org.dealers) + args.regions + 3} users, in {time.perf_counter() - started:.1f}s")
         started = time.perf_counter()
-        await bulk.load(database, rows.Setting.of(org, profile), args.orders, args.batch, args.days, args.seed)
-        print(f"{args.orders:,} orders in {time.perf_counter() - started:.1f}s; vacuum analyze ...")
+        setting = rows.Setting.of(org, profile, rows.OPEN_PATHS if args.open else rows.PATHS)
+        clocks = await _clocks(database, org.tenant_id, args.seed) if args.clocks else None
+        await bulk.load(database, setting, args.orders, args.batch, args.days, args.seed, clocks)
+        print(f"{args.orders:,} orders in {time.perf_counter() - started:.1f}s")
+        if args.escalated:
+            started = time.perf_counter()
+            print(f"{await escalation_load.load(database, org.tenant_id, args.escalated, args.seed)}, in {time.perf_counter() - started:.1f}s")
+        print("vacuum analyze ...")
         await vacuum_analyze(database)
         return 0
     finally:
         await database.dispose()
+
+
+async def _clocks(database: Database, tenant_id: int, seed: int) -> clock_rows.Clocks:
+    # Its own random stream: the orders are the same with or without --clocks.
+    return clock_rows.Clocks(await tenancy.runtime(database, tenant_id, 0), datetime.now(UTC), random.Random(seed + 1))
 
 
 def main() -> int:

@@ -52,7 +52,7 @@ VARIANTS = (
         "list-per-request-rules", "list: real app, caches + per-request depth limiter",
         f"{VARIANT_APPS}:per_request_rules", "/graphql", "list",
     ),
-    Variant("list-gc-frozen", "list: real app + gc.freeze() after start-up", f"{VARIANT_APPS}:gc_frozen", "/graphql", "list"),
+    Variant("list-gc-default", "list: real app, collector at its defaults", f"{VARIANT_APPS}:gc_default", "/graphql", "list"),
     Variant("list-floor-sql", "list floor: bare Starlette, same SQL, JSON", FLOOR_SQL, "/worklist", "list"),
     Variant("list-floor-static", "list floor: strawberry over static objects", FLOOR_STATIC, "/graphql", "list"),
     Variant("register", "registerComplaint: real app", PRODUCT, "/graphql", "register"),

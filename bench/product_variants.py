@@ -1,4 +1,4 @@
-"""The real application with one thing changed, to show what strawberry's caches (and the GC) cost.
+"""The real application with one thing changed, to show what strawberry's caches (and the GC settings) are worth.
 
 Each factory runs in its own uvicorn process, so it edits the product schema's extension list in
 place and then builds the app with server.app.create_app: everything else (middleware, view,
@@ -7,7 +7,6 @@ limits, persisted operations) is exactly the product's.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +14,7 @@ from starlette.types import ASGIApp
 from strawberry.extensions import ParserCache, QueryDepthLimiter, ValidationCache
 
 from schema.app import schema
+from server import heap
 from server.app import create_app
 
 CACHES = (ParserCache, ValidationCache)
@@ -40,10 +40,8 @@ def per_request_rules() -> ASGIApp:
     return create_app()
 
 
-def gc_frozen() -> ASGIApp:
-    """Not a cache: the product app with the objects made at start-up moved out of the collector's
-    reach (gc.freeze). A list request allocates enough to run ~15 young collections, and each older
-    one walks the ~185,000 start-up objects (schema, ORM, Casbin, profiles) again."""
-    app = create_app()
-    gc.freeze()
-    return app
+def gc_default() -> ASGIApp:
+    """Not a cache: the product app without server/heap.py's settings (no gc.freeze() of the
+    start-up objects, the default young-generation threshold), as it was shipped before them."""
+    heap.settle = lambda: None  # the lifespan looks it up when it runs
+    return create_app()

@@ -16,9 +16,7 @@ GOALS = (
 CONTEXT = (
     ("list-uncached", "list", "list without caches / with"),
     ("list-per-request-rules", "list", "list, caches defeated by per-request rules / with caches"),
-    ("list-gc-frozen", "list", "list with gc.freeze() / as shipped"),
-    ("list-gc-frozen", "list-floor-sql", "list with gc.freeze() / bare-SQL floor"),
-    ("list-gc-frozen", "list-floor-static", "list with gc.freeze() / static-GraphQL floor"),
+    ("list-gc-default", "list", "list, collector at its defaults / as shipped"),
     ("list-uncached", "list-floor-sql", "list without caches / bare-SQL floor"),
     ("list-uncached", "list-floor-static", "list without caches / static-GraphQL floor"),
 )

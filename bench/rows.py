@@ -27,12 +27,17 @@ COLUMNS = {
         "channel", "order_type", "category", "grade", "tier", "state", "version", "received_at", "registered_at",
         "registered_by_id", "updated_at", "summary", "details", "demands", "flags", "primary_handler_id",
         "secondary_handler_id", "responded_at", "handled_at", "closed_at", "resolution", "measures", "root_cause",
-        "customer_feedback",
+        "customer_feedback", "next_deadline_at",
     ),
     "work_order_events": (
         "tenant_id", "work_order_id", "at", "actor_id", "kind", "transition", "from_state", "to_state", "comment", "data",
     ),
     "contact_attempts": ("tenant_id", "work_order_id", "at", "actor_id", "outcome", "note"),
+    # Filled only with --clocks (bench/clock_rows.py), like the orders' next_deadline_at.
+    "work_order_clocks": (
+        "tenant_id", "work_order_id", "name", "target", "unit", "started_at", "running_since", "used", "budget",
+        "due_at", "warn_at", "stopped_at", "missing_year", "next_check_at",
+    ),
 }
 # What happens after registration; 1-3 steps, so every order has 2-4 history events.
 PATHS = (
@@ -45,6 +50,8 @@ PATHS = (
     ("review", "resolve", "confirm"),
     ("cancel",),
 )
+# --open: the paths that leave an order open (handled waits for the call centre's confirmation).
+OPEN_PATHS = tuple(path for path in PATHS if not {"confirm", "cancel"} & set(path))
 TRANSITIONS = {  # step: (from, to, comment)
     "review": ("unprocessed", "in_progress", None),
     "suspend": ("in_progress", "pending", "等待厂家配件到货"),
@@ -75,13 +82,14 @@ class Setting:
     profile_version: str
     channels: tuple[str, ...]
     categories: tuple[Category, ...]
+    paths: tuple[tuple[str, ...], ...] = PATHS
 
     @classmethod
-    def of(cls, org: Org, profile: Profile) -> Setting:
+    def of(cls, org: Org, profile: Profile, paths: tuple[tuple[str, ...], ...] = PATHS) -> Setting:
         categories = tuple(
             Category(c.code, c.order_type, c.grade, c.routing[0]) for c in profile.categories.values() if c.routing
         )
-        return cls(org, profile.number_prefix, ZoneInfo(profile.timezone), profile.version, tuple(profile.channels), categories)
+        return cls(org, profile.number_prefix, ZoneInfo(profile.timezone), profile.version, tuple(profile.channels), categories, paths)
 
 
 @dataclass
@@ -189,7 +197,7 @@ def _history(batch: Batch, setting: Setting, rng: random.Random, order: dict[str
     users = setting.org.users
     _event(batch, order, order["registered_at"], users["operator"], "registered", to_state="unprocessed")
     at = order["registered_at"]
-    for step in rng.choice(PATHS):
+    for step in rng.choice(setting.paths):
         at += timedelta(minutes=rng.randint(5, 90))  # type: ignore[operator]
         order["version"] += 1  # type: ignore[operator]
         order["updated_at"] = at
