@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
@@ -20,6 +20,10 @@ from server.db.models import TenantOwned
 
 TENANT = "tenant_id"
 PLATFORM = "platform"
+# PostgreSQL's row-level security (migration 0006) backs up the ORM filter below: a tenant's
+# transaction runs as this role with this setting, and the policies let it touch only its rows.
+TENANT_ROLE = "complaintdesk_tenant"
+ENTER_TENANT = text("SELECT set_config('role', :role, true), set_config('complaintdesk.tenant_id', :tenant, true)")
 
 
 class TenantScopeError(RuntimeError):
@@ -68,6 +72,13 @@ def _scope_to_tenant(state: ORMExecuteState) -> None:
     state.statement = state.statement.options(
         with_loader_criteria(TenantOwned, lambda cls: cls.tenant_id == tenant_id, include_aliases=True)
     )
+
+
+@event.listens_for(Session, "after_begin")
+def _enter_tenant(session: Session, _transaction: Any, connection: Any) -> None:
+    tenant_id = session.info.get(TENANT)
+    if tenant_id is not None and connection.dialect.name == "postgresql":
+        connection.execute(ENTER_TENANT, {"role": TENANT_ROLE, "tenant": str(tenant_id)})
 
 
 @event.listens_for(Session, "before_flush")
