@@ -11,6 +11,7 @@ from strawberry.tools import merge_types
 from schema.escalation import EscalationMutation, EscalationQuery
 from schema.tenant_admin import TenantAdminMutation, TenantAdminQuery
 from schema.extensions import MaskUnexpectedErrors
+from schema.live import LiveQuery, Subscription
 from schema.limits import EnforceLimits
 from schema.mutations import Mutation
 from schema.queries import Query
@@ -28,8 +29,9 @@ def _merged(name: str, *parts: type) -> type:
 
 
 schema = strawberry.Schema(
-    query=_merged("Query", Query, EscalationQuery, TenantAdminQuery),
+    query=_merged("Query", Query, EscalationQuery, TenantAdminQuery, LiveQuery),
     mutation=_merged("Mutation", Mutation, EscalationMutation, TenantAdminMutation),
+    subscription=Subscription,
     extensions=[
         MaskUnexpectedErrors,
         EnforceLimits,  # sets the token limit and adds its rules in on_operation, before the caches read them

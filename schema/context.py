@@ -1,8 +1,10 @@
-"""The per-request context: the caller (tenant, principal, data access) and its DataLoaders."""
+"""The per-request context: the caller (tenant, principal, data access) and its DataLoaders; for a
+WebSocket, the per-connection one."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from strawberry.dataloader import DataLoader
@@ -65,10 +67,35 @@ class Context:
     caller: Caller
     request_id: str
     limits: Limits = field(default_factory=Limits)  # this request's (schema.limits.limits_for)
+    caller_expires_at: datetime | None = None  # the token's expiry: live subscriptions end there
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.caller)
+
+
+class SocketContext(Context):
+    """A graphql-transport-ws connection's context. Browsers cannot set headers on a WebSocket, so
+    the caller is known once `connection_init` has brought the token (or the handshake's
+    Authorization header, for other clients); the protocol runs nothing before that."""
+
+    def __init__(self, request_id: str, handshake_authorization: str | None, cross_origin: str | None) -> None:
+        self.request_id = request_id
+        self.handshake_authorization = handshake_authorization
+        self.cross_origin = cross_origin  # the browser page's origin, when it is not this service's own
+        self.connection_params: dict[str, object] = {}  # the connection_init payload, set by strawberry
+
+    def authenticate(self, caller: Caller, limits: Limits, expires_at: datetime | None) -> None:
+        self.caller = caller
+        self.limits = limits
+        self.caller_expires_at = expires_at
+        self.loaders = Loaders(caller)
+
+    @property
+    def authorization(self) -> str | None:
+        """`{"Authorization": "Bearer <token>"}` in connection_init, else the handshake's header."""
+        sent = next((v for k, v in self.connection_params.items() if k.lower() == "authorization"), None)
+        return sent if isinstance(sent, str) else self.handshake_authorization
 
 
 Info = StrawberryInfo[Context, None]

@@ -8,6 +8,7 @@ On top of strawberry's view:
 - GET runs queries only (cacheable); a mutation over GET is refused with 405 and `Allow: POST`.
 - A persisted operation may be sent by hash alone (schema/persisted.py).
 - Each request runs within its limits' timeout.
+- Subscriptions speak graphql-transport-ws only, and obey the tenant's persisted-operations rule.
 HTTP-level refusals are JSON `{"errors": [...]}` bodies too.
 """
 
@@ -25,6 +26,9 @@ from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
 from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
@@ -58,11 +62,33 @@ class MethodNotAllowed(HTTPException):
         self.allow = allow
 
 
+class TransportWSHandler(BaseGraphQLTransportWSHandler[Any, None]):
+    """graphql-transport-ws, with each operation checked against the persisted operations first."""
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        if self.connection_acknowledged:  # before that the protocol itself refuses (4401)
+            payload = message["payload"]
+            persisted_only = request_limits(self.context).persisted_only
+            try:
+                payload["query"] = self.view.operations.resolve(payload.get("query"), payload.get("extensions"), persisted_only)
+            except GraphQLError as error:
+                await self.send_message({"id": message["id"], "type": "error", "payload": [error.formatted]})
+                return
+        await super().handle_subscribe(message)
+
+
 class GraphQLHTTPView(GraphQL[Any, None]):
     """Strawberry's ASGI view with the status codes and media types of the graphql-over-http spec."""
 
+    graphql_transport_ws_handler_class = TransportWSHandler
+
     def __init__(self, schema: Any, operations: PersistedOperations):
-        super().__init__(schema, graphql_ide=None)
+        super().__init__(
+            schema,
+            graphql_ide=None,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            max_subscriptions_per_connection=20,  # a portal screen needs a few; a leak should not grow unbounded
+        )
         self.operations = operations
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

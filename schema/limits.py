@@ -20,11 +20,12 @@ standard introspection query passes; graphql-core's own MaxIntrospectionDepthRul
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from functools import lru_cache
 from typing import Any
 
 from graphql import (
+    NoSchemaIntrospectionCustomRule,
     ASTValidationRule,
     FieldNode,
     FragmentSpreadNode,
@@ -55,12 +56,26 @@ TOKEN_ABORT = "Document contains more than"  # graphql-core's message when max_t
 
 
 def limits_for(tenant: TenantRuntime | None, settings: Settings) -> Limits:
-    """The limits of one tenant's requests.
+    """The limits of one tenant's requests: the deployment's, tightened by the tenant's portal.yaml."""
+    if tenant is None:
+        return settings.limits
+    return _tightened(settings.limits, tuple(sorted(tenant.profile.limit_overrides.items())))
 
-    HOOK: a tenant profile's `limits` section (server/profiles.py) overrides the deployment's
-    values here, e.g. `replace(settings.limits, **tenant.profile.limits)`.
-    """
-    return settings.limits
+
+@lru_cache(maxsize=256)
+def _tightened(deployment: Limits, overrides: tuple[tuple[str, Any], ...]) -> Limits:
+    """A tenant may ask for less than the deployment allows, never more: the smaller number,
+    persisted-only if either says so, introspection only if both allow it. Cached, so equal
+    tenants share one Limits value (and the validation rules built for it)."""
+    given = dict(overrides)
+    merged = {
+        f.name: min(getattr(deployment, f.name), given[f.name])
+        for f in fields(Limits)
+        if f.name in given and f.type in ("int", "float")
+    }
+    merged["persisted_only"] = deployment.persisted_only or given.get("persisted_only", False)
+    merged["introspection"] = deployment.introspection and given.get("introspection", True)
+    return replace(deployment, **merged)
 
 
 def refusal(message: str, limit: str, node: Any = None) -> GraphQLError:
@@ -202,7 +217,7 @@ def _rules(limits: Limits) -> tuple[type[ASTValidationRule], ...]:
                 self.report_error(error)
             return SKIP  # the walk has seen the whole operation
 
-    return (OperationLimits,)
+    return (OperationLimits,) if limits.introspection else (OperationLimits, NoSchemaIntrospectionCustomRule)
 
 
 def request_limits(context: Any) -> Limits:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,18 +19,21 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.ides import get_graphql_ide_html
+from strawberry.types.unset import UNSET, UnsetType
 
 from schema.app import schema
-from schema.context import Context
+from schema.context import Context, SocketContext
 from schema.http import GraphQLHTTPView
 from schema.limits import limits_for, refusal
 from schema.persisted import PersistedOperations
-from server import heap
+from server import events, heap
 from server import settings as settings_module
-from server.auth import InvalidTokenError, bearer, verify
+from server.auth import Claims, InvalidTokenError, bearer, verify
 from server.db.session import Database
 from server.services.caller import Caller, UnknownPrincipalError, tenant_caller
+from server.services.portals import RegisteredOrigins
 from server.services.tenancy import TenantRuntime
 from server.settings import Settings
 
@@ -39,23 +42,57 @@ IDE_PAGE = get_graphql_ide_html(graphql_ide="graphiql")
 CORS_METHODS = ("GET", "POST")
 CORS_HEADERS = ("authorization", "content-type", "accept", "x-request-id")
 
-Origins = Callable[[TenantRuntime | None], frozenset[str]]
+Origins = Callable[[TenantRuntime], frozenset[str]]
+AnyTenantOrigins = Callable[[], Awaitable[frozenset[str]]]
 
 
-def cors_origins_for(tenant: TenantRuntime | None, settings: Settings) -> frozenset[str]:
-    """The portal origins a browser may call the API from: the tenant's, or, for `None`, those of
-    every tenant (a preflight carries no token, so its tenant is unknown).
+def tenant_origins(tenant: TenantRuntime, settings: Settings) -> frozenset[str]:
+    """The origins a tenant's pages may call the API from: its portals (portal.yaml) and the
+    deployment's own (CORS_ORIGINS)."""
+    return tenant.profile.portal_origins | frozenset(settings.cors_origins)
 
-    HOOK: read the tenant profile's registered portal origins here; for now every tenant has the
-    deployment's CORS_ORIGINS.
-    """
-    return frozenset(settings.cors_origins)
+
+async def authenticate(database: Database, settings: Settings, authorization: str | None) -> tuple[Caller, Claims]:
+    """The caller a bearer token names: the one way HTTP requests and WebSockets authenticate."""
+    claims = verify(settings, bearer(authorization))
+    if claims.platform:
+        raise InvalidTokenError("platform tokens do not open a tenant's API")
+    return await tenant_caller(database, claims), claims
 
 
 class GraphQLView(GraphQLHTTPView):
+    def __init__(self, operations: PersistedOperations, database: Database, settings: Settings, origins: Origins):
+        super().__init__(schema, operations)
+        self.database = database
+        self.settings = settings
+        self.origins = origins
+
     async def get_context(self, request: Any, response: Any) -> Context:
         state = request.scope["state"]
+        if request.scope["type"] == "websocket":
+            request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+            origin = request.headers.get("origin")
+            cross = origin.rstrip("/") if origin and urlsplit(origin).netloc != request.headers.get("host") else None
+            return SocketContext(request_id, request.headers.get("authorization"), cross)
         return Context(caller=state["caller"], request_id=state["request_id"], limits=state["limits"])
+
+    def is_websocket_origin_allowed(self, request: Any, origin: str) -> bool:
+        """Strawberry would refuse every other origin at the handshake. The tenant, and so its
+        origins, is known only at connection_init: on_ws_connect checks there. Nothing runs before."""
+        return True
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Authenticates the connection from connection_init (refused: close code 4403)."""
+        assert isinstance(context, SocketContext)
+        try:
+            caller, claims = await authenticate(self.database, self.settings, context.authorization)
+        except (InvalidTokenError, UnknownPrincipalError) as exc:
+            raise ConnectionRejectionError({"message": f"Unauthorized: {exc}. Send {{\"Authorization\": \"Bearer <token>\"}} in connection_init."}) from exc
+        if context.cross_origin is not None and context.cross_origin not in self.origins(caller.tenant):
+            await caller.db.close()
+            raise ConnectionRejectionError({"message": f"Forbidden: {context.cross_origin} is not a registered portal origin of this service."})
+        context.authenticate(caller, limits_for(caller.tenant, self.settings), claims.expires_at)
+        return UNSET
 
 
 class Cors:
@@ -65,25 +102,25 @@ class Cors:
     GraphiQL page) pass untouched; the tenant's own list is checked by Authenticate.
     """
 
-    def __init__(self, app: ASGIApp, origins: Origins):
+    def __init__(self, app: ASGIApp, registered: AnyTenantOrigins):
         self.app = app
-        self.origins = origins
+        self.registered = registered  # every tenant's: a preflight carries no token, so no tenant
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         origin = _cross_origin(scope)
         if origin is None:
             await self.app(scope, receive, send)
         elif scope["method"] == "OPTIONS" and _header(scope, b"access-control-request-method"):
-            await self._preflight(scope, origin)(scope, receive, send)
-        elif origin not in self.origins(None):
+            await self._preflight(scope, origin, await self.registered())(scope, receive, send)
+        elif origin not in await self.registered():
             await _refused_origin(origin)(scope, receive, send)
         else:
             await self.app(scope, receive, _with_headers(send, _allow_origin(origin)))
 
-    def _preflight(self, scope: Scope, origin: str) -> Response:
+    def _preflight(self, scope: Scope, origin: str, registered: frozenset[str]) -> Response:
         method = _header(scope, b"access-control-request-method") or ""
         asked = {h.strip().lower() for h in (_header(scope, b"access-control-request-headers") or "").split(",")} - {""}
-        if origin not in self.origins(None) or method not in CORS_METHODS or not asked <= set(CORS_HEADERS):
+        if origin not in registered or method not in CORS_METHODS or not asked <= set(CORS_HEADERS):
             return Response(status_code=403, headers={"Vary": "Origin"})
         headers = {
             **_allow_origin(origin),
@@ -99,7 +136,8 @@ class Authenticate:
     applies the caller's tenant policy: its browser origins, its limits, the request body size.
 
     Only /healthz and the GraphiQL page (static HTML, no data: paste a demo token into its
-    headers) answer without a token.
+    headers) answer without a token. WebSockets pass through: browsers cannot send the header
+    there, so the view authenticates them from connection_init (GraphQLView.on_ws_connect).
     """
 
     def __init__(self, app: ASGIApp, database: Database, settings: Settings, origins: Origins):
@@ -109,7 +147,7 @@ class Authenticate:
         self.origins = origins
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or scope["path"] == "/healthz":
+        if scope["type"] != "http" or scope["path"] == "/healthz":
             await self.app(scope, receive, send)
             return
         if _ide_page(scope):
@@ -132,20 +170,17 @@ class Authenticate:
             await _refused_origin(origin)(scope, receive, send)
             return
         limits = limits_for(caller.tenant, self.settings)
-        if scope["type"] == "http":
-            body = await _read_body(scope, receive, limits.body_bytes)
-            if body is None:
-                await _too_large(limits.body_bytes)(scope, receive, send)
-                return
-            receive = _replay(body, receive)
+        body = await _read_body(scope, receive, limits.body_bytes)
+        if body is None:
+            await _too_large(limits.body_bytes)(scope, receive, send)
+            return
+        receive = _replay(body, receive)
         scope.setdefault("state", {}).update(caller=caller, request_id=request_id, limits=limits)
         await self.app(scope, receive, send)
 
     async def _caller(self, scope: Scope) -> Caller:
-        claims = verify(self.settings, bearer(_header(scope, b"authorization")))
-        if claims.platform:
-            raise InvalidTokenError("platform tokens do not open a tenant's API")
-        return await tenant_caller(self.database, claims)
+        caller, _claims = await authenticate(self.database, self.settings, _header(scope, b"authorization"))
+        return caller
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -239,17 +274,25 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     owns_database = database is None
     database = database or Database(settings.database_url)
 
+    bus = events.configure(settings.redis_url)
+
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         heap.settle()  # here, not in create_app: only a serving process lives long enough to gain
         yield
+        await bus.close()
         if owns_database:
             await database.dispose()
 
-    view = GraphQLView(schema, PersistedOperations.load())
+    origins: Origins = lambda tenant: tenant_origins(tenant, settings)  # noqa: E731
+    portals = RegisteredOrigins(database)
+
+    async def registered() -> frozenset[str]:
+        return await portals.any_tenant() | frozenset(settings.cors_origins)
+
+    view = GraphQLView(PersistedOperations.load(), database, settings, origins)
     app = Starlette(
         routes=[Route("/healthz", healthz), Route("/graphql", view), WebSocketRoute("/graphql", view)],
         lifespan=lifespan,
     )
-    origins: Origins = lambda tenant: cors_origins_for(tenant, settings)  # noqa: E731
-    return Cors(Authenticate(app, database, settings, origins), origins)
+    return Cors(Authenticate(app, database, settings, origins), registered)

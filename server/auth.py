@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -21,6 +21,8 @@ class Claims:
     subject: str  # user id inside a tenant, or the platform admin's name
     tenant_id: int | None
     platform: bool
+    # When a verified token stops being valid; a live subscription ends then (minting ignores it).
+    expires_at: datetime | None = field(default=None, compare=False)
 
 
 def mint(settings: Settings, claims: Claims, lifetime: timedelta | None = None) -> str:
@@ -55,7 +57,8 @@ def verify(settings: Settings, token: str) -> Claims:
     platform = payload.get("platform") is True
     if (tenant_id is None) == (not platform) or (tenant_id is not None and not isinstance(tenant_id, int)):
         raise InvalidTokenError("a token names exactly one tenant, or the platform")
-    return Claims(subject=str(payload["sub"]), tenant_id=tenant_id, platform=platform)
+    expires_at = datetime.fromtimestamp(payload["exp"], UTC)
+    return Claims(subject=str(payload["sub"]), tenant_id=tenant_id, platform=platform, expires_at=expires_at)
 
 
 def bearer(header: str | None) -> str:

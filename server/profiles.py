@@ -21,6 +21,7 @@ from functools import cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Any, Literal, get_args
+from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
 import yaml
@@ -44,7 +45,7 @@ DOCUMENTS = (
     "deadlines.yaml",
     "flags.yaml",
 )
-OPTIONAL_DOCUMENTS = ("policy.yaml", "calendar.yaml", "grading.yaml", "warnings.yaml")
+OPTIONAL_DOCUMENTS = ("policy.yaml", "calendar.yaml", "grading.yaml", "warnings.yaml", "portal.yaml")
 # Clock events that are not workflow transitions.
 EVENTS = ("registered", "first_contact")
 # Roles outside every tenant (DESIGN §4): a tenant profile may neither grant nor use them.
@@ -160,6 +161,8 @@ class Profile:
     policy_remove: tuple[tuple[str, str], ...]
     extra_holidays: frozenset[date]
     extra_workdays: frozenset[date]
+    portal_origins: frozenset[str]  # browser origins of the tenant's portals (portal.yaml)
+    limit_overrides: Mapping[str, Any]  # the tenant's API limits, by Limits field (portal.yaml)
     documents: Mapping[str, Any]  # the parsed documents as loaded, for storage and export
 
     def __hash__(self) -> int:
@@ -240,6 +243,13 @@ def _profile_name(value: str) -> str:
     if not valid_code(value):
         raise ValueError(f"{value!r} is not a profile name: use 2-40 lowercase letters, digits or hyphens")
     return value
+
+
+def _origin(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("https", "http") or not parts.hostname or parts.path.strip("/") or parts.query or parts.fragment:
+        raise ValueError(f"{value!r} is not an origin: write scheme://host[:port], e.g. https://portal.example.com")
+    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 Code = Annotated[str, AfterValidator(_code)]
@@ -447,6 +457,27 @@ class _WarningsDoc(_Doc):
     rules: list[_WarningRule] = []
 
 
+class _PortalLimits(_Doc):
+    """The tenant's own API limits; each may only tighten the deployment's (schema/limits.py)."""
+
+    depth: Annotated[int, Field(ge=1)] | None = None
+    aliases: Annotated[int, Field(ge=0)] | None = None
+    tokens: Annotated[int, Field(ge=100)] | None = None
+    page_size: Annotated[int, Field(ge=1, le=100)] | None = None
+    cost: Annotated[int, Field(ge=1)] | None = None
+    body_bytes: Annotated[int, Field(ge=1000)] | None = None
+    timeout_seconds: Annotated[float, Field(gt=0)] | None = None
+    persisted_only: bool | None = None
+    introspection: bool | None = None
+
+
+class _PortalDoc(_Doc):
+    """The tenant's brand portals: the browser origins its API calls may come from, and its limits."""
+
+    origins: list[Annotated[str, AfterValidator(_origin)]] = []
+    limits: _PortalLimits = _PortalLimits()
+
+
 _MODELS: dict[str, type[_Doc]] = {
     "profile.yaml": _ProfileDoc,
     "channels.yaml": _ChannelsDoc,
@@ -460,6 +491,7 @@ _MODELS: dict[str, type[_Doc]] = {
     "calendar.yaml": _CalendarDoc,
     "grading.yaml": _GradingDoc,
     "warnings.yaml": _WarningsDoc,
+    "portal.yaml": _PortalDoc,
 }
 
 
@@ -479,6 +511,7 @@ class _Parsed:
     calendar: _CalendarDoc | None
     grading: _GradingDoc | None
     warnings: _WarningsDoc | None
+    portal: _PortalDoc | None
 
 
 # ---------------------------------------------------------------- base permission catalogue
@@ -919,6 +952,8 @@ def _build(p: _Parsed, documents: Mapping[str, Any]) -> Profile:
         policy_remove=tuple((g.role, g.permission) for g in p.policy.remove),
         extra_holidays=frozenset(date.fromisoformat(d.date) for d in p.calendar.holidays),
         extra_workdays=frozenset(date.fromisoformat(d.date) for d in p.calendar.workdays),
+        portal_origins=frozenset(p.portal.origins),
+        limit_overrides=MappingProxyType(p.portal.limits.model_dump(exclude_none=True)),
         documents=MappingProxyType(copy.deepcopy(dict(documents))),
     )
 

@@ -29,6 +29,7 @@ class Limits:
     body_bytes: int = 100_000  # HTTP request body
     timeout_seconds: float = 10.0  # parse, validation and execution of one request
     persisted_only: bool = False  # only the operations of frontend-contract/ (by sha256) may run
+    introspection: bool = True  # __schema and __type answer (GraphiQL and codegen need them; a locked-down deployment may not)
 
 
 @dataclass(frozen=True)

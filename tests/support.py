@@ -15,7 +15,7 @@ from schema.app import schema
 from schema.context import Context
 from server.auth import Claims
 from server.db.session import Database
-from server.profiles import bundled_profile_path, load_profile_dir
+from server.profiles import bundled_profile_path, load_profile_dir, parse_profile
 from server.services import organisation, tenancy
 from server.services.caller import Caller, tenant_caller
 from schema.ids import encode
@@ -83,9 +83,13 @@ class World:
         return result.data
 
 
-async def make_world(database: Database, profile_name: str = "skoda") -> World:
+async def make_world(database: Database, profile_name: str = "skoda", **documents: Any) -> World:
+    """A tenant with two regions, three dealers and a person per role; `documents` replace or add
+    profile documents by stem, e.g. portal={"origins": [...]} for portal.yaml."""
     slug = f"t{next(_counter)}-{uuid.uuid4().hex[:6]}"
     profile = PROFILE if profile_name == "skoda" else load_profile_dir(bundled_profile_path(profile_name))
+    if documents:
+        profile = parse_profile({**profile.documents, **{f"{stem}.yaml": doc for stem, doc in documents.items()}})
     tenant_id = await tenancy.create_tenant(database, slug, f"Brand {slug}", profile)
     db = database.tenant(tenant_id)
     units: dict[str, int] = {}

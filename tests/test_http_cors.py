@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
 
 import httpx
@@ -10,7 +11,8 @@ import pytest
 from conftest import TEST_SETTINGS
 from server.app import create_app
 from server.auth import Claims, mint
-from support import make_world
+from server.profiles import ProfileInvalidError, parse_profile
+from support import PROFILE, make_world
 
 PORTAL = "https://portal.skoda.example"
 SETTINGS = replace(TEST_SETTINGS, cors_origins=(PORTAL, "https://portal.vw.example"))
@@ -75,18 +77,21 @@ async def test_without_registered_origins_no_browser_may_call_from_elsewhere(dat
     assert response.status_code == 403
 
 
-async def test_a_tenant_may_be_called_only_from_its_own_origins(database, monkeypatch):
-    skoda, vw = await make_world(database), await make_world(database)
-    own = {skoda.tenant_id: PORTAL, vw.tenant_id: "https://portal.vw.example"}
-    monkeypatch.setattr(
-        "server.app.cors_origins_for",
-        lambda tenant, settings: frozenset([own[tenant.tenant_id]] if tenant else own.values()),
-    )
+async def test_a_tenant_may_be_called_only_from_its_own_portals(database):
+    """Origins come from each tenant's portal.yaml; a preflight (no token) passes for any tenant's."""
+    vw_portal = f"https://portal-{uuid.uuid4().hex[:8]}.vw.example"
+    await make_world(database, portal={"origins": [PORTAL]})
+    vw = await make_world(database, portal={"origins": [vw_portal]})
     vw_token = mint(TEST_SETTINGS, Claims(str(vw.users["se"]), vw.tenant_id, False))
-    async with client(database) as http:
+    async with client(database, TEST_SETTINGS) as http:  # no deployment-wide origins
+        asked = await http.options("/graphql", headers=preflight(vw_portal))
         wrong = await http.post("/graphql", json=QUERY, headers={"Authorization": f"Bearer {vw_token}", "Origin": PORTAL})
-        right = await http.post(
-            "/graphql", json=QUERY, headers={"Authorization": f"Bearer {vw_token}", "Origin": "https://portal.vw.example"}
-        )
+        right = await http.post("/graphql", json=QUERY, headers={"Authorization": f"Bearer {vw_token}", "Origin": vw_portal})
+    assert asked.status_code == 204 and asked.headers["access-control-allow-origin"] == vw_portal
     assert wrong.status_code == 403 and "not a registered portal origin" in wrong.json()["errors"][0]["message"]
-    assert right.status_code == 200
+    assert right.status_code == 200 and right.headers["access-control-allow-origin"] == vw_portal
+
+
+async def test_a_portal_origin_must_be_an_origin():
+    with pytest.raises(ProfileInvalidError, match=r"portal.yaml: origins\[0\]: 'https://portal.example/app' is not an origin"):
+        parse_profile({**PROFILE.documents, "portal.yaml": {"origins": ["https://portal.example/app"]}})

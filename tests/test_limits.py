@@ -17,7 +17,7 @@ from strawberry.extensions.validation_cache import _get_validate_cache
 from conftest import TEST_SETTINGS
 from schema.app import schema
 from schema.context import Context
-from schema.limits import rules_for
+from schema.limits import limits_for, rules_for
 from server.app import create_app
 from server.auth import Claims, mint
 from server.settings import Limits, _limits
@@ -139,20 +139,40 @@ def test_the_rules_are_built_once_per_limits_value():
     assert rules_for(Limits(timeout_seconds=1, persisted_only=True)) is rules_for(Limits())  # not validation's business
 
 
+async def test_a_deployment_may_turn_introspection_off(database):
+    world = await make_world(database)
+    caller = await world.caller("se")
+    try:
+        closed = await schema.execute(get_introspection_query(), context_value=Context(caller, "t", Limits(introspection=False)))
+        work = await schema.execute(op("Catalogue"), context_value=Context(caller, "t", Limits(introspection=False)))
+    finally:
+        await caller.db.close()
+    assert closed.data is None and "introspection has been disabled" in closed.errors[0].message
+    assert work.errors is None  # __typename is not introspection: every contract operation still runs
+
+
 def test_deployment_limits_come_from_the_environment():
-    env = {"GRAPHQL_LIMIT_DEPTH": "8", "GRAPHQL_LIMIT_TIMEOUT_SECONDS": "2.5", "GRAPHQL_LIMIT_PERSISTED_ONLY": "true"}
-    assert _limits(env) == Limits(depth=8, timeout_seconds=2.5, persisted_only=True)
+    env = {"GRAPHQL_LIMIT_DEPTH": "8", "GRAPHQL_LIMIT_TIMEOUT_SECONDS": "2.5", "GRAPHQL_LIMIT_PERSISTED_ONLY": "true", "GRAPHQL_LIMIT_INTROSPECTION": "false"}
+    assert _limits(env) == Limits(depth=8, timeout_seconds=2.5, persisted_only=True, introspection=False)
     assert _limits({}) == Limits()
 
 
-async def test_limits_are_resolved_per_tenant_by_limits_for(database, monkeypatch):
-    small, large = await make_world(database), await make_world(database)
-    monkeypatch.setattr("server.app.limits_for", lambda tenant, settings: Limits(page_size=5 if tenant.tenant_id == small.tenant_id else 100))
+async def test_a_tenant_tightens_the_deployments_limits_in_its_portal_yaml(database):
+    small = await make_world(database, portal={"limits": {"page_size": 5, "persisted_only": True}})
+    loose = await make_world(database, portal={"limits": {"page_size": 100, "depth": 99}})  # cannot loosen
+    deployment = replace(TEST_SETTINGS, limits=Limits(page_size=60, depth=12))
     body = {"query": op("Worklist"), "variables": {"first": 50}}
+    ad_hoc = {"query": "{ __typename }"}
     answers = {}
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(TEST_SETTINGS, database)), base_url="http://t") as http:
-        for name, world in (("small", small), ("large", large)):
-            token = mint(TEST_SETTINGS, Claims(str(world.users["se"]), world.tenant_id, False))
-            answers[name] = (await http.post("/graphql", json=body, headers={"Authorization": f"Bearer {token}"})).json()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(deployment, database)), base_url="http://t") as http:
+        for name, world in (("small", small), ("loose", loose)):
+            token = {"Authorization": f"Bearer {mint(TEST_SETTINGS, Claims(str(world.users['se']), world.tenant_id, False))}"}
+            answers[name] = (await http.post("/graphql", json=body, headers=token)).json()
+            answers[f"{name} ad hoc"] = (await http.post("/graphql", json=ad_hoc, headers=token)).json()
     assert answers["small"]["errors"][0]["message"] == "page size (first) 50 exceeds the limit of 5 (limit: page_size)"
-    assert answers["large"]["data"]["workOrders"]["edges"] == []
+    assert answers["small ad hoc"]["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_REQUIRED"
+    assert answers["loose"]["data"]["workOrders"]["edges"] == []
+    assert answers["loose ad hoc"]["data"] == {"__typename": "Query"}
+    caller = await loose.caller("se")
+    await caller.db.close()
+    assert limits_for(caller.tenant, deployment) == Limits(page_size=60, depth=12)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from server import settings
+from server import events, settings
 from server.db.session import Database
 from server.notifications import Sender, sender_from_env
 
@@ -14,7 +14,9 @@ from server.notifications import Sender, sender_from_env
 def database() -> Database:
     # Unpooled: the embedded worker shares its process with the server, and a pooled connection
     # must never cross event loops (STACK.md §4).
-    return Database(settings.load().database_url, pooled=False)
+    config = settings.load()
+    events.configure(config.redis_url)  # what the deadline scan writes reaches the subscribers of every server process
+    return Database(config.database_url, pooled=False)
 
 
 @cache

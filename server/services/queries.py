@@ -283,3 +283,12 @@ def _filtered_escalations(caller: Caller, query: Select[Any], f: EscalationFilte
     if f.older_than_hours is not None:
         query = query.where(WorkOrder.registered_at <= caller.clock() - timedelta(hours=f.older_than_hours))
     return query
+
+
+async def count_by_state(caller: Caller, where: OrderFilter) -> dict[str, int]:
+    """How many of the orders the caller may see match `where`, per state."""
+    query = select(WorkOrder.state, func.count()).where(visible(caller)).group_by(WorkOrder.state)
+    query = _sla_filtered(caller, query, where)
+    async with caller.db.read() as session:
+        query = await _filtered(session, query, where)
+        return {state: count for state, count in await session.execute(query)}

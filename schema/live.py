@@ -1,0 +1,193 @@
+"""Boards and live updates: the `board` query and the subscriptions (graphql-transport-ws on /graphql).
+
+Every event is checked against the subscriber's own rights before it is sent: a subscriber sees
+an event only for an order it could read with `workOrder(id)` at that moment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator
+from datetime import UTC, datetime
+from typing import Annotated
+
+import strawberry
+from graphql import GraphQLError
+
+from server import events
+from server.domain.errors import NotFoundError
+from server.services import board as boards
+from server.services import queries
+from schema.context import Context, Info
+from schema.errors import NotFound, to_error
+from schema.ids import decode, encode
+from schema.types import Label, WorkOrder
+
+COALESCE_SECONDS = 0.3  # a burst of events (a deadline scan, a bulk import) becomes one recount
+
+OrgUnitArgument = Annotated[
+    strawberry.ID | None,
+    strawberry.argument(description="A region or dealer: only what lies at or below it. Omit for your whole scope."),
+]
+
+
+@strawberry.type(description="How many open orders are in one workflow state.")
+class StateCount:
+    state: str = strawberry.field(description="Workflow state (profile name).")
+    label: Label = strawberry.field(description="State label in the tenant's languages.")
+    count: int = strawberry.field(description="Open orders in this state.")
+
+
+@strawberry.type(description="Counters of a scope's open orders, for a wall board or a dashboard header.")
+class Board:
+    by_state: list[StateCount] = strawberry.field(description="Every open state of the workflow, in workflow order, zeros included.")
+    open: int = strawberry.field(description="All open orders (the sum of byState).")
+    due_soon: int = strawberry.field(description="Open orders with a running clock inside its warning window.")
+    breached: int = strawberry.field(description="Open orders with a running clock past its deadline.")
+    at: datetime = strawberry.field(description="When these counts were taken.")
+
+
+BoardResult = Annotated[Board | NotFound, strawberry.union("BoardResult", description="The board, or NotFound for an unknown org unit.")]
+
+
+@strawberry.type(description="Something that happened to an order, as it is written into its history.")
+class OrderEvent:
+    event: strawberry.Private[events.OrderEvent]
+
+    @strawberry.field(description="Opaque global id of the history event.")
+    def id(self) -> strawberry.ID:
+        return encode("WorkOrderEvent", self.event.event_id)
+
+    @strawberry.field(description="What happened: registered, transition, assigned, contact, customer_call, escalated, sla_breached, ...")
+    def kind(self) -> str:
+        return self.event.kind
+
+    @strawberry.field(description="When it happened.")
+    def at(self) -> datetime:
+        return self.event.at
+
+    @strawberry.field(description="State before a transition; null for other events.")
+    def from_state(self) -> str | None:
+        return self.event.from_state
+
+    @strawberry.field(description="State after a transition (or at registration); null for other events.")
+    def to_state(self) -> str | None:
+        return self.event.to_state
+
+    @strawberry.field(description="Opaque global id of the order.")
+    def order_id(self) -> strawberry.ID:
+        return encode("WorkOrder", self.event.order_id)
+
+    @strawberry.field(description="The order's human number.")
+    def order_number(self) -> str:
+        return self.event.number
+
+    @strawberry.field(description="The order's version after this event: compare with what your screen shows to skip a refetch.")
+    def order_version(self) -> int:
+        return self.event.version
+
+    @strawberry.field(description="The order as it is now; null if it has since moved out of your scope.")
+    async def order(self, info: Info) -> WorkOrder | None:
+        try:
+            return WorkOrder(row=await queries.get_order(info.context.caller, self.event.order_id))
+        except NotFoundError:
+            return None
+
+
+@strawberry.type(description="Board counters as a query; the boardCounters subscription keeps them live.")
+class LiveQuery:
+    @strawberry.field(description="Counters of the open orders you may see, or of those at or below one region or dealer.")
+    async def board(self, info: Info, org_unit_id: OrgUnitArgument = None) -> BoardResult:
+        try:
+            return await _board(info.context, await _scope(info.context, org_unit_id))
+        except NotFoundError as exc:
+            return to_error(exc, org_unit_id or "")  # type: ignore[return-value]
+
+
+@strawberry.type(description="Live updates for boards and worklists, over graphql-transport-ws on /graphql.")
+class Subscription:
+    @strawberry.subscription(
+        description="Every history event of the orders you may see (or of those at or below one org unit), as it commits. "
+        "Best effort: after a reconnect, refetch what you show."
+    )
+    async def order_events(self, info: Info, org_unit_id: OrgUnitArgument = None) -> AsyncGenerator[OrderEvent, None]:
+        context = info.context
+        scope = await _scope_or_raise(context, org_unit_id)
+        async with events.bus().subscription(context.caller.principal.tenant_id) as queue:
+            await context.caller.db.close()  # hold no connection while waiting
+            while True:
+                event = await _next(queue, context)
+                if _sees(context, scope, event):
+                    context.loaders.forget()
+                    yield OrderEvent(event=event)
+                    await context.caller.db.close()
+
+    @strawberry.subscription(
+        description="The board now, then again whenever an order in its scope changes (bursts coalesced into one update)."
+    )
+    async def board_counters(self, info: Info, org_unit_id: OrgUnitArgument = None) -> AsyncGenerator[Board, None]:
+        context = info.context
+        scope = await _scope_or_raise(context, org_unit_id)
+        async with events.bus().subscription(context.caller.principal.tenant_id) as queue:
+            yield await _board(context, scope)
+            await context.caller.db.close()
+            while True:
+                if not _sees(context, scope, await _next(queue, context)):
+                    continue
+                await asyncio.sleep(COALESCE_SECONDS)
+                while not queue.empty():
+                    queue.get_nowait()
+                yield await _board(context, scope)
+                await context.caller.db.close()
+
+
+async def _scope(context: Context, org_unit_id: strawberry.ID | None) -> tuple[int, str] | None:
+    """The org unit (id, path) a board or stream is narrowed to; NotFound when the caller cannot see it."""
+    if org_unit_id is None:
+        return None
+    key = decode("OrgUnit", org_unit_id)
+    unit = await context.loaders.org_unit_by_id.load(key) if key is not None else None
+    if unit is None:
+        raise NotFoundError("org unit", org_unit_id)
+    return unit.id, unit.path
+
+
+async def _scope_or_raise(context: Context, org_unit_id: strawberry.ID | None) -> tuple[int, str] | None:
+    try:
+        return await _scope(context, org_unit_id)
+    except NotFoundError as exc:
+        raise GraphQLError(f"No org unit with the id {org_unit_id} is visible to you.", extensions={"code": "NOT_FOUND"}) from exc
+
+
+def _sees(context: Context, scope: tuple[int, str] | None, event: events.OrderEvent) -> bool:
+    if not context.caller.authz.check("workorder.read", event.org_path):
+        return False
+    return scope is None or event.org_path == scope[1] or event.org_path.startswith(scope[1] + "/")
+
+
+async def _next(queue: asyncio.Queue[events.OrderEvent], context: Context) -> events.OrderEvent:
+    """The next event, or the end of the subscription when the caller's token expires."""
+    expires_at = context.caller_expires_at
+    if expires_at is None:
+        return await queue.get()
+    try:
+        async with asyncio.timeout((expires_at - datetime.now(UTC)).total_seconds()):
+            return await queue.get()
+    except TimeoutError:
+        raise GraphQLError("Your token has expired: reconnect with a new one.", extensions={"code": "UNAUTHENTICATED"}) from None
+
+
+async def _board(context: Context, scope: tuple[int, str] | None) -> Board:
+    workflow = context.caller.profile.workflow
+    counts = await boards.board(context.caller, scope[0] if scope else None)
+    by_state = [
+        StateCount(state=name, label=Label(zh=workflow.state(name).label.zh, en=workflow.state(name).label.en), count=count)
+        for name, count in counts.by_state.items()
+    ]
+    return Board(
+        by_state=by_state,
+        open=sum(counts.by_state.values()),
+        due_soon=counts.due_soon,
+        breached=counts.breached,
+        at=counts.at,
+    )
