@@ -11,6 +11,7 @@ from strawberry.tools import merge_types
 from schema.escalation import EscalationMutation, EscalationQuery
 from schema.tenant_admin import TenantAdminMutation, TenantAdminQuery
 from schema.extensions import MaskUnexpectedErrors
+from schema.intake import IntakeQuery
 from schema.live import LiveQuery, Subscription
 from schema.limits import EnforceLimits
 from schema.mutations import Mutation
@@ -29,7 +30,7 @@ def _merged(name: str, *parts: type) -> type:
 
 
 schema = strawberry.Schema(
-    query=_merged("Query", Query, EscalationQuery, TenantAdminQuery, LiveQuery),
+    query=_merged("Query", Query, IntakeQuery, EscalationQuery, TenantAdminQuery, LiveQuery),
     mutation=_merged("Mutation", Mutation, EscalationMutation, TenantAdminMutation),
     subscription=Subscription,
     extensions=[
