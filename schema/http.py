@@ -76,6 +76,14 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Any, None]):
                 return
         await super().handle_subscribe(message)
 
+    async def run_operation(self, operation: Any) -> None:
+        try:
+            await super().run_operation(operation)
+        finally:
+            # A query over the socket leaves its read session open, and the socket may stay for
+            # hours: hand the connection back when each operation ends.
+            await self.context.caller.db.close()
+
 
 class GraphQLHTTPView(GraphQL[Any, None]):
     """Strawberry's ASGI view with the status codes and media types of the graphql-over-http spec."""

@@ -88,8 +88,8 @@ class GraphQLView(GraphQLHTTPView):
             caller, claims = await authenticate(self.database, self.settings, context.authorization)
         except (InvalidTokenError, UnknownPrincipalError) as exc:
             raise ConnectionRejectionError({"message": f"Unauthorized: {exc}. Send {{\"Authorization\": \"Bearer <token>\"}} in connection_init."}) from exc
+        await caller.db.close()  # a socket lives for hours: each operation on it reads on a fresh session
         if context.cross_origin is not None and context.cross_origin not in self.origins(caller.tenant):
-            await caller.db.close()
             raise ConnectionRejectionError({"message": f"Forbidden: {context.cross_origin} is not a registered portal origin of this service."})
         context.authenticate(caller, limits_for(caller.tenant, self.settings), claims.expires_at)
         return UNSET

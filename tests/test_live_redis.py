@@ -155,6 +155,18 @@ async def test_a_connection_without_a_valid_token_is_closed_before_anything_runs
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
 
 
+async def test_a_query_runs_over_the_socket_too(cluster):
+    socket = await _open(cluster["ports"][1], {"Authorization": f"Bearer {cluster['tokens']['manager_b']}"})
+    try:
+        assert json.loads(await socket.recv())["type"] == "connection_ack"
+        await socket.send(json.dumps({"id": "q", "type": "subscribe", "payload": {"query": op("Board")}}))
+        answer, done = await _message(socket, "q", 5), await _message(socket, "q", 5)
+    finally:
+        await socket.close()
+    assert answer is not None and answer["payload"]["data"]["board"]["__typename"] == "Board"
+    assert done == {"id": "q", "type": "complete"}
+
+
 async def test_a_document_outside_the_contract_is_refused_for_a_persisted_only_tenant(cluster):
     socket = await _open(cluster["ports"][0], {"Authorization": f"Bearer {cluster['tokens']['se']}"})
     try:
