@@ -139,16 +139,6 @@ async def _run(load_: Load, connections: int, seconds: float) -> Result:
     return result
 
 
-def _median(runs: list[Result]) -> Result:
-    return Result(
-        rps=statistics.median(r.rps for r in runs),
-        p50_ms=statistics.median(r.p50_ms for r in runs),
-        p95_ms=statistics.median(r.p95_ms for r in runs),
-        requests=sum(r.requests for r in runs),
-        failures=sum(r.failures for r in runs),
-    )
-
-
 @dataclass(frozen=True)
 class Measured:
     result: Result  # medians of the rounds
@@ -187,7 +177,7 @@ async def measure(args: argparse.Namespace, people: People, chosen: list[Variant
                 cpu[v.key].append((cpu_seconds(server) - before) * 1000 / max(result.requests, 1))
                 print(f"    {v.key:<18} {result.rps:7.1f} req/s  p50 {result.p50_ms:7.1f} ms  p95 {result.p95_ms:7.1f} ms"
                       f"  server CPU {cpu[v.key][-1]:5.1f} ms/req", flush=True)
-    return {key: Measured(_median(results), statistics.median(cpu[key])) for key, results in runs.items()}
+    return {key: Measured(load.median(results), statistics.median(cpu[key])) for key, results in runs.items()}
 
 
 def server_pid(base: str) -> int:

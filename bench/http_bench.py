@@ -11,7 +11,6 @@ import argparse
 import asyncio
 import os
 import secrets
-import statistics
 import sys
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -150,16 +149,6 @@ async def in_process_checks(bench: Bench) -> None:
         print(f"statements per {op} request in the real app: {count} ({note})")
 
 
-def _median(runs: list[Result]) -> Result:
-    return Result(
-        rps=statistics.median(r.rps for r in runs),
-        p50_ms=statistics.median(r.p50_ms for r in runs),
-        p95_ms=statistics.median(r.p95_ms for r in runs),
-        requests=sum(r.requests for r in runs),
-        failures=sum(r.failures for r in runs),
-    )
-
-
 async def _smoke(bench: Bench, variant: Variant, base: str) -> None:
     """Also loads the tenant's runtime, so the runs measure the warm path (before commit ac78446 a
     cold process met by 32 requests at once deadlocked its connection pool: README, findings)."""
@@ -208,7 +197,7 @@ async def measure(bench: Bench, variants: list[Variant]) -> dict[str, Result]:
             print(f"  round {n + 1} of {bench.args.runs}", flush=True)
             for variant in variants:
                 runs[variant.key].append(await _measured(bench, variant, bases[variant.key]))
-    return {key: _median(results) for key, results in runs.items()}
+    return {key: load.median(results) for key, results in runs.items()}
 
 
 async def main_async(args: argparse.Namespace) -> int:

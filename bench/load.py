@@ -51,6 +51,17 @@ class Result:
     failures: int  # connection errors, timeouts and non-2xx answers
 
 
+def median(runs: list[Result]) -> Result:
+    """One variant's rounds as one result: medians of the rates and latencies, totals of the counts."""
+    return Result(
+        rps=statistics.median(r.rps for r in runs),
+        p50_ms=statistics.median(r.p50_ms for r in runs),
+        p95_ms=statistics.median(r.p95_ms for r in runs),
+        requests=sum(r.requests for r in runs),
+        failures=sum(r.failures for r in runs),
+    )
+
+
 async def run(load: Load, connections: int, seconds: float) -> Result:
     if WRK:
         return await _wrk(load, connections, seconds)
