@@ -16,7 +16,7 @@ from support import make_world, register
 from workers import resources
 from workers.actors import deliver_notification, flush_outbox, scan_deadlines
 from workers.broker import broker
-from workers.scheduler import claim
+from server.services.ticks import claim
 
 
 @pytest.fixture

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import delete
-from sqlalchemy.dialects import postgresql, sqlite
 
 from server import settings
-from server.db.models import SchedulerTick
 from server.db.session import Database
+from server.services.ticks import claim
 from workers.actors import flush_outbox, scan_deadlines
 
 log = logging.getLogger("complaintdesk.scheduler")
@@ -23,18 +21,6 @@ log = logging.getLogger("complaintdesk.scheduler")
 # name: (cron fields, actors). Cron in UTC: "every minute" needs no timezone, and later daily or
 # monthly ticks run per tenant timezone inside their actor, not here.
 TICKS = {"every-minute": ({"minute": "*"}, (scan_deadlines, flush_outbox))}
-
-
-async def claim(database: Database, name: str, at: datetime) -> bool:
-    """True for the one scheduler that records this tick first."""
-    async with database.platform() as session, session.begin():
-        insert = postgresql.insert if database.dialect == "postgresql" else sqlite.insert
-        done = await session.execute(
-            insert(SchedulerTick).values(name=name, tick_at=at).on_conflict_do_nothing().returning(SchedulerTick.name)
-        )
-        claimed = bool(done.all())
-        await session.execute(delete(SchedulerTick).where(SchedulerTick.tick_at < at - timedelta(days=1)))
-        return claimed
 
 
 async def _claim_once(url: str, name: str, at: datetime) -> bool:

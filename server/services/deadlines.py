@@ -20,9 +20,10 @@ from itertools import groupby
 from typing import Any
 
 from sqlalchemy import BigInteger, any_, bindparam, case, func, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from server.db import upsert
 from server.db.models import SlaEffect, Tenant, WorkOrder, WorkOrderClock
 from server.db.session import TENANT, Database
 from server.profiles import Action
@@ -173,8 +174,7 @@ async def _record_effects(session: AsyncSession, orders: dict[int, DueOrder], no
         for (order_id, clock, kind), due_at in found.items()
     ]
     table = SlaEffect.__table__  # not the mapped class: the ORM's bulk-insert bookkeeping costs more than the statement
-    insert = postgresql.insert if _postgresql(session) else sqlite.insert
-    statement = insert(table).on_conflict_do_nothing().returning(table.c.work_order_id, table.c.clock, table.c.kind)
+    statement = upsert.insert(session, table).on_conflict_do_nothing().returning(table.c.work_order_id, table.c.clock, table.c.kind)
     new = (await session.execute(statement, values)).all()
     return [Effect(orders[o], clock, kind, found[(o, clock, kind)]) for o, clock, kind in sorted(new)]
 

@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.authz import PolicyBook
+from server.db import upsert
 from server.db.models import OutboxMessage, RoleAssignment, User, WorkOrder
 from server.db.session import TENANT, Database
 from server.notifications import Notification, Sender
@@ -55,8 +55,7 @@ async def put_many(session: AsyncSession, messages: Sequence[tuple[Message, set[
         return 0
     # The table, not the mapped class: the ORM's bulk-insert bookkeeping costs more than the statement.
     table = OutboxMessage.__table__
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    done = await session.execute(insert(table).on_conflict_do_nothing().returning(table.c.id), rows)
+    done = await session.execute(upsert.insert(session, table).on_conflict_do_nothing().returning(table.c.id), rows)
     return len(done.all())
 
 

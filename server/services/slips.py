@@ -8,9 +8,9 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.db import upsert
 from server.db.models import WarningSlip, WorkOrder, WorkOrderClock
 from server.domain import sla
 from server.domain.errors import FieldProblem, InvalidInputError, NotFoundError, TransitionNotAllowedError
@@ -31,12 +31,11 @@ async def issue(
     """The slip for this trigger, unless the order has one already (then None: nothing happens twice)."""
     category = tenant.profile.categories[order.category]
     to_tier = next_tier(category.routing, order.tier) or order.tier
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     values = dict(
         work_order_id=order.id, trigger=trigger, reason=reason, from_tier=order.tier, to_tier=to_tier, repeat_words=words,
         state="issued", issued_at=now, issued_by_id=by, tenant_id=order.tenant_id,
     )  # fmt: skip
-    slip_id = await session.scalar(insert(WarningSlip).values(**values).on_conflict_do_nothing().returning(WarningSlip.id))
+    slip_id = await session.scalar(upsert.insert(session, WarningSlip).values(**values).on_conflict_do_nothing().returning(WarningSlip.id))
     if slip_id is None:
         return None
     slip = await session.get_one(WarningSlip, slip_id)
