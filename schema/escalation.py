@@ -118,7 +118,7 @@ class EscalationQuery:
         if category not in profile.categories:
             return None
         proposal = profile.propose_grade(category, flags or [], demands or [])
-        return GradeProposal(grade=proposal.grade, reasons=[Label(zh=r.zh, en=r.en) for r in proposal.reasons])
+        return GradeProposal(grade=proposal.grade, reasons=[Label.of(r) for r in proposal.reasons])
 
     @strawberry.field(description="Open or recent orders of a customer (any of the phones) or vehicle, before registering a complaint.")
     async def possible_duplicates(

@@ -181,7 +181,7 @@ async def _board(context: Context, scope: tuple[int, str] | None) -> Board:
     workflow = context.caller.profile.workflow
     counts = await boards.board(context.caller, scope[0] if scope else None)
     by_state = [
-        StateCount(state=name, label=Label(zh=workflow.state(name).label.zh, en=workflow.state(name).label.en), count=count)
+        StateCount(state=name, label=Label.of(workflow.state(name).label), count=count)
         for name, count in counts.by_state.items()
     ]
     return Board(

@@ -63,7 +63,7 @@ class Me:
 
 
 def _code(code: str, label: object) -> Code:
-    return Code(code=code, label=Label(zh=label.zh, en=label.en))  # type: ignore[attr-defined]
+    return Code(code=code, label=Label.of(label))  # type: ignore[arg-type]
 
 
 def _cursor(order_id: int) -> str:

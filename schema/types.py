@@ -22,6 +22,7 @@ import strawberry
 
 from server.db import models
 from server.domain import sla
+from server.domain.workflow import Label as DomainLabel
 from server.services import clocks
 from server.domain.identifiers import mask_phone
 from schema.context import Info
@@ -58,6 +59,10 @@ class RowType:
 class Label:
     zh: str = strawberry.field(description="Simplified Chinese.")
     en: str = strawberry.field(description="English.")
+
+    @classmethod
+    def of(cls, label: DomainLabel) -> Label:
+        return cls(zh=label.zh, en=label.en)
 
 
 @strawberry.type(description="A node of the tenant's org tree: brand HQ, region, dealer or department.")
@@ -251,8 +256,7 @@ class WorkOrder(RowType):
     state_label: Label
     @strawberry.field(description="State label in the tenant's languages.")
     def state_label(self, info: Info) -> Label:
-        label = info.context.caller.profile.workflow.state(self.row.state).label
-        return Label(zh=label.zh, en=label.en)
+        return Label.of(info.context.caller.profile.workflow.state(self.row.state).label)
 
     available_transitions: list[str]
     @strawberry.field(description="Workflow steps this order allows from its state (whether you may take them is checked on use).")
