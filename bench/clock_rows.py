@@ -1,6 +1,6 @@
 """SLA clocks of generated orders, in COPY column order, made by the product's own code: the
 profile's rules (`clocks.rules_for`), the deadline arithmetic (`sla.start/pause/stop`) with the
-tenant's business calendar, and `clocks.store`/`clocks.next_check` for the row and the order's
+tenant's business calendar, and `clocks.store`/`clocks.next_deadline` for the row and the order's
 next_deadline_at. So the rows are those the services would have written.
 
 The generator spreads registrations over a year, and clocks started then would all have run out
@@ -99,7 +99,7 @@ class Clocks:
         age = OLDEST
         for _ in range(TRIES):
             made = self.at(order, self.now - age * self.rng.random())
-            first = clocks.next_check(made)
+            first = first_check(made)
             if first is None or first > self.now + MARGIN:
                 return made
             age /= 2
@@ -116,7 +116,12 @@ def add(batch: rows.Batch, made: Clocks) -> None:
         order = Order(**{name: values[k] for name, k in at.items()})  # type: ignore[arg-type]
         started = made.ahead(order)
         batch.rows["work_order_clocks"].extend(_record(row) for row in started)
-        orders[i] = values[:-1] + (clocks.next_check(started),)
+        orders[i] = values[:-1] + (clocks.next_deadline(started),)
+
+
+def first_check(rows: list[WorkOrderClock]) -> datetime | None:
+    """When the deadline scan first looks at any of these clocks."""
+    return min((row.next_check_at for row in rows if row.next_check_at is not None), default=None)
 
 
 def _record(row: WorkOrderClock) -> tuple[object, ...]:

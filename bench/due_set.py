@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import text
 
-from bench.clock_rows import Clocks, Order
+from bench.clock_rows import Clocks, Order, first_check
 from server.db.models import WorkOrderClock
 from server.db.session import Database
 from server.domain import sla
@@ -62,7 +62,7 @@ async def make(database: Database, made: Clocks, count: int) -> DueSet:
             rows = _due_clocks(made, order, breach, starts)
             breached += breach
             new_rows.extend(rows)
-            next_at.append(clocks.next_check(rows))
+            next_at.append(clocks.next_deadline(rows))
         ids = [order.id for order in orders]
         await conn.execute(DROP_CLOCKS, {"tenant": tenant_id, "ids": ids})
         await conn.execute(WorkOrderClock.__table__.insert(), [_values(row) for row in new_rows])
@@ -83,7 +83,7 @@ def _due_clocks(made: Clocks, order: Order, breach: bool, starts: dict[tuple[obj
         rows = made.at(order, started, contacted)
         if breach:
             return any(sla.status(clocks.to_clock(r), now) == wanted for r in rows)
-        first = clocks.next_check(rows)
+        first = first_check(rows)
         return first is not None and first <= now
 
     # That instant depends on the rules and the calendar only: one search per kind of order.

@@ -25,7 +25,7 @@ from server.domain.calendar import BusinessCalendar
 from server.domain.escalation import WarningRule, next_tier, route, triggered
 from server.domain.workflow import Meaning
 from server.profiles import Profile
-from server.services.clocks import next_check, store, to_clock
+from server.services.clocks import next_deadline, store, to_clock
 
 COLUMNS = {
     "work_order_events": ORDER_COLUMNS["work_order_events"],
@@ -159,7 +159,7 @@ class Story:
         for row in self.clocks:
             values = {c: getattr(row, c) for c in COLUMNS["work_order_clocks"] if c not in ("tenant_id", "work_order_id")}
             self.batch.add("work_order_clocks", values | {"tenant_id": self.setting.tenant_id, "work_order_id": self.order.id})
-        pending = next_check(self.clocks)
+        pending = next_deadline(self.clocks)
         if pending is not None:
             current = self.order.next_deadline_at
             self.order.next_deadline_at = pending if current is None else min(current, pending)

@@ -194,7 +194,7 @@ def _order_values(
         "order_type": category.order_type, "category": category.code, "grade": category.grade, "tier": category.routing[0],
         "state": profile.workflow.initial, "version": 1, "received_at": now, "registered_at": now,
         "registered_by_id": int(claims.subject), "updated_at": now, "summary": data["summary"], "details": data["details"],
-        "demands": [], "flags": [], "next_deadline_at": now + timedelta(minutes=96),
+        "demands": [], "flags": [], "next_deadline_at": now + timedelta(hours=2),
     }
 
 

@@ -31,7 +31,7 @@ from server.services import deadlines, tenancy
 
 SLUG = "bench"
 SETTLE_AHEAD = timedelta(minutes=30)
-DUE_NOW = text("SELECT count(*) FROM work_orders WHERE next_deadline_at <= :now")
+DUE_NOW = text("SELECT count(DISTINCT work_order_id) FROM work_order_clocks WHERE next_check_at <= :now")
 OPEN = text("SELECT count(*) FROM work_orders WHERE tenant_id = :tenant AND state NOT IN ('closed', 'cancelled')")
 
 

@@ -13,7 +13,7 @@ MAX_RATIO = 1.5
 @dataclass(frozen=True)
 class Tick:
     seconds: float
-    due_found: int  # orders with next_deadline_at <= now just before the tick
+    due_found: int  # orders with a clock whose next check has come, just before the tick
     due_soon: int
     breached: int
     orders: int  # what the scan reports

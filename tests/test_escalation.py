@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from schema.ids import decode
 from server.db.models import OutboxMessage, WarningSlip
-from server.services import calls
+from server.services import calls, deadlines
 from server.services.changes import changing
 from support import make_world, register
 
@@ -191,6 +191,13 @@ async def test_the_escalations_list_by_breach_puts_the_nearest_deadline_first_ac
     rest = await world.gql("se", "Escalations", sort="BREACH", first=2, after=page["escalations"]["pageInfo"]["endCursor"])
     numbers = [n["order"]["number"] for answer in (page, rest) for n in answer["escalations"]["nodes"]]
     assert numbers == [orders[k]["number"] for k in "bca"]
+    # b's response deadline (11:00) has passed and the scan has recorded it: b stays first, the
+    # longest overdue, and does not drop behind the orders whose deadlines are still ahead.
+    await deadlines.scan(database, at("2025-09-30 11:10"))
+    world.clock.now = at("2025-09-30 11:10")
+    assert (await detail(world, orders["b"]["id"]))["clocks"][0]["status"] == "BREACHED"
+    page = await world.gql("se", "Escalations", sort="BREACH", first=3)
+    assert [n["order"]["number"] for n in page["escalations"]["nodes"]] == [orders[k]["number"] for k in "bca"]
 
 
 async def test_marking_the_primary_absent_tells_the_secondary_to_take_over(database):

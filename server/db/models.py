@@ -198,8 +198,8 @@ class WorkOrder(TenantOwned, Base):
     measures: Mapped[str | None] = mapped_column(Text)
     root_cause: Mapped[str | None] = mapped_column(Text)
     customer_feedback: Mapped[str | None] = mapped_column(Text)
-    # The earliest instant a clock of this order needs the deadline scan (a warning or a breach).
-    next_deadline_at: Mapped[datetime | None] = mapped_column(index=True)
+    # The earliest deadline of the order's running clocks, passed or not (services/clocks.py).
+    next_deadline_at: Mapped[datetime | None]
     # Repeat complaints: the order this one repeats, and which complaint on the issue it is (1st, 2nd...).
     repeat_of_id: Mapped[int | None] = mapped_column(ForeignKey("work_orders.id"))
     repeat_number: Mapped[int] = mapped_column(default=1)
@@ -262,13 +262,21 @@ class CalendarYear(TenantOwned, Base):
     loaded_at: Mapped[datetime]
 
 
+MISSING_ONLY: dict[str, Any] = {"postgresql_where": text("missing_year IS NOT NULL"), "sqlite_where": text("missing_year IS NOT NULL")}
+CHECKED_ONLY: dict[str, Any] = {"postgresql_where": text("next_check_at IS NOT NULL"), "sqlite_where": text("next_check_at IS NOT NULL")}
+
+
 class WorkOrderClock(TenantOwned, Base):
     """One clock of one order (response, closure, a step), as server/domain/sla.py computes it."""
 
     __tablename__ = "work_order_clocks"
     __table_args__ = (
         UniqueConstraint("tenant_id", "work_order_id", "name"),
-        Index("ix_work_order_clocks_missing", "tenant_id", "missing_year"),
+        # Partial: a clock leaves an index when it no longer needs it, so the scan's update of a
+        # clock it has looked at writes no entry there.
+        Index("ix_work_order_clocks_missing", "tenant_id", "missing_year", **MISSING_ONLY),
+        # The deadline scan's work list: the clocks it must look at, by when.
+        Index("ix_work_order_clocks_next_check", "next_check_at", "id", **CHECKED_ONLY),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"))

@@ -1,7 +1,10 @@
 """The clocks of an order, driven by its events as the profile's deadline rules say.
 
-Every use case that changes an order passes its event through `apply` inside its transaction;
-the order's next_deadline_at is kept as the earliest instant the deadline scan must look at it.
+Every use case that changes an order passes its event through `apply` inside its transaction.
+Each clock keeps `next_check_at`, the instant the deadline scan must look at it (its warning, then
+its deadline), and the order keeps `next_deadline_at`, the earliest deadline of its running clocks
+(past or not), by which the escalations board sorts. The scan moves only the first on: it rewrites
+a clock's narrow row, never the order's wide one with its many indexes.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ def start_new(tenant: TenantRuntime, order: WorkOrder, at: datetime) -> list[Wor
             row = WorkOrderClock(name=name)
             store(row, sla.start(name, rule.target, Unit(rule.unit), at, calendar, tenant.profile.warn_before_percent))
             rows.append(row)
-    order.next_deadline_at = next_check(rows)
+    order.next_deadline_at = next_deadline(rows)
     return rows
 
 
@@ -77,7 +80,7 @@ async def apply(session: AsyncSession, tenant: TenantRuntime, order: WorkOrder, 
         for row in rows.values():
             if row.stopped_at is None:
                 store(row, sla.stop(to_clock(row), at))
-    order.next_deadline_at = next_check(rows.values())
+    order.next_deadline_at = next_deadline(rows.values())
     await alert_missing(session, tenant, rows.values(), at)
     return changed
 
@@ -106,7 +109,7 @@ async def retarget(session: AsyncSession, tenant: TenantRuntime, order: WorkOrde
         clock = Clock(row.name, rule.target, Unit(rule.unit), row.started_at, row.running_since, row.used)
         store(row, sla.schedule(clock, calendar, tenant.profile.warn_before_percent))
         changed.append(f"{row.name} now {rule.target or 'unlimited'} {rule.unit}")
-    order.next_deadline_at = next_check(rows)
+    order.next_deadline_at = next_deadline(rows)
     return changed
 
 
@@ -131,7 +134,7 @@ async def reschedule_missing(session: AsyncSession, tenant: TenantRuntime, years
         calendar = tenant.calendar(orders[row.work_order_id].org_path)
         store(row, sla.schedule(to_clock(row), calendar, tenant.profile.warn_before_percent))
     for order in orders.values():
-        next_at = next_check(await load(session, order.id))
+        next_at = next_deadline(await load(session, order.id))
         await session.execute(update(WorkOrder).where(WorkOrder.id == order.id).values(next_deadline_at=next_at))
     return sum(1 for row in waiting if row.due_at is not None)
 
@@ -141,7 +144,7 @@ async def stop_named(session: AsyncSession, order: WorkOrder, name: str, at: dat
     for row in rows:
         if row.name == name:
             store(row, sla.stop(to_clock(row), at))
-    order.next_deadline_at = next_check(rows)
+    order.next_deadline_at = next_deadline(rows)
 
 
 async def restart(session: AsyncSession, tenant: TenantRuntime, order: WorkOrder, name: str, at: datetime) -> str | None:
@@ -153,7 +156,7 @@ async def restart(session: AsyncSession, tenant: TenantRuntime, order: WorkOrder
         return None
     calendar = tenant.calendar(order.org_path)
     store(row, sla.start(name, rule.target, Unit(rule.unit), at, calendar, tenant.profile.warn_before_percent))
-    order.next_deadline_at = next_check(rows)
+    order.next_deadline_at = next_deadline(rows)
     return f"{name} restarted"
 
 
@@ -181,9 +184,10 @@ def store(row: WorkOrderClock, clock: Clock) -> None:
     row.next_check_at = clock.warn_at if clock.running else None
 
 
-def next_check(rows: Any) -> datetime | None:
-    pending = [r.next_check_at for r in rows if r.next_check_at is not None]
-    return min(pending, default=None)
+def next_deadline(rows: Any) -> datetime | None:
+    """The earliest deadline of the running clocks, passed or not (a breached clock still runs)."""
+    due = [r.due_at for r in rows if r.due_at is not None and r.running_since is not None and r.stopped_at is None]
+    return min(due, default=None)
 
 
 def _verb(clock: Clock) -> str:

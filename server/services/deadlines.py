@@ -1,13 +1,15 @@
 """The deadline scan: record each warning and breach once, notify, and apply the profile's action.
 
-It reads only orders whose next_deadline_at has come (an index), so its cost follows what is due,
-not how many orders are open. Each batch is one transaction per tenant: a worker killed mid-scan
+It reads only the clocks whose next check has come (a partial index on
+work_order_clocks.next_check_at), so its cost follows what is due, not how many orders are open;
+and it moves those narrow clock rows on, leaving the wide order row alone unless the profile
+regrades the order. Each batch is one transaction per tenant: a worker killed mid-scan
 leaves nothing half-done, and the next scan picks the batch up again. Effects are keyed by
 (order, clock, kind, due instant), so a retried message, a duplicate tick or two workers at once
 record them once.
 
 A batch is written set-based, with the same dozen statements however many orders it holds (the
-orders, their due clocks, the effects, the history, the outbox, the orders' next deadlines): with
+orders, their due clocks, the effects, the history, the outbox, the regrades): with
 several statements per order, 1,000 due orders took 30 s instead of 1-2 s (bench/README.md).
 """
 
@@ -19,11 +21,11 @@ from datetime import datetime
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import BigInteger, any_, bindparam, case, func, select, tuple_, update
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import bindparam, case, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from server.db import upsert
+from server.db.among import among
 from server.db.models import SlaEffect, Tenant, WorkOrder, WorkOrderClock
 from server.db.session import TENANT, Database
 from server.profiles import Action
@@ -89,32 +91,32 @@ async def scan(database: Database, now: datetime, batch: int = BATCH) -> ScanRep
     # connection costs more than a page's query. Each page is its own short read transaction.
     async with database.engine.connect() as pages, asyncio.TaskGroup() as batches:
         while True:
-            rows, versions = await _due_orders(pages, now, after, batch)
+            rows, versions = await _due_clocks(pages, now, after, batch)
             await pages.commit()
             if not rows:
                 break
-            for tenant_id, group in groupby(sorted(rows, key=lambda r: r[0]), key=lambda r: r[0]):
-                batches.create_task(one(tenant_id, versions[tenant_id], [order_id for _, order_id, _ in group]))
-            after = (rows[-1][2], rows[-1][1])
+            for tenant_id, group in groupby(sorted(rows, key=lambda r: r.tenant_id), key=lambda r: r.tenant_id):
+                # An order with two clocks due is one order: the batch that locks it handles both.
+                order_ids = sorted({row.work_order_id for row in group})
+                batches.create_task(one(tenant_id, versions[tenant_id], order_ids))
+            after = (rows[-1].next_check_at, rows[-1].id)
     return report
 
 
-async def _due_orders(
-    conn: AsyncConnection, now: datetime, after: tuple[datetime, int] | None, batch: int
-) -> tuple[list[tuple[int, int, datetime]], dict[int, int]]:
-    """A page of due orders across tenants, and the policy version of each tenant on it."""
+async def _due_clocks(conn: AsyncConnection, now: datetime, after: tuple[datetime, int] | None, batch: int) -> tuple[list[Any], dict[int, int]]:
+    """A page of due clocks across tenants, and the policy version of each tenant on it."""
     query = (
-        select(WorkOrder.tenant_id, WorkOrder.id, WorkOrder.next_deadline_at)
-        .where(WorkOrder.next_deadline_at <= now)
-        .order_by(WorkOrder.next_deadline_at, WorkOrder.id)
+        select(WorkOrderClock.tenant_id, WorkOrderClock.work_order_id, WorkOrderClock.next_check_at, WorkOrderClock.id)
+        .where(WorkOrderClock.next_check_at <= now)
+        .order_by(WorkOrderClock.next_check_at, WorkOrderClock.id)
         .limit(batch)
     )
     if after is not None:
-        query = query.where(tuple_(WorkOrder.next_deadline_at, WorkOrder.id) > after)
-    rows = [(t, i, d) for t, i, d in (await conn.execute(query)).all()]
+        query = query.where(tuple_(WorkOrderClock.next_check_at, WorkOrderClock.id) > after)
+    rows = list((await conn.execute(query)).all())
     if not rows:
         return [], {}
-    versions = select(Tenant.id, Tenant.policy_version).where(Tenant.id.in_({t for t, _, _ in rows}))
+    versions = select(Tenant.id, Tenant.policy_version).where(Tenant.id.in_({row.tenant_id for row in rows}))
     return rows, {t: v for t, v in (await conn.execute(versions)).all()}
 
 
@@ -122,9 +124,7 @@ async def _scan_tenant(database: Database, tenant_id: int, version: int, order_i
     tenant = await runtime(database, tenant_id, version)
     async with database.writer(tenant_id) as session, session.begin():
         # Another worker holding some of these orders is scanning them now: skip, don't wait.
-        locked = await session.execute(
-            select(*_COLUMNS).where(_among(session, WorkOrder.id, order_ids), WorkOrder.next_deadline_at <= now).with_for_update(skip_locked=True)
-        )
+        locked = await session.execute(select(*_COLUMNS).where(among(session, WorkOrder.id, order_ids)).with_for_update(skip_locked=True))
         orders = {row.id: DueOrder(*row) for row in locked.all()}
         if not orders:
             return
@@ -136,16 +136,6 @@ async def _scan_tenant(database: Database, tenant_id: int, version: int, order_i
         written = await _notify(session, tenant, effects, now)  # not `+= await`: batches run at once
         report.notifications += written
         await _act(session, tenant, [e for e in effects if e.kind == "breached"], now)
-        earliest = (
-            select(func.min(WorkOrderClock.next_check_at))
-            .where(WorkOrderClock.tenant_id == WorkOrder.tenant_id, WorkOrderClock.work_order_id == WorkOrder.id)
-            .scalar_subquery()
-        )
-        # Bookkeeping only: a bulk UPDATE leaves the orders' versions alone, so nobody's edit conflicts with the scan.
-        await session.execute(
-            update(WorkOrder).where(_among(session, WorkOrder.id, list(orders))).values(next_deadline_at=earliest),
-            execution_options={"synchronize_session": False},
-        )
 
 
 async def _record_effects(session: AsyncSession, orders: dict[int, DueOrder], now: datetime) -> list[Effect]:
@@ -154,7 +144,7 @@ async def _record_effects(session: AsyncSession, orders: dict[int, DueOrder], no
     due = (
         await session.execute(
             select(WorkOrderClock.id, WorkOrderClock.work_order_id, WorkOrderClock.name, WorkOrderClock.due_at).where(
-                _among(session, WorkOrderClock.work_order_id, list(orders)),
+                among(session, WorkOrderClock.work_order_id, list(orders)),
                 WorkOrderClock.next_check_at <= now,
                 WorkOrderClock.due_at.is_not(None),
             )
@@ -164,7 +154,7 @@ async def _record_effects(session: AsyncSession, orders: dict[int, DueOrder], no
         return []
     await session.execute(
         update(WorkOrderClock)
-        .where(_among(session, WorkOrderClock.id, [row.id for row in due]))
+        .where(among(session, WorkOrderClock.id, [row.id for row in due]))
         .values(next_check_at=case((WorkOrderClock.due_at <= now, None), else_=WorkOrderClock.due_at)),
         execution_options={"synchronize_session": False},
     )
@@ -177,18 +167,6 @@ async def _record_effects(session: AsyncSession, orders: dict[int, DueOrder], no
     statement = upsert.insert(session, table).on_conflict_do_nothing().returning(table.c.work_order_id, table.c.clock, table.c.kind)
     new = (await session.execute(statement, values)).all()
     return [Effect(orders[o], clock, kind, found[(o, clock, kind)]) for o, clock, kind in sorted(new)]
-
-
-def _postgresql(session: AsyncSession) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
-def _among(session: AsyncSession, column: Any, ids: list[int]) -> Any:
-    """`column IN ids`; on PostgreSQL `= ANY(array)`, one parameter however long the batch, so the
-    statement is neither re-rendered nor re-prepared for each batch size."""
-    if _postgresql(session):
-        return column == any_(bindparam(None, ids, type_=postgresql.ARRAY(BigInteger)))
-    return column.in_(ids)
 
 
 def _kind(due_at: datetime, now: datetime) -> str:
@@ -235,7 +213,7 @@ async def _act(session: AsyncSession, tenant: TenantRuntime, breaches: list[Effe
     if not acting:
         return
     rows: dict[int, list[WorkOrderClock]] = {order_id: [] for order_id in acting}
-    query = select(WorkOrderClock).where(_among(session, WorkOrderClock.work_order_id, list(acting))).order_by(WorkOrderClock.id)
+    query = select(WorkOrderClock).where(among(session, WorkOrderClock.work_order_id, list(acting))).order_by(WorkOrderClock.id)
     for row in await session.scalars(query):
         rows[row.work_order_id].append(row)
     changes: list[dict[str, Any]] = []
@@ -249,12 +227,14 @@ async def _act(session: AsyncSession, tenant: TenantRuntime, breaches: list[Effe
         reason = f"{effect.clock} deadline breached: the profile regrades and escalates automatically"
         after = {"grade": order.grade, "tier": order.tier}
         record(session, order, None, now, "regraded", comment=reason, data={"before": before, "after": after, "clocks": changed})
-        changes.append({"order_id": order.id, "grade": order.grade, "tier": order.tier, "version": order.version})
+        changes.append(
+            {"order_id": order.id, "grade": order.grade, "tier": order.tier, "version": order.version, "next": order.next_deadline_at}
+        )
     # The orders are locked by this transaction, so the version is bumped without the ORM's check.
     table = WorkOrder.__table__
     statement = (
         update(table)
         .where(table.c.tenant_id == session.info[TENANT], table.c.id == bindparam("order_id"))
-        .values(grade=bindparam("grade"), tier=bindparam("tier"), version=bindparam("version"), updated_at=now)
+        .values(grade=bindparam("grade"), tier=bindparam("tier"), version=bindparam("version"), next_deadline_at=bindparam("next"), updated_at=now)
     )
     await session.execute(statement, changes)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.authz import PolicyBook
 from server.db import upsert
+from server.db.among import among
 from server.db.models import OutboxMessage, RoleAssignment, User, WorkOrder
 from server.db.session import TENANT, Database
 from server.notifications import Notification, Sender
@@ -103,7 +104,7 @@ def tier_node(dealer_path: str, level: str) -> str:
 
 async def holders_at(session: AsyncSession, book: PolicyBook, permission: str, nodes: set[str]) -> dict[str, set[int]]:
     """holders() at each of these nodes, in one query."""
-    query = select(RoleAssignment.org_path, RoleAssignment.user_id, RoleAssignment.role).where(RoleAssignment.org_path.in_(nodes))
+    query = select(RoleAssignment.org_path, RoleAssignment.user_id, RoleAssignment.role).where(among(session, RoleAssignment.org_path, nodes))
     found: dict[str, set[int]] = {}
     for path, user_id, role in (await session.execute(query)).all():
         if book.allows(role, permission):

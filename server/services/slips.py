@@ -59,7 +59,7 @@ async def _start_ack_clock(session: AsyncSession, tenant: TenantRuntime, order: 
     clocks.store(row, clock)
     session.add(row)
     await session.flush()
-    order.next_deadline_at = clocks.next_check(await clocks.load(session, order.id))
+    order.next_deadline_at = clocks.next_deadline(await clocks.load(session, order.id))
 
 
 async def _notify(session: AsyncSession, tenant: TenantRuntime, order: WorkOrder, slip: WarningSlip, now: datetime) -> None:

@@ -1,0 +1,21 @@
+"""`column IN (values)` for long lists of values, the deadline scan's batches of a thousand.
+
+On PostgreSQL it is `column = ANY(array)`: one parameter however long the list, so the statement
+is neither re-rendered by SQLAlchemy (~30 ms for 1,000 values) nor prepared again by the server
+for each new length. SQLite has no arrays and keeps IN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from sqlalchemy import any_, bindparam
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+def among(session: AsyncSession, column: Any, values: Collection[Any]) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
+    return column.in_(values)
