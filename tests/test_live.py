@@ -121,7 +121,7 @@ async def test_each_change_is_published_once_after_commit_and_never_when_rolled_
         with pytest.raises(RuntimeError):
             async with caller.db.write() as session:
                 row = await session.scalar(select(WorkOrder).where(WorkOrder.number == order["number"]))
-                history.record(session, row, caller.user_id, datetime.now(UTC), "note", comment="never committed")
+                await history.record(session, row, caller.user_id, datetime.now(UTC), "note", comment="never committed")
                 raise RuntimeError("the use case fails after writing its event")
         await caller.db.close()
         assert await nothing_within(pending)

@@ -28,7 +28,7 @@ async def assign(caller: Caller, order_id: int, primary_id: int, secondary_id: i
             raise InvalidInputError(problems)
         before = {"primary": order.primary_handler_id, "secondary": order.secondary_handler_id}
         order.primary_handler_id, order.secondary_handler_id = primary_id, secondary_id
-        change.record("assigned", data={"before": before, "primary": primary_id, "secondary": secondary_id})
+        await change.record("assigned", data={"before": before, "primary": primary_id, "secondary": secondary_id})
         await _notify(change, {primary_id, secondary_id} - {None, *before.values()})
     return change.order
 

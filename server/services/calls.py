@@ -37,7 +37,7 @@ async def record_call(
         change.session.add(call)
         order.flags = list(dict.fromkeys([*order.flags, *flags]))
         order.demands = list(dict.fromkeys([*order.demands, *demands]))
-        change.record("customer_call", comment=words, data={"channel": channel, "flags": flags, "demands": demands})
+        await change.record("customer_call", comment=words, data={"channel": channel, "flags": flags, "demands": demands})
         await evaluate(change.session, caller.tenant, order, caller.user_id, change.now, words)
     return call, order
 

@@ -24,9 +24,9 @@ class Change:
     now: datetime
     caller: Caller
 
-    def record(self, kind: str, **fields: object) -> None:
+    async def record(self, kind: str, **fields: object) -> None:
         self.order.updated_at = self.now
-        record(self.session, self.order, self.caller.user_id, self.now, kind, **fields)  # type: ignore[arg-type]
+        await record(self.session, self.order, self.caller.user_id, self.now, kind, **fields)  # type: ignore[arg-type]
 
 
 @asynccontextmanager

@@ -33,5 +33,5 @@ async def log_contact(
         if outcome == "reached" and order.responded_at is None:
             order.responded_at = change.now
             data["clocks"] = await clocks.apply(change.session, caller.tenant, order, "first_contact", change.now)
-        change.record("contact", comment=note, data=data)
+        await change.record("contact", comment=note, data=data)
     return attempt, order

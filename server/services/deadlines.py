@@ -29,8 +29,7 @@ from server.db.among import among
 from server.db.models import SlaEffect, Tenant, WorkOrder, WorkOrderClock
 from server.db.session import TENANT, Database
 from server.profiles import Action
-from server.services import clocks, outbox
-from server.services.history import record
+from server.services import clocks, history, outbox
 from server.services.tenancy import TenantRuntime, runtime
 
 # Orders per transaction: large enough that the fixed statements of a batch cost little per order,
@@ -131,8 +130,9 @@ async def _scan_tenant(database: Database, tenant_id: int, version: int, order_i
         report.orders += len(orders)
         effects = await _record_effects(session, orders, now)
         report.effects += len(effects)
-        for effect in effects:
-            record(session, effect.order, None, now, f"sla_{effect.kind}", data={"clock": effect.clock, "due_at": effect.due_at.isoformat()})
+        await history.record_all(
+            session, [history.Event(e.order, None, now, f"sla_{e.kind}", data={"clock": e.clock, "due_at": e.due_at.isoformat()}) for e in effects]
+        )
         written = await _notify(session, tenant, effects, now)  # not `+= await`: batches run at once
         report.notifications += written
         await _act(session, tenant, [e for e in effects if e.kind == "breached"], now)
@@ -217,6 +217,7 @@ async def _act(session: AsyncSession, tenant: TenantRuntime, breaches: list[Effe
     for row in await session.scalars(query):
         rows[row.work_order_id].append(row)
     changes: list[dict[str, Any]] = []
+    regraded: list[history.Event] = []
     for effect, action in acting.values():
         order = effect.order
         before = {"grade": order.grade, "tier": order.tier}
@@ -226,7 +227,7 @@ async def _act(session: AsyncSession, tenant: TenantRuntime, breaches: list[Effe
         changed = await clocks.retarget(session, tenant, order, rows[order.id])
         reason = f"{effect.clock} deadline breached: the profile regrades and escalates automatically"
         after = {"grade": order.grade, "tier": order.tier}
-        record(session, order, None, now, "regraded", comment=reason, data={"before": before, "after": after, "clocks": changed})
+        regraded.append(history.Event(order, None, now, "regraded", comment=reason, data={"before": before, "after": after, "clocks": changed}))
         changes.append(
             {"order_id": order.id, "grade": order.grade, "tier": order.tier, "version": order.version, "next": order.next_deadline_at}
         )
@@ -238,3 +239,4 @@ async def _act(session: AsyncSession, tenant: TenantRuntime, breaches: list[Effe
         .values(grade=bindparam("grade"), tier=bindparam("tier"), version=bindparam("version"), next_deadline_at=bindparam("next"), updated_at=now)
     )
     await session.execute(statement, changes)
+    await history.record_all(session, regraded)

@@ -110,7 +110,7 @@ async def register_complaint(caller: Caller, reg: Registration) -> Registered:
             data["grade_override"] = {"proposed": checked.proposed_grade, "chosen": order.grade, "reason": reg.grade_override_reason}
         await alerts.raise_for(session, caller.tenant, order, now)
         await calls.evaluate(session, caller.tenant, order, caller.user_id, now, order.details, counts={})  # no calls yet
-        record(session, order, caller.user_id, now, "registered", to_state=order.state, data=data)
+        await record(session, order, caller.user_id, now, "registered", to_state=order.state, data=data)
     return Registered(order, dealer, new_customer, new_phones if new_customer else [], vehicle)
 
 

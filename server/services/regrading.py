@@ -27,5 +27,5 @@ async def regrade(caller: Caller, order_id: int, grade: str, reason: str, expect
         before = order.grade
         order.grade = grade
         changed = await clocks.retarget(change.session, caller.tenant, order)
-        change.record("regraded", comment=reason, data={"before": {"grade": before}, "after": {"grade": grade}, "clocks": changed})
+        await change.record("regraded", comment=reason, data={"before": {"grade": before}, "after": {"grade": grade}, "clocks": changed})
     return change.order

@@ -41,7 +41,7 @@ async def issue(
     slip = await session.get_one(WarningSlip, slip_id)
     order.escalated = True
     await _start_ack_clock(session, tenant, order, slip, now)
-    record(session, order, by, now, "slip_issued", comment=reason, data={"trigger": trigger, "to_tier": to_tier})
+    await record(session, order, by, now, "slip_issued", comment=reason, data={"trigger": trigger, "to_tier": to_tier})
     await _notify(session, tenant, order, slip, now)
     return slip
 
@@ -79,7 +79,7 @@ async def acknowledge(caller: Caller, slip_id: int) -> WarningSlip:
             raise TransitionNotAllowedError(slip.state, "acknowledge", reason="the slip was acknowledged already")
         slip.state, slip.acknowledged_at, slip.acknowledged_by_id = "acknowledged", change.now, caller.user_id
         await clocks.stop_named(change.session, change.order, ack_clock_name(slip), change.now)
-        change.record("slip_acknowledged", data={"trigger": slip.trigger})
+        await change.record("slip_acknowledged", data={"trigger": slip.trigger})
     return slip
 
 
@@ -92,7 +92,7 @@ async def record_result(caller: Caller, slip_id: int, result: str, handler_id: i
         if slip.state == "issued":
             await clocks.stop_named(change.session, change.order, ack_clock_name(slip), change.now)
         slip.state, slip.result, slip.result_handler_id, slip.result_at = "resulted", result, handler_id, at or change.now
-        change.record("slip_resulted", comment=result, data={"trigger": slip.trigger})
+        await change.record("slip_resulted", comment=result, data={"trigger": slip.trigger})
     return slip
 
 

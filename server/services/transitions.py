@@ -68,7 +68,7 @@ async def _apply(change: Change, step: Transition, comment: str | None) -> None:
     elif target.meaning is Meaning.CLOSED:
         order.closed_at = change.now
     changed = await clocks.apply(change.session, caller.tenant, order, step.name, change.now, final=target.final)
-    change.record(
+    await change.record(
         "transition", transition=step.name, from_state=previous, to_state=step.target, comment=comment, data=_clocks(changed)
     )
 
