@@ -3,16 +3,16 @@ escalations list that SEs and RBOs work from."""
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 
 from server.domain.errors import DomainError, InvalidInputError, NotFoundError
 from server.domain.identifiers import normalise_phone
 from server.services import absence, calls, escalation, queries, regrading, slips
+from schema import cursors
 from schema.context import Info
 from schema.errors import Conflict, NotFound, NotPermitted, TransitionNotAllowed, ValidationError, to_error
 from schema.ids import decode
@@ -64,18 +64,18 @@ EscalationsResult = Annotated[
 ]
 
 
-def _cursor(sort: EscalationSort, value: int) -> str:
-    return base64.urlsafe_b64encode(f"{sort.value}:{value}".encode()).decode()
+def _cursor(sort: EscalationSort, last: Any) -> str:
+    if sort is EscalationSort.BREACH:
+        return cursors.encode("breach", last.id, cursors.micros(last.next_deadline_at))
+    return cursors.encode("age", last.id)
 
 
-def _after(sort: EscalationSort, cursor: str | None) -> int | None:
-    if cursor is None:
+def _position(sort: EscalationSort, after: str | None) -> queries.EscalationPosition | None:
+    found = cursors.decode(sort.value, after, keys=1 if sort is EscalationSort.BREACH else 0)
+    if found is None:
         return None
-    try:
-        kind, _, value = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
-    except ValueError:
-        return None
-    return int(value) if kind == sort.value and value.isdigit() else None
+    last_id, keys = found
+    return queries.EscalationPosition(last_id, cursors.instant(keys[0]) if keys else None)
 
 
 @strawberry.type
@@ -96,14 +96,12 @@ class EscalationQuery:
             slip_states=[s.value for s in f.slip_states] if f.slip_states else None,
             older_than_hours=f.older_than_hours, sort=sort.value,
         )  # fmt: skip
-        start = _after(sort, after)
         try:
-            page = await queries.list_escalations(info.context.caller, where, first, start)
+            page = await queries.list_escalations(info.context.caller, where, first, _position(sort, after))
         except InvalidInputError as exc:
             return to_error(exc)  # type: ignore[return-value]
         nodes = [Escalation(order=WorkOrder(row=o)) for o in page.orders]
-        end = (page.orders[-1].id if sort is EscalationSort.AGE else (start or 0) + len(nodes)) if nodes else None
-        cursor = _cursor(sort, end) if end is not None else None
+        cursor = _cursor(sort, page.orders[-1]) if page.orders else None
         return EscalationConnection(nodes=nodes, page_info=PageInfo(has_next_page=page.has_next, end_cursor=cursor))
 
     @strawberry.field(description="The grade the profile's rules propose for an intake, with the reasons, before registering.")

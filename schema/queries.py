@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -10,6 +9,7 @@ import strawberry
 
 from server.domain.errors import InvalidInputError, NotFoundError
 from server.services import queries
+from schema import cursors
 from schema.context import Info
 from schema.errors import NotFound, ValidationError, to_error
 from schema.ids import decode
@@ -66,20 +66,6 @@ def _code(code: str, label: object) -> Code:
     return Code(code=code, label=Label.of(label))  # type: ignore[arg-type]
 
 
-def _cursor(order_id: int) -> str:
-    return base64.urlsafe_b64encode(f"o:{order_id}".encode()).decode()
-
-
-def _after(cursor: str | None) -> int | None:
-    if cursor is None:
-        return None
-    try:
-        kind, _, key = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
-        return int(key) if kind == "o" else None
-    except ValueError:
-        return None
-
-
 @strawberry.type(description="An entry of the pending-matters ledger (未了事宜台帐): the closure clock is stopped with a reason.")
 class PendingMatter:
     order: WorkOrder = strawberry.field(description="The order on the ledger.")
@@ -112,8 +98,9 @@ PendingMattersResult = Annotated[
 
 
 async def _page(info: Info, where: queries.OrderFilter, first: int, after: str | None) -> tuple[list[WorkOrderEdge], PageInfo]:
-    page = await queries.list_orders(info.context.caller, where, first, _after(after))
-    edges = [WorkOrderEdge(cursor=_cursor(o.id), node=WorkOrder(row=o)) for o in page.orders]
+    position = cursors.decode("order", after)
+    page = await queries.list_orders(info.context.caller, where, first, position[0] if position else None)
+    edges = [WorkOrderEdge(cursor=cursors.encode("order", o.id), node=WorkOrder(row=o)) for o in page.orders]
     return edges, PageInfo(has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None)
 
 

@@ -4,9 +4,11 @@ cross-dealer escalations list. Instants are written by hand from the 2025 calend
 from __future__ import annotations
 
 import asyncio
+import base64
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import func, select
 
 from schema.ids import decode
@@ -198,6 +200,47 @@ async def test_the_escalations_list_by_breach_puts_the_nearest_deadline_first_ac
     assert (await detail(world, orders["b"]["id"]))["clocks"][0]["status"] == "BREACHED"
     page = await world.gql("se", "Escalations", sort="BREACH", first=3)
     assert [n["order"]["number"] for n in page["escalations"]["nodes"]] == [orders[k]["number"] for k in "bca"]
+
+
+async def test_paging_by_breach_walks_every_order_once_past_those_without_a_deadline(database):
+    world = await make_world(database)
+    orders = {}
+    for i, (key, time) in enumerate((("a", "10:00"), ("b", "09:00"), ("c", "09:30"))):
+        world.clock.now = at(f"2025-09-30 {time}")
+        orders[key] = await register(world, dealer=key, customer={"name": key, "phones": [f"1391111000{i}"]})
+    world.clock.now = at("2025-09-30 10:30")
+    for order in orders.values():
+        await call(world, order["id"], "记者", flags=["claims_media"])
+    await handle(world, "manager_c", orders["c"], "2025-09-30 10:40")  # closed: no deadline left, so last
+    walked, after = [], None
+    while True:
+        page = (await world.gql("se", "Escalations", sort="BREACH", first=1, after=after))["escalations"]
+        walked += [n["order"]["number"] for n in page["nodes"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert walked == [orders[k]["number"] for k in "bac"]
+    # A position is kept by value, not by count: when b, the first page, is closed and its
+    # deadline goes (it moves behind a), the next page is a; counting from the start would show b
+    # again and never a.
+    first = (await world.gql("se", "Escalations", sort="BREACH", first=1))["escalations"]
+    assert [n["order"]["number"] for n in first["nodes"]] == [orders["b"]["number"]]
+    await handle(world, "manager_b", orders["b"], "2025-09-30 10:50")
+    rest = (await world.gql("se", "Escalations", sort="BREACH", first=1, after=first["pageInfo"]["endCursor"]))["escalations"]
+    assert [n["order"]["number"] for n in rest["nodes"]] == [orders["a"]["number"]]
+
+
+@pytest.mark.parametrize("query", ["Escalations", "Worklist"])
+async def test_a_cursor_that_is_not_of_the_list_is_refused_naming_after(database, query):
+    world = await make_world(database)
+    await register(world, dealer="a")
+    field = "escalations" if query == "Escalations" else "workOrders"
+    other = {"Escalations": {"sort": "BREACH"}, "Worklist": {}}[query]
+    age_cursor = base64.urlsafe_b64encode(b"age|1").decode()  # a real cursor, of the AGE order
+    for after in ("not-a-cursor", base64.urlsafe_b64encode(b"order|x").decode(), age_cursor):
+        result = (await world.gql("se", query, after=after, **other))[field]
+        assert result["__typename"] == "ValidationError", (after, result)
+        assert result["fields"][0]["path"] == ["after"] and "endCursor" in result["fields"][0]["message"]
 
 
 async def test_marking_the_primary_absent_tells_the_secondary_to_take_over(database):
