@@ -59,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     wrk.add_argument("--processes", type=int, default=2)
     wrk.add_argument("--threads", type=int, default=4)
     wrk.set_defaults(handler=_worker)
-    sub.add_parser("scheduler", help="send the periodic ticks (deadline scan, outbox) to the workers").set_defaults(
+    sub.add_parser("scheduler", help="send the periodic ticks (deadline scan, outbox delivery, daily outbox purge) to the workers").set_defaults(
         handler=_scheduler
     )
     cal = sub.add_parser("calendar", help="load a year's statutory holidays and make-up working days for a tenant")

@@ -42,6 +42,7 @@ class Settings:
     token_lifetime_hours: int
     limits: Limits = field(default_factory=Limits)
     cors_origins: tuple[str, ...] = ()  # portal origins browsers may call from (scheme://host[:port])
+    outbox_retention_days: int = 30  # delivered notifications are kept this long, then purged daily
 
     @property
     def embedded(self) -> bool:
@@ -83,6 +84,7 @@ def load() -> Settings:
         token_lifetime_hours=int(env.get("TOKEN_LIFETIME_HOURS", "720")),
         limits=_limits(env),
         cors_origins=tuple(o.strip().rstrip("/") for o in env.get("CORS_ORIGINS", "").split(",") if o.strip()),
+        outbox_retention_days=int(env.get("OUTBOX_RETENTION_DAYS", "30")),
     )
 
 

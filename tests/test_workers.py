@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import dramatiq
 import pytest
@@ -14,7 +14,7 @@ from server.db.models import OutboxMessage
 from schema.ids import decode
 from support import make_world, register
 from workers import resources
-from workers.actors import deliver_notification, flush_outbox, scan_deadlines
+from workers.actors import deliver_notification, flush_outbox, purge_outbox, scan_deadlines
 from workers.broker import broker
 from server.services.ticks import claim
 
@@ -36,7 +36,7 @@ def worker(database, monkeypatch, tmp_path):
 
 
 def drain() -> None:
-    for actor in (scan_deadlines, flush_outbox, deliver_notification):
+    for actor in (scan_deadlines, flush_outbox, deliver_notification, purge_outbox):
         broker.join(actor.queue_name, fail_fast=True)
 
 
@@ -66,3 +66,24 @@ async def test_two_schedulers_claim_each_tick_once(database):
     at = datetime.now(UTC).replace(second=0, microsecond=0, year=2030)
     claims = await asyncio.gather(*(claim(database, "every-minute", at) for _ in range(4)))
     assert sorted(claims) == [False, False, False, True]
+
+
+async def test_the_daily_purge_removes_delivered_notifications_past_retention_and_nothing_owed(database, worker, monkeypatch):
+    monkeypatch.setenv("OUTBOX_RETENTION_DAYS", "30")
+    world = await make_world(database)
+    now = datetime.now(UTC)
+    ages = {"delivered-31-days-ago": 31, "delivered-29-days-ago": 29, "owed-for-40-days": None}
+    db = database.tenant(world.tenant_id)
+    async with db.write() as session:
+        for key, days in ages.items():
+            session.add(OutboxMessage(
+                key=key, topic="test", subject=key, body={}, created_at=now - timedelta(days=40), attempts=1,
+                next_attempt_at=now - timedelta(days=40), delivered_at=None if days is None else now - timedelta(days=days),
+            ))  # fmt: skip
+    for _ in range(2):  # a second purge, or a duplicate message, finds nothing more
+        purge_outbox.send()
+        await asyncio.to_thread(drain)
+    async with db.read() as session:
+        kept = set(await session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.in_(ages))))
+    await db.close()
+    assert kept == {"delivered-29-days-ago", "owed-for-40-days"}

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import dramatiq
 
 from workers.broker import broker  # noqa: F401  (configures the broker before any actor is declared)
 from workers.resources import database, sender
+from server import settings
 from server.services import deadlines, outbox
 
 log = logging.getLogger("complaintdesk.workers")
@@ -33,3 +34,10 @@ async def flush_outbox() -> None:
 @dramatiq.actor(queue_name="notifications", max_retries=0)
 async def deliver_notification(tenant_id: int, message_id: int) -> None:
     await outbox.deliver(database(), tenant_id, message_id, sender(), datetime.now(UTC))
+
+
+@dramatiq.actor(queue_name="notifications", max_retries=3, min_backoff=1_000, max_backoff=30_000)
+async def purge_outbox() -> None:
+    days = settings.load().outbox_retention_days
+    removed = await outbox.purge(database(), datetime.now(UTC) - timedelta(days=days))
+    log.info("outbox: %d notifications delivered more than %d days ago purged", removed, days)

@@ -14,13 +14,17 @@ from apscheduler.triggers.cron import CronTrigger
 from server import settings
 from server.db.session import Database
 from server.services.ticks import claim
-from workers.actors import flush_outbox, scan_deadlines
+from workers.actors import flush_outbox, purge_outbox, scan_deadlines
 
 log = logging.getLogger("complaintdesk.scheduler")
 
 # name: (cron fields, actors). Cron in UTC: "every minute" needs no timezone, and later daily or
-# monthly ticks run per tenant timezone inside their actor, not here.
-TICKS = {"every-minute": ({"minute": "*"}, (scan_deadlines, flush_outbox))}
+# monthly ticks run per tenant timezone inside their actor, not here. The daily purge runs at
+# 03:07 in China, out of office hours for every tenant there.
+TICKS = {
+    "every-minute": ({"minute": "*"}, (scan_deadlines, flush_outbox)),
+    "daily": ({"hour": "19", "minute": "7"}, (purge_outbox,)),
+}
 
 
 async def _claim_once(url: str, name: str, at: datetime) -> bool:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.authz import PolicyBook
@@ -134,6 +134,20 @@ async def due(database: Database, now: datetime, batch: int = 500) -> AsyncItera
             return
         yield page
         after = page[-1][1]
+
+
+async def purge(database: Database, before: datetime, batch: int = 5000) -> int:
+    """Deletes the messages of every tenant delivered before `before`, a batch per transaction, so
+    the table (and the unique index every new message is checked against) holds what is owed and
+    recent history only; returns how many went. Undelivered messages stay whatever their age."""
+    removed = 0
+    while True:
+        async with database.platform() as session, session.begin():
+            old = select(OutboxMessage.id).where(OutboxMessage.delivered_at < before).limit(batch)
+            gone = (await session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(old)))).rowcount  # type: ignore[attr-defined]
+        removed += gone
+        if gone < batch:
+            return removed
 
 
 async def deliver(database: Database, tenant_id: int, message_id: int, sender: Sender, now: datetime) -> bool:
