@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from server.db.models import OutboxMessage, SlaEffect
+from server import events
+from server.db.models import OutboxMessage, SlaEffect, WorkOrderEvent
 from server.domain.calendar import DayRules
 from server.services import deadlines, organisation
 from server.services.calendar_years import load_years
@@ -103,6 +104,21 @@ async def test_the_scan_records_each_warning_and_breach_once_however_often_it_ru
     assert detail["version"] == 1  # the scan's bookkeeping never conflicts with a person's edit
     breached = (await world.gql("se", "Worklist", filter={"breached": True}))["workOrders"]["edges"]
     assert [e["node"]["number"] for e in breached] == [order["number"]]
+
+
+async def test_the_scan_tells_live_subscribers_each_event_with_its_own_id(database, monkeypatch):
+    world = await make_world(database)
+    world.clock.now = at("2025-09-30 10:00")
+    orders = [await register(world, customer={"name": f"客户{n}", "phones": [f"1390000{n:04d}"]}) for n in range(4)]
+    published = []
+    monkeypatch.setattr(events, "publish_soon", published.extend)
+    await deadlines.scan(database, at("2025-09-30 11:40"))
+    db = world.database.tenant(world.tenant_id)
+    async with db.read() as session:
+        stored = set(await session.execute(select(WorkOrderEvent.work_order_id, WorkOrderEvent.id).where(WorkOrderEvent.kind == "sla_due_soon")))
+    await db.close()
+    assert len(stored) == len(orders)
+    assert {(e.order_id, e.event_id) for e in published if e.tenant_id == world.tenant_id} == stored
 
 
 async def test_a_b_order_not_closed_in_seven_working_days_becomes_c_at_the_se_tier(database):

@@ -3,13 +3,37 @@ how effects, slips, outbox rows, order numbers and scheduler ticks are written e
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
 def insert(session: AsyncSession, table: Any) -> Any:
     """`insert(table)` in the dialect of the session's database, with on_conflict_do_nothing/do_update."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
+    return (postgresql if _postgresql(session) else sqlite).insert(table)
+
+
+def insert_many(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]) -> tuple[Any, Any]:
+    """insert() of many rows, all with the same keys: (statement, parameters) for `session.execute`.
+    The rows are inserted in their order, so generated ids ascend with it.
+
+    On PostgreSQL the rows travel as one array per column, unnested by the server: the statement's
+    text is the same however many rows there are, so it is rendered and prepared once per
+    connection, where a multi-row VALUES is rendered by SQLAlchemy, and parsed and planned by the
+    server, again for each new row count (1,750 outbox rows of 8 columns: 14,000 parameters).
+    SQLite takes the rows as an executemany."""
+    if not _postgresql(session):
+        return sqlite.insert(table), list(rows)
+    columns = list(rows[0])
+    arrays = [bindparam(name, type_=postgresql.ARRAY(table.c[name].type)) for name in columns]
+    unnested = func.unnest(*arrays).table_valued(*columns, with_ordinality="position").render_derived()
+    ordered = select(*(unnested.c[name] for name in columns)).order_by(unnested.c.position)
+    statement = postgresql.insert(table).from_select(columns, ordered)
+    return statement, {name: [row[name] for row in rows] for name in columns}
+
+
+def _postgresql(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"

@@ -164,8 +164,9 @@ async def _record_effects(session: AsyncSession, orders: dict[int, DueOrder], no
         for (order_id, clock, kind), due_at in found.items()
     ]
     table = SlaEffect.__table__  # not the mapped class: the ORM's bulk-insert bookkeeping costs more than the statement
-    statement = upsert.insert(session, table).on_conflict_do_nothing().returning(table.c.work_order_id, table.c.clock, table.c.kind)
-    new = (await session.execute(statement, values)).all()
+    statement, parameters = upsert.insert_many(session, table, values)
+    statement = statement.on_conflict_do_nothing().returning(table.c.work_order_id, table.c.clock, table.c.kind)
+    new = [tuple(row) for row in await session.execute(statement, parameters)]
     return [Effect(orders[o], clock, kind, found[(o, clock, kind)]) for o, clock, kind in sorted(new)]
 
 

@@ -14,11 +14,11 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import event as orm_event
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from server import events
+from server.db import upsert
 from server.db.models import WorkOrderEvent
 
 _WRITTEN = "complaintdesk.history.written"
@@ -76,9 +76,10 @@ async def record_all(session: AsyncSession, written: Sequence[Event]) -> None:
         }
         for e in written
     ]  # fmt: skip
+    statement, parameters = upsert.insert_many(session, table, rows)
     # On the connection, not the session: no autoflush of the use case's pending changes first.
     connection = await session.connection()
-    ids = (await connection.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)).scalars().all()
+    ids = sorted((await connection.execute(statement.returning(table.c.id), parameters)).scalars())  # ascend in row order
     session.info.setdefault(_WRITTEN, []).extend(zip(ids, written, strict=True))
 
 

@@ -56,7 +56,8 @@ async def put_many(session: AsyncSession, messages: Sequence[tuple[Message, set[
         return 0
     # The table, not the mapped class: the ORM's bulk-insert bookkeeping costs more than the statement.
     table = OutboxMessage.__table__
-    done = await session.execute(upsert.insert(session, table).on_conflict_do_nothing().returning(table.c.id), rows)
+    statement, parameters = upsert.insert_many(session, table, rows)
+    done = await session.execute(statement.on_conflict_do_nothing().returning(table.c.id), parameters)
     return len(done.all())
 
 
