@@ -141,23 +141,20 @@ async def _scan_tenant(database: Database, tenant_id: int, version: int, order_i
 async def _record_effects(session: AsyncSession, orders: dict[int, DueOrder], now: datetime) -> list[Effect]:
     """Moves each due clock on (a warned clock is looked at again at its deadline, a breached one
     no more) and records its effect; returns the effects recorded now, not those recorded before."""
-    due = (
-        await session.execute(
-            select(WorkOrderClock.id, WorkOrderClock.work_order_id, WorkOrderClock.name, WorkOrderClock.due_at).where(
-                among(session, WorkOrderClock.work_order_id, list(orders)),
-                WorkOrderClock.next_check_at <= now,
-                WorkOrderClock.due_at.is_not(None),
-            )
+    # One statement finds the due clocks and moves them on, returning what it moved.
+    moved = (
+        update(WorkOrderClock)
+        .where(
+            among(session, WorkOrderClock.work_order_id, list(orders)),
+            WorkOrderClock.next_check_at <= now,
+            WorkOrderClock.due_at.is_not(None),
         )
-    ).all()
+        .values(next_check_at=case((WorkOrderClock.due_at <= now, None), else_=WorkOrderClock.due_at))
+        .returning(WorkOrderClock.work_order_id, WorkOrderClock.name, WorkOrderClock.due_at)
+    )
+    due = (await session.execute(moved, execution_options={"synchronize_session": False})).all()
     if not due:
         return []
-    await session.execute(
-        update(WorkOrderClock)
-        .where(among(session, WorkOrderClock.id, [row.id for row in due]))
-        .values(next_check_at=case((WorkOrderClock.due_at <= now, None), else_=WorkOrderClock.due_at)),
-        execution_options={"synchronize_session": False},
-    )
     found = {(row.work_order_id, row.name, _kind(row.due_at, now)): row.due_at for row in due}
     values = [
         {"tenant_id": session.info[TENANT], "work_order_id": order_id, "clock": clock, "kind": kind, "due_at": due_at, "recorded_at": now}
