@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, true, tuple_, union_all
 
+from server.db.among import among
 from server.db.models import (
     ContactAttempt,
     Customer,
@@ -132,14 +133,14 @@ async def _filtered(session: Any, query: Select[Any], f: OrderFilter) -> Select[
 
 async def _by_ids(caller: Caller, model: Any, ids: Sequence[int]) -> list[Any]:
     async with caller.db.read() as session:
-        rows = {row.id: row for row in (await session.scalars(select(model).where(model.id.in_(set(ids))))).all()}
+        rows = {row.id: row for row in (await session.scalars(select(model).where(among(session, model.id, set(ids))))).all()}
     return [rows.get(i) for i in ids]
 
 
 async def orders(caller: Caller, ids: Sequence[int]) -> list[WorkOrder | None]:
     """Orders by id, limited to what the caller may see (a link may point outside their scope)."""
     async with caller.db.read() as session:
-        rows = {o.id: o for o in (await session.scalars(select(WorkOrder).where(WorkOrder.id.in_(set(ids)), visible(caller)))).all()}
+        rows = {o.id: o for o in (await session.scalars(select(WorkOrder).where(among(session, WorkOrder.id, set(ids)), visible(caller)))).all()}
     return [rows.get(i) for i in ids]
 
 
@@ -161,7 +162,7 @@ async def vehicles(caller: Caller, ids: Sequence[int]) -> list[Vehicle | None]:
 
 async def _grouped(caller: Caller, model: Any, key: Any, ids: Sequence[int], query: Select[Any]) -> list[list[Any]]:
     async with caller.db.read() as session:
-        rows = (await session.scalars(query.where(key.in_(set(ids))))).all()
+        rows = (await session.scalars(query.where(among(session, key, set(ids))))).all()
     groups: dict[int, list[Any]] = {i: [] for i in ids}
     for row in rows:
         groups[getattr(row, key.key)].append(row)
@@ -184,14 +185,11 @@ async def contact_attempts(caller: Caller, order_ids: Sequence[int]) -> list[lis
 
 
 async def last_events(caller: Caller, order_ids: Sequence[int]) -> list[WorkOrderEvent | None]:
-    newest = (
-        select(func.max(WorkOrderEvent.id))
-        .where(WorkOrderEvent.work_order_id.in_(set(order_ids)))
-        .group_by(WorkOrderEvent.work_order_id)
-    )
-    query = select(WorkOrderEvent).where(WorkOrderEvent.id.in_(newest))
-    groups = await _grouped(caller, WorkOrderEvent, WorkOrderEvent.work_order_id, order_ids, query)
-    return [group[0] if group else None for group in groups]
+    async with caller.db.read() as session:
+        mine = among(session, WorkOrderEvent.work_order_id, set(order_ids))
+        newest = select(func.max(WorkOrderEvent.id)).where(mine).group_by(WorkOrderEvent.work_order_id)
+        rows = {e.work_order_id: e for e in await session.scalars(select(WorkOrderEvent).where(WorkOrderEvent.id.in_(newest)))}
+    return [rows.get(i) for i in order_ids]
 
 
 async def clocks(caller: Caller, order_ids: Sequence[int]) -> list[list[WorkOrderClock]]:
