@@ -6,35 +6,14 @@ from datetime import date, timedelta
 
 import pytest
 
+from calendar_facts import HOLIDAYS_2025, OFF_WEEKDAYS_2026, WORKDAYS_2025, WORKDAYS_2026
 from server.domain.calendar import CalendarMissingError, DayRules
 from server.holiday_source import statutory_days, supported_years
-
-
-def dates(year: int, specs: str) -> frozenset[date]:
-    out: set[date] = set()
-    for spec in specs.split():
-        first, _, last = spec.partition("..")
-        day = date.fromisoformat(f"{year}-{first}")
-        end = date.fromisoformat(f"{year}-{last or first}")
-        while day <= end:
-            out.add(day)
-            day += timedelta(days=1)
-    return frozenset(out)
 
 
 def days_of(year: int) -> list[date]:
     first = date(year, 1, 1)
     return [first + timedelta(days=i) for i in range((date(year + 1, 1, 1) - first).days)]
-
-
-# scenarios/deadlines-2025.md, "2025 calendar facts used".
-HOLIDAYS_2025 = dates(2025, "01-01 01-28..02-04 04-04..04-06 05-01..05-05 05-31..06-02 10-01..10-08")
-WORKDAYS_2025 = dates(2025, "01-26 02-08 04-27 09-28 10-11")
-# STACK.md §5: 2026 off weekdays and working weekends.
-OFF_WEEKDAYS_2026 = dates(
-    2026, "01-01 01-02 02-16..02-20 02-23 04-06 05-01 05-04 05-05 06-19 09-25 10-01 10-02 10-05..10-07"
-)
-WORKDAYS_2026 = dates(2026, "01-04 02-14 02-28 05-09 09-20 10-10")
 
 
 @pytest.fixture(scope="module")

@@ -7,11 +7,12 @@ checked on a paper calendar); none is computed with the code under test.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from calendar_facts import HOLIDAYS_2025, OFF_WEEKDAYS_2026, WORKDAYS_2025, WORKDAYS_2026
 from server.domain.calendar import (
     BusinessCalendar,
     CalendarMissingError,
@@ -25,31 +26,8 @@ from server.domain.errors import DomainError
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-def dates(year: int, specs: str) -> frozenset[date]:
-    """Space-separated month-days: '01-28..02-04' is an inclusive range, '01-01' a single day."""
-    out: set[date] = set()
-    for spec in specs.split():
-        first, _, last = spec.partition("..")
-        day = date.fromisoformat(f"{year}-{first}")
-        end = date.fromisoformat(f"{year}-{last or first}")
-        while day <= end:
-            out.add(day)
-            day += timedelta(days=1)
-    return frozenset(out)
-
-
-# The calendar facts listed in scenarios/deadlines-2025.md, by hand.
-RULES_2025 = DayRules(
-    holidays=dates(2025, "01-01 01-28..02-04 04-04..04-06 05-01..05-05 05-31..06-02 10-01..10-08"),
-    workdays=dates(2025, "01-26 02-08 04-27 09-28 10-11"),
-    known_years=frozenset({2025}),
-)
-# 2026 off weekdays and working weekends as listed in STACK.md §5, by hand.
-RULES_2026 = DayRules(
-    holidays=dates(2026, "01-01 01-02 02-16..02-20 02-23 04-06 05-01 05-04 05-05 06-19 09-25 10-01 10-02 10-05..10-07"),
-    workdays=dates(2026, "01-04 02-14 02-28 05-09 09-20 10-10"),
-    known_years=frozenset({2026}),
-)
+RULES_2025 = DayRules(holidays=HOLIDAYS_2025, workdays=WORKDAYS_2025, known_years=frozenset({2025}))
+RULES_2026 = DayRules(holidays=OFF_WEEKDAYS_2026, workdays=WORKDAYS_2026, known_years=frozenset({2026}))
 RULES_2025_2026 = RULES_2025.merged(RULES_2026)
 
 NINE_TO_SIX = WorkingHours.parse(["09:00-18:00"])

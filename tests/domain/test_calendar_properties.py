@@ -2,34 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from calendar_facts import HOLIDAYS_2025, OFF_WEEKDAYS_2026, WORKDAYS_2025, WORKDAYS_2026
 from server.domain.calendar import BusinessCalendar, DayRules, WorkingHours
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def dates(year: int, specs: str) -> frozenset[date]:
-    out: set[date] = set()
-    for spec in specs.split():
-        first, _, last = spec.partition("..")
-        day = date.fromisoformat(f"{year}-{first}")
-        end = date.fromisoformat(f"{year}-{last or first}")
-        while day <= end:
-            out.add(day)
-            day += timedelta(days=1)
-    return frozenset(out)
-
-
-# 2025 from scenarios/deadlines-2025.md, 2026 from STACK.md §5, by hand.
-HOLIDAYS = dates(2025, "01-01 01-28..02-04 04-04..04-06 05-01..05-05 05-31..06-02 10-01..10-08") | dates(
-    2026, "01-01 01-02 02-16..02-20 02-23 04-06 05-01 05-04 05-05 06-19 09-25 10-01 10-02 10-05..10-07"
-)
-WORKDAYS = dates(2025, "01-26 02-08 04-27 09-28 10-11") | dates(2026, "01-04 02-14 02-28 05-09 09-20 10-10")
+HOLIDAYS = HOLIDAYS_2025 | OFF_WEEKDAYS_2026
+WORKDAYS = WORKDAYS_2025 | WORKDAYS_2026
 KNOWN = frozenset({2025, 2026})
 
 
