@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from datetime import UTC, datetime
 from typing import Any
+
+from sqlalchemy import event
 
 from schema.app import schema
 from schema.context import Context
@@ -131,3 +135,34 @@ async def register(world: World, username: str = "operator", dealer: str = "a", 
     result = data["registerComplaint"]
     assert result["__typename"] == "WorkOrderPayload", result
     return result["order"]
+
+
+@contextmanager
+def counting(database: Database) -> Iterator[list[str]]:
+    """The SQL statements run on the read engine inside the block, transaction control left out."""
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.lstrip().upper().startswith(("BEGIN", "ROLLBACK", "COMMIT", "PRAGMA")):
+            statements.append(statement)
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(database.engine.sync_engine, "before_cursor_execute", count)
+
+
+async def statements_by_page_size(world: World, username: str, operation: str, nodes: Callable[[Any], list[Any]]) -> dict[int, int]:
+    """The statements of one page of `operation` at first=5 and first=50, each page checked full;
+    the caller is authenticated first, as authentication's own reads are not part of the page."""
+    caller = await world.caller(username)
+    counts = {}
+    for size in (5, 50):
+        with counting(world.database) as statements:
+            result = await schema.execute(op(operation), variable_values={"first": size}, context_value=Context(caller, "t"))
+        assert result.errors is None, result.errors
+        assert len(nodes(result.data)) == size
+        counts[size] = len(statements)
+    await caller.db.close()
+    return counts

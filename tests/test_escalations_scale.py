@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from schema.app import schema
-from schema.context import Context
 from schema.ids import encode
 from server.db.models import OrgUnit, RoleAssignment
-from support import make_world, op, registration
-from test_query_count import counting
+from support import make_world, registration, statements_by_page_size
 
 
 async def add_dealers(world, count: int) -> list[int]:
@@ -35,13 +32,5 @@ async def test_the_escalations_first_page_costs_constant_statements_over_2000_de
         )  # fmt: skip
         order_id = data["registerComplaint"]["order"]["id"]
         await world.gql("operator", "RecordCustomerCall", input={"id": order_id, "channel": "hotline_400", "words": "我是记者", "flags": ["claims_media"]})
-    caller = await world.caller("se")
-    counts = {}
-    for size in (5, 50):
-        with counting(database) as statements:
-            result = await schema.execute(op("Escalations"), variable_values={"first": size}, context_value=Context(caller, "t"))
-        assert result.errors is None, result.errors
-        assert len(result.data["escalations"]["nodes"]) == size
-        counts[size] = len(statements)
-    await caller.db.close()
+    counts = await statements_by_page_size(world, "se", "Escalations", lambda data: data["escalations"]["nodes"])
     assert counts[5] == counts[50], counts

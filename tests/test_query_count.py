@@ -2,28 +2,7 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
-from sqlalchemy import event
-
-from schema.app import schema
-from schema.context import Context
-from support import make_world, op, register
-
-
-@contextmanager
-def counting(database):
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args):
-        if not statement.lstrip().upper().startswith(("BEGIN", "ROLLBACK", "COMMIT", "PRAGMA")):
-            statements.append(statement)
-
-    event.listen(database.engine.sync_engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(database.engine.sync_engine, "before_cursor_execute", count)
+from support import make_world, register, statements_by_page_size
 
 
 async def test_fifty_orders_cost_the_same_statements_as_five(database):
@@ -34,15 +13,6 @@ async def test_fifty_orders_cost_the_same_statements_as_five(database):
         await world.gql(
             "se", "AssignWorkOrder", input={"id": order["id"], "expectedVersion": 1, "primaryHandlerId": world.user_gid(handler)}
         )
-    caller = await world.caller("se")  # authentication's own reads are not part of the page
-
-    counts = {}
-    for size in (5, 50):
-        with counting(database) as statements:
-            result = await schema.execute(op("Worklist"), variable_values={"first": size}, context_value=Context(caller, "t"))
-        assert result.errors is None, result.errors
-        assert len(result.data["workOrders"]["edges"]) == size
-        counts[size] = len(statements)
-    await caller.db.close()
+    counts = await statements_by_page_size(world, "se", "Worklist", lambda data: data["workOrders"]["edges"])
     assert counts[5] == counts[50], counts
     assert counts[50] <= 8, counts  # orders, dealers, users, customers, phones, vehicles, last events
