@@ -160,9 +160,11 @@ async def vehicles(caller: Caller, ids: Sequence[int]) -> list[Vehicle | None]:
     return await _by_ids(caller, Vehicle, ids)
 
 
-async def _grouped(caller: Caller, model: Any, key: Any, ids: Sequence[int], query: Select[Any]) -> list[list[Any]]:
+async def _grouped(caller: Caller, key: Any, ids: Sequence[int]) -> list[list[Any]]:
+    """The rows whose `key` column is each of `ids`, in the order they were written."""
+    model = key.class_
     async with caller.db.read() as session:
-        rows = (await session.scalars(query.where(among(session, key, set(ids))))).all()
+        rows = (await session.scalars(select(model).where(among(session, key, set(ids))).order_by(model.id))).all()
     groups: dict[int, list[Any]] = {i: [] for i in ids}
     for row in rows:
         groups[getattr(row, key.key)].append(row)
@@ -170,18 +172,15 @@ async def _grouped(caller: Caller, model: Any, key: Any, ids: Sequence[int], que
 
 
 async def phones(caller: Caller, customer_ids: Sequence[int]) -> list[list[CustomerPhone]]:
-    query = select(CustomerPhone).order_by(CustomerPhone.id)
-    return await _grouped(caller, CustomerPhone, CustomerPhone.customer_id, customer_ids, query)
+    return await _grouped(caller, CustomerPhone.customer_id, customer_ids)
 
 
 async def histories(caller: Caller, order_ids: Sequence[int]) -> list[list[WorkOrderEvent]]:
-    query = select(WorkOrderEvent).order_by(WorkOrderEvent.id)
-    return await _grouped(caller, WorkOrderEvent, WorkOrderEvent.work_order_id, order_ids, query)
+    return await _grouped(caller, WorkOrderEvent.work_order_id, order_ids)
 
 
 async def contact_attempts(caller: Caller, order_ids: Sequence[int]) -> list[list[ContactAttempt]]:
-    query = select(ContactAttempt).order_by(ContactAttempt.id)
-    return await _grouped(caller, ContactAttempt, ContactAttempt.work_order_id, order_ids, query)
+    return await _grouped(caller, ContactAttempt.work_order_id, order_ids)
 
 
 async def last_events(caller: Caller, order_ids: Sequence[int]) -> list[WorkOrderEvent | None]:
@@ -193,18 +192,15 @@ async def last_events(caller: Caller, order_ids: Sequence[int]) -> list[WorkOrde
 
 
 async def clocks(caller: Caller, order_ids: Sequence[int]) -> list[list[WorkOrderClock]]:
-    query = select(WorkOrderClock).order_by(WorkOrderClock.id)
-    return await _grouped(caller, WorkOrderClock, WorkOrderClock.work_order_id, order_ids, query)
+    return await _grouped(caller, WorkOrderClock.work_order_id, order_ids)
 
 
 async def slips(caller: Caller, order_ids: Sequence[int]) -> list[list[WarningSlip]]:
-    query = select(WarningSlip).order_by(WarningSlip.id)
-    return await _grouped(caller, WarningSlip, WarningSlip.work_order_id, order_ids, query)
+    return await _grouped(caller, WarningSlip.work_order_id, order_ids)
 
 
 async def calls(caller: Caller, order_ids: Sequence[int]) -> list[list[CustomerCall]]:
-    query = select(CustomerCall).order_by(CustomerCall.id)
-    return await _grouped(caller, CustomerCall, CustomerCall.work_order_id, order_ids, query)
+    return await _grouped(caller, CustomerCall.work_order_id, order_ids)
 
 
 async def possible_duplicates(caller: Caller, phones: list[str], vin: str | None, exclude: int | None = None) -> list[WorkOrder]:
