@@ -43,7 +43,7 @@ class Caller:
 
 
 async def tenant_caller(database: Database, claims: Claims, clock: Callable[[], datetime] = utcnow) -> Caller:
-    """Two indexed reads per request: the user with its tenant's policy version, then its grants."""
+    """One indexed read per request: the user with its tenant's policy version and its grants."""
     assert claims.tenant_id is not None
     if not claims.subject.isdigit():
         raise UnknownPrincipalError("subject is not a user id")
@@ -58,20 +58,19 @@ async def tenant_caller(database: Database, claims: Claims, clock: Callable[[], 
 async def _load(database: Database, db: TenantDb, claims: Claims, clock: Callable[[], datetime]) -> Caller:
     assert claims.tenant_id is not None
     async with db.read() as session:
-        row = (
+        # One row per grant (one with no role when there is none): the user, the tenant's policy
+        # version and the grants in one round trip.
+        rows = (
             await session.execute(
-                select(User.id, User.username, Tenant.policy_version)
+                select(User.id, User.username, Tenant.policy_version, RoleAssignment.role, RoleAssignment.org_path)
                 .join(Tenant, Tenant.id == User.tenant_id)
+                .outerjoin(RoleAssignment, RoleAssignment.user_id == User.id)
                 .where(User.id == int(claims.subject), User.active)
             )
-        ).one_or_none()
-        if row is None:
-            raise UnknownPrincipalError("no such active user in this tenant")
-        grants = (
-            await session.execute(
-                select(RoleAssignment.role, RoleAssignment.org_path).where(RoleAssignment.user_id == row.id)
-            )
         ).all()
+    if not rows:
+        raise UnknownPrincipalError("no such active user in this tenant")
+    row = rows[0]
     tenant = cached_runtime(database, claims.tenant_id, row.policy_version)
     if tenant is None:
         # Hand the connection back before the cold load takes its own: holding one while waiting
@@ -82,7 +81,7 @@ async def _load(database: Database, db: TenantDb, claims: Claims, clock: Callabl
         user_id=row.id,
         username=row.username,
         tenant_id=claims.tenant_id,
-        grants=tuple(Grant(role, path) for role, path in grants),
+        grants=tuple(Grant(r.role, r.org_path) for r in rows if r.role is not None),
     )
     return Caller(principal, tenant, db, Authz(principal, tenant.book), clock)
 
