@@ -3,9 +3,11 @@ WebSocket, the per-connection one."""
 
 from __future__ import annotations
 
+from asyncio import Future
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info as StrawberryInfo
@@ -15,11 +17,54 @@ from server.services.caller import Caller
 from server.settings import Limits
 
 
-def _loader(caller: Caller, fn: Any) -> DataLoader[int, Any]:
+R = TypeVar("R")
+
+# A field's value, or what will make it: resolvers answer with the value when the request already
+# holds it, so graphql-core completes the field in place instead of scheduling a task for it.
+Soon = R | Awaitable[R]
+
+
+class Loader(DataLoader[int, Any]):
+    def soon(self, key: int, then: Callable[[Any], R]) -> Soon[R]:
+        """`then(row)` now when this request holds the key (schema/prefetch.py sees to it for pages);
+        else an awaitable that loads it with the next batch."""
+        future = self.cache_map.get(key)
+        if _holds(future):
+            return then(future.result())  # type: ignore[union-attr]
+        return self._later(key, then)
+
+    async def _later(self, key: int, then: Callable[[Any], R]) -> R:
+        return then(await self.load(key))
+
+    def soon_many(self, keys: Iterable[int], then: Callable[[list[Any]], R]) -> Soon[R]:
+        keys = list(keys)
+        futures = [self.cache_map.get(k) for k in keys]
+        if all(_holds(f) for f in futures):
+            return then([f.result() for f in futures])  # type: ignore[union-attr]
+        return self._many_later(keys, then)
+
+    async def _many_later(self, keys: list[int], then: Callable[[list[Any]], R]) -> R:
+        return then(list(await self.load_many(keys)))
+
+    async def fill(self, keys: Iterable[int]) -> list[Any]:
+        """The rows of `keys`, loading those this request does not hold in one batch. Unlike
+        load_many it makes no future to await per key: a page fills its loaders this way."""
+        keys = list(keys)
+        missing = [k for k in dict.fromkeys(keys) if self.cache_map.get(k) is None]
+        if missing:
+            self.prime_many(dict(zip(missing, await self.load_fn(missing), strict=True)))
+        return [self.cache_map.get(k).result() for k in keys]  # type: ignore[union-attr]
+
+
+def _holds(future: Future[Any] | None) -> bool:
+    return future is not None and future.done() and not future.cancelled() and future.exception() is None
+
+
+def _loader(caller: Caller, fn: Any) -> Loader:
     async def load(keys: list[int]) -> list[Any]:
         return await fn(caller, keys)
 
-    return DataLoader(load_fn=load)
+    return Loader(load_fn=load)
 
 
 @dataclass
@@ -27,18 +72,18 @@ class Loaders:
     """<Thing>By<Key>: one batched query per kind of thing per request, whatever the page size."""
 
     caller: Caller
-    org_unit_by_id: DataLoader[int, Any] = field(init=False)
-    user_by_id: DataLoader[int, Any] = field(init=False)
-    customer_by_id: DataLoader[int, Any] = field(init=False)
-    vehicle_by_id: DataLoader[int, Any] = field(init=False)
-    phones_by_customer: DataLoader[int, Any] = field(init=False)
-    history_by_order: DataLoader[int, Any] = field(init=False)
-    contacts_by_order: DataLoader[int, Any] = field(init=False)
-    last_event_by_order: DataLoader[int, Any] = field(init=False)
-    clocks_by_order: DataLoader[int, Any] = field(init=False)
-    slips_by_order: DataLoader[int, Any] = field(init=False)
-    calls_by_order: DataLoader[int, Any] = field(init=False)
-    order_by_id: DataLoader[int, Any] = field(init=False)
+    org_unit_by_id: Loader = field(init=False)
+    user_by_id: Loader = field(init=False)
+    customer_by_id: Loader = field(init=False)
+    vehicle_by_id: Loader = field(init=False)
+    phones_by_customer: Loader = field(init=False)
+    history_by_order: Loader = field(init=False)
+    contacts_by_order: Loader = field(init=False)
+    last_event_by_order: Loader = field(init=False)
+    clocks_by_order: Loader = field(init=False)
+    slips_by_order: Loader = field(init=False)
+    calls_by_order: Loader = field(init=False)
+    order_by_id: Loader = field(init=False)
 
     def __post_init__(self) -> None:
         c = self.caller

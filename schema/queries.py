@@ -9,7 +9,7 @@ import strawberry
 
 from server.domain.errors import InvalidInputError, NotFoundError
 from server.services import queries
-from schema import cursors
+from schema import cursors, prefetch
 from schema.context import Info
 from schema.errors import NotFound, ValidationError, to_error
 from schema.ids import decode
@@ -97,9 +97,12 @@ PendingMattersResult = Annotated[
 ]
 
 
-async def _page(info: Info, where: queries.OrderFilter, first: int, after: str | None) -> tuple[list[WorkOrderEdge], PageInfo]:
+async def _page(
+    info: Info, where: queries.OrderFilter, first: int, after: str | None, *order_path: str
+) -> tuple[list[WorkOrderEdge], PageInfo]:
     position = cursors.decode("order", after)
     page = await queries.list_orders(info.context.caller, where, first, position[0] if position else None)
+    await prefetch.orders(info, page.orders, *order_path)
     edges = [WorkOrderEdge(cursor=cursors.encode("order", o.id), node=WorkOrder(row=o)) for o in page.orders]
     return edges, PageInfo(has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None)
 
@@ -146,7 +149,7 @@ class Query:
             pending_matters=f.pending_matters,
         )
         try:
-            edges, page_info = await _page(info, where, first, after)
+            edges, page_info = await _page(info, where, first, after, "edges", "node")
         except InvalidInputError as exc:
             return to_error(exc)  # type: ignore[return-value]
         return WorkOrderConnection(edges=edges, page_info=page_info)
@@ -154,7 +157,7 @@ class Query:
     @strawberry.field(description="The pending-matters ledger of the orders you may see, newest first; at most 100 a page.")
     async def pending_matters(self, info: Info, first: PageSize = 20, after: Cursor = None) -> PendingMattersResult:
         try:
-            edges, page_info = await _page(info, queries.OrderFilter(pending_matters=True), first, after)
+            edges, page_info = await _page(info, queries.OrderFilter(pending_matters=True), first, after, "nodes", "order")
         except InvalidInputError as exc:
             return to_error(exc)  # type: ignore[return-value]
         return PendingMatterConnection(nodes=[PendingMatter(order=e.node) for e in edges], page_info=page_info)
