@@ -33,7 +33,7 @@ class Escalation:
 
     @strawberry.field(description="Its upgrade-warning slips.")
     async def slips(self, info: Info) -> list[WarningSlip]:
-        return [WarningSlip(row=r) for r in await info.context.loaders.slips_by_order.load(self.order.row.id)]
+        return [WarningSlip(row=r, ctx=info.context) for r in await info.context.loaders.slips_by_order.load(self.order.row.id)]
 
 
 @strawberry.type(description="A page of escalations.")
@@ -100,7 +100,7 @@ class EscalationQuery:
             page = await queries.list_escalations(info.context.caller, where, first, _position(sort, after))
         except InvalidInputError as exc:
             return to_error(exc)  # type: ignore[return-value]
-        nodes = [Escalation(order=WorkOrder(row=o)) for o in page.orders]
+        nodes = [Escalation(order=WorkOrder(row=o, ctx=info.context)) for o in page.orders]
         cursor = _cursor(sort, page.orders[-1]) if page.orders else None
         return EscalationConnection(nodes=nodes, page_info=PageInfo(has_next_page=page.has_next, end_cursor=cursor))
 
@@ -131,7 +131,7 @@ class EscalationQuery:
                 numbers.append(normalise_phone(phone))
             except ValueError:
                 continue
-        return [WorkOrder(row=o) for o in await queries.possible_duplicates(info.context.caller, numbers, (vin or "").upper() or None)]
+        return [WorkOrder(row=o, ctx=info.context) for o in await queries.possible_duplicates(info.context.caller, numbers, (vin or "").upper() or None)]
 
 
 ChangeResult = Annotated[
@@ -290,7 +290,7 @@ class EscalationMutation:
         except DomainError as exc:
             return to_error(exc, id)  # type: ignore[return-value]
         info.context.loaders.forget()
-        return SlipPayload(slip=WarningSlip(row=slip))
+        return SlipPayload(slip=WarningSlip(row=slip, ctx=info.context))
 
     @strawberry.mutation(description="Record the escalation department's result on a slip: needs slip.acknowledge.")
     async def record_slip_result(
@@ -302,4 +302,4 @@ class EscalationMutation:
         except DomainError as exc:
             return to_error(exc, input.id)  # type: ignore[return-value]
         info.context.loaders.forget()
-        return SlipPayload(slip=WarningSlip(row=slip))
+        return SlipPayload(slip=WarningSlip(row=slip, ctx=info.context))

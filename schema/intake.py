@@ -43,7 +43,7 @@ class IntakeQuery:
         if found is None:
             return CustomerLookup(customer=None, vehicles=[], orders=[])
         return CustomerLookup(
-            customer=Customer(row=found.customer, unmasked=found.unmasked),
+            customer=Customer(row=found.customer, ctx=info.context, unmasked=found.unmasked),
             vehicles=[Vehicle(row=v) for v in found.vehicles],
-            orders=[WorkOrder(row=o) for o in found.orders],
+            orders=[WorkOrder(row=o, ctx=info.context) for o in found.orders],
         )

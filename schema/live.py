@@ -89,7 +89,7 @@ class OrderEvent:
     @strawberry.field(description="The order as it is now; null if it has since moved out of your scope.")
     async def order(self, info: Info) -> WorkOrder | None:
         try:
-            return WorkOrder(row=await queries.get_order(info.context.caller, self.event.order_id))
+            return WorkOrder(row=await queries.get_order(info.context.caller, self.event.order_id), ctx=info.context)
         except NotFoundError:
             return None
 

@@ -150,7 +150,7 @@ def order_id(value: str) -> int:
 
 def payload(info: Info, row: Any) -> WorkOrderPayload:
     info.context.loaders.forget()
-    return WorkOrderPayload(order=WorkOrder(row=row))
+    return WorkOrderPayload(order=WorkOrder(row=row, ctx=info.context))
 
 
 def registered_payload(info: Info, done: registration.Registered) -> WorkOrderPayload:
@@ -232,7 +232,7 @@ class Mutation:
             attempt, row = await contacts.log_contact(
                 caller, order_id(input.id), input.outcome.value, input.note, input.expected_version
             )
-            return ContactAttemptPayload(attempt=ContactAttempt(row=attempt), order=payload(info, row).order)
+            return ContactAttemptPayload(attempt=ContactAttempt(row=attempt, ctx=info.context), order=payload(info, row).order)
 
         return await _guard(run, input.id)
 

@@ -103,7 +103,7 @@ async def _page(
     position = cursors.decode("order", after)
     page = await queries.list_orders(info.context.caller, where, first, position[0] if position else None)
     await prefetch.orders(info, page.orders, *order_path)
-    edges = [WorkOrderEdge(cursor=cursors.encode("order", o.id), node=WorkOrder(row=o)) for o in page.orders]
+    edges = [WorkOrderEdge(cursor=cursors.encode("order", o.id), node=WorkOrder(row=o, ctx=info.context)) for o in page.orders]
     return edges, PageInfo(has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None)
 
 
@@ -121,7 +121,7 @@ class Query:
         try:
             if key is None:
                 raise NotFoundError("work order", id)
-            return WorkOrder(row=await queries.get_order(info.context.caller, key))
+            return WorkOrder(row=await queries.get_order(info.context.caller, key), ctx=info.context)
         except NotFoundError as exc:
             return to_error(exc, id)  # type: ignore[return-value]
 

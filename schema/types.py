@@ -1,11 +1,11 @@
-"""GraphQL object types. Each wraps a row: its scalars are copied from the row once, when the type
-is made, and its relations are resolved through the request's loaders.
+"""GraphQL object types. Each wraps a row, and what needs the request reaches it through `ctx`.
 
-A plain attribute skips strawberry's resolver wrapper (info, arguments, the extension chain), which
-a method resolver pays for every field of every row: ~800 calls per 50-order page (bench/README.md,
-finding 2). Resolvers stay for relations and for what needs the request. Strawberry puts fields
-with resolvers after the annotated ones unless they are annotated too, so each resolver's name is
-also annotated where it stands: the SDL keeps its field order.
+No field has a resolver: each is a RowField, read from its object when a query selects it, so
+strawberry takes its fast path for every field of every row (no Info object, no arguments, no
+extension chain; a method resolver costs several times a plain read, ~450 times per 50-order page:
+bench/README.md, finding 2). Relations answer through the request's loaders with `Loader.soon`:
+at once when the page has loaded them (schema/prefetch.py), else with an awaitable that
+graphql-core waits for.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 from enum import Enum
-from operator import attrgetter
 from typing import Any
 
 import strawberry
@@ -21,28 +20,33 @@ from strawberry.types.field import StrawberryField
 
 from server.db import models
 from server.domain import sla
+from server.domain.identifiers import mask_phone
 from server.domain.workflow import Label as DomainLabel
 from server.services import clocks
-from server.domain.identifiers import mask_phone
-from schema.context import Info, Soon
+from schema.context import Context, Soon
 from schema.ids import encode
 
-_GET = "read_from_row"
+_GET = "get"
 
 
 class RowField(StrawberryField):
-    """A field read from its object's row when a query asks for it. It has no resolver, so strawberry
-    takes its fast path (no Info, no arguments, no extension chain), and a field nobody selected costs
-    nothing. The getter sits in the metadata because strawberry copies fields by their arguments."""
+    """The getter sits in the metadata because strawberry copies fields by their arguments."""
 
     def get_result(self, source: Any, info: Any, args: list[Any], kwargs: Any) -> Any:
-        get = self.metadata[_GET]
-        return get(source.row) if get else getattr(source.row, self.python_name)
+        get, of_row = self.metadata[_GET]
+        if get is None:
+            return getattr(source.row, self.python_name)
+        return get(source.row) if of_row else get(source)
 
 
 def from_row(description: str, get: Callable[[Any], Any] | None = None) -> Any:
     """`get(row)`, or the row's attribute of the same name."""
-    return RowField(description=description, default=None, metadata={_GET: get})
+    return RowField(description=description, default=None, metadata={_GET: (get, True)})
+
+
+def computed(description: str, get: Callable[[Any], Any]) -> Any:
+    """`get(obj)`: from the object's row and its request (`obj.ctx`)."""
+    return RowField(description=description, default=None, metadata={_GET: (get, False)})
 
 
 def global_id(type_name: str) -> Any:
@@ -79,27 +83,28 @@ class User:
     display_name: str = from_row("Name shown to colleagues.")
 
 
+def _user(ctx: Context, user_id: int | None) -> Soon[User | None]:
+    if user_id is None:
+        return None
+    return ctx.loaders.user_by_id.soon(user_id, lambda row: User(row=row) if row else None)
+
+
+def _phones(customer: Customer) -> Soon[list[str]]:
+    shown = (lambda number: number) if customer.unmasked else mask_phone
+    return customer.ctx.loaders.phones_by_customer.soon(customer.row.id, lambda rows: [shown(p.number) for p in rows])
+
+
 @strawberry.type(description="The customer who complained. Phones and address are masked unless you hold customer.pii.")
 class Customer:
     row: strawberry.Private[models.Customer]
+    ctx: strawberry.Private[Context]
     unmasked: strawberry.Private[bool]
 
     id: strawberry.ID = global_id("Customer")
     name: str = from_row("Name as given.")
-
-    phones: list[str]
-    @strawberry.field(description="Phone numbers in E.164 form (+8613812345678), masked without customer.pii.")
-    def phones(self, info: Info) -> Soon[list[str]]:
-        shown = (lambda n: n) if self.unmasked else mask_phone
-        return info.context.loaders.phones_by_customer.soon(self.row.id, lambda rows: [shown(p.number) for p in rows])
-
-    @strawberry.field(description="Postal address; null when unknown or masked.")
-    def address(self) -> str | None:
-        return self.row.address if self.unmasked else None
-
-    @strawberry.field(description="Postcode; null when unknown or masked.")
-    def postcode(self) -> str | None:
-        return self.row.postcode if self.unmasked else None
+    phones: list[str] = computed("Phone numbers in E.164 form (+8613812345678), masked without customer.pii.", _phones)
+    address: str | None = computed("Postal address; null when unknown or masked.", lambda c: c.row.address if c.unmasked else None)
+    postcode: str | None = computed("Postcode; null when unknown or masked.", lambda c: c.row.postcode if c.unmasked else None)
 
 
 @strawberry.type(description="The customer's vehicle.")
@@ -115,25 +120,15 @@ class Vehicle:
     mileage_km: int | None = from_row("Mileage in km, as last reported.")
 
 
-def _user(info: Info, user_id: int | None) -> Soon[User | None]:
-    if user_id is None:
-        return None
-    return info.context.loaders.user_by_id.soon(user_id, lambda row: User(row=row) if row else None)
-
-
 @strawberry.type(description="One entry of an order's append-only history.")
 class WorkOrderEvent:
     row: strawberry.Private[models.WorkOrderEvent]
+    ctx: strawberry.Private[Context]
 
     id: strawberry.ID = global_id("WorkOrderEvent")
     at: datetime = from_row("When it happened (UTC).")
     kind: str = from_row("registered, transition, assigned or contact.")
-
-    actor: User | None
-    @strawberry.field(description="Who did it.")
-    def actor(self, info: Info) -> Soon[User | None]:
-        return _user(info, self.row.actor_id)
-
+    actor: User | None = computed("Who did it.", lambda e: _user(e.ctx, e.row.actor_id))
     transition: str | None = from_row("The workflow transition, for kind=transition.")
     from_state: str | None = from_row("State before.")
     to_state: str | None = from_row("State after.")
@@ -150,16 +145,13 @@ class ContactOutcome(Enum):
 @strawberry.type(description="A call or message to the customer about the order.")
 class ContactAttempt:
     row: strawberry.Private[models.ContactAttempt]
+    ctx: strawberry.Private[Context]
 
     id: strawberry.ID = global_id("ContactAttempt")
     at: datetime = from_row("When (UTC).")
     outcome: ContactOutcome = from_row("Reached, unreachable or refused.", lambda row: ContactOutcome(row.outcome))
     note: str | None = from_row("What was said or agreed.")
-
-    actor: User | None
-    @strawberry.field(description="Who called.")
-    def actor(self, info: Info) -> Soon[User | None]:
-        return _user(info, self.row.actor_id)
+    actor: User | None = computed("Who called.", lambda a: _user(a.ctx, a.row.actor_id))
 
 
 @strawberry.type(description="The customer calling again about an open order.")
@@ -184,6 +176,7 @@ class SlipState(Enum):
 @strawberry.type(description="An upgrade-warning slip (客户投诉升级预警单) sent to the escalation department.")
 class WarningSlip:
     row: strawberry.Private[models.WarningSlip]
+    ctx: strawberry.Private[Context]
 
     id: strawberry.ID = global_id("WarningSlip")
     trigger: str = from_row("The rule that fired (e.g. W1) or REPEAT for a complaint beyond the routing table.")
@@ -194,19 +187,10 @@ class WarningSlip:
     state: SlipState = from_row("Issued, acknowledged or resulted.", lambda row: SlipState(row.state))
     issued_at: datetime = from_row("When it was issued.")
 
-    issued_by: User | None
-    @strawberry.field(description="The CSR who issued it (CSR工号); null when the system did.")
-    def issued_by(self, info: Info) -> Soon[User | None]:
-        return _user(info, self.row.issued_by_id)
-
+    issued_by: User | None = computed("The CSR who issued it (CSR工号); null when the system did.", lambda s: _user(s.ctx, s.row.issued_by_id))
     acknowledged_at: datetime | None = from_row("When the escalation department acknowledged it.")
     result: str | None = from_row("The functional department's result (职能部门处理结果).")
-
-    result_handler: User | None
-    @strawberry.field(description="Who handled it (处理人).")
-    def result_handler(self, info: Info) -> Soon[User | None]:
-        return _user(info, self.row.result_handler_id)
-
+    result_handler: User | None = computed("Who handled it (处理人).", lambda s: _user(s.ctx, s.row.result_handler_id))
     result_at: datetime | None = from_row("The date of the result (日期).")
 
 
@@ -225,37 +209,71 @@ class SlaClock:
     due_at: datetime | None = from_row("The deadline; null while paused, unlimited or while its year's calendar is missing.")
     warn_at: datetime | None = from_row("From when the clock counts as due soon.")
     stopped_at: datetime | None = from_row("When the clock stopped (met).")
-    used_minutes: int = from_row("Business (or natural) minutes used in finished runs, e.g. before a pause.", attrgetter("used"))
+    used_minutes: int = from_row("Business (or natural) minutes used in finished runs, e.g. before a pause.", lambda row: row.used)
     missing_year: int | None = from_row("The year whose holidays and make-up days are not loaded yet (status CALENDAR_MISSING).")
+    status: SlaStatus = computed(
+        "ON_TRACK, DUE_SOON, BREACHED, MET, MET_LATE, PAUSED or CALENDAR_MISSING, as of now.",
+        lambda c: sla.status(clocks.to_clock(c.row), c.now),
+    )
 
-    @strawberry.field(description="ON_TRACK, DUE_SOON, BREACHED, MET, MET_LATE, PAUSED or CALENDAR_MISSING, as of now.")
-    def status(self) -> SlaStatus:
-        return sla.status(clocks.to_clock(self.row), self.now)
+
+def _due_at(name: Callable[[WorkOrder], str]) -> Callable[[WorkOrder], Soon[datetime | None]]:
+    """The deadline of the order's clock called `name(order)`."""
+
+    def due_at(o: WorkOrder) -> Soon[datetime | None]:
+        wanted = name(o)
+        return o.ctx.loaders.clocks_by_order.soon(o.row.id, lambda rows: next((r.due_at for r in rows if r.name == wanted), None))
+
+    return due_at
 
 
-def _due_at(info: Info, order_id: int, name: str) -> Soon[datetime | None]:
-    return info.context.loaders.clocks_by_order.soon(order_id, lambda rows: next((r.due_at for r in rows if r.name == name), None))
+def _clocks(o: WorkOrder) -> Soon[list[SlaClock]]:
+    now = o.ctx.caller.clock()
+    return o.ctx.loaders.clocks_by_order.soon(o.row.id, lambda rows: [SlaClock(row=r, now=now) for r in rows])
+
+
+def _customer(o: WorkOrder) -> Soon[Customer]:
+    unmasked = o.ctx.caller.authz.check("customer.pii", o.row.org_path)
+    return o.ctx.loaders.customer_by_id.soon(o.row.customer_id, lambda row: Customer(row=row, ctx=o.ctx, unmasked=unmasked))
+
+
+def _vehicle(o: WorkOrder) -> Soon[Vehicle | None]:
+    if o.row.vehicle_id is None:
+        return None
+    return o.ctx.loaders.vehicle_by_id.soon(o.row.vehicle_id, lambda row: Vehicle(row=row))
+
+
+def _repeat_of(o: WorkOrder) -> Soon[WorkOrder | None]:
+    if o.row.repeat_of_id is None:
+        return None
+    return o.ctx.loaders.order_by_id.soon(o.row.repeat_of_id, lambda row: WorkOrder(row=row, ctx=o.ctx) if row else None)
+
+
+def _rows_of(loader: str, make: Callable[[Any, Context], Any]) -> Callable[[WorkOrder], Soon[list[Any]]]:
+    """The order's rows held by `loader` (keyed by order id), each made into `make(row, ctx)`."""
+
+    def rows(o: WorkOrder) -> Soon[list[Any]]:
+        return getattr(o.ctx.loaders, loader).soon(o.row.id, lambda rows: [make(r, o.ctx) for r in rows])
+
+    return rows
 
 
 @strawberry.type(description="A customer complaint or consultation, handled through the tenant's workflow.")
 class WorkOrder:
     row: strawberry.Private[models.WorkOrder]
+    ctx: strawberry.Private[Context]
 
     id: strawberry.ID = global_id("WorkOrder")
     number: str = from_row("Human number, unique in the tenant and never reused, e.g. SKD-20261122-00042.")
     version: int = from_row("Send this as expectedVersion with your next change to this order.")
     state: str = from_row("Workflow state (profile name, e.g. unprocessed).")
-
-    state_label: Label
-    @strawberry.field(description="State label in the tenant's languages.")
-    def state_label(self, info: Info) -> Label:
-        return Label.of(info.context.caller.profile.workflow.state(self.row.state).label)
-
-    available_transitions: list[str]
-    @strawberry.field(description="Workflow steps this order allows from its state (whether you may take them is checked on use).")
-    def available_transitions(self, info: Info) -> list[str]:
-        return [t.name for t in info.context.caller.profile.workflow.available(self.row.state)]
-
+    state_label: Label = computed(
+        "State label in the tenant's languages.", lambda o: Label.of(o.ctx.caller.profile.workflow.state(o.row.state).label)
+    )
+    available_transitions: list[str] = computed(
+        "Workflow steps this order allows from its state (whether you may take them is checked on use).",
+        lambda o: [t.name for t in o.ctx.caller.profile.workflow.available(o.row.state)],
+    )
     grade: str | None = from_row("Grade code (e.g. A); null for consultations, which are not graded.")
     category: str = from_row("Category code (e.g. A4a).")
     order_type: str = from_row("Order type code (complaint or consultation kind).")
@@ -264,28 +282,17 @@ class WorkOrder:
     received_at: datetime = from_row("When the complaint reached the brand or dealer; every clock starts here.")
     registered_at: datetime = from_row("When it was registered in the system.")
     responded_at: datetime | None = from_row("First contact that reached the customer.")
-
-    response_due_at: datetime | None
-    @strawberry.field(description="Deadline of the first contact with the customer (the response clock).")
-    def response_due_at(self, info: Info) -> Soon[datetime | None]:
-        return _due_at(info, self.row.id, "response")
-
-    closure_due_at: datetime | None
-    @strawberry.field(description="Deadline for closing (the closure clock); null when unlimited, paused or the calendar is missing.")
-    def closure_due_at(self, info: Info) -> Soon[datetime | None]:
-        return _due_at(info, self.row.id, "closure")
-
-    current_step_due_at: datetime | None
-    @strawberry.field(description="Deadline of the current workflow step, where the profile times that step.")
-    def current_step_due_at(self, info: Info) -> Soon[datetime | None]:
-        return _due_at(info, self.row.id, self.row.state)
-
-    clocks: list[SlaClock]
-    @strawberry.field(description="Every clock of the order with its status now.")
-    def clocks(self, info: Info) -> Soon[list[SlaClock]]:
-        now = info.context.caller.clock()
-        return info.context.loaders.clocks_by_order.soon(self.row.id, lambda rows: [SlaClock(row=r, now=now) for r in rows])
-
+    response_due_at: datetime | None = computed(
+        "Deadline of the first contact with the customer (the response clock).", _due_at(lambda o: "response")
+    )
+    closure_due_at: datetime | None = computed(
+        "Deadline for closing (the closure clock); null when unlimited, paused or the calendar is missing.",
+        _due_at(lambda o: "closure"),
+    )
+    current_step_due_at: datetime | None = computed(
+        "Deadline of the current workflow step, where the profile times that step.", _due_at(lambda o: o.row.state)
+    )
+    clocks: list[SlaClock] = computed("Every clock of the order with its status now.", _clocks)
     handled_at: datetime | None = from_row("When the handler recorded the resolution.")
     closed_at: datetime | None = from_row("When the order was confirmed closed.")
     summary: str = from_row("One-line summary.")
@@ -296,80 +303,40 @@ class WorkOrder:
     measures: str | None = from_row("Measures taken.")
     root_cause: str | None = from_row("Root-cause analysis.")
     customer_feedback: str | None = from_row("The customer's feedback on the measures.")
-
-    dealer: OrgUnit
-    @strawberry.field(description="The dealer the order lives at.")
-    def dealer(self, info: Info) -> Soon[OrgUnit]:
-        return info.context.loaders.org_unit_by_id.soon(self.row.org_unit_id, lambda row: OrgUnit(row=row))
-
-    customer: Customer
-    @strawberry.field(description="The customer.")
-    def customer(self, info: Info) -> Soon[Customer]:
-        unmasked = info.context.caller.authz.check("customer.pii", self.row.org_path)
-        return info.context.loaders.customer_by_id.soon(self.row.customer_id, lambda row: Customer(row=row, unmasked=unmasked))
-
-    vehicle: Vehicle | None
-    @strawberry.field(description="The vehicle, when one was named.")
-    def vehicle(self, info: Info) -> Soon[Vehicle | None]:
-        if self.row.vehicle_id is None:
-            return None
-        return info.context.loaders.vehicle_by_id.soon(self.row.vehicle_id, lambda row: Vehicle(row=row))
-
-    registered_by: User | None
-    @strawberry.field(description="Who registered it.")
-    def registered_by(self, info: Info) -> Soon[User | None]:
-        return _user(info, self.row.registered_by_id)
-
-    primary_handler: User | None
-    @strawberry.field(description="The handler in charge.")
-    def primary_handler(self, info: Info) -> Soon[User | None]:
-        return _user(info, self.row.primary_handler_id)
-
-    secondary_handler: User | None
-    @strawberry.field(description="The deputy, who steps in when the primary is absent or late.")
-    def secondary_handler(self, info: Info) -> Soon[User | None]:
-        return _user(info, self.row.secondary_handler_id)
-
-    history: list[WorkOrderEvent]
-    @strawberry.field(description="Every change, oldest first.")
-    def history(self, info: Info) -> Soon[list[WorkOrderEvent]]:
-        return info.context.loaders.history_by_order.soon(self.row.id, lambda rows: [WorkOrderEvent(row=r) for r in rows])
-
-    last_event: WorkOrderEvent | None
-    @strawberry.field(description="The newest history entry.")
-    def last_event(self, info: Info) -> Soon[WorkOrderEvent | None]:
-        return info.context.loaders.last_event_by_order.soon(self.row.id, lambda row: WorkOrderEvent(row=row) if row else None)
-
-    repeat_of: WorkOrder | None
-    @strawberry.field(description="The earlier order this complaint repeats (same customer, same issue), if any.")
-    def repeat_of(self, info: Info) -> Soon[WorkOrder | None]:
-        if self.row.repeat_of_id is None:
-            return None
-        return info.context.loaders.order_by_id.soon(self.row.repeat_of_id, lambda row: WorkOrder(row=row) if row else None)
-
+    dealer: OrgUnit = computed(
+        "The dealer the order lives at.", lambda o: o.ctx.loaders.org_unit_by_id.soon(o.row.org_unit_id, lambda row: OrgUnit(row=row))
+    )
+    customer: Customer = computed("The customer.", _customer)
+    vehicle: Vehicle | None = computed("The vehicle, when one was named.", _vehicle)
+    registered_by: User | None = computed("Who registered it.", lambda o: _user(o.ctx, o.row.registered_by_id))
+    primary_handler: User | None = computed("The handler in charge.", lambda o: _user(o.ctx, o.row.primary_handler_id))
+    secondary_handler: User | None = computed(
+        "The deputy, who steps in when the primary is absent or late.", lambda o: _user(o.ctx, o.row.secondary_handler_id)
+    )
+    history: list[WorkOrderEvent] = computed(
+        "Every change, oldest first.", _rows_of("history_by_order", lambda row, ctx: WorkOrderEvent(row=row, ctx=ctx))
+    )
+    last_event: WorkOrderEvent | None = computed(
+        "The newest history entry.",
+        lambda o: o.ctx.loaders.last_event_by_order.soon(o.row.id, lambda row: WorkOrderEvent(row=row, ctx=o.ctx) if row else None),
+    )
+    repeat_of: WorkOrder | None = computed("The earlier order this complaint repeats (same customer, same issue), if any.", _repeat_of)
     repeat_number: int = from_row("Which complaint on the issue this is: 1 first, 2 second (routed to the next tier)...")
     repeated: bool = from_row("True when a repeat complaint followed: not resolved the first time.")
     escalated: bool = from_row("Above its first tier, a repeat, or with an upgrade-warning slip.")
-
-    customer_calls: list[CustomerCall]
-    @strawberry.field(description="The customer's calls about this order while it was open.")
-    def customer_calls(self, info: Info) -> Soon[list[CustomerCall]]:
-        return info.context.loaders.calls_by_order.soon(self.row.id, lambda rows: [CustomerCall(row=r) for r in rows])
-
-    warning_slips: list[WarningSlip]
-    @strawberry.field(description="Upgrade-warning slips of this order.")
-    def warning_slips(self, info: Info) -> Soon[list[WarningSlip]]:
-        return info.context.loaders.slips_by_order.soon(self.row.id, lambda rows: [WarningSlip(row=r) for r in rows])
-
-    involved_staff: list[User]
-    @strawberry.field(description="Staff named as involved in the complaint: they can never handle it.")
-    def involved_staff(self, info: Info) -> Soon[list[User]]:
-        return info.context.loaders.user_by_id.soon_many(self.row.involved_staff, lambda rows: [User(row=r) for r in rows if r is not None])
-
-    contact_attempts: list[ContactAttempt]
-    @strawberry.field(description="Contact attempts, oldest first.")
-    def contact_attempts(self, info: Info) -> Soon[list[ContactAttempt]]:
-        return info.context.loaders.contacts_by_order.soon(self.row.id, lambda rows: [ContactAttempt(row=r) for r in rows])
+    customer_calls: list[CustomerCall] = computed(
+        "The customer's calls about this order while it was open.", _rows_of("calls_by_order", lambda row, ctx: CustomerCall(row=row))
+    )
+    warning_slips: list[WarningSlip] = computed(
+        "Upgrade-warning slips of this order.", _rows_of("slips_by_order", lambda row, ctx: WarningSlip(row=row, ctx=ctx))
+    )
+    involved_staff: list[User] = computed(
+        "Staff named as involved in the complaint: they can never handle it.",
+        lambda o: o.ctx.loaders.user_by_id.soon_many(o.row.involved_staff, lambda rows: [User(row=r) for r in rows if r is not None]),
+    )
+    contact_attempts: list[ContactAttempt] = computed(
+        "Contact attempts, oldest first.", _rows_of("contacts_by_order", lambda row, ctx: ContactAttempt(row=row, ctx=ctx))
+    )
 
 
 @strawberry.type(description="Relay page information.")
