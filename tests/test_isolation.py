@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from schema.ids import encode
+from server.db import lookups
+from server.db.models import Customer, CustomerPhone, User, WorkOrder, WorkOrderEvent
+from server.db.session import TenantScopeError
 from support import make_world, register, registration
 
 
@@ -74,3 +78,22 @@ async def test_no_user_of_one_tenant_sees_anything_of_another(database):
     bogus = encode("WorkOrder", 10**9)
     assert (await x.gql("se", "OrderDetail", id=bogus))["workOrder"]["__typename"] == "NotFound"
     assert (await x.gql("se", "OrderDetail", id="not-an-id"))["workOrder"]["__typename"] == "NotFound"
+
+
+async def test_a_batch_look_up_names_its_tenant_itself(database):
+    """The loaders' Core look-ups are not reached by the ORM's tenant filter; each carries its own
+    condition (on SQLite, where no row-level security backs it, that condition is all there is)."""
+    x, y = await make_world(database), await make_world(database)
+    await register(x)
+    await register(y)
+    async with database.reader(y.tenant_id) as session:
+        theirs = (await session.execute(select(WorkOrder.id, WorkOrder.customer_id))).one()
+        assert [r.id for r in await lookups.rows(session, Customer.id, [theirs.customer_id])] == [theirs.customer_id]
+    async with database.reader(x.tenant_id) as session:
+        assert await lookups.rows(session, Customer.id, [theirs.customer_id]) == []
+        assert await lookups.rows(session, CustomerPhone.customer_id, [theirs.customer_id]) == []
+        assert await lookups.newest(session, WorkOrderEvent.work_order_id, [theirs.id]) == []
+        assert await lookups.rows(session, User.id, list(y.users.values())) == []
+    async with database.platform() as session:
+        with pytest.raises(TenantScopeError):
+            await lookups.rows(session, Customer.id, [theirs.customer_id])

@@ -69,6 +69,8 @@ def _scope_to_tenant(state: ORMExecuteState) -> None:
         if not state.session.info.get(PLATFORM):
             raise TenantScopeError("session is bound to no tenant")
         return
+    if not state.is_orm_statement:
+        return  # the option reaches mapped entities only; Core look-ups bind their tenant (lookups.py)
     state.statement = state.statement.options(
         with_loader_criteria(TenantOwned, lambda cls: cls.tenant_id == tenant_id, include_aliases=True)
     )

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, true, tuple_, union_all
+from sqlalchemy import ColumnElement, Row, Select, and_, exists, false, func, or_, select, true, tuple_, union_all
 
+from server.db import lookups
 from server.db.among import among
 from server.db.models import (
     ContactAttempt,
@@ -131,9 +132,9 @@ async def _filtered(session: Any, query: Select[Any], f: OrderFilter) -> Select[
     return query
 
 
-async def _by_ids(caller: Caller, model: Any, ids: Sequence[int]) -> list[Any]:
+async def _by_ids(caller: Caller, model: Any, ids: Sequence[int]) -> list[Row[Any] | None]:
     async with caller.db.read() as session:
-        rows = {row.id: row for row in (await session.scalars(select(model).where(among(session, model.id, set(ids))))).all()}
+        rows = {row.id: row for row in await lookups.rows(session, model.id, set(ids))}
     return [rows.get(i) for i in ids]
 
 
@@ -144,62 +145,59 @@ async def orders(caller: Caller, ids: Sequence[int]) -> list[WorkOrder | None]:
     return [rows.get(i) for i in ids]
 
 
-async def org_units(caller: Caller, ids: Sequence[int]) -> list[OrgUnit | None]:
+async def org_units(caller: Caller, ids: Sequence[int]) -> list[Row[Any] | None]:
     return await _by_ids(caller, OrgUnit, ids)
 
 
-async def users(caller: Caller, ids: Sequence[int]) -> list[User | None]:
+async def users(caller: Caller, ids: Sequence[int]) -> list[Row[Any] | None]:
     return await _by_ids(caller, User, ids)
 
 
-async def customers(caller: Caller, ids: Sequence[int]) -> list[Customer | None]:
+async def customers(caller: Caller, ids: Sequence[int]) -> list[Row[Any] | None]:
     return await _by_ids(caller, Customer, ids)
 
 
-async def vehicles(caller: Caller, ids: Sequence[int]) -> list[Vehicle | None]:
+async def vehicles(caller: Caller, ids: Sequence[int]) -> list[Row[Any] | None]:
     return await _by_ids(caller, Vehicle, ids)
 
 
-async def _grouped(caller: Caller, key: Any, ids: Sequence[int]) -> list[list[Any]]:
+async def _grouped(caller: Caller, key: Any, ids: Sequence[int]) -> list[list[Row[Any]]]:
     """The rows whose `key` column is each of `ids`, in the order they were written."""
-    model = key.class_
     async with caller.db.read() as session:
-        rows = (await session.scalars(select(model).where(among(session, key, set(ids))).order_by(model.id))).all()
-    groups: dict[int, list[Any]] = {i: [] for i in ids}
+        rows = await lookups.rows(session, key, set(ids))
+    groups: dict[int, list[Row[Any]]] = {i: [] for i in ids}
     for row in rows:
         groups[getattr(row, key.key)].append(row)
     return [groups[i] for i in ids]
 
 
-async def phones(caller: Caller, customer_ids: Sequence[int]) -> list[list[CustomerPhone]]:
+async def phones(caller: Caller, customer_ids: Sequence[int]) -> list[list[Row[Any]]]:
     return await _grouped(caller, CustomerPhone.customer_id, customer_ids)
 
 
-async def histories(caller: Caller, order_ids: Sequence[int]) -> list[list[WorkOrderEvent]]:
+async def histories(caller: Caller, order_ids: Sequence[int]) -> list[list[Row[Any]]]:
     return await _grouped(caller, WorkOrderEvent.work_order_id, order_ids)
 
 
-async def contact_attempts(caller: Caller, order_ids: Sequence[int]) -> list[list[ContactAttempt]]:
+async def contact_attempts(caller: Caller, order_ids: Sequence[int]) -> list[list[Row[Any]]]:
     return await _grouped(caller, ContactAttempt.work_order_id, order_ids)
 
 
-async def last_events(caller: Caller, order_ids: Sequence[int]) -> list[WorkOrderEvent | None]:
+async def last_events(caller: Caller, order_ids: Sequence[int]) -> list[Row[Any] | None]:
     async with caller.db.read() as session:
-        mine = among(session, WorkOrderEvent.work_order_id, set(order_ids))
-        newest = select(func.max(WorkOrderEvent.id)).where(mine).group_by(WorkOrderEvent.work_order_id)
-        rows = {e.work_order_id: e for e in await session.scalars(select(WorkOrderEvent).where(WorkOrderEvent.id.in_(newest)))}
+        rows = {e.work_order_id: e for e in await lookups.newest(session, WorkOrderEvent.work_order_id, set(order_ids))}
     return [rows.get(i) for i in order_ids]
 
 
-async def clocks(caller: Caller, order_ids: Sequence[int]) -> list[list[WorkOrderClock]]:
+async def clocks(caller: Caller, order_ids: Sequence[int]) -> list[list[Row[Any]]]:
     return await _grouped(caller, WorkOrderClock.work_order_id, order_ids)
 
 
-async def slips(caller: Caller, order_ids: Sequence[int]) -> list[list[WarningSlip]]:
+async def slips(caller: Caller, order_ids: Sequence[int]) -> list[list[Row[Any]]]:
     return await _grouped(caller, WarningSlip.work_order_id, order_ids)
 
 
-async def calls(caller: Caller, order_ids: Sequence[int]) -> list[list[CustomerCall]]:
+async def calls(caller: Caller, order_ids: Sequence[int]) -> list[list[Row[Any]]]:
     return await _grouped(caller, CustomerCall.work_order_id, order_ids)
 
 
