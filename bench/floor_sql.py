@@ -3,12 +3,14 @@ the statements the real request issues, through the same driver (asyncpg under a
 AsyncSession), building the JSON by hand. No GraphQL, no ORM entities, no tenant-scoping hook, no
 DataLoaders, no Casbin: what is left (HTTP, JWT, SQL, JSON) is what any implementation must pay.
 
-POST /worklist mirrors the 9 statements of the Worklist query with first: 50 (the caller's user
-and grants, the page, then dealers, customers, vehicles, last events, phones, and the handlers and
-the events' actors in one look-up, in the order the real request sends them).
-POST /register mirrors registerComplaint's 13 statements up to its commit (user, grants, dealer,
-phone look-up, customer, phone, vehicle look-up, vehicle, earlier order on the same issue, number,
-order, clocks, event) and answers from what it wrote, as the real mutation does for a new customer.
+POST /worklist mirrors the 9 statements of the Worklist query with first: 50 (row-level
+security's set_config, the caller's user with its grants, the page, then dealers, customers,
+vehicles, last events, phones, and the handlers and the events' actors in one look-up, in the
+order the real request sends them).
+POST /register mirrors registerComplaint's 14 statements up to its commit (set_config, the user
+with its grants, dealer, phone look-up, customer, phone, vehicle look-up, vehicle, earlier order on
+the same issue, number, order, clocks, event) and answers from what it wrote, as the real mutation
+does for a new customer.
 
 Both read the same request bodies as /graphql (variables.first, variables.input).
 """
@@ -22,7 +24,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, and_, func, insert, or_, select, text, true
+from sqlalchemy import Row, and_, any_, bindparam, func, insert, or_, select, text, true
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert as upsert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from starlette.applications import Starlette
@@ -37,9 +40,8 @@ from server.db import models
 from server.profiles import Profile, bundled_profile_path, load_profile_dir
 
 # The statements the real request issued when this floor was last matched to it; the harness
-# warns when the product's count moves. The list loads users in one batch or two, depending on
-# whether the last events arrive before the users loader dispatches (the floor uses one).
-MIRRORS = {"list": (10, 11), "register": (15,)}
+# warns when the product's count moves.
+MIRRORS = {"list": (9,), "register": (14,)}
 
 USERS, TENANTS, GRANTS = models.User.__table__, models.Tenant.__table__, models.RoleAssignment.__table__
 ORDERS, UNITS, EVENTS = models.WorkOrder.__table__, models.OrgUnit.__table__, models.WorkOrderEvent.__table__
@@ -58,22 +60,32 @@ async def enter_tenant(session: AsyncSession, claims: Claims) -> None:
 
 
 async def grant_paths(session: AsyncSession, claims: Claims) -> list[str]:
-    """The real request's two authentication reads; every grant's path is a scope here."""
+    """The real request's authentication read: the user, its tenant's policy version and its grants
+    in one statement; every grant's path is a scope here."""
     await enter_tenant(session, claims)
     tenant_id, user_id = claims.tenant_id, int(claims.subject)
-    user = select(USERS.c.id, USERS.c.username, TENANTS.c.policy_version).join(TENANTS, TENANTS.c.id == USERS.c.tenant_id)
-    await session.execute(user.where(USERS.c.id == user_id, USERS.c.active, USERS.c.tenant_id == tenant_id))
-    grants = select(GRANTS.c.role, GRANTS.c.org_path).where(GRANTS.c.user_id == user_id, GRANTS.c.tenant_id == tenant_id)
-    return [path for _role, path in (await session.execute(grants)).all()]
+    grants = GRANTS.c.user_id == USERS.c.id, GRANTS.c.tenant_id == tenant_id
+    user = (
+        select(USERS.c.id, USERS.c.username, TENANTS.c.policy_version, GRANTS.c.role, GRANTS.c.org_path)
+        .join(TENANTS, TENANTS.c.id == USERS.c.tenant_id)
+        .outerjoin(GRANTS, and_(*grants))
+    )
+    rows = (await session.execute(user.where(USERS.c.id == user_id, USERS.c.active, USERS.c.tenant_id == tenant_id))).all()
+    return [row.org_path for row in rows if row.org_path is not None]
+
+
+def _among(column: Any, keys: Iterable[Any]) -> Any:
+    """server/db/lookups.py's form: one array parameter, whatever the number of keys."""
+    return column == any_(bindparam(None, list(keys), type_=postgresql.ARRAY(column.type)))
 
 
 async def _by_id(session: AsyncSession, table: Any, tenant_id: int, ids: Iterable[int | None]) -> dict[int, Row[Any]]:
-    query = select(table).where(table.c.id.in_({i for i in ids if i is not None}), table.c.tenant_id == tenant_id)
-    return {row.id: row for row in (await session.execute(query)).all()}
+    query = select(table).where(_among(table.c.id, {i for i in ids if i is not None}), table.c.tenant_id == tenant_id)
+    return {row.id: row for row in (await session.execute(query.order_by(table.c.id))).all()}
 
 
 async def _phones(session: AsyncSession, tenant_id: int, customer_ids: Iterable[int]) -> dict[int, list[str]]:
-    query = select(PHONES).where(PHONES.c.customer_id.in_(set(customer_ids)), PHONES.c.tenant_id == tenant_id)
+    query = select(PHONES).where(_among(PHONES.c.customer_id, set(customer_ids)), PHONES.c.tenant_id == tenant_id)
     grouped: dict[int, list[str]] = defaultdict(list)
     for row in (await session.execute(query.order_by(PHONES.c.id))).all():
         grouped[row.customer_id].append(row.number)
@@ -81,9 +93,9 @@ async def _phones(session: AsyncSession, tenant_id: int, customer_ids: Iterable[
 
 
 async def _last_events(session: AsyncSession, tenant_id: int, order_ids: list[int]) -> dict[int, Row[Any]]:
-    mine = (EVENTS.c.work_order_id.in_(set(order_ids)), EVENTS.c.tenant_id == tenant_id)
+    mine = (_among(EVENTS.c.work_order_id, set(order_ids)), EVENTS.c.tenant_id == tenant_id)
     newest = select(func.max(EVENTS.c.id)).where(*mine).group_by(EVENTS.c.work_order_id)
-    rows = (await session.execute(select(EVENTS).where(EVENTS.c.id.in_(newest), *mine))).all()
+    rows = (await session.execute(select(EVENTS).where(EVENTS.c.id.in_(newest), EVENTS.c.tenant_id == tenant_id))).all()
     return {row.work_order_id: row for row in rows}
 
 
