@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, and_, exists, false, func, or_, select, true, tuple_, union_all
+from sqlalchemy import ColumnElement, Row, inspect, Select, and_, exists, false, func, or_, select, true, tuple_, union_all
 
 from server.db import lookups
 from server.db.among import among
@@ -51,9 +51,15 @@ class OrderFilter:
     pending_matters: bool = False  # in a state that means pending matters (未了事宜)
 
 
+# A page's orders come back as rows, read by attribute like the mapped objects: making ~50 wide
+# mapped instances cost a worklist request more CPU than its statement (bench/README.md). The
+# statement stays an ORM one, so the tenant filter of server/db/session.py still applies.
+_ORDER_COLUMNS = tuple(attribute.class_attribute for attribute in inspect(WorkOrder).column_attrs)
+
+
 @dataclass
 class Page:
-    orders: list[WorkOrder]
+    orders: list[Row[Any]]
     has_next: bool
 
 
@@ -85,13 +91,13 @@ async def get_order(caller: Caller, order_id: int) -> WorkOrder:
 async def list_orders(caller: Caller, where: OrderFilter, first: int, after: int | None) -> Page:
     if not 0 < first <= MAX_PAGE:
         raise InvalidInputError([FieldProblem(("first",), f"ask for 1 to {MAX_PAGE} orders a page")])
-    query = select(WorkOrder).where(visible(caller)).order_by(WorkOrder.id.desc()).limit(first + 1)
+    query = select(*_ORDER_COLUMNS).where(visible(caller)).order_by(WorkOrder.id.desc()).limit(first + 1)
     if after is not None:
         query = query.where(WorkOrder.id < after)
     query = _sla_filtered(caller, query, where)
     async with caller.db.read() as session:
         query = await _filtered(session, query, where)
-        rows = list((await session.scalars(query)).all())
+        rows = list((await session.execute(query)).all())
     return Page(rows[:first], len(rows) > first)
 
 
