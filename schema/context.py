@@ -3,8 +3,7 @@ WebSocket, the per-connection one."""
 
 from __future__ import annotations
 
-from asyncio import Future
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -24,40 +23,77 @@ R = TypeVar("R")
 Soon = R | Awaitable[R]
 
 
+_MISSING = object()
+
+
 class Loader(DataLoader[int, Any]):
+    """A DataLoader that keeps the rows this request holds in a plain dict as well, so a field
+    answers from it at once: a 50-order page reads it ~400 times, and a look-up of a DataLoader
+    future (cache key, done, cancelled, exception, result) costs several times a dict read."""
+
+    def __init__(self, load_fn: Callable[[list[int]], Awaitable[Sequence[Any]]]) -> None:
+        super().__init__(load_fn=load_fn)
+        self.held: dict[int, Any] = {}
+
     def soon(self, key: int, then: Callable[[Any], R]) -> Soon[R]:
         """`then(row)` now when this request holds the key (schema/prefetch.py sees to it for pages);
         else an awaitable that loads it with the next batch."""
-        future = self.cache_map.get(key)
-        if _holds(future):
-            return then(future.result())  # type: ignore[union-attr]
-        return self._later(key, then)
+        row = self.held.get(key, _MISSING)
+        if row is _MISSING:
+            return self._later(key, then)
+        return then(row)
 
     async def _later(self, key: int, then: Callable[[Any], R]) -> R:
-        return then(await self.load(key))
+        row = self.held[key] = await self.load(key)
+        return then(row)
 
     def soon_many(self, keys: Iterable[int], then: Callable[[list[Any]], R]) -> Soon[R]:
         keys = list(keys)
-        futures = [self.cache_map.get(k) for k in keys]
-        if all(_holds(f) for f in futures):
-            return then([f.result() for f in futures])  # type: ignore[union-attr]
-        return self._many_later(keys, then)
+        rows = [self.held.get(k, _MISSING) for k in keys]
+        if _MISSING in rows:
+            return self._many_later(keys, then)
+        return then(rows)
 
     async def _many_later(self, keys: list[int], then: Callable[[list[Any]], R]) -> R:
-        return then(list(await self.load_many(keys)))
+        rows = list(await self.load_many(keys))
+        self.held.update(zip(keys, rows, strict=True))
+        return then(rows)
 
     async def fill(self, keys: Iterable[int]) -> list[Any]:
-        """The rows of `keys`, loading those this request does not hold in one batch. Unlike
-        load_many it makes no future to await per key: a page fills its loaders this way."""
+        """The rows of `keys`, loading those this request does not hold in one batch: how a page
+        loads what it shows before graphql-core walks it."""
         keys = list(keys)
-        missing = [k for k in dict.fromkeys(keys) if self.cache_map.get(k) is None]
+        missing = [k for k in dict.fromkeys(keys) if k not in self.held]
         if missing:
-            self.prime_many(dict(zip(missing, await self.load_fn(missing), strict=True)))
-        return [self.cache_map.get(k).result() for k in keys]  # type: ignore[union-attr]
+            self.held.update(zip(missing, await self.load_fn(missing), strict=True))
+        return [self.held[k] for k in keys]
 
+    def load(self, key: int) -> Awaitable[Any]:
+        row = self.held.get(key, _MISSING)
+        if row is _MISSING:
+            return super().load(key)
+        held = self.loop.create_future()
+        held.set_result(row)
+        return held
 
-def _holds(future: Future[Any] | None) -> bool:
-    return future is not None and future.done() and not future.cancelled() and future.exception() is None
+    def prime_many(self, data: Mapping[int, Any], force: bool = False) -> None:
+        """DataLoader.prime goes through here too."""
+        for key, row in data.items():
+            if force or key not in self.held:
+                self.held[key] = row
+
+    def clear(self, key: int) -> None:
+        self.clear_many([key])
+
+    def clear_many(self, keys: Iterable[int]) -> None:
+        for key in keys:
+            self.held.pop(key, None)
+            if self.cache_map.get(key) is not None:
+                self.cache_map.delete(key)
+
+    def clear_all(self) -> None:
+        self.held.clear()
+        super().clear_all()
 
 
 def _loader(caller: Caller, fn: Any) -> Loader:
