@@ -3,10 +3,11 @@ the statements the real request issues, through the same driver (asyncpg under a
 AsyncSession), building the JSON by hand. No GraphQL, no ORM entities, no tenant-scoping hook, no
 DataLoaders, no Casbin: what is left (HTTP, JWT, SQL, JSON) is what any implementation must pay.
 
-POST /worklist mirrors the 9 statements of the Worklist query with first: 50 (row-level
-security's set_config, the caller's user with its grants, the page, then dealers, customers,
-vehicles, last events, phones, and the handlers and the events' actors in one look-up, in the
-order the real request sends them).
+POST /worklist mirrors the 8 statements of the Worklist query with first: 50 (row-level
+security's set_config, the caller's user with its grants, the page, then customers, vehicles,
+last events, phones, and the handlers and the events' actors in one look-up, in the order the
+real request sends them); the dealers come from the org units it read once, as the product's
+tenant runtime holds them.
 POST /register mirrors registerComplaint's 14 statements up to its commit (set_config, the user
 with its grants, dealer, phone look-up, customer, phone, vehicle look-up, vehicle, earlier order on
 the same issue, number, order, clocks, event) and answers from what it wrote, as the real mutation
@@ -41,7 +42,7 @@ from server.profiles import Profile, bundled_profile_path, load_profile_dir
 
 # The statements the real request issued when this floor was last matched to it; the harness
 # warns when the product's count moves.
-MIRRORS = {"list": (9,), "register": (14,)}
+MIRRORS = {"list": (8,), "register": (14,)}
 
 USERS, TENANTS, GRANTS = models.User.__table__, models.Tenant.__table__, models.RoleAssignment.__table__
 ORDERS, UNITS, EVENTS = models.WorkOrder.__table__, models.OrgUnit.__table__, models.WorkOrderEvent.__table__
@@ -109,9 +110,20 @@ async def _page(session: AsyncSession, claims: Claims, first: int) -> list[Row[A
     return list((await session.execute(page.limit(first + 1))).all())
 
 
+# Each tenant's org units, read once per process as the product's tenant runtime holds them.
+_units: dict[int, dict[int, Row[Any]]] = {}
+
+
+async def _org_units(session: AsyncSession, tenant_id: int) -> dict[int, Row[Any]]:
+    if tenant_id not in _units:
+        rows = (await session.execute(select(UNITS).where(UNITS.c.tenant_id == tenant_id))).all()
+        _units[tenant_id] = {row.id: row for row in rows}
+    return _units[tenant_id]
+
+
 async def _related(session: AsyncSession, tenant_id: int, shown: list[Row[Any]]) -> Related:
     related = {
-        "dealers": await _by_id(session, UNITS, tenant_id, (o.org_unit_id for o in shown)),
+        "dealers": await _org_units(session, tenant_id),
         "customers": await _by_id(session, CUSTOMERS, tenant_id, (o.customer_id for o in shown)),
         "vehicles": await _by_id(session, VEHICLES, tenant_id, (o.vehicle_id for o in shown)),
         "events": await _last_events(session, tenant_id, [o.id for o in shown]),

@@ -9,8 +9,9 @@ from sqlalchemy import select
 
 from server.db.models import Tenant
 from server.profiles import ProfileInvalidError, read_profile_dir, bundled_profile_path
-from server.services import tenancy
-from support import make_world
+from schema.ids import encode
+from server.services import organisation, tenancy
+from support import make_world, register
 
 
 async def tenant_row(database, tenant_id):
@@ -41,11 +42,22 @@ async def test_a_valid_profile_is_applied_and_every_process_reloads_it(database)
     documents = copy.deepcopy(read_profile_dir(bundled_profile_path("skoda")))
     documents["profile.yaml"]["version"] = "2026.2"
     documents["policy.yaml"] = {"add": [], "remove": [{"role": "operator", "permission": "customer.pii"}]}
+    _, before, _ = await tenant_row(database, world.tenant_id)
     await tenancy.replace_profile(database, world.tenant_id, documents)
     version, policy_version, stored = await tenant_row(database, world.tenant_id)
-    assert version == "2026.2" and policy_version == 2 and stored["policy.yaml"]["remove"]
+    assert version == "2026.2" and policy_version == before + 1 and stored["policy.yaml"]["remove"]
     caller = await world.caller("operator")
     await caller.db.close()
     assert caller.profile.version == "2026.2"
     assert not caller.authz.check("customer.pii", world.path("/east/dlr-a"))
     assert caller.authz.check("workorder.read", world.path("/east/dlr-a"))
+
+
+async def test_a_new_org_unit_reaches_the_runtime_every_page_reads_dealers_from(database):
+    world = await make_world(database)
+    await world.gql("se", "Worklist", first=5)  # this process now holds the tenant's runtime
+    unit = await organisation.add_org_unit(database.tenant(world.tenant_id), world.path("/west"), "dealer", "dlr-new", "新店")
+    order = await register(world, dealerId=encode("OrgUnit", unit.id))
+    assert order["dealer"] == {"id": encode("OrgUnit", unit.id), "name": "新店", "path": world.path("/west/dlr-new")}
+    page = (await world.gql("se", "Worklist", first=5))["workOrders"]["edges"]
+    assert page[0]["node"]["dealer"]["name"] == "新店"

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from server.auth import Claims
 from server.authz import Authz, Grant, Principal
@@ -42,6 +42,16 @@ class Caller:
         return self.principal.user_id
 
 
+# One row per grant (one with no role when there is none): the user, the tenant's policy version
+# and the grants in one round trip, with a statement built once for every request.
+_PRINCIPAL = (
+    select(User.id, User.username, Tenant.policy_version, RoleAssignment.role, RoleAssignment.org_path)
+    .join(Tenant, Tenant.id == User.tenant_id)
+    .outerjoin(RoleAssignment, RoleAssignment.user_id == User.id)
+    .where(User.id == bindparam("user_id"), User.active)
+)
+
+
 async def tenant_caller(database: Database, claims: Claims, clock: Callable[[], datetime] = utcnow) -> Caller:
     """One indexed read per request: the user with its tenant's policy version and its grants."""
     assert claims.tenant_id is not None
@@ -58,16 +68,7 @@ async def tenant_caller(database: Database, claims: Claims, clock: Callable[[], 
 async def _load(database: Database, db: TenantDb, claims: Claims, clock: Callable[[], datetime]) -> Caller:
     assert claims.tenant_id is not None
     async with db.read() as session:
-        # One row per grant (one with no role when there is none): the user, the tenant's policy
-        # version and the grants in one round trip.
-        rows = (
-            await session.execute(
-                select(User.id, User.username, Tenant.policy_version, RoleAssignment.role, RoleAssignment.org_path)
-                .join(Tenant, Tenant.id == User.tenant_id)
-                .outerjoin(RoleAssignment, RoleAssignment.user_id == User.id)
-                .where(User.id == int(claims.subject), User.active)
-            )
-        ).all()
+        rows = (await session.execute(_PRINCIPAL, {"user_id": int(claims.subject)})).all()
     if not rows:
         raise UnknownPrincipalError("no such active user in this tenant")
     row = rows[0]

@@ -31,6 +31,7 @@ async def add_org_unit(db: TenantDb, parent_path: str, kind: str, code: str, nam
             raise NotFoundError("org unit", parent_path)
         unit = OrgUnit(parent_id=parent.id, kind=kind, code=code, name=name, path=child_path(parent.path, code))
         session.add(unit)
+        await bump_runtime(session, db.tenant_id)  # every process's runtime holds the org tree
     return unit
 
 

@@ -33,6 +33,9 @@ class TenantRuntime:
     book: PolicyBook
     days: DayRules
     unit_hours: Mapping[str, UnitHours]
+    # The org tree by id: every page shows each order's dealer, and units change only through
+    # organisation.add_org_unit, which moves policy_version on like any runtime change.
+    units: Mapping[int, OrgUnit]
 
     def calendar(self, path: str) -> BusinessCalendar:
         return calendar_for(self.profile, self.days, self.unit_hours, path)
@@ -59,6 +62,7 @@ async def _load_runtime(database: Database, tenant_id: int) -> TenantRuntime:
         tenant = await session.get_one(Tenant, tenant_id)
     async with database.reader(tenant_id) as session:
         days, unit_hours = await calendars.load_days(session), await calendars.load_unit_hours(session)
+        units = {unit.id: unit for unit in await session.scalars(select(OrgUnit))}
     profile = parse_profile(tenant.profile_documents)
     fresh = TenantRuntime(
         tenant_id=tenant.id,
@@ -69,6 +73,7 @@ async def _load_runtime(database: Database, tenant_id: int) -> TenantRuntime:
         book=PolicyBook(str(tenant.id), profile.policy_add, profile.policy_remove),
         days=days,
         unit_hours=unit_hours,
+        units=units,
     )
     database.runtimes[tenant_id] = fresh
     return fresh
