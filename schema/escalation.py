@@ -12,7 +12,7 @@ import strawberry
 from server.domain.errors import DomainError, InvalidInputError, NotFoundError
 from server.domain.identifiers import normalise_phone
 from server.services import absence, calls, escalation, queries, regrading, slips
-from schema import cursors
+from schema import cursors, prefetch
 from schema.context import Info
 from schema.errors import Conflict, NotFound, NotPermitted, TransitionNotAllowed, ValidationError, to_error
 from schema.ids import decode
@@ -100,6 +100,7 @@ class EscalationQuery:
             page = await queries.list_escalations(info.context.caller, where, first, _position(sort, after))
         except InvalidInputError as exc:
             return to_error(exc)  # type: ignore[return-value]
+        await prefetch.orders(info, page.orders, "nodes", "order")
         nodes = [Escalation(order=WorkOrder(row=o, ctx=info.context)) for o in page.orders]
         cursor = _cursor(sort, page.orders[-1]) if page.orders else None
         return EscalationConnection(nodes=nodes, page_info=PageInfo(has_next_page=page.has_next, end_cursor=cursor))

@@ -1,10 +1,10 @@
 """Loading what a set of orders shows before graphql-core walks it.
 
-A relation resolver answers at once when the request's loaders already hold its rows
-(`Loader.soon`); otherwise it returns an awaitable, and graphql-core then gathers every field of the
-page with a task per awaitable, which cost a 50-order worklist more than its SQL (bench/README.md,
-finding 2). So whoever makes the WorkOrder objects of a page first loads, in batches, what the
-query selects of them: the resolvers then all answer in place. What is not prefetched here still
+A relation field answers at once when the request's loaders already hold its rows (`Loader.soon`);
+otherwise it returns an awaitable, and graphql-core then gathers the page's fields with a task per
+awaitable, which cost a 50-order worklist more than its SQL (bench/README.md, findings 2 and 9).
+So whoever makes the WorkOrder objects of a page first loads, in one batch per kind, what the
+query selects of them: the fields then all answer in place. What is not loaded here still
 resolves, through the same loaders, only later.
 """
 
