@@ -10,28 +10,28 @@ resolves, through the same loaders, only later.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
-from schema.context import Info, Loader, Loaders
+from schema.context import Info
 
-# WorkOrder field → the loader that holds it and the order column that keys it.
-_ORDER_RELATIONS: dict[str, tuple[Callable[[Loaders], Loader], str]] = {
-    "dealer": (lambda l: l.org_unit_by_id, "org_unit_id"),
-    "customer": (lambda l: l.customer_by_id, "customer_id"),
-    "vehicle": (lambda l: l.vehicle_by_id, "vehicle_id"),
-    "lastEvent": (lambda l: l.last_event_by_order, "id"),
-    "history": (lambda l: l.history_by_order, "id"),
-    "contactAttempts": (lambda l: l.contacts_by_order, "id"),
-    "customerCalls": (lambda l: l.calls_by_order, "id"),
-    "warningSlips": (lambda l: l.slips_by_order, "id"),
-    "clocks": (lambda l: l.clocks_by_order, "id"),
-    "responseDueAt": (lambda l: l.clocks_by_order, "id"),
-    "closureDueAt": (lambda l: l.clocks_by_order, "id"),
-    "currentStepDueAt": (lambda l: l.clocks_by_order, "id"),
-    "repeatOf": (lambda l: l.order_by_id, "repeat_of_id"),
+# WorkOrder field → the loader (of Loaders) that holds it and the order column that keys it.
+_ORDER_RELATIONS: dict[str, tuple[str, str]] = {
+    "dealer": ("org_unit_by_id", "org_unit_id"),
+    "customer": ("customer_by_id", "customer_id"),
+    "vehicle": ("vehicle_by_id", "vehicle_id"),
+    "lastEvent": ("last_event_by_order", "id"),
+    "history": ("history_by_order", "id"),
+    "contactAttempts": ("contacts_by_order", "id"),
+    "customerCalls": ("calls_by_order", "id"),
+    "warningSlips": ("slips_by_order", "id"),
+    "clocks": ("clocks_by_order", "id"),
+    "responseDueAt": ("clocks_by_order", "id"),
+    "closureDueAt": ("clocks_by_order", "id"),
+    "currentStepDueAt": ("clocks_by_order", "id"),
+    "repeatOf": ("order_by_id", "repeat_of_id"),
 }
 # WorkOrder fields naming users by a column of the order.
 _ORDER_USERS = {"registeredBy": "registered_by_id", "primaryHandler": "primary_handler_id", "secondaryHandler": "secondary_handler_id"}
@@ -71,7 +71,7 @@ async def orders(info: Info, rows: Sequence[Any], *path: str) -> None:
     loaded = {}
     for name, (loader, column) in _ORDER_RELATIONS.items():
         if name in fields:
-            loaded[name] = await loader(loaders).fill(k for k in (getattr(r, column) for r in rows) if k is not None)
+            loaded[name] = await getattr(loaders, loader).fill(k for k in (getattr(r, column) for r in rows) if k is not None)
     if "customer" in fields and "phones" in selected(fields["customer"]):
         await loaders.phones_by_customer.fill(r.customer_id for r in rows)
 
