@@ -1,4 +1,6 @@
 """GraphQL object types. Each wraps a row, and what needs the request reaches it through `ctx`.
+A row is the mapped object (what a mutation wrote) or a Core row of the same table (what a page
+or a look-up read): both are read by attribute, and the attribute names are the column names.
 
 No field has a resolver: each is a RowField, read from its object when a query selects it, so
 strawberry takes its fast path for every field of every row (no Info object, no arguments, no
