@@ -25,8 +25,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, and_, any_, bindparam, func, insert, or_, select, text, true
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Row, and_, func, insert, or_, select, text, true
 from sqlalchemy.dialects.postgresql import insert as upsert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from starlette.applications import Starlette
@@ -38,6 +37,7 @@ from schema.ids import decode, encode
 from server import settings as settings_module
 from server.auth import Claims, bearer, verify
 from server.db import models
+from server.db.among import among
 from server.profiles import Profile, bundled_profile_path, load_profile_dir
 
 # The statements the real request issued when this floor was last matched to it; the harness
@@ -75,18 +75,13 @@ async def grant_paths(session: AsyncSession, claims: Claims) -> list[str]:
     return [row.org_path for row in rows if row.org_path is not None]
 
 
-def _among(column: Any, keys: Iterable[Any]) -> Any:
-    """server/db/lookups.py's form: one array parameter, whatever the number of keys."""
-    return column == any_(bindparam(None, list(keys), type_=postgresql.ARRAY(column.type)))
-
-
 async def _by_id(session: AsyncSession, table: Any, tenant_id: int, ids: Iterable[int | None]) -> dict[int, Row[Any]]:
-    query = select(table).where(_among(table.c.id, {i for i in ids if i is not None}), table.c.tenant_id == tenant_id)
+    query = select(table).where(among(session, table.c.id, {i for i in ids if i is not None}), table.c.tenant_id == tenant_id)
     return {row.id: row for row in (await session.execute(query.order_by(table.c.id))).all()}
 
 
 async def _phones(session: AsyncSession, tenant_id: int, customer_ids: Iterable[int]) -> dict[int, list[str]]:
-    query = select(PHONES).where(_among(PHONES.c.customer_id, set(customer_ids)), PHONES.c.tenant_id == tenant_id)
+    query = select(PHONES).where(among(session, PHONES.c.customer_id, set(customer_ids)), PHONES.c.tenant_id == tenant_id)
     grouped: dict[int, list[str]] = defaultdict(list)
     for row in (await session.execute(query.order_by(PHONES.c.id))).all():
         grouped[row.customer_id].append(row.number)
@@ -94,7 +89,7 @@ async def _phones(session: AsyncSession, tenant_id: int, customer_ids: Iterable[
 
 
 async def _last_events(session: AsyncSession, tenant_id: int, order_ids: list[int]) -> dict[int, Row[Any]]:
-    mine = (_among(EVENTS.c.work_order_id, set(order_ids)), EVENTS.c.tenant_id == tenant_id)
+    mine = (among(session, EVENTS.c.work_order_id, set(order_ids)), EVENTS.c.tenant_id == tenant_id)
     newest = select(func.max(EVENTS.c.id)).where(*mine).group_by(EVENTS.c.work_order_id)
     rows = (await session.execute(select(EVENTS).where(EVENTS.c.id.in_(newest), EVENTS.c.tenant_id == tenant_id))).all()
     return {row.work_order_id: row for row in rows}

@@ -16,6 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 
 def among(session: AsyncSession, column: Any, values: Collection[Any]) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
-    return column.in_(values)
+    return condition(session.get_bind().dialect.name, column, None, list(values))
+
+
+def condition(dialect: str, column: Any, name: str | None, values: list[Any] | None = None) -> Any:
+    """The condition for `dialect`, with `values` bound now, or under `name` when the statement
+    runs (a statement built once, server/db/lookups.py)."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, values, type_=postgresql.ARRAY(column.type)))
+    return column.in_(bindparam(name, values, expanding=True))

@@ -16,29 +16,21 @@ from collections.abc import Collection
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Column, Row, Select, Table, any_, bindparam, func, select
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Row, Select, Table, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.db import among
 from server.db.session import TENANT, TenantScopeError
-
-
-def _among(dialect: str, column: Column[Any]) -> Any:
-    # As server/db/among.py: one array parameter on PostgreSQL, so the statement text (and its
-    # server-side preparation) does not change with the number of keys.
-    if dialect == "postgresql":
-        return column == any_(bindparam("keys", type_=postgresql.ARRAY(column.type)))
-    return column.in_(bindparam("keys", expanding=True))
 
 
 @cache
 def _rows_statement(table: Table, key: str, dialect: str) -> Select[Any]:
-    return select(table).where(_among(dialect, table.c[key]), table.c.tenant_id == bindparam("tenant_id")).order_by(table.c.id)
+    return select(table).where(among.condition(dialect, table.c[key], "keys"), table.c.tenant_id == bindparam("tenant_id")).order_by(table.c.id)
 
 
 @cache
 def _newest_statement(table: Table, key: str, dialect: str) -> Select[Any]:
-    mine = (_among(dialect, table.c[key]), table.c.tenant_id == bindparam("tenant_id"))
+    mine = (among.condition(dialect, table.c[key], "keys"), table.c.tenant_id == bindparam("tenant_id"))
     newest = select(func.max(table.c.id)).where(*mine).group_by(table.c[key])
     return select(table).where(table.c.id.in_(newest), table.c.tenant_id == bindparam("tenant_id"))
 
