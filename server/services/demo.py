@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from vininfo import Vin
 
 from server.auth import Claims
-from server.db.models import WorkOrder
+from server.db.models import OrgUnit, WorkOrder
 from server.db.session import Database, TenantDb
 from server.profiles import bundled_profile_path, load_profile_dir
 from server.services import assignment, contacts, organisation, registration, tenancy, transitions
@@ -90,21 +90,57 @@ PATHS = [
 ]
 
 
+@dataclass
+class _Planned:
+    """One demo order: the pause before it is registered, and each step with the pause before it."""
+
+    gap: timedelta
+    dealer: OrgUnit
+    category: str
+    steps: list[tuple[str, timedelta]]
+
+    @property
+    def span(self) -> timedelta:
+        return self.gap + sum((gap for _, gap in self.steps), timedelta())
+
+
+def _minutes(rng: random.Random, low: int, high: int) -> timedelta:
+    return timedelta(minutes=rng.randint(low, high))
+
+
+def _plan(
+    rng: random.Random, count: int, dealers: list[OrgUnit], categories: list[str]
+) -> list[_Planned]:
+    return [
+        _Planned(
+            gap=_minutes(rng, 30, 300),
+            dealer=rng.choice(dealers),
+            category=rng.choice(categories),
+            steps=[(step, _minutes(rng, 5, 90)) for step in rng.choice(PATHS)],
+        )
+        for _ in range(count)
+    ]
+
+
 async def _orders(database: Database, tenant_id: int, ids: dict[str, int], count: int, progress: Callable[[str], None]) -> None:
     rng = random.Random(20261122)
-    clock = DemoClock(datetime.now(UTC) - timedelta(days=30))
+    loaded_at = datetime.now(UTC)
+    clock = DemoClock(loaded_at)
     operator = await tenant_caller(database, Claims(str(ids["operator"]), tenant_id, False), clock)
     se = await tenant_caller(database, Claims(str(ids["se"]), tenant_id, False), clock)
-    dealers = await organisation.units(operator.db, "dealer")
     categories = [c.code for c in operator.profile.categories.values() if c.code != "C4"]
-    for n in range(count):
-        clock.now += timedelta(minutes=rng.randint(30, 300))
-        dealer = rng.choice(dealers)
-        order = (await registration.register_complaint(operator, _registration(rng, dealer.id, rng.choice(categories), n))).order
+    plan = _plan(rng, count, await organisation.units(operator.db, "dealer"), categories)
+    # The timeline is laid out first and ends at the load moment: nothing shown in the demo
+    # (an order, an event, a pending matter's "since") may be dated after it.
+    clock.now = loaded_at - sum((planned.span for planned in plan), timedelta())
+    for n, planned in enumerate(plan):
+        clock.now += planned.gap
+        dealer = planned.dealer
+        order = (await registration.register_complaint(operator, _registration(rng, dealer.id, planned.category, n))).order
         handlers = (ids[f"care-{dealer.code}"], ids[f"manager-{dealer.code}"])
         version = order.version
-        for step in rng.choice(PATHS):
-            clock.now += timedelta(minutes=rng.randint(5, 90))
+        for step, gap in planned.steps:
+            clock.now += gap
             version = (await _step(se, order.id, step, version, handlers)).version
         if (n + 1) % 50 == 0:
             progress(f"  {n + 1}/{count} demo orders")
