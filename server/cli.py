@@ -106,12 +106,24 @@ def _token(args: argparse.Namespace) -> None:
         tenant_id = await tenancy.tenant_id_by_slug(database, args.tenant)
         if tenant_id is None:
             raise SystemExit(f"no tenant '{args.tenant}'")
-        user_id = (await organisation.user_ids(database.tenant(tenant_id))).get(args.user)
-        if user_id is None:
-            raise SystemExit(f"no user '{args.user}' in tenant '{args.tenant}'")
+        users = await organisation.user_ids(database.tenant(tenant_id))
+        if args.user not in users:
+            raise SystemExit(_no_such_user(args.user, args.tenant, sorted(users)))
+        user_id = users[args.user]
         return mint(settings, Claims(str(user_id), tenant_id, False), lifetime)
 
     print(asyncio.run(_with_database(work)))
+
+
+def _no_such_user(user: str, tenant: str, known: list[str]) -> str:
+    if not known:
+        return (
+            f"tenant '{tenant}' has no users yet: `complaintdesk tenant import` creates the tenant and its"
+            " root unit only. For a tenant with a user per role, load the demo (`complaintdesk demo`,"
+            " tenant 'skoda'; see README.md, 'A tenant with users')."
+        )
+    shown = ", ".join(known[:20]) + (f" and {len(known) - 20} more" if len(known) > 20 else "")
+    return f"no user '{user}' in tenant '{tenant}'; its users are: {shown}"
 
 
 def _tenant(args: argparse.Namespace) -> None:
