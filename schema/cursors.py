@@ -53,8 +53,8 @@ def _number(part: str) -> int | None:
 
 def _not_a_cursor() -> InvalidInputError:
     message = (
-        "not a cursor of this list in this order: pass the endCursor of the previous page of the same query,"
-        " or omit it"
+        "not a cursor of this list in this order: pass the endCursor of the previous page"
+        " of the same query, or omit it"
     )
     return InvalidInputError([FieldProblem(("after",), message)])
 

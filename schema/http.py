@@ -124,7 +124,8 @@ class GraphQLHTTPView(GraphQL[Any, None]):
         try:
             body = json.loads(data)
         except (ValueError, RecursionError) as exc:  # ValueError covers bad JSON and bad UTF-8
-            raise HTTPException(400, f"the request body is not JSON in UTF-8: {_reason(exc)}") from exc
+            reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+            raise HTTPException(400, f"the request body is not JSON in UTF-8: {reason}") from exc
         if not isinstance(body, dict | list):
             raise HTTPException(400, "the request body must be a JSON object with a `query`")
         return body
@@ -150,7 +151,7 @@ class GraphQLHTTPView(GraphQL[Any, None]):
         try:
             request_data.query = self.operations.resolve(request_data.query, request_data.extensions, limits.persisted_only)
             if _subscription(request_data.query, request_data.operation_name, limits.tokens):
-                raise GraphQLError("subscriptions are served over WebSocket (graphql-transport-ws) on /graphql")
+                raise GraphQLError("subscriptions are served over WebSocket (graphql-transport-ws)")
             async with asyncio.timeout(limits.timeout_seconds):
                 result = await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
         except GraphQLError as error:
@@ -181,10 +182,6 @@ class GraphQLHTTPView(GraphQL[Any, None]):
 
 def _timed_out(seconds: float) -> GraphQLError:
     return refusal(f"the request took longer than the limit of {seconds} s and was stopped", "timeout_seconds")
-
-
-def _reason(exc: Exception) -> str:
-    return "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
 
 
 def _subscription(query: str | None, operation_name: str | None, tokens: int) -> bool:

@@ -3,7 +3,7 @@
 One convention for every DateTime of the contract (frontend-contract/README.md): inputs are ISO 8601
 with an offset (`+08:00` or `Z`), within bounds.EARLIEST_INSTANT..LATEST_INSTANT; outputs are always
 UTC with `+00:00`, so a value reads the same in a mutation's answer and in every later query. A
-value without an offset is refused: whose local time it means is exactly what the server cannot know.
+value without an offset is refused: the server cannot know whose local time it means.
 """
 
 from __future__ import annotations

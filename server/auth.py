@@ -56,14 +56,14 @@ def verify(settings: Settings, token: str) -> Claims:
         raise InvalidTokenError(str(exc)) from exc
     tenant_id = payload.get("tid")
     platform = payload.get("platform") is True
-    if (tenant_id is None) == (not platform) or (tenant_id is not None and not _tenant_key(tenant_id)):
+    if (tenant_id is None) == (not platform) or not (tenant_id is None or _tenant_key(tenant_id)):
         raise InvalidTokenError("a token names exactly one tenant, or the platform")
     expires_at = datetime.fromtimestamp(payload["exp"], UTC)
     return Claims(subject=str(payload["sub"]), tenant_id=tenant_id, platform=platform, expires_at=expires_at)
 
 
 def _tenant_key(value: object) -> bool:
-    """A tenant id: an integer in its key column's range. `type(...) is int`, as `True` is an int too."""
+    """An integer in the tenant key's range; `type(...) is int` because True is an int too."""
     return type(value) is int and 0 < value <= bounds.INTEGER_MAX
 
 

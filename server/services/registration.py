@@ -128,7 +128,8 @@ def _check(caller: Caller, reg: Registration, now: datetime) -> Checked:
         except ValueError as exc:
             problems.append(FieldProblem(("vehicle", "vin"), str(exc)))
         mileage = reg.vehicle.mileage_km
-        if mileage is not None and (problem := bounds.range_problem(mileage, 0, bounds.MILEAGE_KM_MAX)):
+        problem = mileage is not None and bounds.range_problem(mileage, 0, bounds.MILEAGE_KM_MAX)
+        if problem:
             problems.append(FieldProblem(("vehicle", "mileageKm"), problem))
     _texts(reg, problems)
     _code("channel", reg.channel, profile.channels, problems)
@@ -169,7 +170,7 @@ def _phones(raw: list[str], problems: list[FieldProblem]) -> list[str]:
 
 
 def _texts(reg: Registration, problems: list[FieldProblem]) -> None:
-    """Every text of the registration against its column's bound (one line but for the long ones)."""
+    """Every text of the registration against its column's bound; the short ones are one line."""
     vehicle = reg.vehicle or VehicleInput(vin="")
     fields = {
         ("summary",): (reg.summary, True, bounds.SUMMARY, False),
@@ -220,17 +221,19 @@ def _backdated(caller: Caller, received_at: datetime, now: datetime, path: str) 
 
 async def _customer(session: AsyncSession, data: CustomerInput, phones: list[str]) -> tuple[int, Customer | None, list[CustomerPhone]]:
     """The customer who owns one of these numbers, or a new one; new numbers are added to them.
-    Returns the customer's id, the customer if new, and the phones added, in the order they are inserted.
+    Returns the customer's id, the customer if new, and the phones added, in their order.
 
     Two registrations giving the same new number at once must end with one customer: the new
     customer and its numbers go in under a savepoint, and when another transaction has just taken
     one of the numbers, the savepoint is undone and the number's owner is found again."""
     while True:
-        known = (await session.execute(select(CustomerPhone).where(CustomerPhone.number.in_(phones)))).scalars().all()
+        owned = select(CustomerPhone).where(CustomerPhone.number.in_(phones))
+        known = (await session.scalars(owned)).all()
         if known:
             numbers = {p.number for p in known}
             customer_id = known[0].customer_id
-            return customer_id, None, await _add_phones(session, customer_id, [n for n in phones if n not in numbers])
+            added = await _add_phones(session, customer_id, [n for n in phones if n not in numbers])
+            return customer_id, None, added
         savepoint = await session.begin_nested()
         customer = Customer(name=data.name.strip(), address=data.address, postcode=data.postcode)
         session.add(customer)
@@ -242,7 +245,9 @@ async def _customer(session: AsyncSession, data: CustomerInput, phones: list[str
         await savepoint.rollback()
 
 
-async def _add_phones(session: AsyncSession, customer_id: int, numbers: list[str]) -> list[CustomerPhone]:
+async def _add_phones(
+    session: AsyncSession, customer_id: int, numbers: list[str]
+) -> list[CustomerPhone]:
     """Each number not yet anyone's, given to the customer; a number taken meanwhile is skipped
     (on PostgreSQL the insert waits for the transaction that took it, then skips it)."""
     added = []
