@@ -127,9 +127,7 @@ def _check(caller: Caller, reg: Registration, now: datetime) -> Checked:
             vin = normalise_vin(reg.vehicle.vin)
         except ValueError as exc:
             problems.append(FieldProblem(("vehicle", "vin"), str(exc)))
-        mileage = reg.vehicle.mileage_km
-        problem = mileage is not None and bounds.range_problem(mileage, 0, bounds.MILEAGE_KM_MAX)
-        if problem:
+        if problem := bounds.range_problem(reg.vehicle.mileage_km or 0, 0, bounds.MILEAGE_KM_MAX):
             problems.append(FieldProblem(("vehicle", "mileageKm"), problem))
     _texts(reg, problems)
     _code("channel", reg.channel, profile.channels, problems)
