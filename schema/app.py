@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 import strawberry
 from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from schema.escalation import EscalationMutation, EscalationQuery
 from schema.tenant_admin import TenantAdminMutation, TenantAdminQuery
 from schema.extensions import MaskUnexpectedErrors
+from schema.instants import DateTime
 from schema.intake import IntakeQuery
 from schema.live import LiveQuery, Subscription
 from schema.limits import EnforceLimits
@@ -33,6 +36,7 @@ schema = strawberry.Schema(
     query=_merged("Query", Query, IntakeQuery, EscalationQuery, TenantAdminQuery, LiveQuery),
     mutation=_merged("Mutation", Mutation, EscalationMutation, TenantAdminMutation),
     subscription=Subscription,
+    config=StrawberryConfig(scalar_map={datetime: DateTime}),
     extensions=[
         MaskUnexpectedErrors,
         EnforceLimits,  # sets the token limit and adds its rules in on_operation, before the caches read them

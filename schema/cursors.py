@@ -11,6 +11,7 @@ import base64
 import binascii
 from datetime import UTC, datetime, timedelta
 
+from server.domain import bounds
 from server.domain.errors import FieldProblem, InvalidInputError
 
 _NONE = "-"
@@ -30,13 +31,32 @@ def decode(kind: str, cursor: str | None, keys: int = 0) -> tuple[int, tuple[int
         return None
     try:
         found, *parts = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        if found == kind and len(parts) == keys + 1:
-            return int(parts[-1]), tuple(None if part == _NONE else int(part) for part in parts[:-1])
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        pass
-    raise InvalidInputError(
-        [FieldProblem(("after",), "not a cursor of this list in this order: pass the endCursor of the previous page of the same query, or omit it")]
+        raise _not_a_cursor() from None
+    if found != kind or len(parts) != keys + 1:
+        raise _not_a_cursor()
+    *sort_keys, last_id = (_number(part) for part in parts)
+    if last_id is None:
+        raise _not_a_cursor()
+    return last_id, tuple(sort_keys)
+
+
+def _number(part: str) -> int | None:
+    """A cursor part: "-" for no value, or a database integer (a number beyond is no position)."""
+    if part == _NONE:
+        return None
+    number = bounds.whole_number(part)
+    if number is None:
+        raise _not_a_cursor()
+    return number
+
+
+def _not_a_cursor() -> InvalidInputError:
+    message = (
+        "not a cursor of this list in this order: pass the endCursor of the previous page"
+        " of the same query, or omit it"
     )
+    return InvalidInputError([FieldProblem(("after",), message)])
 
 
 def micros(at: datetime | None) -> int | None:
@@ -45,4 +65,8 @@ def micros(at: datetime | None) -> int | None:
 
 
 def instant(count: int | None) -> datetime | None:
-    return None if count is None else EPOCH + count * MICROSECOND
+    """The instant of a cursor part; a count beyond the calendar is no cursor of ours."""
+    try:
+        return None if count is None else EPOCH + count * MICROSECOND
+    except OverflowError:
+        raise _not_a_cursor() from None

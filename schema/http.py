@@ -8,7 +8,10 @@ On top of strawberry's view:
 - GET runs queries only (cacheable); a mutation over GET is refused with 405 and `Allow: POST`.
 - A persisted operation may be sent by hash alone (schema/persisted.py).
 - Each request runs within its limits' timeout.
-- Subscriptions speak graphql-transport-ws only, and obey the tenant's persisted-operations rule.
+- Subscriptions speak graphql-transport-ws only, and obey the tenant's persisted-operations rule;
+  one sent over HTTP is a request error.
+- A body that is not a JSON object (a string, null, invalid UTF-8, nesting too deep to parse) is
+  refused with 400.
 HTTP-level refusals are JSON `{"errors": [...]}` bodies too.
 """
 
@@ -21,7 +24,7 @@ from typing import Any
 import orjson
 
 from cross_web import HTTPException
-from graphql import GraphQLError
+from graphql import GraphQLError, parse
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -33,6 +36,8 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Bas
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
+from strawberry.types.graphql import OperationType
+from strawberry.utils.operation import get_operation_type
 
 from schema.limits import refusal, request_limits
 from schema.persisted import PersistedOperations
@@ -114,6 +119,17 @@ class GraphQLHTTPView(GraphQL[Any, None]):
             response = error_response(exc.status_code, exc.reason, allow)
         await response(scope, receive, send)
 
+    def decode_json(self, data: str | bytes) -> object:
+        """The request body: a JSON object (or a list, which strawberry refuses as a batch)."""
+        try:
+            body = json.loads(data)
+        except (ValueError, RecursionError) as exc:  # ValueError covers bad JSON and bad UTF-8
+            reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+            raise HTTPException(400, f"the request body is not JSON in UTF-8: {reason}") from exc
+        if not isinstance(body, dict | list):
+            raise HTTPException(400, "the request body must be a JSON object with a `query`")
+        return body
+
     def should_render_graphql_ide(self, request: Any) -> bool:
         return False  # the IDE page is served by the app (server.app); a GET without query may be persisted
 
@@ -134,6 +150,8 @@ class GraphQLHTTPView(GraphQL[Any, None]):
         limits = request_limits(context)
         try:
             request_data.query = self.operations.resolve(request_data.query, request_data.extensions, limits.persisted_only)
+            if _subscription(request_data.query, request_data.operation_name, limits.tokens):
+                raise GraphQLError("subscriptions are served over WebSocket (graphql-transport-ws)")
             async with asyncio.timeout(limits.timeout_seconds):
                 result = await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
         except GraphQLError as error:
@@ -164,6 +182,17 @@ class GraphQLHTTPView(GraphQL[Any, None]):
 
 def _timed_out(seconds: float) -> GraphQLError:
     return refusal(f"the request took longer than the limit of {seconds} s and was stopped", "timeout_seconds")
+
+
+def _subscription(query: str | None, operation_name: str | None, tokens: int) -> bool:
+    """Whether the operation asked for is a subscription; strawberry would run it as a query."""
+    if not query or "subscription" not in query:
+        return False  # the usual request is not parsed twice
+    try:
+        document = parse(query, max_tokens=tokens or None)
+        return get_operation_type(document, operation_name) == OperationType.SUBSCRIPTION
+    except (GraphQLError, RuntimeError):
+        return False  # unparsable, or no such operation: execution answers that
 
 
 def _refine(exc: HTTPException, method: str) -> HTTPException:

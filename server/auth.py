@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 
+from server.domain import bounds
 from server.settings import Settings
 
 ISSUER = "complaintdesk"
@@ -55,13 +56,18 @@ def verify(settings: Settings, token: str) -> Claims:
         raise InvalidTokenError(str(exc)) from exc
     tenant_id = payload.get("tid")
     platform = payload.get("platform") is True
-    if (tenant_id is None) == (not platform) or (tenant_id is not None and not isinstance(tenant_id, int)):
+    if (tenant_id is None) == (not platform) or not (tenant_id is None or _tenant_key(tenant_id)):
         raise InvalidTokenError("a token names exactly one tenant, or the platform")
     expires_at = datetime.fromtimestamp(payload["exp"], UTC)
     return Claims(subject=str(payload["sub"]), tenant_id=tenant_id, platform=platform, expires_at=expires_at)
 
 
+def _tenant_key(value: object) -> bool:
+    """An integer in the tenant key's range; `type(...) is int` because True is an int too."""
+    return type(value) is int and 0 < value <= bounds.INTEGER_MAX
+
+
 def bearer(header: str | None) -> str:
     if not header or not header.lower().startswith("bearer "):
-        raise InvalidTokenError("send Authorization: Bearer <token>")
+        raise InvalidTokenError("the request carries no bearer token")
     return header[7:].strip()

@@ -107,3 +107,34 @@ async def test_an_unexpected_error_is_logged_with_the_request_id_and_answered_wi
     assert "hunter2" not in response.text
     assert body["errors"][0]["message"] == "Internal error; quote request id req-42 to support."
     assert "req-42" in caplog.text and "hunter2" in caplog.text
+
+
+FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+MALFORMED_CLAIMS = ["tenant true", "tenant too big", "full-width subject", "subject too big"]
+
+
+@pytest.mark.parametrize("problem", MALFORMED_CLAIMS)
+async def test_a_signed_token_with_a_malformed_claim_is_401_saying_which(database, problem):
+    world = await make_world(database)
+    se = str(world.users["se"])
+    claims = {
+        "tenant true": (Claims(se, True, False), "exactly one tenant"),
+        "tenant too big": (Claims(se, 2**40, False), "exactly one tenant"),
+        "full-width subject": (Claims(se.translate(FULL_WIDTH), world.tenant_id, False), "user id"),
+        "subject too big": (Claims(str(2**40), world.tenant_id, False), "not a user id"),
+    }
+    token, words = mint(TEST_SETTINGS, claims[problem][0]), claims[problem][1]
+    async with client(database) as http:
+        bearer = {"Authorization": f"Bearer {token}"}
+        response = await http.post("/graphql", json=QUERY, headers=bearer)
+    assert response.status_code == 401 and "data" not in response.json()
+    assert words in response.json()["errors"][0]["message"]
+
+
+async def test_the_401_message_says_each_thing_once(database):
+    async with client(database) as http:
+        response = await http.post("/graphql", json=QUERY)
+    message = response.json()["errors"][0]["message"]
+    assert message.count("Bearer <token>") == 1 and message.startswith("Unauthorized: ")

@@ -116,3 +116,32 @@ async def test_a_request_over_the_timeout_is_stopped_with_504(database, monkeypa
     error = response.json()["errors"][0]
     assert error["message"] == "the request took longer than the limit of 0.2 s and was stopped (limit: timeout_seconds)"
     assert error["extensions"] == {"code": "LIMIT_EXCEEDED", "limit": "timeout_seconds"}
+
+
+MALFORMED_BODIES = {
+    "a JSON string": b'"{ __typename }"',
+    "null": b"null",
+    "invalid UTF-8": b'{"query": "{ __typename \xff }"}',
+    "nested thousands of levels deep": b'{"query": "{ __typename }", "x": %s}' % (b"[" * 5000 + b"]" * 5000),
+}
+
+
+@pytest.mark.parametrize("case", MALFORMED_BODIES)
+async def test_a_malformed_body_is_400_with_a_graphql_error_body(database, case):
+    headers = {**await token_for(database), "Content-Type": "application/json"}
+    async with client(database) as http:
+        response = await http.post("/graphql", content=MALFORMED_BODIES[case], headers=headers)
+    assert response.status_code == 400
+    assert list(response.json()) == ["errors"] and response.json()["errors"][0]["message"]
+
+
+async def test_a_subscription_sent_over_http_is_a_request_error(database):
+    headers = await token_for(database)
+    body = {"query": "subscription { boardCounters { at } }"}
+    async with client(database) as http:
+        modern = await http.post("/graphql", json=body, headers=headers | {"Accept": RESPONSE_JSON})
+        legacy = await http.post("/graphql", json=body, headers=headers)
+    assert modern.status_code == 400 and "data" not in modern.json()
+    assert "WebSocket" in modern.json()["errors"][0]["message"]
+    assert legacy.status_code == 200 and legacy.json()["data"] is None
+    assert "WebSocket" in legacy.json()["errors"][0]["message"]

@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from server.db.types import UtcDateTime
+from server.domain import bounds
 
 # SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL gets 64-bit keys for large tables.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -104,9 +105,9 @@ class RoleAssignment(TenantOwned, Base):
 class Customer(TenantOwned, Base):
     __tablename__ = "customers"
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
-    address: Mapped[str | None] = mapped_column(String(500))
-    postcode: Mapped[str | None] = mapped_column(String(12))
+    name: Mapped[str] = mapped_column(String(bounds.NAME))
+    address: Mapped[str | None] = mapped_column(String(bounds.ADDRESS))
+    postcode: Mapped[str | None] = mapped_column(String(bounds.POSTCODE))
 
 
 class CustomerPhone(TenantOwned, Base):
@@ -116,7 +117,7 @@ class CustomerPhone(TenantOwned, Base):
     __table_args__ = (UniqueConstraint("tenant_id", "number"),)
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
-    number: Mapped[str] = mapped_column(String(20))
+    number: Mapped[str] = mapped_column(String(bounds.PHONE))
 
 
 class Vehicle(TenantOwned, Base):
@@ -128,9 +129,9 @@ class Vehicle(TenantOwned, Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     vin: Mapped[str] = mapped_column(String(17))
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
-    engine_number: Mapped[str | None] = mapped_column(String(40))
-    plate: Mapped[str | None] = mapped_column(String(20))
-    model: Mapped[str | None] = mapped_column(String(80))
+    engine_number: Mapped[str | None] = mapped_column(String(bounds.ENGINE_NUMBER))
+    plate: Mapped[str | None] = mapped_column(String(bounds.PLATE))
+    model: Mapped[str | None] = mapped_column(String(bounds.MODEL))
     purchase_date: Mapped[date | None] = mapped_column(Date)
     mileage_km: Mapped[int | None]
 
@@ -185,7 +186,7 @@ class WorkOrder(TenantOwned, Base):
     registered_at: Mapped[datetime]
     registered_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime]
-    summary: Mapped[str] = mapped_column(String(500))
+    summary: Mapped[str] = mapped_column(String(bounds.SUMMARY))
     details: Mapped[str] = mapped_column(Text)
     demands: Mapped[list[str]]
     flags: Mapped[list[str]]

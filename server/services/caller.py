@@ -12,6 +12,7 @@ from server.auth import Claims
 from server.authz import Authz, Grant, Principal
 from server.db.models import RoleAssignment, Tenant, User
 from server.db.session import Database, TenantDb
+from server.domain import bounds
 from server.profiles import Profile
 from server.services.tenancy import TenantRuntime, cached_runtime, runtime
 
@@ -55,20 +56,23 @@ _PRINCIPAL = (
 async def tenant_caller(database: Database, claims: Claims, clock: Callable[[], datetime] = utcnow) -> Caller:
     """One indexed read per request: the user with its tenant's policy version and its grants."""
     assert claims.tenant_id is not None
-    if not claims.subject.isdigit():
+    user_id = bounds.whole_number(claims.subject, bounds.INTEGER_MAX)
+    if user_id is None:
         raise UnknownPrincipalError("subject is not a user id")
     db = database.tenant(claims.tenant_id)
     try:
-        return await _load(database, db, claims, clock)
+        return await _load(database, db, claims, user_id, clock)
     except BaseException:
         await db.close()
         raise
 
 
-async def _load(database: Database, db: TenantDb, claims: Claims, clock: Callable[[], datetime]) -> Caller:
+async def _load(
+    database: Database, db: TenantDb, claims: Claims, user_id: int, clock: Callable[[], datetime]
+) -> Caller:
     assert claims.tenant_id is not None
     async with db.read() as session:
-        rows = (await session.execute(_PRINCIPAL, {"user_id": int(claims.subject)})).all()
+        rows = (await session.execute(_PRINCIPAL, {"user_id": user_id})).all()
     if not rows:
         raise UnknownPrincipalError("no such active user in this tenant")
     row = rows[0]

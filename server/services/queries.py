@@ -27,6 +27,7 @@ from server.db.models import (
     WorkOrderEvent,
     WarningSlip,
 )
+from server.domain import bounds
 from server.domain.errors import FieldProblem, InvalidInputError, NotFoundError
 from server.domain.workflow import Meaning
 from server.services.caller import Caller
@@ -252,6 +253,9 @@ async def list_escalations(caller: Caller, where: EscalationFilter, first: int, 
     """Escalated orders (above their first tier, repeats, or with a warning slip) the caller may see."""
     if not 0 < first <= MAX_PAGE:
         raise InvalidInputError([FieldProblem(("first",), f"ask for 1 to {MAX_PAGE} orders a page")])
+    hours = where.older_than_hours
+    if hours is not None and (problem := bounds.range_problem(hours, 0, bounds.HOURS_MAX)):
+        raise InvalidInputError([FieldProblem(("filter", "olderThanHours"), problem)])
     # The page's ids first, then its rows. The ids come from a partial index alone (index-only: it
     # holds org_path, so a region's board passes over other regions' entries without reading their
     # rows); filtering rows instead read ~2,500 of them, on as many pages, for a region's first page.

@@ -8,7 +8,10 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.db import upsert
 from server.db.models import Customer, CustomerPhone, OrgUnit, User, Vehicle, WorkOrder
+from server.db.session import TENANT
+from server.domain import bounds
 from server.domain.errors import FieldProblem, InvalidInputError, NotPermittedError
 from server.domain.identifiers import normalise_phone, normalise_vin
 from server.domain.text import text_problem
@@ -124,8 +127,8 @@ def _check(caller: Caller, reg: Registration, now: datetime) -> Checked:
             vin = normalise_vin(reg.vehicle.vin)
         except ValueError as exc:
             problems.append(FieldProblem(("vehicle", "vin"), str(exc)))
-        if reg.vehicle.mileage_km is not None and reg.vehicle.mileage_km < 0:
-            problems.append(FieldProblem(("vehicle", "mileageKm"), "must not be negative"))
+        if problem := bounds.range_problem(reg.vehicle.mileage_km or 0, 0, bounds.MILEAGE_KM_MAX):
+            problems.append(FieldProblem(("vehicle", "mileageKm"), problem))
     _texts(reg, problems)
     _code("channel", reg.channel, profile.channels, problems)
     _code("category", reg.category, profile.categories, problems)
@@ -151,6 +154,10 @@ def _check(caller: Caller, reg: Registration, now: datetime) -> Checked:
 def _phones(raw: list[str], problems: list[FieldProblem]) -> list[str]:
     if not raw:
         problems.append(FieldProblem(("customer", "phones"), "give at least one phone number"))
+    if len(raw) > bounds.PHONES_PER_CUSTOMER:
+        limit = bounds.PHONES_PER_CUSTOMER
+        problems.append(FieldProblem(("customer", "phones"), f"give at most {limit} phone numbers"))
+        return []
     phones = []
     for i, value in enumerate(raw):
         try:
@@ -161,15 +168,20 @@ def _phones(raw: list[str], problems: list[FieldProblem]) -> list[str]:
 
 
 def _texts(reg: Registration, problems: list[FieldProblem]) -> None:
+    """Every text of the registration against its column's bound; the short ones are one line."""
+    vehicle = reg.vehicle or VehicleInput(vin="")
     fields = {
-        ("summary",): (reg.summary, True, 500),
-        ("details",): (reg.details, True, None),
-        ("customer", "name"): (reg.customer.name, True, 200),
-        ("customer", "address"): (reg.customer.address, False, 500),
+        ("summary",): (reg.summary, True, bounds.SUMMARY, False),
+        ("details",): (reg.details, True, bounds.TEXT, False),
+        ("customer", "name"): (reg.customer.name, True, bounds.NAME, True),
+        ("customer", "address"): (reg.customer.address, False, bounds.ADDRESS, False),
+        ("customer", "postcode"): (reg.customer.postcode, False, bounds.POSTCODE, True),
+        ("vehicle", "engineNumber"): (vehicle.engine_number, False, bounds.ENGINE_NUMBER, True),
+        ("vehicle", "plate"): (vehicle.plate, False, bounds.PLATE, True),
+        ("vehicle", "model"): (vehicle.model, False, bounds.MODEL, True),
     }
-    for path, (value, required, limit) in fields.items():
-        problem = text_problem(value, required=required, **({"limit": limit} if limit else {}))
-        if problem:
+    for path, (value, required, limit, one_line) in fields.items():
+        if problem := text_problem(value, required=required, limit=limit, one_line=one_line):
             problems.append(FieldProblem(path, problem))
 
 
@@ -182,8 +194,8 @@ def _code(name: str, value: str, known: object, problems: list[FieldProblem]) ->
 def _received_at(value: datetime | None, now: datetime, problems: list[FieldProblem]) -> datetime:
     if value is None:
         return now
-    if value.tzinfo is None:
-        problems.append(FieldProblem(("receivedAt",), "give a time zone offset, e.g. 2026-11-22T09:30:00+08:00"))
+    if problem := bounds.instant_problem(value):
+        problems.append(FieldProblem(("receivedAt",), problem))
         return now
     if value > now + timedelta(minutes=1):
         problems.append(FieldProblem(("receivedAt",), "lies in the future"))
@@ -207,39 +219,66 @@ def _backdated(caller: Caller, received_at: datetime, now: datetime, path: str) 
 
 async def _customer(session: AsyncSession, data: CustomerInput, phones: list[str]) -> tuple[int, Customer | None, list[CustomerPhone]]:
     """The customer who owns one of these numbers, or a new one; new numbers are added to them.
-    Returns the customer's id, the customer if new, and the phones added, in the order they are inserted."""
-    known = (await session.execute(select(CustomerPhone).where(CustomerPhone.number.in_(phones)))).scalars().all()
-    customer = None
-    if known:
-        customer_id = known[0].customer_id
-    else:
+    Returns the customer's id, the customer if new, and the phones added, in their order.
+
+    Two registrations giving the same new number at once must end with one customer: the new
+    customer and its numbers go in under a savepoint, and when another transaction has just taken
+    one of the numbers, the savepoint is undone and the number's owner is found again."""
+    while True:
+        owned = select(CustomerPhone).where(CustomerPhone.number.in_(phones))
+        known = (await session.scalars(owned)).all()
+        if known:
+            numbers = {p.number for p in known}
+            customer_id = known[0].customer_id
+            added = await _add_phones(session, customer_id, [n for n in phones if n not in numbers])
+            return customer_id, None, added
+        savepoint = await session.begin_nested()
         customer = Customer(name=data.name.strip(), address=data.address, postcode=data.postcode)
         session.add(customer)
         await session.flush()
-        customer_id = customer.id
-    numbers = {p.number for p in known}
-    added = [CustomerPhone(customer_id=customer_id, number=n) for n in phones if n not in numbers]
-    session.add_all(added)
-    return customer_id, customer, added
+        added = await _add_phones(session, customer.id, phones)
+        if len(added) == len(phones):
+            await savepoint.commit()
+            return customer.id, customer, added
+        await savepoint.rollback()
+
+
+async def _add_phones(
+    session: AsyncSession, customer_id: int, numbers: list[str]
+) -> list[CustomerPhone]:
+    """Each number not yet anyone's, given to the customer; a number taken meanwhile is skipped
+    (on PostgreSQL the insert waits for the transaction that took it, then skips it)."""
+    added = []
+    for number in numbers:
+        values = {"tenant_id": session.info[TENANT], "customer_id": customer_id, "number": number}
+        statement = upsert.insert(session, CustomerPhone).values(**values).on_conflict_do_nothing()
+        phone = await session.scalar(statement.returning(CustomerPhone))
+        if phone is not None:
+            added.append(phone)
+    return added
 
 
 async def _vehicle(session: AsyncSession, data: VehicleInput | None, vin: str | None, customer_id: int) -> Vehicle | None:
+    """The vehicle with this VIN, added when new (by whichever of two simultaneous registrations
+    comes first); a mileage reported higher than the known one updates it."""
     if data is None or vin is None:
         return None
-    vehicle = await session.scalar(select(Vehicle).where(Vehicle.vin == vin))
-    if vehicle is None:
-        vehicle = Vehicle(
-            vin=vin,
-            customer_id=customer_id,
-            engine_number=data.engine_number,
-            plate=data.plate,
-            model=data.model,
-            purchase_date=data.purchase_date,
-            mileage_km=data.mileage_km,
-        )
-        session.add(vehicle)
-        await session.flush()
-    elif data.mileage_km is not None:
+    values = {
+        "tenant_id": session.info[TENANT],
+        "vin": vin,
+        "customer_id": customer_id,
+        "engine_number": data.engine_number,
+        "plate": data.plate,
+        "model": data.model,
+        "purchase_date": data.purchase_date,
+        "mileage_km": data.mileage_km,
+    }
+    statement = upsert.insert(session, Vehicle).values(**values).on_conflict_do_nothing()
+    inserted = await session.scalar(statement.returning(Vehicle))
+    if inserted is not None:
+        return inserted
+    vehicle = (await session.scalars(select(Vehicle).where(Vehicle.vin == vin))).one()
+    if data.mileage_km is not None:
         vehicle.mileage_km = max(vehicle.mileage_km or 0, data.mileage_km)
     return vehicle
 
