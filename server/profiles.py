@@ -568,6 +568,9 @@ def _message(error: Any, model: type[BaseModel]) -> str:
         return "required key is missing"
     if kind == "value_error":
         return str(error["ctx"]["error"])
+    if kind == "model_type":
+        # pydantic would name the model's Python class, which means nothing to a YAML author.
+        return f"expected a mapping of keys (got {_short(error['input'])})"
     if kind.endswith("_type") or kind == "literal_error":
         return f"{error['msg']} (got {_short(error['input'])})"
     return error["msg"]
