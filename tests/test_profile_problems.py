@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any, get_args
 
 import pytest
+from sqlalchemy import select
 
 from server.cli import main
+from server.db.models import Tenant
 from server.domain.workflow import Meaning
 from server.profiles import (
     Problem,
@@ -21,6 +23,7 @@ from server.profiles import (
     read_profile_dir,
 )
 from server.profiles.validators import MeaningName
+from support import make_world
 
 SKODA = bundled_profile_path("skoda")
 
@@ -114,3 +117,21 @@ def test_tenant_check_prints_one_line_per_problem(tmp_path: Path, capsys):
 def test_the_yaml_spelling_of_state_meanings_is_the_domain_s():
     assert get_args(MeaningName) == tuple(meaning.value for meaning in Meaning)
 
+
+async def test_graphql_field_paths_come_from_the_problems_and_nothing_changes(database):
+    world = await make_world(database)
+    documents = copy.deepcopy(read_profile_dir(SKODA))
+    documents["profile.yaml"]["version"] = "2027.1"
+    documents["profile.yaml"]["launch date"] = "2026-01-01"  # a key with a space in it
+    documents["workflow.yaml"]["transitions"][3]["to"] = "closd"
+    refused = (await world.gql("admin", "ImportProfile", documents=documents))["importProfile"]
+    assert refused["__typename"] == "ValidationError"
+    assert [field["path"] for field in refused["fields"]] == [
+        ["profile.yaml", "launch date"],
+        ["workflow.yaml", "transitions[3].to"],
+    ]
+    assert refused["fields"][0]["message"].startswith("unknown key (allowed: name, version, ")
+    async with database.platform() as session:
+        tenant = await session.scalar(select(Tenant).where(Tenant.id == world.tenant_id))
+    assert tenant.profile_version == "2026.1"
+    assert "launch date" not in tenant.profile_documents["profile.yaml"]
