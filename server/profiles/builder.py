@@ -29,7 +29,8 @@ def build_profile(documents: Mapping[str, Any], *, unreadable: Iterable[Problem]
     """Like parse_profile, with the problems of documents that could not be read at all."""
     earlier = list(unreadable)
     models, problems = _validate(documents, {problem.document for problem in earlier})
-    problems = earlier + problems + cross_check(KINDS, documents, base_catalogue())
+    checks = [kind.check for kind in KINDS]
+    problems = earlier + problems + cross_check(checks, documents, base_catalogue())
     if problems:
         raise refusal(problems)
     fields: dict[str, Any] = {}

@@ -9,15 +9,12 @@ checks the references it makes (its `check`), with the helpers here; `cross_chec
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from server.profiles.catalogue import Catalogue
 from server.profiles.problems import Problem, ProblemCode
-
-if TYPE_CHECKING:
-    from server.profiles.document import DocumentKind
 
 
 class RawDocuments:
@@ -57,11 +54,14 @@ class RawDocuments:
         return out
 
 
+Check = Callable[[RawDocuments], list[Problem]]  # a document kind's check
+
+
 def cross_check(
-    kinds: Sequence[DocumentKind], documents: Mapping[str, Any], catalogue: Catalogue
+    checks: Iterable[Check], documents: Mapping[str, Any], catalogue: Catalogue
 ) -> list[Problem]:
     raw = RawDocuments(documents, catalogue)
-    return [problem for kind in kinds for problem in kind.check(raw)]
+    return [problem for check in checks for problem in check(raw)]
 
 
 def text(value: Any) -> str | None:

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from server.domain.workflow import Label
-from server.profiles.crosscheck import RawDocuments
+from server.profiles.crosscheck import Check, RawDocuments
 from server.profiles.problems import Problem
 from server.profiles.validators import Code, Text
 
@@ -50,5 +50,5 @@ class DocumentKind:
     name: str  # the file name, e.g. "workflow.yaml"
     model: type[Document]
     build: Callable[[Any], Mapping[str, Any]]  # the model -> the Profile fields it gives
-    check: Callable[[RawDocuments], list[Problem]] = no_checks  # beyond the model's own shape
+    check: Check = no_checks  # what the document says about others, beyond its own shape
     required: bool = True  # an optional document that is left out counts as an empty one
