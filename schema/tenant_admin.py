@@ -29,14 +29,11 @@ ImportProfileResult = Annotated[
 
 
 def _profile_errors(exc: ProfileInvalidError) -> ValidationError:
-    """`workflow.yaml: transitions[3].to: unknown state` -> path [workflow.yaml, transitions[3].to]."""
-    fields = []
-    for line in exc.errors:
-        document, _, rest = line.partition(": ")
-        path, _, message = rest.partition(": ")
-        if not message or " " in path:  # a message about the whole document (paths have no spaces)
-            path, message = "", rest
-        fields.append(FieldError(path=[p for p in (document, path) if p], message=message))
+    """Each problem's field path is its document, then its path in the document if it has one."""
+    fields = [
+        FieldError(path=[part for part in (p.document, p.path) if part], message=p.message)
+        for p in exc.problems
+    ]
     return ValidationError(message=f"The profile was refused with {len(fields)} errors; nothing changed.", fields=fields)
 
 

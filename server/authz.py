@@ -9,17 +9,14 @@ units a tenant has (STACK.md §3, alternative B).
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 
 import casbin
 
 from server.domain.errors import NotPermittedError
 from server.domain.tree import covers, outermost
-
-POLICIES = Path(__file__).resolve().parents[1] / "policies"
+from server.profiles.catalogue import POLICIES, base_policy
 
 
 @dataclass(frozen=True)
@@ -37,13 +34,6 @@ class Principal:
     tenant_id: int | None
     grants: tuple[Grant, ...] = ()
     platform_roles: tuple[str, ...] = ()
-
-
-@cache
-def base_policy() -> tuple[tuple[str, ...], ...]:
-    with (POLICIES / "policy.csv").open(encoding="utf-8") as f:
-        rows = (tuple(cell.strip() for cell in row) for row in csv.reader(f))
-        return tuple(row for row in rows if row and row[0] and not row[0].startswith("#"))
 
 
 def known_roles() -> frozenset[str]:

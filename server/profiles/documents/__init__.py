@@ -1,0 +1,38 @@
+"""The registry of document kinds, in the order problems are reported and documents listed."""
+
+from __future__ import annotations
+
+from server.profiles.document import DocumentKind
+from server.profiles.documents import (
+    calendar,
+    categories,
+    channels,
+    deadlines,
+    flags,
+    grades,
+    grading,
+    policy,
+    portal,
+    profile,
+    routing,
+    warnings,
+    workflow,
+)
+
+KINDS: tuple[DocumentKind, ...] = (
+    profile.KIND,
+    channels.KIND,
+    categories.KIND,
+    grades.KIND,
+    routing.KIND,
+    workflow.KIND,
+    deadlines.KIND,
+    flags.KIND,
+    policy.KIND,
+    calendar.KIND,
+    grading.KIND,
+    warnings.KIND,
+    portal.KIND,
+)
+DOCUMENTS = tuple(kind.name for kind in KINDS if kind.required)
+OPTIONAL_DOCUMENTS = tuple(kind.name for kind in KINDS if not kind.required)
