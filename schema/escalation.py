@@ -9,14 +9,14 @@ from typing import Annotated, Any
 
 import strawberry
 
-from server.domain.errors import DomainError, InvalidInputError, NotFoundError
+from server.domain.errors import DomainError, InvalidInputError
 from server.domain.identifiers import normalise_phone
-from server.services import absence, calls, escalation, queries, regrading, slips
+from server.services import absence, calls, escalation, queries, references, regrading, slips
 from schema import cursors, prefetch
 from schema.context import Info
 from schema.errors import Conflict, NotFound, NotPermitted, TransitionNotAllowed, ValidationError, to_error
 from schema.ids import decode
-from schema.mutations import WorkOrderPayload, order_id, payload, user_id
+from schema.mutations import WorkOrderPayload, key, order_id, payload, user_id
 from schema.queries import Cursor, PageSize
 from schema.types import CustomerCall, Label, PageInfo, SlipState, User, WarningSlip, WorkOrder
 
@@ -176,13 +176,6 @@ AbsenceResult = Annotated[
 ]
 
 
-def decode_user(value: str) -> int:
-    key = decode("User", value)
-    if key is None:
-        raise NotFoundError("user", value)
-    return key
-
-
 @strawberry.input(description="The customer calls again about an open order.")
 class RecordCustomerCallInput:
     id: strawberry.ID = strawberry.field(description="The order.")
@@ -219,10 +212,7 @@ class SlipResultInput:
 
 
 def _slip_id(value: str) -> int:
-    key = decode("WarningSlip", value)
-    if key is None:
-        raise NotFoundError("warning slip", value)
-    return key
+    return key("WarningSlip", references.SLIP, value)
 
 
 @strawberry.type
@@ -277,7 +267,9 @@ class EscalationMutation:
         absent: Annotated[bool, strawberry.argument(description="True: absent; false: back.")],
     ) -> AbsenceResult:
         try:
-            user = await absence.set_absent(info.context.caller, decode_user(user_id), absent)
+            user = await absence.set_absent(
+                info.context.caller, key("User", references.COLLEAGUE, user_id), absent
+            )
         except DomainError as exc:
             return to_error(exc, user_id)  # type: ignore[return-value]
         return AbsencePayload(user=User(row=user), absent=user.absent)
