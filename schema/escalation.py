@@ -11,7 +11,8 @@ import strawberry
 
 from server.domain.errors import DomainError, InvalidInputError
 from server.domain.identifiers import normalise_phone
-from server.services import absence, calls, escalation, queries, references, regrading, slips
+from server.services import absence, calls, escalation, queries, references, regrading
+from server.services import registration, slips
 from schema import cursors, prefetch
 from schema.context import Info
 from schema.errors import Conflict, NotFound, NotPermitted, TransitionNotAllowed, ValidationError, to_error
@@ -25,6 +26,14 @@ from schema.types import CustomerCall, Label, PageInfo, SlipState, User, Warning
 class GradeProposal:
     grade: str | None = strawberry.field(description="The proposed grade; null for ungraded (consultation) categories.")
     reasons: list[Label] = strawberry.field(description="The reason of each rule behind it; empty when the category's default applies.")
+
+
+GradeProposalResult = Annotated[
+    GradeProposal | ValidationError,
+    strawberry.union(
+        "GradeProposalResult", description="The proposal, or the codes the profile does not know."
+    ),
+]
 
 
 @strawberry.type(description="An escalated order with its open slips.")
@@ -112,11 +121,13 @@ class EscalationQuery:
         category: Annotated[str, strawberry.argument(description="Category code of the intake.")],
         flags: Annotated[list[str] | None, strawberry.argument(description="Flag codes raised so far.")] = None,
         demands: Annotated[list[str] | None, strawberry.argument(description="Demand codes raised so far.")] = None,
-    ) -> GradeProposal | None:
-        profile = info.context.caller.profile
-        if category not in profile.categories:
-            return None
-        proposal = profile.propose_grade(category, flags or [], demands or [])
+    ) -> GradeProposalResult:
+        caller = info.context.caller
+        try:
+            proposal = registration.propose_grade(caller, category, flags or [], demands or [])
+        except InvalidInputError as exc:
+            refused: Any = to_error(exc)  # a ValidationError, typed as the Error interface
+            return refused
         return GradeProposal(grade=proposal.grade, reasons=[Label.of(r) for r in proposal.reasons])
 
     @strawberry.field(description="Open or recent orders of a customer (any of the phones) or vehicle, before registering a complaint.")

@@ -10,8 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.models import Customer, CustomerPhone, OrgUnit, Vehicle, WorkOrder
 from server.domain.errors import FieldProblem, InvalidInputError, NotPermittedError
+from server.domain.grading import Proposal
 from server.domain.identifiers import normalise_phone, normalise_vin
 from server.domain.text import text_problem
+from server.profiles import Profile
 from server.services import alerts, calls, clocks, references, repeats
 from server.services.caller import Caller
 from server.services.history import record
@@ -129,14 +131,10 @@ def _check(caller: Caller, reg: Registration, now: datetime) -> Checked:
             problems.append(FieldProblem(("vehicle", "mileageKm"), "must not be negative"))
     _texts(reg, problems)
     _code("channel", reg.channel, profile.channels, problems)
-    _code("category", reg.category, profile.categories, problems)
+    _intake_codes(profile, reg.category, reg.flags, reg.demands, problems)
     category = profile.categories.get(reg.category)
     if category is not None and not category.routing:
         problems.append(FieldProblem(("category",), f"category '{reg.category}' is reached by regrading, not at intake"))
-    for i, demand in enumerate(reg.demands):
-        _code(f"demands[{i}]", demand, profile.demands, problems)
-    for i, flag in enumerate(reg.flags):
-        _code(f"flags[{i}]", flag, profile.flags, problems)
     proposal = profile.propose_grade(reg.category, reg.flags, reg.demands) if category and not problems else None
     grade = reg.grade or (proposal.grade if proposal else None)
     if reg.grade is not None:
@@ -147,6 +145,30 @@ def _check(caller: Caller, reg: Registration, now: datetime) -> Checked:
     if problems:
         raise InvalidInputError(problems)
     return Checked(phones, vin, grade, received_at, proposal.grade if proposal else None)
+
+
+def propose_grade(caller: Caller, category: str, flags: list[str], demands: list[str]) -> Proposal:
+    """What the profile's grading rules propose for an intake, before it is registered; a code the
+    profile does not know is refused naming its field, as registering would refuse it."""
+    problems: list[FieldProblem] = []
+    _intake_codes(caller.profile, category, flags, demands, problems)
+    if problems:
+        raise InvalidInputError(problems)
+    return caller.profile.propose_grade(category, flags, demands)
+
+
+def _intake_codes(
+    profile: Profile,
+    category: str,
+    flags: list[str],
+    demands: list[str],
+    problems: list[FieldProblem],
+) -> None:
+    _code("category", category, profile.categories, problems)
+    for i, demand in enumerate(demands):
+        _code(f"demands[{i}]", demand, profile.demands, problems)
+    for i, flag in enumerate(flags):
+        _code(f"flags[{i}]", flag, profile.flags, problems)
 
 
 def _phones(raw: list[str], problems: list[FieldProblem]) -> list[str]:
