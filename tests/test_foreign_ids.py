@@ -219,7 +219,7 @@ def test_every_id_argument_of_every_mutation_is_a_case():
     for name, field in schema._schema.mutation_type.fields.items():
         for arg_name, arg in field.args.items():
             found |= {f"{name}.{path}" for path in id_paths(arg.type, arg_name)}
-    assert found - {"importProfile"} == tested
+    assert found == tested
 
 
 def id_paths(kind: Any, name: str) -> set[str]:
@@ -255,3 +255,15 @@ async def test_a_slip_outside_the_callers_scope_is_not_found_as_a_warning_slip(d
     assert await everything(database) == before
     by_the_se = await answer(world, Case("acknowledgeSlip(id)", "slip", NOT_FOUND, bare), slip["id"])
     assert by_the_se["__typename"] == "SlipPayload"  # the SE, whose scope is the brand, may
+
+
+async def test_ids_of_ones_own_tenant_are_stored(database):
+    """The same arguments with the caller's own ids succeed and store what was named."""
+    world, ids = await tenant_with_ids(database)
+    result = {"id": ids.slip, "result": "已回复客户", "handlerId": ids.user}
+    done = (await world.gql("se", "RecordSlipResult", input=result))["recordSlipResult"]
+    assert done["slip"]["resultHandler"]["id"] == ids.user and done["slip"]["state"] == "RESULTED"
+    repeat = await register(world, "se", repeatOfId=ids.order, involvedStaffIds=[ids.user])
+    detail = (await world.gql("se", "OrderDetail", id=repeat["id"]))["workOrder"]
+    assert detail["repeatOf"]["id"] == ids.order and detail["repeatNumber"] == 2
+    assert [u["id"] for u in detail["involvedStaff"]] == [ids.user]
