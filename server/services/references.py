@@ -105,11 +105,10 @@ async def resolve(
     kind: Kind[R],
     key: int,
     *,
-    field: str | None = None,
     lock: bool = False,
 ) -> R:
-    """`find`, refused by `missing` when it finds nothing."""
+    """`find` for the object a use case acts on: NotFoundError when it finds nothing."""
     found = await find(session, caller, kind, key, lock=lock)
     if found is None:
-        raise missing(kind, key, field)
+        raise missing(kind, key)
     return found
