@@ -175,6 +175,18 @@ Two kinds of error reach a client.
 2. **Request errors**: the request was refused as a whole (see the end of this file); they come in
    the top-level `errors` list with a machine-readable `extensions.code`.
 
+## Ids you send
+
+An id of another tenant, an id of something outside your scope, an id of nothing at all and a
+string that is no id of that type are answered alike, and nothing is written:
+
+- the id of the object a mutation acts on (its `id`, `setAbsence(userId:)`) answers `NotFound`,
+  whose `id` echoes the id sent;
+- any other id in the input, one the mutation would refer to or store (`dealerId`, `repeatOfId`,
+  `involvedStaffIds`, `primaryHandlerId`, `secondaryHandlerId`, `handlerId`, ...), answers
+  `ValidationError` naming that field, e.g. `["handlerId"]`: "no user with this id is visible to
+  you". The target is resolved first: an unknown target answers `NotFound` whatever else is wrong.
+
 ## Typed errors (implementations of `Error`)
 """
 

@@ -9,14 +9,15 @@ from typing import Annotated, Any
 
 import strawberry
 
-from server.domain.errors import DomainError, InvalidInputError, NotFoundError
+from server.domain.errors import DomainError, InvalidInputError
 from server.domain.identifiers import normalise_phone
-from server.services import absence, calls, escalation, queries, regrading, slips
+from server.services import absence, calls, escalation, queries, references, regrading
+from server.services import registration, slips
 from schema import cursors, prefetch
 from schema.context import Info
 from schema.errors import Conflict, NotFound, NotPermitted, TransitionNotAllowed, ValidationError, to_error
 from schema.ids import decode
-from schema.mutations import WorkOrderPayload, order_id, payload, user_id
+from schema.mutations import WorkOrderPayload, key, order_id, payload, user_id
 from schema.queries import Cursor, PageSize
 from schema.types import CustomerCall, Label, PageInfo, SlipState, User, WarningSlip, WorkOrder
 
@@ -25,6 +26,14 @@ from schema.types import CustomerCall, Label, PageInfo, SlipState, User, Warning
 class GradeProposal:
     grade: str | None = strawberry.field(description="The proposed grade; null for ungraded (consultation) categories.")
     reasons: list[Label] = strawberry.field(description="The reason of each rule behind it; empty when the category's default applies.")
+
+
+GradeProposalResult = Annotated[
+    GradeProposal | ValidationError,
+    strawberry.union(
+        "GradeProposalResult", description="The proposal, or the codes the profile does not know."
+    ),
+]
 
 
 @strawberry.type(description="An escalated order with its open slips.")
@@ -112,11 +121,13 @@ class EscalationQuery:
         category: Annotated[str, strawberry.argument(description="Category code of the intake.")],
         flags: Annotated[list[str] | None, strawberry.argument(description="Flag codes raised so far.")] = None,
         demands: Annotated[list[str] | None, strawberry.argument(description="Demand codes raised so far.")] = None,
-    ) -> GradeProposal | None:
-        profile = info.context.caller.profile
-        if category not in profile.categories:
-            return None
-        proposal = profile.propose_grade(category, flags or [], demands or [])
+    ) -> GradeProposalResult:
+        caller = info.context.caller
+        try:
+            proposal = registration.propose_grade(caller, category, flags or [], demands or [])
+        except InvalidInputError as exc:
+            refused: Any = to_error(exc)  # a ValidationError, typed as the Error interface
+            return refused
         return GradeProposal(grade=proposal.grade, reasons=[Label.of(r) for r in proposal.reasons])
 
     @strawberry.field(description="Open or recent orders of a customer (any of the phones) or vehicle, before registering a complaint.")
@@ -176,13 +187,6 @@ AbsenceResult = Annotated[
 ]
 
 
-def decode_user(value: str) -> int:
-    key = decode("User", value)
-    if key is None:
-        raise NotFoundError("user", value)
-    return key
-
-
 @strawberry.input(description="The customer calls again about an open order.")
 class RecordCustomerCallInput:
     id: strawberry.ID = strawberry.field(description="The order.")
@@ -219,10 +223,7 @@ class SlipResultInput:
 
 
 def _slip_id(value: str) -> int:
-    key = decode("WarningSlip", value)
-    if key is None:
-        raise NotFoundError("warning slip", value)
-    return key
+    return key("WarningSlip", references.SLIP, value)
 
 
 @strawberry.type
@@ -277,7 +278,9 @@ class EscalationMutation:
         absent: Annotated[bool, strawberry.argument(description="True: absent; false: back.")],
     ) -> AbsenceResult:
         try:
-            user = await absence.set_absent(info.context.caller, decode_user(user_id), absent)
+            user = await absence.set_absent(
+                info.context.caller, key("User", references.COLLEAGUE, user_id), absent
+            )
         except DomainError as exc:
             return to_error(exc, user_id)  # type: ignore[return-value]
         return AbsencePayload(user=User(row=user), absent=user.absent)

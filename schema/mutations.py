@@ -8,8 +8,8 @@ from typing import Annotated, Any, TypeVar
 
 import strawberry
 
-from server.domain.errors import DomainError, FieldProblem, InvalidInputError, NotFoundError
-from server.services import assignment, contacts, registration, transitions
+from server.domain.errors import DomainError
+from server.services import assignment, contacts, references, registration, transitions
 from schema.context import Info
 from schema.errors import Conflict, NotFound, NotPermitted, TransitionNotAllowed, ValidationError, to_error
 from schema.ids import decode
@@ -130,22 +130,21 @@ async def _guard(call: Callable[[], Awaitable[T]], sent_id: str = "") -> T | Any
         return to_error(exc, sent_id)
 
 
-def user_id(value: str, field: str) -> int:
-    return _id("User", value, field)
-
-
-def _id(type_name: str, value: str, field: str) -> int:
-    key = decode(type_name, value)
-    if key is None:
-        raise InvalidInputError([FieldProblem((field,), f"not a {type_name} id")])
-    return key
+def key(type_name: str, kind: references.Kind[Any], value: str, field: str | None = None) -> int:
+    """The key of a global id of `type_name`; one that is not such an id is refused like an id of
+    nothing (server/services/references.py): NotFound for the target, else naming `field`."""
+    found = decode(type_name, value)
+    if found is None:
+        raise references.missing(kind, value, field)
+    return found
 
 
 def order_id(value: str) -> int:
-    key = decode("WorkOrder", value)
-    if key is None:
-        raise NotFoundError("work order", value)
-    return key
+    return key("WorkOrder", references.ORDER, value)
+
+
+def user_id(value: str, field: str | None = None) -> int:
+    return key("User", references.USER, value, field)
 
 
 def payload(info: Info, row: Any) -> WorkOrderPayload:
@@ -174,7 +173,7 @@ class Mutation:
     ) -> RegisterComplaintResult:
         async def run() -> WorkOrderPayload:
             reg = registration.Registration(
-                dealer_id=_id("OrgUnit", input.dealer_id, "dealerId"),
+                dealer_id=key("OrgUnit", references.DEALER, input.dealer_id, "dealerId"),
                 customer=registration.CustomerInput(
                     name=input.customer.name,
                     phones=input.customer.phones,
@@ -191,8 +190,15 @@ class Mutation:
                 details=input.details,
                 demands=input.demands,
                 flags=input.flags,
-                repeat_of_id=_id("WorkOrder", input.repeat_of_id, "repeatOfId") if input.repeat_of_id else None,
-                involved_staff_ids=[_id("User", u, f"involvedStaffIds[{i}]") for i, u in enumerate(input.involved_staff_ids)],
+                repeat_of_id=(
+                    key("WorkOrder", references.ORDER, input.repeat_of_id, "repeatOfId")
+                    if input.repeat_of_id
+                    else None
+                ),
+                involved_staff_ids=[
+                    user_id(u, f"involvedStaffIds[{i}]")
+                    for i, u in enumerate(input.involved_staff_ids)
+                ],
             )
             return registered_payload(info, await registration.register_complaint(info.context.caller, reg))
 
@@ -203,10 +209,12 @@ class Mutation:
         self, info: Info, input: Annotated[AssignWorkOrderInput, strawberry.argument(description="The order and its handlers.")]
     ) -> ChangeResult:
         async def run() -> WorkOrderPayload:
-            key = order_id(input.id)
-            primary = _id("User", input.primary_handler_id, "primaryHandlerId")
-            secondary = _id("User", input.secondary_handler_id, "secondaryHandlerId") if input.secondary_handler_id else None
-            row = await assignment.assign(info.context.caller, key, primary, secondary, input.expected_version)
+            order = order_id(input.id)
+            primary = user_id(input.primary_handler_id, "primaryHandlerId")
+            secondary = input.secondary_handler_id
+            secondary_key = user_id(secondary, "secondaryHandlerId") if secondary else None
+            caller, version = info.context.caller, input.expected_version
+            row = await assignment.assign(caller, order, primary, secondary_key, version)
             return payload(info, row)
 
         return await _guard(run, input.id)

@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
 
-from server.domain.errors import DomainError
+from server.domain.errors import DomainError, NotPermittedError
 from server.profiles import ProfileInvalidError
 from server.services import tenancy
 from schema.context import Info
@@ -22,6 +22,12 @@ class TenantProfile:
     documents: JSON = strawberry.field(description="The documents by file name (profile.yaml, workflow.yaml, ...), as JSON.")
 
 
+TenantProfileResult = Annotated[
+    TenantProfile | NotPermitted,
+    strawberry.union(
+        "TenantProfileResult", description="The profile in force, or the permission you lack."
+    ),
+]
 ImportProfileResult = Annotated[
     TenantProfile | ValidationError | NotPermitted,
     strawberry.union("ImportProfileResult", description="The profile now in force, or every error found (nothing changed)."),
@@ -39,12 +45,15 @@ def _profile_errors(exc: ProfileInvalidError) -> ValidationError:
 
 @strawberry.type
 class TenantAdminQuery:
-    @strawberry.field(description="The tenant's profile documents: needs tenant.profile.")
-    def tenant_profile(self, info: Info) -> TenantProfile | None:
-        caller = info.context.caller
-        if not any(caller.authz.check("tenant.profile", g.path) for g in caller.principal.grants):
-            return None
-        profile = caller.profile
+    @strawberry.field(
+        description="The tenant's profile documents: needs tenant.profile at the brand root."
+    )
+    def tenant_profile(self, info: Info) -> TenantProfileResult:
+        try:
+            profile = tenancy.read_profile(info.context.caller)
+        except NotPermittedError as exc:
+            refused: Any = to_error(exc)  # a NotPermitted, typed as the Error interface
+            return refused
         return TenantProfile(name=profile.name, version=profile.version, documents=dict(profile.documents))
 
 

@@ -251,6 +251,17 @@ def _repeat_of(o: WorkOrder) -> Soon[WorkOrder | None]:
     return o.ctx.loaders.order_by_id.soon(o.row.repeat_of_id, lambda row: WorkOrder(row=row, ctx=o.ctx) if row else None)
 
 
+def _grade_override_reason(o: WorkOrder) -> Soon[str | None]:
+    """Kept where registering put it: in the data of the order's first history event."""
+
+    def reason(rows: list[Any]) -> str | None:
+        registered = next((r for r in rows if r.kind == "registered"), None)
+        override = registered.data.get("grade_override") if registered is not None else None
+        return override["reason"] if override else None
+
+    return o.ctx.loaders.history_by_order.soon(o.row.id, reason)
+
+
 def _rows_of(loader: str, make: Callable[[Any, Context], Any]) -> Callable[[WorkOrder], Soon[list[Any]]]:
     """The order's rows held by `loader` (keyed by order id), each made into `make(row, ctx)`."""
 
@@ -277,6 +288,11 @@ class WorkOrder:
         lambda o: [t.name for t in o.ctx.caller.profile.workflow.available(o.row.state)],
     )
     grade: str | None = from_row("Grade code (e.g. A); null for consultations, which are not graded.")
+    grade_override_reason: str | None = computed(
+        "Why the grade chosen at registration differs from the one the grading rules "
+        "proposed; null when it does not (later regrades give their reason in the history).",
+        _grade_override_reason,
+    )
     category: str = from_row("Category code (e.g. A4a).")
     order_type: str = from_row("Order type code (complaint or consultation kind).")
     channel: str = from_row("Intake channel code.")

@@ -81,6 +81,22 @@ async def test_assigning_a_handler_outside_the_orders_scope_is_refused(database)
     assert detail["primaryHandler"] is None and detail["version"] == 1 and len(detail["history"]) == 1
 
 
+async def test_assigning_someone_at_the_dealer_without_the_handle_permission_names_it(database):
+    """The call centre's operator holds a role over every dealer, but not workorder.handle."""
+    world = await make_world(database)
+    order = await register(world)
+    before = await row_counts(world)
+    operator = world.user_gid("operator")
+    assignment = {"id": order["id"], "expectedVersion": 1, "primaryHandlerId": operator}
+    result = (await world.gql("manager_a", "AssignWorkOrder", input=assignment))["assignWorkOrder"]
+    assert result["__typename"] == "ValidationError"
+    (refused,) = result["fields"]
+    assert refused["path"] == ["primaryHandlerId"]
+    assert "lacks the permission 'workorder.handle'" in refused["message"]
+    assert "operator" in refused["message"] and "outside their scope" not in refused["message"]
+    assert await row_counts(world) == before
+
+
 async def test_a_transition_from_the_wrong_state_is_refused(database):
     world = await make_world(database)
     order = await register(world)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from schema.app import schema
+from schema.context import Context
 from server.db.models import OutboxMessage, WorkOrderEvent
-from support import make_world, registration
+from support import counting, make_world, registration
 
 
 def gtmc_intake(world, **overrides):
@@ -45,6 +47,49 @@ async def test_an_override_needs_a_reason_and_is_recorded(database):
         event = await session.scalar(select(WorkOrderEvent).where(WorkOrderEvent.kind == "registered"))
     await db.close()
     assert event.data["grade_override"] == {"proposed": "important", "chosen": "general", "reason": "央视记者为客户亲属，已澄清无报道意向"}
+
+
+async def test_the_override_reason_reads_back_and_is_null_without_an_override(database):
+    world = await make_world(database, "gtmc")
+    reason = "央视记者为客户亲属，已澄清无报道意向"
+    overridden = await register_gtmc(
+        world, flags=["cctv"], grade="general", gradeOverrideReason=reason
+    )
+    proposed = await register_gtmc(world, flags=["cctv"])
+    read = []
+    for registered in (overridden, proposed):
+        detail = await world.gql("se", "OrderDetail", id=registered["order"]["id"])
+        read.append(detail["workOrder"]["gradeOverrideReason"])
+    assert read == [reason, None]
+    caller = await world.caller("se")
+    page = (
+        "{ workOrders(first: 10) { ... on WorkOrderConnection {"
+        " edges { node { gradeOverrideReason } } } } }"
+    )
+    try:
+        with counting(world.database) as statements:
+            result = await schema.execute(page, context_value=Context(caller, "t"))
+    finally:
+        await caller.db.close()
+    edges = result.data["workOrders"]["edges"]
+    assert {e["node"]["gradeOverrideReason"] for e in edges} == {reason, None}
+    assert sum("work_order_events" in s for s in statements) == 1  # one batch for the page
+
+
+async def test_a_grade_proposal_refuses_codes_the_profile_does_not_know(database):
+    world = await make_world(database, "gtmc")
+    async def proposal(**arguments):
+        return (await world.gql("operator", "GradeProposal", **arguments))["gradeProposal"]
+
+    refused = await proposal(category="sales", flags=["local_media", "tv"])
+    assert refused["__typename"] == "ValidationError"
+    assert [f["path"] for f in refused["fields"]] == [["flags[1]"]]
+    assert "'tv'" in refused["fields"][0]["message"]
+    unknown_category = await proposal(category="salse")
+    assert unknown_category["__typename"] == "ValidationError"
+    assert [f["path"] for f in unknown_category["fields"]] == [["category"]]
+    demand = await proposal(category="sales", demands=["moon"])
+    assert [f["path"] for f in demand["fields"]] == [["demands[0]"]]
 
 
 async def test_a_replacement_demand_alerts_the_dealer_manager_and_the_region_at_once(database):

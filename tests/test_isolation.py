@@ -73,7 +73,8 @@ async def test_no_user_of_one_tenant_sees_anything_of_another(database):
     # Registering for the other tenant's dealer is refused as an unknown dealer.
     result = (await x.gql("se", "RegisterComplaint", input=registration(x, dealerId=y.dealer_gid("a"))))["registerComplaint"]
     assert result["__typename"] == "ValidationError"
-    assert result["fields"] == [{"path": ["dealerId"], "message": "no dealer with this id that you may register for"}]
+    refusal = {"path": ["dealerId"], "message": "no dealer with this id is visible to you"}
+    assert result["fields"] == [refusal]
     # An id that is not a work order's at all answers the same NotFound.
     bogus = encode("WorkOrder", 10**9)
     assert (await x.gql("se", "OrderDetail", id=bogus))["workOrder"]["__typename"] == "NotFound"

@@ -22,7 +22,8 @@ async def test_the_tenant_admin_imports_a_profile_and_a_bad_one_changes_nothing(
     documents = copy.deepcopy(read_profile_dir(bundled_profile_path("skoda")))
     documents["profile.yaml"]["version"] = "2026.2"
     assert (await world.gql("manager_a", "ImportProfile", documents=documents))["importProfile"]["__typename"] == "NotPermitted"
-    assert (await world.gql("manager_a", "TenantProfile"))["tenantProfile"] is None
+    read = (await world.gql("manager_a", "TenantProfile"))["tenantProfile"]
+    assert (read["__typename"], read["permission"]) == ("NotPermitted", "tenant.profile")
     done = (await world.gql("admin", "ImportProfile", documents=documents))["importProfile"]
     assert (done["__typename"], done["version"]) == ("TenantProfile", "2026.2")
     assert (await world.gql("operator", "Catalogue"))["catalogue"]["grades"]  # every caller now reads the new version

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.models import RoleAssignment, User, WorkOrder
-from server.domain.errors import NotFoundError, NotPermittedError
-from server.services import outbox
+from server.domain.errors import NotPermittedError
+from server.services import outbox, references
 from server.services.caller import Caller
 
 
@@ -18,10 +18,8 @@ async def set_absent(caller: Caller, user_id: int, absent: bool) -> User:
     """Needs workorder.assign where the person works; returns the user as they are now."""
     now = caller.clock()
     async with caller.db.write() as session:
-        user = await session.get(User, user_id, with_for_update=True)
+        user = await references.resolve(session, caller, references.COLLEAGUE, user_id, lock=True)
         paths = (await session.scalars(select(RoleAssignment.org_path).where(RoleAssignment.user_id == user_id))).all()
-        if user is None or not any(caller.authz.check("workorder.read", p) for p in paths):
-            raise NotFoundError("user", str(user_id))
         if not any(caller.authz.check("workorder.assign", p) for p in paths):
             raise NotPermittedError("workorder.assign")
         user.absent = absent

@@ -6,11 +6,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.authz import Authz, Grant, Principal
-from server.db.models import RoleAssignment, User, WorkOrder
+from server.db.models import RoleAssignment, WorkOrder
 from server.domain.errors import FieldProblem, InvalidInputError
+from server.domain.tree import covers
 from server.services.caller import Caller
-from server.services import outbox
+from server.services import outbox, references
 from server.services.changes import Change, changing
+
+HANDLE = "workorder.handle"
 
 
 async def assign(caller: Caller, order_id: int, primary_id: int, secondary_id: int | None, expected_version: int) -> WorkOrder:
@@ -20,9 +23,10 @@ async def assign(caller: Caller, order_id: int, primary_id: int, secondary_id: i
         order = change.order
         caller.authz.require("workorder.assign", order.org_path)
         problems = [
-            FieldProblem((field,), problem)
+            problem
             for field, user_id in (("primaryHandlerId", primary_id), ("secondaryHandlerId", secondary_id))
-            if user_id is not None and (problem := await _handler_problem(caller, change.session, user_id, order))
+            if user_id is not None
+            and (problem := await _handler_problem(caller, change.session, field, user_id, order))
         ]
         if problems:
             raise InvalidInputError(problems)
@@ -44,18 +48,29 @@ async def _notify(change: Change, handlers: set[int | None]) -> None:
     await outbox.put(change.session, message, {h for h in handlers if h is not None}, change.now)
 
 
-async def _handler_problem(caller: Caller, session: AsyncSession, user_id: int, order: WorkOrder) -> str | None:
-    user = await session.get(User, user_id)
-    if user is None or not user.active:
-        return "no active user with this id"
+async def _handler_problem(
+    caller: Caller, session: AsyncSession, field: str, user_id: int, order: WorkOrder
+) -> FieldProblem | None:
+    user = await references.find(session, caller, references.USER, user_id)
+    if user is None:
+        return references.unknown(references.USER, field)
+    if not user.active:
+        return FieldProblem((field,), f"{user.display_name} is no longer active")
     if user_id in order.involved_staff:
-        return f"{user.display_name} is named as involved in this complaint and can never handle it"
+        involved = "is named as involved in this complaint and can never handle it"
+        return FieldProblem((field,), f"{user.display_name} {involved}")
     grants = (
         await session.execute(
             select(RoleAssignment.role, RoleAssignment.org_path).where(RoleAssignment.user_id == user_id)
         )
     ).all()
     principal = Principal(user.id, user.username, caller.principal.tenant_id, tuple(Grant(r, p) for r, p in grants))
-    if not Authz(principal, caller.tenant.book).check("workorder.handle", order.org_path):
-        return f"{user.display_name} may not handle orders of this dealer (outside their scope)"
-    return None
+    if Authz(principal, caller.tenant.book).check(HANDLE, order.org_path):
+        return None
+    here = sorted({r for r, p in grants if covers(p, order.org_path)})
+    if not here:
+        outside = "holds no role at this dealer (outside their scope)"
+        return FieldProblem((field,), f"{user.display_name} {outside}")
+    roles = ", ".join(here)
+    lacking = f"lacks the permission '{HANDLE}' at this dealer (their roles here: {roles})"
+    return FieldProblem((field,), f"{user.display_name} {lacking}")

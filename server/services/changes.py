@@ -7,12 +7,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from server.db.models import WorkOrder
-from server.domain.errors import ConflictError, NotFoundError
+from server.domain.errors import ConflictError
+from server.services import references
 from server.services.caller import Caller
 from server.services.history import record
 
@@ -36,9 +36,7 @@ async def changing(caller: Caller, order_id: int, expected_version: int | None) 
     the change applies to whatever version is current."""
     try:
         async with caller.db.write() as session:
-            order = await session.scalar(select(WorkOrder).where(WorkOrder.id == order_id).with_for_update())
-            if order is None or not caller.authz.check("workorder.read", order.org_path):
-                raise NotFoundError("work order", str(order_id))
+            order = await references.resolve(session, caller, references.ORDER, order_id, lock=True)
             if expected_version is not None and order.version != expected_version:
                 raise ConflictError(expected_version, order.version)
             expected_version = order.version

@@ -9,13 +9,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db import upsert
-from server.db.models import Customer, CustomerPhone, OrgUnit, User, Vehicle, WorkOrder
+from server.db.models import Customer, CustomerPhone, OrgUnit, Vehicle, WorkOrder
 from server.db.session import TENANT
 from server.domain import bounds
 from server.domain.errors import FieldProblem, InvalidInputError, NotPermittedError
+from server.domain.grading import Proposal
 from server.domain.identifiers import normalise_phone, normalise_vin
 from server.domain.text import text_problem
-from server.services import alerts, calls, clocks, repeats
+from server.profiles import Profile
+from server.services import alerts, calls, clocks, references, repeats
 from server.services.caller import Caller
 from server.services.history import record
 from server.services.numbering import next_number
@@ -85,13 +87,14 @@ async def register_complaint(caller: Caller, reg: Registration) -> Registered:
     now = caller.clock()
     checked = _check(caller, reg, now)
     async with caller.db.write() as session:
-        dealer = await _dealer(caller, session, reg.dealer_id)
+        dealer, linked = await _references(caller, session, reg)
         _backdated(caller, checked.received_at, now, dealer.path)
         customer_id, new_customer, new_phones = await _customer(session, reg.customer, checked.phones)
         vehicle = await _vehicle(session, reg.vehicle, checked.vin, customer_id)
         vehicle_id = vehicle.id if vehicle else None
-        await _involved(session, reg.involved_staff_ids)
-        repeat = await repeats.find(session, caller, reg.category, customer_id, vehicle_id, checked.received_at, reg.repeat_of_id)
+        repeat = await repeats.find(
+            session, caller, reg.category, customer_id, vehicle_id, checked.received_at, linked
+        )
         order = _order(caller, reg, checked, now, dealer, customer_id, vehicle_id)
         if repeat is not None:
             order.repeat_of_id, order.repeat_number, order.tier = repeat.prior.id, repeat.number, repeat.routing.tier
@@ -131,14 +134,10 @@ def _check(caller: Caller, reg: Registration, now: datetime) -> Checked:
             problems.append(FieldProblem(("vehicle", "mileageKm"), problem))
     _texts(reg, problems)
     _code("channel", reg.channel, profile.channels, problems)
-    _code("category", reg.category, profile.categories, problems)
+    _intake_codes(profile, reg.category, reg.flags, reg.demands, problems)
     category = profile.categories.get(reg.category)
     if category is not None and not category.routing:
         problems.append(FieldProblem(("category",), f"category '{reg.category}' is reached by regrading, not at intake"))
-    for i, demand in enumerate(reg.demands):
-        _code(f"demands[{i}]", demand, profile.demands, problems)
-    for i, flag in enumerate(reg.flags):
-        _code(f"flags[{i}]", flag, profile.flags, problems)
     proposal = profile.propose_grade(reg.category, reg.flags, reg.demands) if category and not problems else None
     grade = reg.grade or (proposal.grade if proposal else None)
     if reg.grade is not None:
@@ -149,6 +148,30 @@ def _check(caller: Caller, reg: Registration, now: datetime) -> Checked:
     if problems:
         raise InvalidInputError(problems)
     return Checked(phones, vin, grade, received_at, proposal.grade if proposal else None)
+
+
+def propose_grade(caller: Caller, category: str, flags: list[str], demands: list[str]) -> Proposal:
+    """What the profile's grading rules propose for an intake, before it is registered; a code the
+    profile does not know is refused naming its field, as registering would refuse it."""
+    problems: list[FieldProblem] = []
+    _intake_codes(caller.profile, category, flags, demands, problems)
+    if problems:
+        raise InvalidInputError(problems)
+    return caller.profile.propose_grade(category, flags, demands)
+
+
+def _intake_codes(
+    profile: Profile,
+    category: str,
+    flags: list[str],
+    demands: list[str],
+    problems: list[FieldProblem],
+) -> None:
+    _code("category", category, profile.categories, problems)
+    for i, demand in enumerate(demands):
+        _code(f"demands[{i}]", demand, profile.demands, problems)
+    for i, flag in enumerate(flags):
+        _code(f"flags[{i}]", flag, profile.flags, problems)
 
 
 def _phones(raw: list[str], problems: list[FieldProblem]) -> list[str]:
@@ -202,13 +225,27 @@ def _received_at(value: datetime | None, now: datetime, problems: list[FieldProb
     return value
 
 
-async def _dealer(caller: Caller, session: AsyncSession, dealer_id: int) -> OrgUnit:
-    dealer = await session.get(OrgUnit, dealer_id)
-    readable = dealer is not None and caller.authz.check("workorder.read", dealer.path)
-    if dealer is None or dealer.kind != "dealer" or not (readable or caller.authz.check("workorder.register", dealer.path)):
-        raise InvalidInputError([FieldProblem(("dealerId",), "no dealer with this id that you may register for")])
+async def _references(
+    caller: Caller, session: AsyncSession, reg: Registration
+) -> tuple[OrgUnit, WorkOrder | None]:
+    """The dealer and the linked earlier order, with every unknown id among them and the staff
+    named reported at once, before anything is written."""
+    problems: list[FieldProblem] = []
+    dealer = await references.find(session, caller, references.DEALER, reg.dealer_id)
+    if dealer is None:
+        problems.append(references.unknown(references.DEALER, "dealerId"))
+    linked = None
+    if reg.repeat_of_id is not None:
+        linked = await references.find(session, caller, references.ORDER, reg.repeat_of_id)
+        if linked is None:
+            problems.append(references.unknown(references.ORDER, "repeatOfId"))
+    for i, user_id in enumerate(reg.involved_staff_ids):
+        if await references.find(session, caller, references.USER, user_id) is None:
+            problems.append(references.unknown(references.USER, f"involvedStaffIds[{i}]"))
+    if problems or dealer is None:
+        raise InvalidInputError(problems)
     caller.authz.require("workorder.register", dealer.path)
-    return dealer
+    return dealer, linked
 
 
 def _backdated(caller: Caller, received_at: datetime, now: datetime, path: str) -> None:
@@ -310,11 +347,3 @@ def _order(
         flags=list(dict.fromkeys(reg.flags)),
         involved_staff=sorted(set(reg.involved_staff_ids)),
     )
-
-
-async def _involved(session: AsyncSession, user_ids: list[int]) -> None:
-    known = set((await session.scalars(select(User.id).where(User.id.in_(user_ids)))).all()) if user_ids else set()
-    problems = [FieldProblem((f"involvedStaffIds[{i}]",), "no such user") for i, u in enumerate(user_ids) if u not in known]
-    if problems:
-        raise InvalidInputError(problems)
-

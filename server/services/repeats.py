@@ -11,7 +11,6 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.models import WorkOrder
-from server.domain.errors import FieldProblem, InvalidInputError
 from server.domain.escalation import Routing, route
 from server.services import slips
 from server.services.caller import Caller
@@ -26,21 +25,15 @@ class Repeat:
 
 async def find(
     session: AsyncSession, caller: Caller, category: str, customer_id: int, vehicle_id: int | None, received_at: datetime,
-    linked_id: int | None,
+    linked: WorkOrder | None,
 ) -> Repeat | None:  # fmt: skip
-    prior = await (_linked(session, caller, linked_id) if linked_id else _recent(session, caller, category, customer_id, vehicle_id, received_at))
+    """The earlier order this complaint repeats: the one the operator linked (resolved by the caller
+    with the rest of the registration's ids), else the customer's most recent on the issue."""
+    prior = linked or await _recent(session, caller, category, customer_id, vehicle_id, received_at)
     if prior is None:
         return None
     number = prior.repeat_number + 1
     return Repeat(prior, number, route(caller.profile.categories[prior.category].routing, number))
-
-
-async def _linked(session: AsyncSession, caller: Caller, order_id: int) -> WorkOrder:
-    """The operator links the complaint to an earlier order on the same issue."""
-    prior = await session.get(WorkOrder, order_id)
-    if prior is None or not caller.authz.check("workorder.read", prior.org_path):
-        raise InvalidInputError([FieldProblem(("repeatOfId",), "no order with this id is visible to you")])
-    return prior
 
 
 async def _recent(

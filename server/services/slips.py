@@ -7,17 +7,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db import upsert
 from server.db.models import WarningSlip, WorkOrder, WorkOrderClock
 from server.domain import sla
-from server.domain.errors import FieldProblem, InvalidInputError, NotFoundError, TransitionNotAllowedError
+from server.domain.errors import FieldProblem, InvalidInputError, TransitionNotAllowedError
 from server.domain.escalation import next_tier
 from server.domain.sla import Unit
 from server.domain.text import text_problem
-from server.services import clocks, outbox
+from server.services import clocks, outbox, references
 from server.services.caller import Caller
 from server.services.changes import Change, changing
 from server.services.history import record
@@ -84,9 +83,13 @@ async def acknowledge(caller: Caller, slip_id: int) -> WarningSlip:
 
 
 async def record_result(caller: Caller, slip_id: int, result: str, handler_id: int, at: datetime | None) -> WarningSlip:
-    if problem := text_problem(result, required=True):
-        raise InvalidInputError([FieldProblem(("result",), problem)])
     async with _slip_change(caller, slip_id, "slip.acknowledge") as (change, slip):
+        problem = text_problem(result, required=True)
+        problems = [FieldProblem(("result",), problem)] if problem else []
+        if await references.find(change.session, caller, references.USER, handler_id) is None:
+            problems.append(references.unknown(references.USER, "handlerId"))
+        if problems:
+            raise InvalidInputError(problems)
         if slip.state == "resulted":
             raise TransitionNotAllowedError(slip.state, "recordResult", reason="the slip has its result already")
         if slip.state == "issued":
@@ -100,10 +103,8 @@ async def record_result(caller: Caller, slip_id: int, result: str, handler_id: i
 async def _slip_change(caller: Caller, slip_id: int, permission: str) -> AsyncIterator[tuple[Change, WarningSlip]]:
     """The slip's order taken for changing at any version: acknowledging never overwrites the order."""
     async with caller.db.read() as session:
-        order_id = await session.scalar(select(WarningSlip.work_order_id).where(WarningSlip.id == slip_id))
-    if order_id is None:
-        raise NotFoundError("warning slip", str(slip_id))
-    async with changing(caller, order_id, None) as change:
+        found = await references.resolve(session, caller, references.SLIP, slip_id)
+    async with changing(caller, found.work_order_id, None) as change:
         slip = await change.session.get_one(WarningSlip, slip_id, with_for_update=True)
         caller.authz.require(permission, change.order.org_path)
         yield change, slip

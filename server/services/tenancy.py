@@ -120,10 +120,20 @@ async def tenant_id_by_slug(database: Database, slug: str) -> int | None:
 
 
 
+def read_profile(caller: Caller) -> Profile:
+    """The profile in force, for the tenant admin to edit and re-import: needs what importing
+    does."""
+    _require_profile_admin(caller)
+    return caller.profile
+
+
 async def import_profile(caller: Caller, documents: Mapping[str, Any]) -> Profile:
     """The tenant admin's import: needs tenant.profile at the brand root (the whole tenant)."""
-    root = f"/{caller.tenant.slug}"
-    caller.authz.require("tenant.profile", root)
+    _require_profile_admin(caller)
     if not isinstance(documents, Mapping):
         raise InvalidInputError([FieldProblem(("documents",), "send an object of documents by file name")])
     return await replace_profile(caller.db.database, caller.tenant.tenant_id, documents)
+
+
+def _require_profile_admin(caller: Caller) -> None:
+    caller.authz.require("tenant.profile", f"/{caller.tenant.slug}")

@@ -1,0 +1,269 @@
+"""Every id a mutation accepts, sent as another tenant's id, as an id of nothing at all and as an id
+of another type: all are answered with the same typed error (NotFound for the object the mutation
+acts on, ValidationError naming the field for an id the input refers to) and nothing is written."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from graphql import GraphQLInputObjectType, get_named_type
+from sqlalchemy import func, select
+
+from schema.app import schema
+from schema.context import Context
+from schema.ids import encode
+from server.db.models import Base, User, WarningSlip, WorkOrder
+from support import World, make_world, register, registration
+
+NOT_FOUND = "NotFound"
+SELECT = {
+    NOT_FOUND: "... on NotFound { id }",
+    "field": "... on ValidationError { fields { path message } }",
+}
+
+
+@dataclass
+class Ids:
+    """One tenant's ids of each kind, as a client holds them."""
+
+    order: str
+    version: int
+    slip: str
+    user: str
+    dealer: str
+
+
+Variables = Callable[[World, Ids, str], Any]  # (the caller's world, its ids, the id under test)
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str  # Mutation.field(argument) or Mutation.field.inputField
+    kind: str  # the kind of id under test: a field of Ids
+    expected: str  # NotFound, or the path of the field a ValidationError names
+    variables: Variables
+    username: str = "se"
+
+    @property
+    def document(self) -> str:
+        if "(" in self.name:  # a bare ID argument
+            field, _, argument = self.name.rstrip(")").partition("(")
+            head = f"mutation M($v: ID!) {{ {field}({argument}: $v{extra(field)})"
+        else:
+            field = self.name.split(".")[0]
+            kind = INPUTS.get(field, field[0].upper() + field[1:] + "Input")
+            head = f"mutation M($v: {kind}!) {{ {field}(input: $v)"
+        error = SELECT[NOT_FOUND if self.expected == NOT_FOUND else "field"]
+        return f"{head} {{ __typename ... on Error {{ message }} {error} }} }}"
+
+
+INPUTS = {
+    "escalateWorkOrder": "TierMoveInput",
+    "returnWorkOrder": "TierMoveInput",
+    "regradeWorkOrder": "RegradeInput",
+    "recordSlipResult": "SlipResultInput",
+}
+
+
+def extra(field: str) -> str:
+    return ", absent: true" if field == "setAbsence" else ""
+
+
+def on_order(**fields: Any) -> Variables:
+    return lambda w, ids, bad: {"id": bad, "expectedVersion": ids.version, **fields}
+
+
+def bare(w: World, ids: Ids, bad: str) -> str:
+    return bad
+
+
+def assign(**handlers: str) -> Variables:
+    """`handlers` name the field under test with "bad", the others with "mine"."""
+
+    def build(w: World, ids: Ids, bad: str) -> dict[str, Any]:
+        chosen = {f: bad if which == "bad" else ids.user for f, which in handlers.items()}
+        return {"id": ids.order, "expectedVersion": ids.version, **chosen}
+
+    return build
+
+
+CASES = [
+    Case("registerComplaint.dealerId", "dealer", "dealerId",
+         lambda w, ids, bad: registration(w, dealerId=bad)),
+    Case("registerComplaint.repeatOfId", "order", "repeatOfId",
+         lambda w, ids, bad: registration(w, repeatOfId=bad)),
+    Case("registerComplaint.involvedStaffIds", "user", "involvedStaffIds[1]",
+         lambda w, ids, bad: registration(w, involvedStaffIds=[ids.user, bad])),
+    Case("assignWorkOrder.id", "order", NOT_FOUND,
+         lambda w, ids, bad: {"id": bad, "expectedVersion": 1, "primaryHandlerId": ids.user}),
+    Case("assignWorkOrder.primaryHandlerId", "user", "primaryHandlerId",
+         assign(primaryHandlerId="bad")),
+    Case("assignWorkOrder.secondaryHandlerId", "user", "secondaryHandlerId",
+         assign(primaryHandlerId="mine", secondaryHandlerId="bad")),
+    Case("transitionWorkOrder.id", "order", NOT_FOUND, on_order(transition="review")),
+    Case("logContactAttempt.id", "order", NOT_FOUND, on_order(outcome="REACHED")),
+    Case("closeWorkOrder.id", "order", NOT_FOUND, on_order(resolution="已处理")),
+    Case("recordCustomerCall.id", "order", NOT_FOUND,
+         lambda w, ids, bad: {"id": bad, "channel": "hotline_400", "words": "又打来了"}, "operator"),
+    Case("escalateWorkOrder.id", "order", NOT_FOUND, on_order(reason="客户要求")),
+    Case("returnWorkOrder.id", "order", NOT_FOUND, on_order(reason="请经销商处理")),
+    Case("regradeWorkOrder.id", "order", NOT_FOUND, on_order(grade="A", reason="媒体介入")),
+    Case("setAbsence(userId)", "user", NOT_FOUND, bare),
+    Case("acknowledgeSlip(id)", "slip", NOT_FOUND, bare),
+    Case("recordSlipResult.id", "slip", NOT_FOUND,
+         lambda w, ids, bad: {"id": bad, "result": "已回复客户", "handlerId": ids.user}),
+    Case("recordSlipResult.handlerId", "user", "handlerId",
+         lambda w, ids, bad: {"id": ids.slip, "result": "已回复客户", "handlerId": bad}),
+]
+
+NOTHING = Ids(
+    order=encode("WorkOrder", 987_654_321),
+    version=1,
+    slip=encode("WarningSlip", 987_654_321),
+    user=encode("User", 987_654_321),
+    dealer=encode("OrgUnit", 987_654_321),
+)
+VEHICLE = encode("Vehicle", 1)
+WRONG_TYPE = Ids(order=VEHICLE, version=1, slip=VEHICLE, user=VEHICLE, dealer=VEHICLE)
+
+
+async def tenant_with_ids(database) -> tuple[World, Ids]:
+    """A tenant with an unprocessed order at dealer a that two calls have given a W1 slip."""
+    world = await make_world(database)
+    order = await register(world)
+    for words in ("还没人联系我", "我又打来了"):
+        variables = {"id": order["id"], "channel": "hotline_400", "words": words}
+        data = await world.gql("operator", "RecordCustomerCall", input=variables)
+    called = data["recordCustomerCall"]["order"]
+    (slip,) = called["warningSlips"]
+    user, dealer = world.user_gid("care_a"), world.dealer_gid("a")
+    ids = Ids(order["id"], called["version"], slip["id"], user, dealer)
+    return world, ids
+
+
+Tenants = dict[str, tuple[World, Ids, Ids]]
+
+
+@pytest.fixture(scope="module")
+def tenants() -> Tenants:
+    """Two tenants per database, built once: every case is refused, so none changes them."""
+    return {}
+
+
+async def two_tenants(database, tenants: Tenants) -> tuple[World, Ids, Ids]:
+    if database.url not in tenants:
+        mine, my_ids = await tenant_with_ids(database)
+        _, their_ids = await tenant_with_ids(database)
+        tenants[database.url] = (mine, my_ids, their_ids)
+    return tenants[database.url]
+
+
+async def everything(database) -> dict[str, Any]:
+    """Every table's row count, and the columns these mutations would change."""
+    async with database.platform() as session:
+        tables = Base.metadata.sorted_tables
+        counts = {t.name: await session.scalar(select(func.count()).select_from(t)) for t in tables}
+        orders = (await session.execute(select(WorkOrder.id, WorkOrder.version))).all()
+        slip = select(WarningSlip.id, WarningSlip.state, WarningSlip.result_handler_id)
+        slips = (await session.execute(slip)).all()
+        users = (await session.execute(select(User.id, User.absent))).all()
+    return {
+        "counts": counts,
+        "orders": sorted(orders),
+        "slips": sorted(slips),
+        "users": sorted(users),
+    }
+
+
+async def answer(world: World, case: Case, variables: Any) -> dict[str, Any]:
+    caller = await world.caller(case.username)
+    try:
+        context = Context(caller, "t")
+        values = {"v": variables}
+        result = await schema.execute(case.document, variable_values=values, context_value=context)
+    finally:
+        await caller.db.close()
+    assert result.errors is None, result.errors
+    assert result.data is not None
+    (found,) = result.data.values()
+    return dict(found)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+async def test_a_foreign_id_answers_like_an_id_of_nothing_and_writes_nothing(
+    database, tenants, case
+):
+    mine, my_ids, their_ids = await two_tenants(database, tenants)
+    before = await everything(database)
+    answers = {}
+    for source, ids in (("foreign", their_ids), ("nothing", NOTHING), ("wrong type", WRONG_TYPE)):
+        bad = getattr(ids, case.kind)
+        answers[source] = found = await answer(mine, case, case.variables(mine, my_ids, bad))
+        if case.expected == NOT_FOUND:
+            assert found["__typename"] == NOT_FOUND, (source, found)
+            assert found.pop("id") == bad
+        else:
+            assert found["__typename"] == "ValidationError", (source, found)
+            assert [f["path"] for f in found["fields"]] == [[case.expected]], (source, found)
+        assert await everything(database) == before, source
+    assert answers["foreign"] == answers["nothing"] == answers["wrong type"]
+
+
+def test_every_id_argument_of_every_mutation_is_a_case():
+    """A new mutation taking an id, or a new id field of an input, needs its case above."""
+    tested = {c.name.replace("(", ".").rstrip(")") for c in CASES}
+    found = set()
+    for name, field in schema._schema.mutation_type.fields.items():
+        for arg_name, arg in field.args.items():
+            found |= {f"{name}.{path}" for path in id_paths(arg.type, arg_name)}
+    assert found == tested
+
+
+def id_paths(kind: Any, name: str) -> set[str]:
+    """The paths of the ID arguments and input fields under `name` (an input's own fields bare)."""
+    named = get_named_type(kind)
+    if named.name == "ID":
+        return {name}
+    if isinstance(named, GraphQLInputObjectType):
+        top = name == "input"
+        fields = named.fields.items()
+        return {p for f, field in fields for p in id_paths(field.type, f if top else f"{name}.{f}")}
+    return set()
+
+
+async def test_a_slip_outside_the_callers_scope_is_not_found_as_a_warning_slip(database):
+    """The east region's RBO acknowledging a slip of a western dealer's order: NotFound naming a
+    warning slip (not a work order), the same as a slip that does not exist, and nothing written."""
+    world = await make_world(database)
+    order = await register(world, dealer="c")
+    for words in ("还没人联系我", "我又打来了"):
+        variables = {"id": order["id"], "channel": "hotline_400", "words": words}
+        data = await world.gql("operator", "RecordCustomerCall", input=variables)
+    (slip,) = data["recordCustomerCall"]["order"]["warningSlips"]
+    before = await everything(database)
+    case = Case("acknowledgeSlip(id)", "slip", NOT_FOUND, bare, "rbo_east")
+    outside = await answer(world, case, slip["id"])
+    assert outside == {
+        "__typename": "NotFound",
+        "message": "No warning slip with this id is visible to you.",
+        "id": slip["id"],
+    }
+    assert await answer(world, case, NOTHING.slip) == {**outside, "id": NOTHING.slip}
+    assert await everything(database) == before
+    by_the_se = await answer(world, Case("acknowledgeSlip(id)", "slip", NOT_FOUND, bare), slip["id"])
+    assert by_the_se["__typename"] == "SlipPayload"  # the SE, whose scope is the brand, may
+
+
+async def test_ids_of_ones_own_tenant_are_stored(database):
+    """The same arguments with the caller's own ids succeed and store what was named."""
+    world, ids = await tenant_with_ids(database)
+    result = {"id": ids.slip, "result": "已回复客户", "handlerId": ids.user}
+    done = (await world.gql("se", "RecordSlipResult", input=result))["recordSlipResult"]
+    assert done["slip"]["resultHandler"]["id"] == ids.user and done["slip"]["state"] == "RESULTED"
+    repeat = await register(world, "se", repeatOfId=ids.order, involvedStaffIds=[ids.user])
+    detail = (await world.gql("se", "OrderDetail", id=repeat["id"]))["workOrder"]
+    assert detail["repeatOf"]["id"] == ids.order and detail["repeatNumber"] == 2
+    assert [u["id"] for u in detail["involvedStaff"]] == [ids.user]
