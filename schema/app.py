@@ -18,6 +18,7 @@ from schema.intake import IntakeQuery
 from schema.live import LiveQuery, Subscription
 from schema.limits import EnforceLimits
 from schema.mutations import Mutation
+from schema.outbox import OutboxMutation, OutboxQuery
 from schema.queries import Query
 
 # Errors are already logged once, with the request id, by MaskUnexpectedErrors.
@@ -33,8 +34,10 @@ def _merged(name: str, *parts: type) -> type:
 
 
 schema = strawberry.Schema(
-    query=_merged("Query", Query, IntakeQuery, EscalationQuery, TenantAdminQuery, LiveQuery),
-    mutation=_merged("Mutation", Mutation, EscalationMutation, TenantAdminMutation),
+    query=_merged(
+        "Query", Query, IntakeQuery, EscalationQuery, TenantAdminQuery, OutboxQuery, LiveQuery
+    ),
+    mutation=_merged("Mutation", Mutation, EscalationMutation, TenantAdminMutation, OutboxMutation),
     subscription=Subscription,
     config=StrawberryConfig(scalar_map={datetime: DateTime}),
     extensions=[

@@ -1,11 +1,12 @@
-"""complaintdesk: run | migrate | demo | token | tenant | calendar | worker | scheduler | export-schema."""
+"""complaintdesk: run | migrate | demo | token | tenant | calendar | outbox | worker | scheduler |
+export-schema."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import sys
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import yaml
@@ -18,7 +19,7 @@ from server.domain.errors import DomainError
 from server.profiles import ProfileInvalidError, load_profile_dir
 from server.holiday_source import statutory_days
 from server.domain.calendar import DayRules
-from server.services import calendar_years, demo, organisation, tenancy
+from server.services import calendar_years, dead_letters, demo, organisation, tenancy
 
 CONTRACT = Path(__file__).resolve().parents[1] / "frontend-contract" / "schema.graphql"
 
@@ -67,6 +68,17 @@ def _parser() -> argparse.ArgumentParser:
     cal.add_argument("--year", type=int, required=True)
     cal.add_argument("--file", type=Path, help="YAML with holidays: [dates] and workdays: [dates]; default: the holiday library")
     cal.set_defaults(handler=_calendar)
+    out = sub.add_parser("outbox", help="list a tenant's dead notifications, or send them again")
+    actions = out.add_subparsers(required=True, metavar="action")
+    dead = actions.add_parser("dead", help="list the notifications whose every attempt failed")
+    dead.add_argument("--tenant", required=True, help="tenant slug")
+    dead.set_defaults(handler=_outbox_dead)
+    retry = actions.add_parser("retry", help="send dead notifications back to delivery")
+    retry.add_argument("--tenant", required=True, help="tenant slug")
+    which = retry.add_mutually_exclusive_group(required=True)
+    which.add_argument("--id", type=int, help="one message, by the id `outbox dead` lists")
+    which.add_argument("--all", action="store_true", help="every dead message of the tenant")
+    retry.set_defaults(handler=_outbox_retry)
     exp = sub.add_parser("export-schema", help="write the GraphQL SDL (default: frontend-contract/schema.graphql)")
     exp.add_argument("--output", type=Path, default=CONTRACT)
     exp.set_defaults(handler=_export_schema)
@@ -171,6 +183,41 @@ def _calendar(args: argparse.Namespace) -> None:
 
     computed = asyncio.run(_with_database(work))
     print(f"{args.year}: {len(rules.holidays)} holidays, {len(rules.workdays)} make-up working days loaded; {computed} deadlines computed")
+
+
+def _outbox_dead(args: argparse.Namespace) -> None:
+    async def work(database: Database) -> list[list[object]]:
+        tenant_id = await _tenant_id(database, args.tenant)
+        found, after = [], None
+        while True:
+            page = await dead_letters.dead_of(database, tenant_id, first=100, after=after)
+            for m in page.messages:
+                found.append([m.id, m.dead_at, m.attempts, m.topic, m.subject, m.last_error or ""])
+            if not page.has_next:
+                return found
+            after = page.messages[-1].id
+
+    messages = asyncio.run(_with_database(work))
+    for message in messages:
+        print("\t".join(str(part) for part in message))
+    print(f"{len(messages)} dead notifications in tenant '{args.tenant}'", end=" ")
+    print("(id, dead at, attempts, topic, subject, last error)")
+
+
+def _outbox_retry(args: argparse.Namespace) -> None:
+    async def work(database: Database) -> int:
+        tenant_id = await _tenant_id(database, args.tenant)
+        return await dead_letters.retry_of(database, tenant_id, args.id, now=datetime.now(UTC))
+
+    retried = asyncio.run(_with_database(work))
+    print(f"{retried} dead notifications of tenant '{args.tenant}' sent back to delivery")
+
+
+async def _tenant_id(database: Database, slug: str) -> int:
+    tenant_id = await tenancy.tenant_id_by_slug(database, slug)
+    if tenant_id is None:
+        raise SystemExit(f"no tenant '{slug}'")
+    return tenant_id
 
 
 def _year_rules(year: int, path: Path | None) -> DayRules:

@@ -10,7 +10,6 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -19,6 +18,8 @@ from typing import Any, Protocol
 from urllib.parse import urlparse
 
 import httpx
+
+from server.settings import NotifyConfig
 
 log = logging.getLogger("complaintdesk.notify")
 
@@ -92,13 +93,11 @@ class WebhookSender:
             (await client.post(self.url, content=payload, headers=headers)).raise_for_status()
 
 
-def sender_from_env(env: dict[str, str] | None = None) -> Sender:
-    env = dict(os.environ) if env is None else env
-    kind = env.get("NOTIFY_ADAPTER", "log")
-    if kind == "smtp":
-        return SmtpSender(env["SMTP_URL"], env.get("NOTIFY_FROM", "complaintdesk@localhost"))
-    if kind == "webhook":
-        return WebhookSender(env["WEBHOOK_URL"], env["WEBHOOK_SECRET"])
-    if kind == "log":
-        return LogSender(env.get("NOTIFY_LOG"))
-    raise RuntimeError(f"NOTIFY_ADAPTER={kind!r}: use log, smtp or webhook")
+def sender_for(config: NotifyConfig) -> Sender:
+    if config.adapter == "smtp":
+        assert config.smtp_url  # NotifyConfig refuses smtp without it
+        return SmtpSender(config.smtp_url, config.sender)
+    if config.adapter == "webhook":
+        assert config.webhook_url and config.webhook_secret  # likewise
+        return WebhookSender(config.webhook_url, config.webhook_secret)
+    return LogSender(config.log_path)

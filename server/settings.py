@@ -1,18 +1,34 @@
-"""Deployment settings, read once from the environment.
+"""Deployment settings: every environment variable the service reads is read here, by load(), and
+what needs a part of them is handed that part. A value that cannot work is refused here, with the
+variable named, before anything starts.
 
 The embedded default (no variables set) is an SQLite file and a locally generated signing
-secret under ./var, so the service runs on a fresh machine with nothing else installed.
+secret under ./var (COMPLAINTDESK_VAR), so the service runs on a fresh machine with nothing else
+installed.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
+from datetime import timedelta
 from pathlib import Path
+from typing import TypeVar
 
-VAR = Path(os.environ.get("COMPLAINTDESK_VAR", "var"))
+from server.domain.retry import RetryPolicy
+
+QUEUE_NAMESPACE = "complaintdesk"  # the prefix of the broker's Redis keys
+SCAN_BATCH = 1000  # the deadline scan's orders per transaction; deadlines.BATCH for other callers
+
+T = TypeVar("T")
+N = TypeVar("N", int, float)
+
+
+class ConfigurationError(RuntimeError):
+    """An environment variable's value cannot work; the message names it and what would."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +48,31 @@ class Limits:
     introspection: bool = True  # __schema and __type answer (GraphiQL and codegen need them; a locked-down deployment may not)
 
 
+ADAPTERS = ("log", "smtp", "webhook")
+
+
+@dataclass(frozen=True)
+class NotifyConfig:
+    """How notifications leave: NOTIFY_ADAPTER and the variables of that adapter (read by
+    load()). Checked when made: a deployment missing a variable fails at start, not at the first
+    notification."""
+
+    adapter: str = "log"
+    log_path: str | None = None  # NOTIFY_LOG: the log adapter also appends each line to this file
+    smtp_url: str | None = None  # SMTP_URL: smtp://user:pass@host:587 (smtps:// for TLS)
+    sender: str = "complaintdesk@localhost"  # NOTIFY_FROM
+    webhook_url: str | None = None  # WEBHOOK_URL
+    webhook_secret: str | None = None  # WEBHOOK_SECRET: the HMAC-SHA256 key of the signature
+
+    def __post_init__(self) -> None:
+        if self.adapter not in ADAPTERS:
+            raise ConfigurationError(f"NOTIFY_ADAPTER={self.adapter!r}: use log, smtp or webhook")
+        if self.adapter == "smtp" and not self.smtp_url:
+            raise ConfigurationError("NOTIFY_ADAPTER=smtp needs SMTP_URL (smtp://user:pw@host:587)")
+        if self.adapter == "webhook" and not (self.webhook_url and self.webhook_secret):
+            raise ConfigurationError("NOTIFY_ADAPTER=webhook needs WEBHOOK_URL and WEBHOOK_SECRET")
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -43,17 +84,21 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     cors_origins: tuple[str, ...] = ()  # portal origins browsers may call from (scheme://host[:port])
     outbox_retention_days: int = 30  # delivered notifications are kept this long, then purged daily
+    outbox_retry: RetryPolicy = field(default_factory=RetryPolicy)  # failed deliveries, then dead
+    notify: NotifyConfig = field(default_factory=NotifyConfig)  # how notifications leave
+    queue_namespace: str = QUEUE_NAMESPACE  # two deployments may share one Redis
+    scan_batch: int = SCAN_BATCH  # orders per transaction of the deadline scan
 
     @property
     def embedded(self) -> bool:
         return self.database_url.startswith("sqlite")
 
 
-def _local_secret() -> str:
+def _local_secret(var: Path) -> str:
     """A per-installation HS256 secret, created on first use and kept in ./var."""
-    path = VAR / "jwt-secret"
+    path = var / "jwt-secret"
     if not path.exists():
-        VAR.mkdir(parents=True, exist_ok=True)
+        var.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
     return path.read_text().strip()
@@ -66,26 +111,80 @@ def _key(value: str | None) -> str | None:
     return value
 
 
-def load() -> Settings:
-    env = os.environ
+def load(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    var = Path(env.get("COMPLAINTDESK_VAR", "var"))
     algorithm = env.get("JWT_ALGORITHM", "HS256")
     verify = _key(env.get("JWT_PUBLIC_KEY") or env.get("JWT_SECRET"))
     signing = _key(env.get("JWT_PRIVATE_KEY") or env.get("JWT_SECRET"))
     if verify is None:
         if not algorithm.startswith("HS"):
-            raise RuntimeError(f"JWT_ALGORITHM={algorithm} needs JWT_PUBLIC_KEY (inline PEM or @path)")
-        verify = signing = _local_secret()
+            raise ConfigurationError(
+                f"JWT_ALGORITHM={algorithm} needs JWT_PUBLIC_KEY (inline PEM or @path)"
+            )
+        verify = signing = _local_secret(var)
     return Settings(
-        database_url=env.get("DATABASE_URL", f"sqlite+aiosqlite:///{VAR / 'complaintdesk.db'}"),
+        database_url=env.get("DATABASE_URL", f"sqlite+aiosqlite:///{var / 'complaintdesk.db'}"),
         redis_url=env.get("REDIS_URL") or None,
         jwt_algorithm=algorithm,
         jwt_signing_key=signing,
         jwt_verify_key=verify,
-        token_lifetime_hours=int(env.get("TOKEN_LIFETIME_HOURS", "720")),
+        token_lifetime_hours=_number(env, "TOKEN_LIFETIME_HOURS", 720, int),
         limits=_limits(env),
         cors_origins=tuple(o.strip().rstrip("/") for o in env.get("CORS_ORIGINS", "").split(",") if o.strip()),
-        outbox_retention_days=int(env.get("OUTBOX_RETENTION_DAYS", "30")),
+        outbox_retention_days=_number(env, "OUTBOX_RETENTION_DAYS", 30, int),
+        outbox_retry=_outbox_retry(env),
+        notify=_notify(env),
+        queue_namespace=env.get("COMPLAINTDESK_QUEUE_NAMESPACE") or QUEUE_NAMESPACE,
+        scan_batch=_number(env, "COMPLAINTDESK_SCAN_BATCH", SCAN_BATCH, int),
     )
+
+
+def _notify(env: Mapping[str, str]) -> NotifyConfig:
+    return NotifyConfig(
+        adapter=env.get("NOTIFY_ADAPTER") or NotifyConfig.adapter,
+        log_path=env.get("NOTIFY_LOG") or None,
+        smtp_url=env.get("SMTP_URL") or None,
+        sender=env.get("NOTIFY_FROM") or NotifyConfig.sender,
+        webhook_url=env.get("WEBHOOK_URL") or None,
+        webhook_secret=env.get("WEBHOOK_SECRET") or None,
+    )
+
+
+def _outbox_retry(env: Mapping[str, str]) -> RetryPolicy:
+    """RetryPolicy() with each OUTBOX_RETRY_* variable that is set applied."""
+    default = RetryPolicy()
+    base = _number(env, "OUTBOX_RETRY_BASE_SECONDS", default.base_delay.total_seconds(), float)
+    factor = _number(env, "OUTBOX_RETRY_FACTOR", default.factor, float)
+    cap = _number(env, "OUTBOX_RETRY_CAP_SECONDS", default.cap.total_seconds(), float)
+    attempts = _number(env, "OUTBOX_RETRY_MAX_ATTEMPTS", default.max_attempts, int)
+    return _made(
+        "OUTBOX_RETRY_*",
+        lambda: RetryPolicy(timedelta(seconds=base), factor, timedelta(seconds=cap), attempts),
+    )
+
+
+def _made(variables: str, make: Callable[[], T]) -> T:
+    """make(), with its refusal of the values turned into a ConfigurationError naming them."""
+    try:
+        return make()
+    except ValueError as exc:
+        raise ConfigurationError(f"{variables}: {exc}") from exc
+
+
+def _number(env: Mapping[str, str], name: str, default: N, parse: Callable[[str], N]) -> N:
+    """The variable's number above 0, or the default when it is unset or empty."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    refusal = f"{name}={raw!r}: expected a {'whole ' if parse is int else ''}number above 0"
+    try:
+        value = parse(raw)
+    except ValueError:
+        raise ConfigurationError(refusal) from None
+    if not 0 < value < math.inf:
+        raise ConfigurationError(refusal)
+    return value
 
 
 _PARSE = {"int": int, "float": float, "bool": lambda raw: raw.strip().lower() in ("1", "true", "yes", "on")}
@@ -97,5 +196,8 @@ def _limits(env: Mapping[str, str]) -> Limits:
     for f in fields(Limits):
         key = f"GRAPHQL_LIMIT_{f.name.upper()}"
         if key in env:
-            given[f.name] = _PARSE[str(f.type)](env[key])
+            try:
+                given[f.name] = _PARSE[str(f.type)](env[key])
+            except ValueError:
+                raise ConfigurationError(f"{key}={env[key]!r}: expected a {f.type}") from None
     return Limits(**given)

@@ -87,3 +87,35 @@ async def test_the_daily_purge_removes_delivered_notifications_past_retention_an
         kept = set(await session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.in_(ages))))
     await db.close()
     assert kept == {"delivered-29-days-ago", "owed-for-40-days"}
+
+
+async def test_the_delivery_actor_retries_as_the_settings_say_then_leaves_it_dead(
+    database, worker, monkeypatch
+):
+    monkeypatch.setenv("NOTIFY_ADAPTER", "webhook")
+    monkeypatch.setenv("WEBHOOK_URL", "http://127.0.0.1:9/closed")  # refused at once
+    monkeypatch.setenv("WEBHOOK_SECRET", "s")
+    monkeypatch.setenv("OUTBOX_RETRY_BASE_SECONDS", "7")
+    monkeypatch.setenv("OUTBOX_RETRY_MAX_ATTEMPTS", "2")
+    world = await make_world(database)
+    db = database.tenant(world.tenant_id)
+    now = datetime.now(UTC)
+    async with db.write() as session:
+        message = OutboxMessage(
+            key="unreachable", topic="test", subject="s", body={}, created_at=now, next_attempt_at=now
+        )
+        session.add(message)
+    seen = []
+    for _ in range(3):  # the third finds it dead and leaves it
+        sent_at = datetime.now(UTC)
+        deliver_notification.send(world.tenant_id, message.id)
+        await asyncio.to_thread(drain)
+        async with db.read() as session:
+            row = await session.get_one(OutboxMessage, message.id, populate_existing=True)
+            seen.append((sent_at, row.attempts, row.next_attempt_at, row.dead_at))
+        await db.close()
+    (sent_at, attempts, retry_at, dead_at), second, third = seen
+    assert attempts == 1 and dead_at is None
+    assert timedelta(seconds=14) <= retry_at - sent_at < timedelta(seconds=20)  # 7 s x 2
+    assert second[1:3] == (2, retry_at) and second[3] is not None  # dead: that attempt never comes
+    assert third[1:] == second[1:]

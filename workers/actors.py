@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from datetime import UTC, datetime, timedelta
 
 import dramatiq
@@ -18,8 +17,7 @@ log = logging.getLogger("complaintdesk.workers")
 
 @dramatiq.actor(queue_name="deadlines", max_retries=3, min_backoff=1_000, max_backoff=30_000, time_limit=600_000)
 async def scan_deadlines() -> None:
-    batch = int(os.environ.get("COMPLAINTDESK_SCAN_BATCH", deadlines.BATCH))
-    report = await deadlines.scan(database(), datetime.now(UTC), batch)
+    report = await deadlines.scan(database(), datetime.now(UTC), settings.load().scan_batch)
     log.info("deadline scan: %d orders, %d effects, %d notifications", report.orders, report.effects, report.notifications)
 
 
@@ -33,7 +31,9 @@ async def flush_outbox() -> None:
 # Delivery failures are retried by the outbox's own backoff (next_attempt_at), not by redelivery.
 @dramatiq.actor(queue_name="notifications", max_retries=0)
 async def deliver_notification(tenant_id: int, message_id: int) -> None:
-    await outbox.deliver(database(), tenant_id, message_id, sender(), datetime.now(UTC))
+    policy = settings.load().outbox_retry
+    now = datetime.now(UTC)
+    await outbox.deliver(database(), tenant_id, message_id, sender=sender(), now=now, policy=policy)
 
 
 @dramatiq.actor(queue_name="notifications", max_retries=3, min_backoff=1_000, max_backoff=30_000)

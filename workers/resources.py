@@ -7,7 +7,7 @@ from functools import cache
 
 from server import events, settings
 from server.db.session import Database
-from server.notifications import Sender, sender_from_env
+from server.notifications import Sender, sender_for
 
 
 @cache
@@ -21,4 +21,4 @@ def database() -> Database:
 
 @cache
 def sender() -> Sender:
-    return sender_from_env()
+    return sender_for(settings.load().notify)

@@ -308,13 +308,19 @@ class SlaEffect(TenantOwned, Base):
     recorded_at: Mapped[datetime]
 
 
+DEAD = text("dead_at IS NOT NULL")
+
+
 class OutboxMessage(TenantOwned, Base):
-    """A notification written in the transaction of the change it reports, delivered later by a worker."""
+    """A notification written in the transaction of the change it reports, delivered later by a
+    worker. Dead (dead_at set) once the retry policy's last attempt failed: kept, not retried
+    until an admin says so."""
 
     __tablename__ = "outbox"
     __table_args__ = (
         UniqueConstraint("tenant_id", "key"),
-        Index("ix_outbox_pending", "delivered_at", "next_attempt_at"),
+        Index("ix_outbox_pending", "delivered_at", "dead_at", "next_attempt_at"),
+        Index("ix_outbox_dead", "tenant_id", "id", postgresql_where=DEAD, sqlite_where=DEAD),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     key: Mapped[str] = mapped_column(String(200))
@@ -327,6 +333,7 @@ class OutboxMessage(TenantOwned, Base):
     next_attempt_at: Mapped[datetime]
     delivered_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+    dead_at: Mapped[datetime | None]
 
 
 class SchedulerTick(Base):

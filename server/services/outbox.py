@@ -1,12 +1,14 @@
 """The transactional outbox: notifications are written with the change they report and delivered
-by a worker, once, with retries and backoff. A message is locked while it is sent, so two workers
-never send the same one."""
+by a worker, once, with retries and backoff as the retry policy says (server/domain/retry.py). A
+message whose last attempt failed is dead: kept, never retried automatically nor purged, until an
+admin retries it (server/services/dead_letters.py). A message is locked while it is sent, so two
+workers never send the same one."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -17,9 +19,8 @@ from server.db import upsert
 from server.db.among import among
 from server.db.models import OutboxMessage, RoleAssignment, User, WorkOrder
 from server.db.session import TENANT, Database
+from server.domain.retry import RetryPolicy
 from server.notifications import Notification, Sender
-
-MAX_BACKOFF = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -120,13 +121,19 @@ async def holders(session: AsyncSession, book: PolicyBook, permission: str, wher
 
 
 async def due(database: Database, now: datetime, batch: int = 500) -> AsyncIterator[list[tuple[int, int]]]:
-    """(tenant, message) pairs waiting to be sent, across tenants, page by page."""
+    """(tenant, message) pairs waiting to be sent, across tenants, page by page; dead ones wait for
+    an admin."""
     after = 0
     while True:
         async with database.platform() as session:
             query = (
                 select(OutboxMessage.tenant_id, OutboxMessage.id)
-                .where(OutboxMessage.delivered_at.is_(None), OutboxMessage.next_attempt_at <= now, OutboxMessage.id > after)
+                .where(
+                    OutboxMessage.delivered_at.is_(None),
+                    OutboxMessage.dead_at.is_(None),
+                    OutboxMessage.next_attempt_at <= now,
+                    OutboxMessage.id > after,
+                )
                 .order_by(OutboxMessage.id)
                 .limit(batch)
             )
@@ -140,7 +147,8 @@ async def due(database: Database, now: datetime, batch: int = 500) -> AsyncItera
 async def purge(database: Database, before: datetime, batch: int = 5000) -> int:
     """Deletes the messages of every tenant delivered before `before`, a batch per transaction, so
     the table (and the unique index every new message is checked against) holds what is owed and
-    recent history only; returns how many went. Undelivered messages stay whatever their age."""
+    recent history only; returns how many went. Undelivered messages, dead ones included, stay
+    whatever their age."""
     removed = 0
     while True:
         async with database.platform() as session, session.begin():
@@ -151,12 +159,25 @@ async def purge(database: Database, before: datetime, batch: int = 5000) -> int:
             return removed
 
 
-async def deliver(database: Database, tenant_id: int, message_id: int, sender: Sender, now: datetime) -> bool:
-    """Send one message unless it was sent already or another worker holds it; True when sent now."""
+async def deliver(
+    database: Database,
+    tenant_id: int,
+    message_id: int,
+    *,
+    sender: Sender,
+    now: datetime,
+    policy: RetryPolicy,
+) -> bool:
+    """Send one message unless it was sent already, is dead or another worker holds it; True when
+    sent now. A failure is tried again after the policy's delay, or makes the message dead."""
     async with database.writer(tenant_id) as session, session.begin():
         message = await session.scalar(
             select(OutboxMessage)
-            .where(OutboxMessage.id == message_id, OutboxMessage.delivered_at.is_(None))
+            .where(
+                OutboxMessage.id == message_id,
+                OutboxMessage.delivered_at.is_(None),
+                OutboxMessage.dead_at.is_(None),
+            )
             .with_for_update(skip_locked=True)
         )
         if message is None:
@@ -167,7 +188,10 @@ async def deliver(database: Database, tenant_id: int, message_id: int, sender: S
             await sender.send(_notification(message, user))
         except Exception as exc:  # any adapter failure: keep the message and retry later
             message.last_error = f"{type(exc).__name__}: {exc}"[:1000]
-            message.next_attempt_at = now + min(timedelta(seconds=30 * 2**message.attempts), MAX_BACKOFF)
+            if policy.exhausted(message.attempts):
+                message.dead_at = now
+            else:
+                message.next_attempt_at = now + policy.delay(message.attempts)
             return False
         message.delivered_at = now
         return True

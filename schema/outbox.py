@@ -1,0 +1,100 @@
+"""The outbox's dead letters in GraphQL: notifications whose every delivery attempt failed, listed
+for the tenant admin, who can send one or all of them again (both need outbox.manage)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+
+from server.db import models
+from server.domain.errors import DomainError, NotFoundError
+from server.services import dead_letters
+from schema import cursors
+from schema.context import Context, Info
+from schema.errors import NotFound, NotPermitted, ValidationError, to_error
+from schema.ids import decode
+from schema.queries import Cursor, PageSize
+from schema.types import PageInfo, User, _user, computed, from_row, global_id
+
+
+@strawberry.type(description="A notification the outbox gave up on: its last attempt failed.")
+class OutboxMessage:
+    row: strawberry.Private[models.OutboxMessage]
+    ctx: strawberry.Private[Context]
+
+    id: strawberry.ID = global_id("OutboxMessage")
+    topic: str = from_row("What it is about, e.g. sla.breached.")
+    subject: str = from_row("Its subject line.")
+    recipient: User | None = computed("Who it was for.", lambda m: _user(m.ctx, m.row.recipient_id))
+    created_at: datetime = from_row("When it was written, with the change it reports.")
+    attempts: int = from_row("How many delivery attempts failed.")
+    last_error: str | None = from_row("Why the last attempt failed.")
+    dead_at: datetime = from_row("When the outbox gave up on it.")
+
+
+@strawberry.type(description="A page of dead outbox messages.")
+class OutboxMessageConnection:
+    nodes: list[OutboxMessage] = strawberry.field(description="The messages, newest first.")
+    page_info: PageInfo = strawberry.field(description="Where the page ends.")
+
+
+@strawberry.type(description="How many dead messages went back to delivery.")
+class RetryOutboxMessagesPayload:
+    retried: int = strawberry.field(description="How many; each is tried again within a minute.")
+
+
+@strawberry.input(description="One dead message by id, or all of them; give exactly one.")
+class RetryOutboxMessagesInput:
+    id: strawberry.ID | None = strawberry.field(default=None, description="The dead message.")
+    all: bool = strawberry.field(default=False, description="Every dead message of the tenant.")
+
+
+DeadOutboxMessagesResult = Annotated[
+    OutboxMessageConnection | ValidationError | NotPermitted,
+    strawberry.union("DeadOutboxMessagesResult", description="A page of them, or why not."),
+]
+RetryOutboxMessagesResult = Annotated[
+    RetryOutboxMessagesPayload | ValidationError | NotPermitted | NotFound,
+    strawberry.union("RetryOutboxMessagesResult", description="How many, or why none."),
+]
+
+
+@strawberry.type
+class OutboxQuery:
+    @strawberry.field(description="Notifications given up on, newest first: needs outbox.manage.")
+    async def dead_outbox_messages(
+        self, info: Info, first: PageSize = 20, after: Cursor = None
+    ) -> DeadOutboxMessagesResult:
+        try:
+            position = cursors.decode("outbox", after)
+            after_id = position[0] if position else None
+            page = await dead_letters.list_dead(info.context.caller, first, after_id)
+        except DomainError as exc:
+            return to_error(exc)
+        nodes = [OutboxMessage(row=m, ctx=info.context) for m in page.messages]
+        end = cursors.encode("outbox", page.messages[-1].id) if page.messages else None
+        page_info = PageInfo(has_next_page=page.has_next, end_cursor=end)
+        return OutboxMessageConnection(nodes=nodes, page_info=page_info)
+
+
+@strawberry.type
+class OutboxMutation:
+    @strawberry.mutation(description="Send one dead notification, or all, again: outbox.manage.")
+    async def retry_outbox_messages(
+        self,
+        info: Info,
+        input: Annotated[
+            RetryOutboxMessagesInput, strawberry.argument(description="Which messages.")
+        ],
+    ) -> RetryOutboxMessagesResult:
+        sent_id = input.id or ""
+        try:
+            key = decode("OutboxMessage", input.id) if input.id is not None else None
+            if input.id is not None and key is None:
+                raise NotFoundError("dead outbox message", input.id)
+            retried = await dead_letters.retry_dead(info.context.caller, key, input.all)
+        except DomainError as exc:
+            return to_error(exc, sent_id)
+        return RetryOutboxMessagesPayload(retried=retried)
