@@ -3,7 +3,8 @@
 One convention for every DateTime of the contract (frontend-contract/README.md): inputs are ISO 8601
 with an offset (`+08:00` or `Z`), within bounds.EARLIEST_INSTANT..LATEST_INSTANT; outputs are always
 UTC with `+00:00`, so a value reads the same in a mutation's answer and in every later query. A
-value without an offset is refused: the server cannot know whose local time it means.
+value without an offset is refused by the service that takes it (a ValidationError naming the
+field): the server cannot know whose local time it means.
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ def _parse(value: object) -> datetime:
         at = datetime.fromisoformat(value)
     except ValueError:
         raise ValueError(f"'{value}' is not an ISO 8601 date and time") from None
-    if problem := bounds.instant_problem(at):
-        raise ValueError(problem)
-    return at.astimezone(UTC)
+    # A time without offset or outside the bounds is a well-formed DateTime all the same: the
+    # service that takes it answers a ValidationError naming its field (bounds.instant_problem).
+    return at if bounds.instant_problem(at) else at.astimezone(UTC)
 
 
 DateTime = strawberry.scalar(

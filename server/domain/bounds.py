@@ -7,7 +7,7 @@ from the same names, so a bound and its column cannot drift apart.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 # Integer columns: users, org units and tenants have PostgreSQL `integer` keys, the large tables
 # `bigint` ones (models.BigId).
@@ -37,6 +37,8 @@ HOURS_MAX = 100 * 366 * 24
 # ahead that the deadline arithmetic would leave the calendar.
 EARLIEST_INSTANT = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST_INSTANT = datetime(9000, 1, 1, tzinfo=UTC)
+# How far ahead of the server's clock a moment that has happened may be (the sender's clock drifts).
+CLOCK_SKEW = timedelta(minutes=1)
 
 
 def whole_number(text: str, maximum: int = BIGINT_MAX) -> int | None:
@@ -57,6 +59,13 @@ def instant_problem(value: datetime) -> str | None:
     if not EARLIEST_INSTANT <= value < LATEST_INSTANT:
         return f"must lie between {EARLIEST_INSTANT:%Y-%m-%d} and {LATEST_INSTANT:%Y-%m-%d}"
     return None
+
+
+def past_instant_problem(value: datetime, now: datetime) -> str | None:
+    """Why `value` cannot be a moment that has happened by `now`, or None when it can."""
+    if problem := instant_problem(value):
+        return problem
+    return "lies in the future" if value > now + CLOCK_SKEW else None
 
 
 def range_problem(value: int, low: int, high: int) -> str | None:

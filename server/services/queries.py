@@ -93,6 +93,7 @@ async def get_order(caller: Caller, order_id: int) -> WorkOrder:
 async def list_orders(caller: Caller, where: OrderFilter, first: int, after: int | None) -> Page:
     if not 0 < first <= MAX_PAGE:
         raise InvalidInputError([FieldProblem(("first",), f"ask for 1 to {MAX_PAGE} orders a page")])
+    _check_instants(where)
     query = _ORDER_ROWS.where(visible(caller)).order_by(WorkOrder.id.desc()).limit(first + 1)
     if after is not None:
         query = query.where(WorkOrder.id < after)
@@ -115,6 +116,17 @@ def _sla_filtered(caller: Caller, query: Select[Any], f: OrderFilter) -> Select[
         pending = [s.name for s in caller.profile.workflow.states if s.meaning is Meaning.PENDING]
         query = query.where(WorkOrder.state.in_(pending))
     return query
+
+
+def _check_instants(where: OrderFilter) -> None:
+    bounds_given = (("registeredFrom", where.registered_from), ("registeredTo", where.registered_to))
+    problems = [
+        FieldProblem(("filter", field), problem)
+        for field, value in bounds_given
+        if value is not None and (problem := bounds.instant_problem(value))
+    ]
+    if problems:
+        raise InvalidInputError(problems)
 
 
 async def _filtered(session: Any, query: Select[Any], f: OrderFilter) -> Select[Any]:

@@ -217,11 +217,9 @@ def _code(name: str, value: str, known: object, problems: list[FieldProblem]) ->
 def _received_at(value: datetime | None, now: datetime, problems: list[FieldProblem]) -> datetime:
     if value is None:
         return now
-    if problem := bounds.instant_problem(value):
+    if problem := bounds.past_instant_problem(value, now):
         problems.append(FieldProblem(("receivedAt",), problem))
         return now
-    if value > now + timedelta(minutes=1):
-        problems.append(FieldProblem(("receivedAt",), "lies in the future"))
     return value
 
 

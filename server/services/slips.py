@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db import upsert
 from server.db.models import WarningSlip, WorkOrder, WorkOrderClock
-from server.domain import sla
+from server.domain import bounds, sla
 from server.domain.errors import FieldProblem, InvalidInputError, TransitionNotAllowedError
 from server.domain.escalation import next_tier
 from server.domain.sla import Unit
@@ -86,6 +86,8 @@ async def record_result(caller: Caller, slip_id: int, result: str, handler_id: i
     async with _slip_change(caller, slip_id, "slip.acknowledge") as (change, slip):
         problem = text_problem(result, required=True)
         problems = [FieldProblem(("result",), problem)] if problem else []
+        if at is not None and (problem := bounds.past_instant_problem(at, change.now)):
+            problems.append(FieldProblem(("at",), problem))
         if await references.find(change.session, caller, references.USER, handler_id) is None:
             problems.append(references.unknown(references.USER, "handlerId"))
         if problems:
