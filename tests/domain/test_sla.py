@@ -29,6 +29,29 @@ def test_a_stopped_and_resumed_closure_clock_keeps_the_time_it_used():
 
 
 @pytest.mark.parametrize(
+    ("paused", "resumed"),
+    [
+        ("2025-03-04 19:00", "2025-03-04 20:00"),  # Tuesday evening: 540 business minutes left
+        ("2025-03-05 18:00", "2025-03-05 18:30"),  # at Wednesday's close: none left
+    ],
+)
+def test_a_pause_outside_working_time_leaves_the_deadline_where_it_was(paused, resumed):
+    """Issue 11 item 4: straight, Thursday 09:00; suspended and resumed with no working time
+    between, the remaining minutes used to end at Wednesday 18:00, the same business instant."""
+    clock = sla.start("closure", 3, Unit.WORKING_DAYS, at("2025-03-03 09:00"), CAL, 20)
+    assert clock.due_at == at("2025-03-06 09:00")
+    resumed_clock = sla.resume(sla.pause(clock, at(paused), CAL), at(resumed), CAL, 20)
+    assert resumed_clock.due_at == at("2025-03-06 09:00")
+
+
+def test_a_response_count_that_runs_out_at_the_close_is_due_at_the_next_opening():
+    clock = sla.start("response", 120, Unit.BUSINESS_MINUTES, at("2025-03-07 16:00"), CAL, 20)
+    assert clock.due_at == at("2025-03-10 09:00")  # Friday's close is Monday's opening
+    assert sla.status(clock, at("2025-03-07 18:30")) is SlaStatus.DUE_SOON
+    assert sla.status(clock, at("2025-03-10 09:00")) is SlaStatus.BREACHED
+
+
+@pytest.mark.parametrize(
     ("received", "due"),
     [
         ("2025-10-04 11:00", "2025-10-13 09:00"),  # received on a holiday: starts Thu 10-09 09:00
