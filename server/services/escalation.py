@@ -33,9 +33,11 @@ async def _step(caller: Caller, order_id: int, why: str, expected_version: int, 
     _require_text(field, why)
     async with changing(caller, order_id, expected_version) as change:
         caller.authz.require(permission, change.order.org_path)
-        target = target_of(caller.profile.categories[change.order.category].routing, change.order.tier)
+        routing = caller.profile.categories[change.order.category].routing
+        target = target_of(routing, change.order.tier)
         if target is None:
-            raise TransitionNotAllowedError(change.order.tier, step, reason=refusal)
+            possible = [other[0] for other in _STEPS.values() if other[3](routing, change.order.tier) is not None]
+            raise TransitionNotAllowedError(change.order.tier, step, possible, refusal)
         await _move(change, target, kind, why)
     return change.order
 

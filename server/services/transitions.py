@@ -16,9 +16,11 @@ from server.services.changes import Change, changing
 async def transition(caller: Caller, order_id: int, name: str, expected_version: int, comment: str | None = None) -> WorkOrder:
     _check_comment(comment)
     async with changing(caller, order_id, expected_version) as change:
-        step = caller.profile.workflow.fire(change.order.state, name, comment)
+        workflow = caller.profile.workflow
+        step = workflow.fire(change.order.state, name, comment)
         if step.records_resolution:
-            raise TransitionNotAllowedError(change.order.state, name, reason="it records a resolution: use closeWorkOrder")
+            allowed = [t.name for t in workflow.available(change.order.state) if not t.records_resolution]
+            raise TransitionNotAllowedError(change.order.state, name, allowed, "it records a resolution: use closeWorkOrder")
         await _apply(change, step, comment)
     return change.order
 
