@@ -47,8 +47,7 @@ async def _move(change: Change, tier: str, kind: str, why: str) -> None:
     before = {"tier": order.tier, "primary": order.primary_handler_id, "secondary": order.secondary_handler_id}
     order.tier, order.primary_handler_id, order.secondary_handler_id = tier, None, None
     order.escalated = order.escalated or kind == "escalated"
-    restarted = await clocks.restart(change.session, tenant, order, "response", change.now)
-    await change.record(kind, comment=why, data={"before": before, "tier": tier, "clocks": [restarted] if restarted else []})
+    await change.record(kind, comment=why, data={"before": before, "tier": tier})
     words = {"escalated": ("升级", "escalated to you"), "returned": ("退回", "handed back to you")}[kind]
     message = outbox.Message(
         key=f"{kind}:{order.id}:v{order.version}",
