@@ -280,7 +280,7 @@ def _move_up(story: Story, twice: bool) -> None:
         actor = people.at(story.level(order.tier), order.org_path)
         story.later(60, 3 * 24 * 60)
         order.tier, order.primary_handler_id, order.secondary_handler_id = target, None, None
-        story.event(actor, "escalated", rng.choice(REASONS), {"before": before, "tier": target, "clocks": []})
+        story.event(actor, "escalated", rng.choice(REASONS), {"before": before, "tier": target})
         if rng.random() < 0.6:
             level = story.level(target)
             primary = people.at(level, order.org_path)

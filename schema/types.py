@@ -212,7 +212,7 @@ class SlaClock:
     warn_at: datetime | None = from_row("From when the clock counts as due soon.")
     stopped_at: datetime | None = from_row("When the clock stopped (met, or its order cancelled).")
     used_minutes: int = from_row(
-        "Business (or natural) minutes used in finished runs: to a pause, and all of them once stopped.",
+        "Business (or natural) minutes used in finished runs: to a pause, and all once stopped.",
         lambda row: row.used,
     )
     missing_year: int | None = from_row("The year whose holidays and make-up days are not loaded yet (status CALENDAR_MISSING).")

@@ -70,8 +70,10 @@ async def _apply(change: Change, step: Transition, comment: str | None) -> None:
     elif target.meaning is Meaning.CLOSED:
         order.closed_at = change.now
     cancelled = target.meaning is Meaning.CANCELLED
-    final, session = target.final, change.session
-    changed = await clocks.apply(session, caller.tenant, order, step.name, change.now, final=final, cancelled=cancelled)
+    final, session, now = target.final, change.session, change.now
+    changed = await clocks.apply(
+        session, caller.tenant, order, step.name, now, final=final, cancelled=cancelled
+    )
     await change.record(
         "transition", transition=step.name, from_state=previous, to_state=step.target, comment=comment, data=_clocks(changed)
     )
