@@ -84,11 +84,11 @@ class Clocks:
             clock = sla.start(name, rule.target, Unit(rule.unit), started, calendar, profile.warn_before_percent)
             later = started + timedelta(minutes=self.rng.randint(5, 100))
             if name == "response" and contacted:
-                clock = sla.stop(clock, later)
+                clock = sla.stop(clock, later, calendar)
             elif name == "closure" and order.state == "pending":
                 clock = sla.pause(clock, later, calendar)
             elif name == "closure" and order.state == "handled":
-                clock = sla.stop(clock, later)
+                clock = sla.stop(clock, later, calendar)
             row = WorkOrderClock(tenant_id=self.tenant.tenant_id, work_order_id=order.id, name=name)
             clocks.store(row, clock)
             rows.append(row)

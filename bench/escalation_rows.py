@@ -5,9 +5,7 @@ clock), slips acknowledged and resulted (slips.acknowledge, slips.record_result)
 earlier handled order (registration with repeats.find/link). Pure: no database here.
 
 Every change appends history events after the order's last one, bumps the version as the service
-would, and stays in the past. A tier move restarts no clock: its event says `clocks: []`, as the
-service writes it for an order without a response clock. Orders generated with `--clocks` have one,
-which the product would restart and this does not (their next deadline is kept if it is earlier).
+would, and stays in the past. A tier move restarts no clock, as in the product.
 """
 
 from __future__ import annotations
@@ -245,7 +243,7 @@ def _slip(story: Story, rule: WarningRule, words: str) -> None:
     if stage > 0.2:  # a fifth stays open: the board's work
         handler = setting.people.at(story.level(to_tier), order.org_path)
         slip |= {"state": "acknowledged", "acknowledged_at": story.later(10, 300), "acknowledged_by_id": handler}
-        _stop(clock, story.at)
+        _stop(clock, story.at, setting.calendar(order.org_path))
         story.event(handler, "slip_acknowledged", data={"trigger": trigger})
         if stage > 0.55:
             result = story.rng.choice(RESULTS)
@@ -265,9 +263,9 @@ def _ack_clock(story: Story, name: str) -> WorkOrderClock | None:
     return row
 
 
-def _stop(row: WorkOrderClock | None, at: datetime) -> None:
+def _stop(row: WorkOrderClock | None, at: datetime, calendar: BusinessCalendar) -> None:
     if row is not None:
-        store(row, sla.stop(to_clock(row), at))
+        store(row, sla.stop(to_clock(row), at, calendar))
 
 
 def _move_up(story: Story, twice: bool) -> None:
@@ -282,7 +280,7 @@ def _move_up(story: Story, twice: bool) -> None:
         actor = people.at(story.level(order.tier), order.org_path)
         story.later(60, 3 * 24 * 60)
         order.tier, order.primary_handler_id, order.secondary_handler_id = target, None, None
-        story.event(actor, "escalated", rng.choice(REASONS), {"before": before, "tier": target, "clocks": []})
+        story.event(actor, "escalated", rng.choice(REASONS), {"before": before, "tier": target})
         if rng.random() < 0.6:
             level = story.level(target)
             primary = people.at(level, order.org_path)

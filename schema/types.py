@@ -210,11 +210,14 @@ class SlaClock:
     started_at: datetime = from_row("When the clock started (the order's received-at for the response and closure clocks).")
     due_at: datetime | None = from_row("The deadline; null while paused, unlimited or while its year's calendar is missing.")
     warn_at: datetime | None = from_row("From when the clock counts as due soon.")
-    stopped_at: datetime | None = from_row("When the clock stopped (met).")
-    used_minutes: int = from_row("Business (or natural) minutes used in finished runs, e.g. before a pause.", lambda row: row.used)
+    stopped_at: datetime | None = from_row("When the clock stopped (met, or its order cancelled).")
+    used_minutes: int = from_row(
+        "Business (or natural) minutes used in finished runs: to a pause, and all once stopped.",
+        lambda row: row.used,
+    )
     missing_year: int | None = from_row("The year whose holidays and make-up days are not loaded yet (status CALENDAR_MISSING).")
     status: SlaStatus = computed(
-        "ON_TRACK, DUE_SOON, BREACHED, MET, MET_LATE, PAUSED or CALENDAR_MISSING, as of now.",
+        "ON_TRACK, DUE_SOON, BREACHED, MET, MET_LATE, PAUSED, CALENDAR_MISSING or CANCELLED, now.",
         lambda c: sla.status(clocks.to_clock(c.row), c.now),
     )
 

@@ -193,3 +193,24 @@ async def test_regrading_recomputes_the_closure_deadline_keeping_time_used_and_s
     assert done["regradeWorkOrder"]["order"]["closureDueAt"] == iso("2025-05-14 16:30")  # 7 WD from received-at
     regraded = (await clocks_of(world, order["id"]))[0]["history"][-1]
     assert (regraded["kind"], regraded["comment"]) == ("regraded", "媒体转入")
+
+
+async def test_a_suspend_and_resume_outside_working_hours_leaves_the_closure_deadline_to_the_minute(database):
+    world = await make_world(database)
+    world.clock.now = at("2025-03-03 09:00")  # Monday: an A order is due Thursday 09:00
+    order = await register(world)
+    straight = (await clocks_of(world, order["id"]))[0]["closureDueAt"]
+    assert straight == iso("2025-03-06 09:00")
+
+    async def step(name, version, comment=None):
+        values = {"id": order["id"], "expectedVersion": version, "transition": name, "comment": comment}
+        return await world.gql("care_a", "TransitionWorkOrder", input=values)
+
+    await step("review", 1)
+    world.clock.now = at("2025-03-04 19:00")  # Tuesday evening, after the close
+    await step("suspend", 2, "等待客户回复")
+    world.clock.now = at("2025-03-04 20:00")  # no working time used while suspended
+    await step("resume", 3)
+    detail, clocks = await clocks_of(world, order["id"])
+    assert detail["closureDueAt"] == straight  # not Wednesday 18:00, the same business instant
+    assert clocks["closure"]["dueAt"] == straight and clocks["closure"]["usedMinutes"] == 1080

@@ -142,7 +142,7 @@ async def test_assigning_the_involved_service_advisor_is_refused_and_nothing_cha
     assert await detail(world, order["id"]) == before
 
 
-async def test_escalation_moves_tier_restarts_the_response_clock_and_can_be_handed_back(database):
+async def test_escalation_moves_tier_keeps_the_response_clock_and_can_be_handed_back(database):
     world = await make_world(database)
     world.clock.now = at("2025-03-04 10:00")
     order = await register(world)
@@ -150,7 +150,8 @@ async def test_escalation_moves_tier_restarts_the_response_clock_and_can_be_hand
     world.clock.now = at("2025-03-04 16:30")
     up = (await world.gql("manager_a", "EscalateWorkOrder", input={"id": order["id"], "expectedVersion": 2, "reason": "客户要求区域介入"}))
     moved = up["escalateWorkOrder"]["order"]
-    assert (moved["tier"], moved["primaryHandler"], moved["responseDueAt"]) == ("RBO", None, iso("2025-03-05 09:30"))
+    assert (moved["tier"], moved["primaryHandler"]) == ("RBO", None)
+    assert moved["responseDueAt"] == iso("2025-03-04 12:00")  # from registration, not restarted
     refused = await world.gql("manager_a", "ReturnWorkOrder", input={"id": order["id"], "expectedVersion": 3, "reason": "请经销商处理"})
     assert refused["returnWorkOrder"] == {"__typename": "NotPermitted", "message": refused["returnWorkOrder"]["message"], "permission": "workorder.return"}
     back = await world.gql("rbo_east", "ReturnWorkOrder", input={"id": order["id"], "expectedVersion": 3, "reason": "请经销商按方案处理"})

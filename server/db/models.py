@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -293,6 +294,8 @@ class WorkOrderClock(TenantOwned, Base):
     stopped_at: Mapped[datetime | None]
     missing_year: Mapped[int | None]
     next_check_at: Mapped[datetime | None]
+    # Ended by the order's cancelling: neither met nor breached (status CANCELLED).
+    cancelled: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class SlaEffect(TenantOwned, Base):

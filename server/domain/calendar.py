@@ -2,6 +2,13 @@
 
 Pure and stdlib-only. Every instant in and out is timezone-aware; results are in UTC.
 Business time is reckoned in the calendar's own timezone (DOMAIN.md Part I.2 and I.13).
+
+One rule for every business-time deadline: it is an instant of working time. A count that runs out
+exactly at the close of a window (18:00) ends at the next opening (09:00 of the next working day),
+the same business instant written the one way a working-day deadline is written already ("+N
+working days" from a 09:00 start ends at 09:00, DOMAIN.md Part I.13 and deadlines-2025.md cases 4
+and 12). So a clock paused and resumed with no working time between shows the deadline it showed
+before, to the minute, and its breach is reported when the next working time begins.
 """
 
 from __future__ import annotations
@@ -120,13 +127,12 @@ class BusinessCalendar:
     days: DayRules
 
     def add_business_minutes(self, start: datetime, minutes: int) -> datetime:
-        """A deadline landing exactly on a window's end stays there; +0 is the moved start."""
+        """The instant the minutes run out, which is always in working time: a count that runs out
+        exactly at a window's end is the next window's start (the module's rule)."""
         _check_amount(minutes)
-        if minutes == 0:
-            return self.next_working_start(start)
         remaining = minutes * _ONE_MINUTE
         for seg_start, seg_end in self._segments_from(start):
-            if remaining <= seg_end - seg_start:
+            if remaining < seg_end - seg_start:
                 return seg_start + remaining
             remaining -= seg_end - seg_start
         raise AssertionError("unreachable: _segments_from never ends")

@@ -36,6 +36,7 @@ class SlaStatus(str, Enum):
     MET_LATE = "met_late"
     PAUSED = "paused"
     CALENDAR_MISSING = "calendar_missing"
+    CANCELLED = "cancelled"  # the order was cancelled: neither met nor breached
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class Clock:
     warn_at: datetime | None = None
     stopped_at: datetime | None = None
     missing_year: int | None = None
+    cancelled: bool = False
 
     @property
     def running(self) -> bool:
@@ -94,11 +96,25 @@ def resume(clock: Clock, at: datetime, calendar: BusinessCalendar, warn_percent:
     return schedule(replace(clock, running_since=at), calendar, warn_percent)
 
 
-def stop(clock: Clock, at: datetime) -> Clock:
-    return clock if clock.stopped_at is not None else replace(clock, stopped_at=at, warn_at=None)
+def stop(clock: Clock, at: datetime, calendar: BusinessCalendar) -> Clock:
+    """The clock ends at `at`, its last running stretch added to the time used."""
+    if clock.stopped_at is not None:
+        return clock
+    ran = pause(clock, at, calendar)
+    kept = {"running_since": clock.running_since, "due_at": clock.due_at}
+    return replace(ran, stopped_at=at, warn_at=None, **kept)
+
+
+def cancel(clock: Clock, at: datetime, calendar: BusinessCalendar) -> Clock:
+    """The order was cancelled: the clock ends with the time used, neither met nor breached."""
+    if clock.stopped_at is not None:
+        return clock
+    return replace(stop(clock, at, calendar), cancelled=True)
 
 
 def status(clock: Clock, now: datetime) -> SlaStatus:
+    if clock.cancelled:
+        return SlaStatus.CANCELLED
     if clock.stopped_at is not None:
         late = clock.due_at is not None and clock.stopped_at > clock.due_at
         return SlaStatus.MET_LATE if late or _exhausted(clock) else SlaStatus.MET
@@ -114,7 +130,9 @@ def status(clock: Clock, now: datetime) -> SlaStatus:
 
 
 def _exhausted(clock: Clock) -> bool:
-    return clock.budget is not None and clock.used >= clock.budget
+    """More than the budget used. Exactly the budget is not late: the deadline is the next working
+    instant after it (a clock stopped at 18:30 whose last minute ran out at 18:00 is on time)."""
+    return clock.budget is not None and clock.used > clock.budget
 
 
 def _budget(clock: Clock, calendar: BusinessCalendar) -> int:

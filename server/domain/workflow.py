@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from server.domain.errors import TransitionNotAllowedError
+from server.domain.errors import FieldProblem, InvalidInputError, TransitionNotAllowedError
 
 
 class Meaning(str, Enum):
@@ -65,7 +65,8 @@ class Workflow:
         if transition is None or current not in transition.sources:
             raise TransitionNotAllowedError(current, name, [t.name for t in self.available(current)])
         if transition.requires_comment and not (comment and comment.strip()):
-            raise TransitionNotAllowedError(current, name, reason="this transition needs a comment giving the reason")
+            # The step may run; the input lacks a field: a ValidationError naming it, not a refusal.
+            raise InvalidInputError([FieldProblem(("comment",), f"'{name}' needs a comment giving the reason")])
         return transition
 
     def resolving_transition(self, current: str) -> Transition | None:

@@ -57,8 +57,13 @@ async def load(session: AsyncSession, order_id: int) -> list[WorkOrderClock]:
     return list((await session.scalars(query)).all())
 
 
-async def apply(session: AsyncSession, tenant: TenantRuntime, order: WorkOrder, event: str, at: datetime, final: bool = False) -> list[str]:
-    """Start, pause, resume and stop clocks on `event`; returns what changed, for the history."""
+async def apply(
+    session: AsyncSession, tenant: TenantRuntime, order: WorkOrder, event: str, at: datetime, *,
+    final: bool = False, cancelled: bool = False,
+) -> list[str]:
+    """Start, pause, resume and stop clocks on `event`; returns what changed, for the history.
+    `final`: the order is closed or cancelled, and every open clock ends (`cancelled`: as such)."""
+    end = sla.cancel if cancelled else sla.stop
     calendar = tenant.calendar(order.org_path)
     warn = tenant.profile.warn_before_percent
     rows = {row.name: row for row in await load(session, order.id)}
@@ -72,22 +77,28 @@ async def apply(session: AsyncSession, tenant: TenantRuntime, order: WorkOrder, 
             store(row, sla.start(name, rule.target, Unit(rule.unit), at, calendar, warn))
             changed.append(f"{name} started")
         elif row is not None:
-            clock = _next(to_clock(row), rule, event, at, calendar, warn, final)
-            if clock != to_clock(row):
+            before = to_clock(row)
+            if final:
+                clock = end(before, at, calendar)
+            else:
+                clock = _next(before, rule, event, at, calendar, warn)
+            if clock != before:
                 store(row, clock)
                 changed.append(f"{name} {_verb(clock)}")
     if final:  # a closed or cancelled order has nothing left to time, slips' clocks included
         for row in rows.values():
             if row.stopped_at is None:
-                store(row, sla.stop(to_clock(row), at))
+                store(row, end(to_clock(row), at, calendar))
     order.next_deadline_at = next_deadline(rows.values())
     await alert_missing(session, tenant, rows.values(), at)
     return changed
 
 
-def _next(clock: Clock, rule: ClockRule, event: str, at: datetime, cal: BusinessCalendar, warn: int, final: bool) -> Clock:
-    if final or rule.stops_on == event:
-        return sla.stop(clock, at)
+def _next(
+    clock: Clock, rule: ClockRule, event: str, at: datetime, cal: BusinessCalendar, warn: int
+) -> Clock:
+    if rule.stops_on == event:
+        return sla.stop(clock, at, cal)
     if rule.pauses_on == event:
         return sla.pause(clock, at, cal)
     if rule.resumes_on == event:
@@ -139,25 +150,14 @@ async def reschedule_missing(session: AsyncSession, tenant: TenantRuntime, years
     return sum(1 for row in waiting if row.due_at is not None)
 
 
-async def stop_named(session: AsyncSession, order: WorkOrder, name: str, at: datetime) -> None:
+async def stop_named(
+    session: AsyncSession, tenant: TenantRuntime, order: WorkOrder, name: str, at: datetime
+) -> None:
     rows = await load(session, order.id)
     for row in rows:
         if row.name == name:
-            store(row, sla.stop(to_clock(row), at))
+            store(row, sla.stop(to_clock(row), at, tenant.calendar(order.org_path)))
     order.next_deadline_at = next_deadline(rows)
-
-
-async def restart(session: AsyncSession, tenant: TenantRuntime, order: WorkOrder, name: str, at: datetime) -> str | None:
-    """A clock begins again from `at` (the response clock when an order moves to a new tier)."""
-    rule = rules_for(tenant.profile, order).get(name)
-    rows = await load(session, order.id)
-    row = next((r for r in rows if r.name == name), None)
-    if rule is None or row is None:
-        return None
-    calendar = tenant.calendar(order.org_path)
-    store(row, sla.start(name, rule.target, Unit(rule.unit), at, calendar, tenant.profile.warn_before_percent))
-    order.next_deadline_at = next_deadline(rows)
-    return f"{name} restarted"
 
 
 def to_clock(row: WorkOrderClock) -> Clock:
@@ -173,6 +173,7 @@ def to_clock(row: WorkOrderClock) -> Clock:
         warn_at=row.warn_at,
         stopped_at=row.stopped_at,
         missing_year=row.missing_year,
+        cancelled=row.cancelled,
     )
 
 
@@ -191,9 +192,14 @@ def next_deadline(rows: Any) -> datetime | None:
 
 
 def _verb(clock: Clock) -> str:
+    if clock.cancelled:
+        return "cancelled"
     if clock.stopped_at is not None:
         return "stopped"
     return "running" if clock.running else "paused"
 
 
-_FIELDS = ("name", "target", "started_at", "running_since", "used", "budget", "due_at", "warn_at", "stopped_at", "missing_year")
+_FIELDS = (
+    "name", "target", "started_at", "running_since", "used", "budget", "due_at", "warn_at",
+    "stopped_at", "missing_year", "cancelled",
+)

@@ -29,7 +29,7 @@ from server.db.among import among
 from server.db.models import SlaEffect, Tenant, WorkOrder, WorkOrderClock
 from server.db.session import TENANT, Database
 from server.profiles import Action
-from server.services import clocks, history, outbox
+from server.services import clocks, escalation, history, outbox
 from server.services.tenancy import TenantRuntime, runtime
 
 # Orders per transaction: large enough that the fixed statements of a batch cost little per order,
@@ -64,6 +64,7 @@ class DueOrder:
     primary_handler_id: int | None
     secondary_handler_id: int | None
     next_deadline_at: datetime | None
+    escalated: bool
 
 
 @dataclass(frozen=True)
@@ -216,25 +217,42 @@ async def _act(session: AsyncSession, tenant: TenantRuntime, breaches: list[Effe
         rows[row.work_order_id].append(row)
     changes: list[dict[str, Any]] = []
     regraded: list[history.Event] = []
+    moves: list[escalation.TierMove] = []
     for effect, action in acting.values():
         order = effect.order
-        before = {"grade": order.grade, "tier": order.tier}
-        order.grade = action.regrade or order.grade
-        order.tier = action.move_to_tier or order.tier
+        regrade = action.regrade if action.regrade != order.grade else None
+        tier = action.move_to_tier if action.move_to_tier != order.tier else None
+        if regrade is None and tier is None:
+            continue
         order.version += 1
-        changed = await clocks.retarget(session, tenant, order, rows[order.id])
         reason = f"{effect.clock} deadline breached: the profile regrades and escalates automatically"
-        after = {"grade": order.grade, "tier": order.tier}
-        regraded.append(history.Event(order, None, now, "regraded", comment=reason, data={"before": before, "after": after, "clocks": changed}))
-        changes.append(
-            {"order_id": order.id, "grade": order.grade, "tier": order.tier, "version": order.version, "next": order.next_deadline_at}
-        )
+        if regrade is not None:
+            before, order.grade = order.grade, regrade
+            changed = await clocks.retarget(session, tenant, order, rows[order.id])
+            data = {"before": {"grade": before}, "after": {"grade": order.grade}, "clocks": changed}
+            regraded.append(history.Event(order, None, now, "regraded", comment=reason, data=data))
+        if tier is not None:
+            moves.append(escalation.move(order, tier, up=True, why=reason, by=None, at=now))
+        changes.append(_changed(order))
     # The orders are locked by this transaction, so the version is bumped without the ORM's check.
     table = WorkOrder.__table__
     statement = (
         update(table)
         .where(table.c.tenant_id == session.info[TENANT], table.c.id == bindparam("order_id"))
-        .values(grade=bindparam("grade"), tier=bindparam("tier"), version=bindparam("version"), next_deadline_at=bindparam("next"), updated_at=now)
+        .values({name: bindparam(f"new_{name}") for name in _ACTED} | {"updated_at": now})
     )
-    await session.execute(statement, changes)
+    if changes:
+        await session.execute(statement, changes)
     await history.record_all(session, regraded)
+    await escalation.record(session, tenant, moves, now)
+
+
+# What a breach action may change on an order (a regrade, a tier move, and so its clocks).
+_ACTED = (
+    "grade", "tier", "escalated", "primary_handler_id", "secondary_handler_id", "version",
+    "next_deadline_at",
+)
+
+
+def _changed(order: DueOrder) -> dict[str, Any]:
+    return {"order_id": order.id} | {f"new_{name}": getattr(order, name) for name in _ACTED}

@@ -1,16 +1,90 @@
 """escalateWorkOrder and returnWorkOrder: moving an order up the category's tiers (dealer → region →
-brand SE) and handing it back down with instructions. The new tier gets the order unassigned, a
-fresh response clock and a notice; the history says why."""
+brand SE) and handing it back down with instructions; and `move`, the one way any order changes
+tier (a person, a repeat complaint routed up at intake, the deadline scan's breach action). The new
+tier gets the order unassigned and a notice; no clock restarts (the profile says when clocks start,
+and none starts on a tier move); the history says why."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.models import WorkOrder
 from server.domain.errors import FieldProblem, InvalidInputError, TransitionNotAllowedError
 from server.domain.escalation import next_tier, previous_tier
 from server.domain.text import text_problem
-from server.services import clocks, outbox
+from server.services import history, outbox
 from server.services.caller import Caller
-from server.services.changes import Change, changing
+from server.services.changes import changing
+from server.services.tenancy import TenantRuntime
+
+
+class Movable(history.Order, Protocol):
+    """What a tier move changes: a WorkOrder, or the columns the deadline scan reads."""
+
+    tier: str
+    escalated: bool
+    primary_handler_id: int | None
+    secondary_handler_id: int | None
+
+
+@dataclass(frozen=True)
+class TierMove:
+    """A move made on an order, to be recorded once the order has its id (`record`)."""
+
+    order: Movable
+    kind: str  # escalated (up: the order is escalated from then on) or returned
+    why: str
+    by: int | None  # None: the system
+    at: datetime
+    before: dict[str, Any]
+
+
+def move(
+    order: Movable, tier: str, *, up: bool, why: str, by: int | None, at: datetime
+) -> TierMove:
+    """The order goes to `tier`, unassigned; moved up, it is escalated, whoever moved it."""
+    before = {"tier": order.tier, "primary": order.primary_handler_id}
+    before["secondary"] = order.secondary_handler_id
+    order.tier, order.primary_handler_id, order.secondary_handler_id = tier, None, None
+    order.escalated = order.escalated or up
+    return TierMove(order, "escalated" if up else "returned", why, by, at, before)
+
+
+async def record(
+    session: AsyncSession, tenant: TenantRuntime, moves: Sequence[TierMove], now: datetime
+) -> None:
+    """Each move's history event and its notice to the managers of the new tier, set-based."""
+    await history.record_all(session, [_event(m) for m in moves])
+    tiers = tenant.profile.tiers
+    nodes = [outbox.tier_node(m.order.org_path, tiers[m.order.tier].level) for m in moves]
+    managers = await outbox.holders_at(session, tenant.book, "workorder.assign", set(nodes))
+    at_nodes = zip(moves, nodes, strict=True)
+    notices = [(_notice(m), managers.get(node, set())) for m, node in at_nodes]
+    await outbox.put_many(session, notices, now)
+
+
+def _event(m: TierMove) -> history.Event:
+    data = {"before": m.before, "tier": m.order.tier}
+    return history.Event(m.order, m.by, m.at, m.kind, comment=m.why, data=data)
+
+
+_WORDS = {"escalated": ("升级", "escalated to you"), "returned": ("退回", "handed back to you")}
+
+
+def _notice(m: TierMove) -> outbox.Message:
+    order = m.order
+    words = _WORDS[m.kind]
+    return outbox.Message(
+        key=f"{m.kind}:{order.id}:v{order.version}",
+        topic=f"workorder.{m.kind}",
+        subject=f"【工单{words[0]}】{order.number} / order {order.number} {words[1]}",
+        body={"order": order.number, "tier": order.tier, "why": m.why},
+    )
 
 
 async def escalate(caller: Caller, order_id: int, reason: str, expected_version: int) -> WorkOrder:
@@ -33,29 +107,16 @@ async def _step(caller: Caller, order_id: int, why: str, expected_version: int, 
     _require_text(field, why)
     async with changing(caller, order_id, expected_version) as change:
         caller.authz.require(permission, change.order.org_path)
-        target = target_of(caller.profile.categories[change.order.category].routing, change.order.tier)
+        routing = caller.profile.categories[change.order.category].routing
+        target = target_of(routing, change.order.tier)
         if target is None:
-            raise TransitionNotAllowedError(change.order.tier, step, reason=refusal)
-        await _move(change, target, kind, why)
+            possible = [other[0] for other in _STEPS.values() if other[3](routing, change.order.tier) is not None]
+            raise TransitionNotAllowedError(change.order.tier, step, possible, refusal)
+        change.order.updated_at = change.now
+        up = kind == "escalated"
+        moved = move(change.order, target, up=up, why=why, by=caller.user_id, at=change.now)
+        await record(change.session, caller.tenant, [moved], change.now)
     return change.order
-
-
-async def _move(change: Change, tier: str, kind: str, why: str) -> None:
-    order, tenant = change.order, change.caller.tenant
-    before = {"tier": order.tier, "primary": order.primary_handler_id, "secondary": order.secondary_handler_id}
-    order.tier, order.primary_handler_id, order.secondary_handler_id = tier, None, None
-    order.escalated = order.escalated or kind == "escalated"
-    restarted = await clocks.restart(change.session, tenant, order, "response", change.now)
-    await change.record(kind, comment=why, data={"before": before, "tier": tier, "clocks": [restarted] if restarted else []})
-    words = {"escalated": ("升级", "escalated to you"), "returned": ("退回", "handed back to you")}[kind]
-    message = outbox.Message(
-        key=f"{kind}:{order.id}:v{order.version}",
-        topic=f"workorder.{kind}",
-        subject=f"【工单{words[0]}】{order.number} / order {order.number} {words[1]}",
-        body={"order": order.number, "tier": tier, "why": why},
-    )
-    level = tenant.profile.tiers[tier].level
-    await outbox.put(change.session, message, await outbox.tier_managers(change.session, tenant.book, order.org_path, level), change.now)
 
 
 def _require_text(field: str, value: str) -> None:

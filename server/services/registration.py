@@ -17,7 +17,7 @@ from server.domain.grading import Proposal
 from server.domain.identifiers import normalise_phone, normalise_vin
 from server.domain.text import text_problem
 from server.profiles import Profile
-from server.services import alerts, calls, clocks, references, repeats
+from server.services import alerts, calls, clocks, escalation, references, repeats
 from server.services.caller import Caller
 from server.services.history import record
 from server.services.numbering import next_number
@@ -97,8 +97,8 @@ async def register_complaint(caller: Caller, reg: Registration) -> Registered:
         )
         order = _order(caller, reg, checked, now, dealer, customer_id, vehicle_id)
         if repeat is not None:
-            order.repeat_of_id, order.repeat_number, order.tier = repeat.prior.id, repeat.number, repeat.routing.tier
-            order.escalated = True
+            order.repeat_of_id, order.repeat_number = repeat.prior.id, repeat.number
+            routed = repeats.route_up(caller, order, repeat, now)
         order.number = await next_number(session, caller.profile.number_prefix, caller.profile.timezone, now)
         started = clocks.start_new(caller.tenant, order, order.received_at)
         session.add(order)
@@ -117,6 +117,8 @@ async def register_complaint(caller: Caller, reg: Registration) -> Registered:
         await alerts.raise_for(session, caller.tenant, order, now)
         await calls.evaluate(session, caller.tenant, order, caller.user_id, now, order.details, counts={})  # no calls yet
         await record(session, order, caller.user_id, now, "registered", to_state=order.state, data=data)
+        if repeat is not None:
+            await escalation.record(session, caller.tenant, [routed], now)
     return Registered(order, dealer, new_customer, new_phones if new_customer else [], vehicle)
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.models import WorkOrder
 from server.domain.escalation import Routing, route
-from server.services import slips
+from server.services import escalation, slips
 from server.services.caller import Caller
 
 
@@ -50,6 +50,16 @@ async def _recent(
         .order_by(WorkOrder.handled_at.desc())
         .limit(1)
     )
+
+
+def route_up(
+    caller: Caller, order: WorkOrder, repeat: Repeat, now: datetime
+) -> escalation.TierMove:
+    """The new order goes to the tier that handles this complaint number, escalated like any order
+    moved up; recorded (escalation.record) once the order is stored."""
+    number, prior = repeat.number, repeat.prior.number
+    why = f"第 {number} 次投诉同一问题（{prior}）/ complaint number {number} on the issue of {prior}"
+    return escalation.move(order, repeat.routing.tier, up=True, why=why, by=caller.user_id, at=now)
 
 
 async def link(session: AsyncSession, caller: Caller, order: WorkOrder, repeat: Repeat, now: datetime) -> None:

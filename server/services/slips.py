@@ -77,7 +77,9 @@ async def acknowledge(caller: Caller, slip_id: int) -> WarningSlip:
         if slip.state != "issued":
             raise TransitionNotAllowedError(slip.state, "acknowledge", reason="the slip was acknowledged already")
         slip.state, slip.acknowledged_at, slip.acknowledged_by_id = "acknowledged", change.now, caller.user_id
-        await clocks.stop_named(change.session, change.order, ack_clock_name(slip), change.now)
+        await clocks.stop_named(
+            change.session, caller.tenant, change.order, ack_clock_name(slip), change.now
+        )
         await change.record("slip_acknowledged", data={"trigger": slip.trigger})
     return slip
 
@@ -95,7 +97,9 @@ async def record_result(caller: Caller, slip_id: int, result: str, handler_id: i
         if slip.state == "resulted":
             raise TransitionNotAllowedError(slip.state, "recordResult", reason="the slip has its result already")
         if slip.state == "issued":
-            await clocks.stop_named(change.session, change.order, ack_clock_name(slip), change.now)
+            await clocks.stop_named(
+            change.session, caller.tenant, change.order, ack_clock_name(slip), change.now
+        )
         slip.state, slip.result, slip.result_handler_id, slip.result_at = "resulted", result, handler_id, at or change.now
         await change.record("slip_resulted", comment=result, data={"trigger": slip.trigger})
     return slip

@@ -16,9 +16,11 @@ from server.services.changes import Change, changing
 async def transition(caller: Caller, order_id: int, name: str, expected_version: int, comment: str | None = None) -> WorkOrder:
     _check_comment(comment)
     async with changing(caller, order_id, expected_version) as change:
-        step = caller.profile.workflow.fire(change.order.state, name, comment)
+        workflow = caller.profile.workflow
+        step = workflow.fire(change.order.state, name, comment)
         if step.records_resolution:
-            raise TransitionNotAllowedError(change.order.state, name, reason="it records a resolution: use closeWorkOrder")
+            allowed = [t.name for t in workflow.available(change.order.state) if not t.records_resolution]
+            raise TransitionNotAllowedError(change.order.state, name, allowed, "it records a resolution: use closeWorkOrder")
         await _apply(change, step, comment)
     return change.order
 
@@ -67,7 +69,11 @@ async def _apply(change: Change, step: Transition, comment: str | None) -> None:
         order.handled_at = change.now
     elif target.meaning is Meaning.CLOSED:
         order.closed_at = change.now
-    changed = await clocks.apply(change.session, caller.tenant, order, step.name, change.now, final=target.final)
+    cancelled = target.meaning is Meaning.CANCELLED
+    final, session, now = target.final, change.session, change.now
+    changed = await clocks.apply(
+        session, caller.tenant, order, step.name, now, final=final, cancelled=cancelled
+    )
     await change.record(
         "transition", transition=step.name, from_state=previous, to_state=step.target, comment=comment, data=_clocks(changed)
     )

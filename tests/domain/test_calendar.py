@@ -103,8 +103,9 @@ BOTH_YEARS = BusinessCalendar(SHANGHAI, NINE_TO_SIX, RULES_2025_2026)
         # Started 2025-09-30 late afternoon, across National Day (10-01..08) to make-up Sat 10-11.
         pytest.param(STANDARD, "2025-09-30 17:30", "minutes", 120, "2025-10-09 10:30", id="national-day-response"),
         pytest.param(STANDARD, "2025-09-30 17:30", "working_days", 3, "2025-10-11 17:30", id="national-day-closure"),
-        # A deadline ending exactly at 18:00 stays at 18:00.
-        pytest.param(STANDARD, "2025-03-03 16:00", "minutes", 120, "2025-03-03 18:00", id="ends-at-window-end"),
+        # A count running out exactly at 18:00 ends at the next opening, as working days do.
+        pytest.param(STANDARD, "2025-03-03 16:00", "minutes", 120, "2025-03-04 09:00", id="ends-at-window-end"),
+        pytest.param(STANDARD, "2025-03-07 16:00", "minutes", 120, "2025-03-10 09:00", id="ends-at-friday-close"),
         # 18:00 is outside the half-open window: start moves to 09:00 next day.
         pytest.param(STANDARD, "2025-03-03 18:00", "minutes", 120, "2025-03-04 11:00", id="start-at-window-end"),
         pytest.param(STANDARD, "2025-03-03 18:00", "working_days", 1, "2025-03-05 09:00", id="start-at-window-end-wd"),
@@ -124,7 +125,7 @@ BOTH_YEARS = BusinessCalendar(SHANGHAI, NINE_TO_SIX, RULES_2025_2026)
         ),
         # Lunch break 12:00–13:00.
         pytest.param(LUNCH, "2025-03-03 11:00", "minutes", 120, "2025-03-03 14:00", id="lunch-across"),
-        pytest.param(LUNCH, "2025-03-03 10:00", "minutes", 120, "2025-03-03 12:00", id="lunch-ends-at-noon"),
+        pytest.param(LUNCH, "2025-03-03 10:00", "minutes", 120, "2025-03-03 13:00", id="lunch-ends-at-noon"),
         pytest.param(LUNCH, "2025-03-03 12:30", "minutes", 120, "2025-03-03 15:00", id="lunch-start-in-break"),
         pytest.param(LUNCH, "2025-03-03 12:30", "working_days", 3, "2025-03-06 13:00", id="lunch-closure-from-break"),
         pytest.param(LUNCH, "2025-03-03 17:00", "minutes", 480, "2025-03-04 17:00", id="lunch-full-day"),
