@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from sqlalchemy import func, select
 from schema.app import schema
 from schema.context import Context
 from schema.ids import encode
-from server.db.models import Base, User, WarningSlip, WorkOrder
+from server.db.models import Base, OutboxMessage, User, WarningSlip, WorkOrder
 from support import World, make_world, register, registration
 
 NOT_FOUND = "NotFound"
@@ -34,6 +35,7 @@ class Ids:
     slip: str
     user: str
     dealer: str
+    dead: str  # a dead outbox message
 
 
 Variables = Callable[[World, Ids, str], Any]  # (the caller's world, its ids, the id under test)
@@ -117,6 +119,7 @@ CASES = [
          lambda w, ids, bad: {"id": bad, "result": "已回复客户", "handlerId": ids.user}),
     Case("recordSlipResult.handlerId", "user", "handlerId",
          lambda w, ids, bad: {"id": ids.slip, "result": "已回复客户", "handlerId": bad}),
+    Case("retryOutboxMessages.id", "dead", NOT_FOUND, lambda w, ids, bad: {"id": bad}, "admin"),
 ]
 
 NOTHING = Ids(
@@ -125,9 +128,25 @@ NOTHING = Ids(
     slip=encode("WarningSlip", 987_654_321),
     user=encode("User", 987_654_321),
     dealer=encode("OrgUnit", 987_654_321),
+    dead=encode("OutboxMessage", 987_654_321),
 )
 VEHICLE = encode("Vehicle", 1)
-WRONG_TYPE = Ids(order=VEHICLE, version=1, slip=VEHICLE, user=VEHICLE, dealer=VEHICLE)
+WRONG_TYPE = Ids(
+    order=VEHICLE, version=1, slip=VEHICLE, user=VEHICLE, dealer=VEHICLE, dead=VEHICLE
+)
+
+
+async def dead_message(world: World) -> str:
+    """A notification the outbox gave up on (the retry policy's last attempt failed)."""
+    now = datetime.now(UTC)
+    async with world.database.writer(world.tenant_id) as session, session.begin():
+        message = OutboxMessage(
+            key="given-up", topic="sla.breached", subject="given up", body={}, created_at=now,
+            attempts=24, next_attempt_at=now, dead_at=now, recipient_id=world.users["manager_a"],
+        )
+        session.add(message)
+        await session.flush()
+        return encode("OutboxMessage", message.id)
 
 
 async def tenant_with_ids(database) -> tuple[World, Ids]:
@@ -140,7 +159,8 @@ async def tenant_with_ids(database) -> tuple[World, Ids]:
     called = data["recordCustomerCall"]["order"]
     (slip,) = called["warningSlips"]
     user, dealer = world.user_gid("care_a"), world.dealer_gid("a")
-    ids = Ids(order["id"], called["version"], slip["id"], user, dealer)
+    dead = await dead_message(world)
+    ids = Ids(order["id"], called["version"], slip["id"], user, dealer, dead)
     return world, ids
 
 
@@ -170,11 +190,14 @@ async def everything(database) -> dict[str, Any]:
         slip = select(WarningSlip.id, WarningSlip.state, WarningSlip.result_handler_id)
         slips = (await session.execute(slip)).all()
         users = (await session.execute(select(User.id, User.absent))).all()
+        dead = select(OutboxMessage.id, OutboxMessage.attempts, OutboxMessage.dead_at)
+        outbox = (await session.execute(dead)).all()
     return {
         "counts": counts,
         "orders": sorted(orders),
         "slips": sorted(slips),
         "users": sorted(users),
+        "outbox": sorted(outbox),
     }
 
 
