@@ -20,6 +20,7 @@ run: install
 	$(BIN)/complaintdesk run
 
 test: install
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 migrate: install
@@ -33,4 +34,4 @@ schema: install
 	$(BIN)/python -m schema.contract
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache

@@ -6,8 +6,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import yaml
 
@@ -20,6 +22,8 @@ from server.profiles import ProfileInvalidError, load_profile_dir
 from server.holiday_source import statutory_days
 from server.domain.calendar import DayRules
 from server.services import calendar_years, dead_letters, demo, organisation, tenancy
+
+T = TypeVar("T")
 
 CONTRACT = Path(__file__).resolve().parents[1] / "frontend-contract" / "schema.graphql"
 
@@ -85,7 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _with_database(work):  # type: ignore[no-untyped-def]
+async def _with_database(work: Callable[[Database], Awaitable[T]]) -> T:
     database = Database(settings_module.load().database_url)
     try:
         return await work(database)
@@ -260,7 +264,7 @@ def _run(args: argparse.Namespace) -> None:
         stop()
 
 
-def _embedded_workers(settings: settings_module.Settings):  # type: ignore[no-untyped-def]
+def _embedded_workers(settings: settings_module.Settings) -> Callable[[], None]:
     """Without Redis the worker and scheduler run in this process; with it, they are processes of their own."""
     if settings.redis_url:
         print("REDIS_URL is set: run `complaintdesk worker` and `complaintdesk scheduler` beside the server")

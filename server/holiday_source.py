@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-import chinese_calendar  # type: ignore[import-untyped]
+import chinese_calendar
 
 from server.domain.calendar import DayRules
 

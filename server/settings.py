@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from server.domain.retry import RetryPolicy
 
@@ -187,12 +187,16 @@ def _number(env: Mapping[str, str], name: str, default: N, parse: Callable[[str]
     return value
 
 
-_PARSE = {"int": int, "float": float, "bool": lambda raw: raw.strip().lower() in ("1", "true", "yes", "on")}
+_PARSE: dict[str, Callable[[str], int | float | bool]] = {
+    "int": int,
+    "float": float,
+    "bool": lambda raw: raw.strip().lower() in ("1", "true", "yes", "on"),
+}
 
 
 def _limits(env: Mapping[str, str]) -> Limits:
     """Limits() with each GRAPHQL_LIMIT_<FIELD> variable that is set applied, e.g. GRAPHQL_LIMIT_DEPTH=10."""
-    given = {}
+    given: dict[str, Any] = {}  # each value parsed by its field's own type
     for f in fields(Limits):
         key = f"GRAPHQL_LIMIT_{f.name.upper()}"
         if key in env:

@@ -101,8 +101,9 @@ def stop(clock: Clock, at: datetime, calendar: BusinessCalendar) -> Clock:
     if clock.stopped_at is not None:
         return clock
     ran = pause(clock, at, calendar)
-    kept = {"running_since": clock.running_since, "due_at": clock.due_at}
-    return replace(ran, stopped_at=at, warn_at=None, **kept)
+    return replace(
+        ran, stopped_at=at, warn_at=None, running_since=clock.running_since, due_at=clock.due_at
+    )
 
 
 def cancel(clock: Clock, at: datetime, calendar: BusinessCalendar) -> Clock:

@@ -68,6 +68,11 @@ def text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def mapping(value: Any) -> dict[str, Any]:
+    """The value if it is a mapping (a YAML or JSON object), else an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
 def texts(item: Any, key: str) -> list[tuple[int, str]]:
     """The strings of the list at `key` with their indices; nothing if there is no such list."""
     values = item.get(key) if isinstance(item, dict) else None

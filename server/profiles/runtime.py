@@ -54,14 +54,14 @@ class Tier:
 
 
 Recipient = Literal["primary_handler", "secondary_handler", "managers", "tenant_admins"]
-DEFAULT_NOTIFY: tuple[str, ...] = ("primary_handler", "secondary_handler", "managers")
+DEFAULT_NOTIFY: tuple[Recipient, ...] = ("primary_handler", "secondary_handler", "managers")
 
 
 @dataclass(frozen=True)
 class Action:
     """What the deadline scan does when a clock falls due soon or is breached."""
 
-    notify: tuple[str, ...] = DEFAULT_NOTIFY
+    notify: tuple[Recipient, ...] = DEFAULT_NOTIFY
     regrade: str | None = None  # e.g. B -> C when a B order is not closed in 7 working days
     move_to_tier: str | None = None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Unpack
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,7 +15,7 @@ from server.db.models import WorkOrder
 from server.domain.errors import ConflictError
 from server.services import references
 from server.services.caller import Caller
-from server.services.history import record
+from server.services.history import Details, record
 
 
 @dataclass
@@ -24,9 +25,9 @@ class Change:
     now: datetime
     caller: Caller
 
-    async def record(self, kind: str, **fields: object) -> None:
+    async def record(self, kind: str, **details: Unpack[Details]) -> None:
         self.order.updated_at = self.now
-        await record(self.session, self.order, self.caller.user_id, self.now, kind, **fields)  # type: ignore[arg-type]
+        await record(self.session, self.order, self.caller.user_id, self.now, kind, **details)
 
 
 @asynccontextmanager
@@ -43,4 +44,5 @@ async def changing(caller: Caller, order_id: int, expected_version: int | None) 
             order.version += 1
             yield Change(session, order, caller.clock(), caller)
     except StaleDataError as exc:  # a concurrent writer committed between our read and our update
+        assert expected_version is not None  # set from the order before anything is flushed
         raise ConflictError(expected_version, expected_version + 1) from exc

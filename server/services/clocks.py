@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,7 +25,18 @@ from server.services import outbox
 from server.services.tenancy import TenantRuntime
 
 
-def rules_for(profile: Profile, order: WorkOrder) -> dict[str, ClockRule]:
+class ClockedOrder(Protocol):
+    """What sets an order's clock rules: a WorkOrder, or the columns the deadline scan reads."""
+
+    id: int
+    org_path: str
+    grade: str | None
+    category: str
+    channel: str
+    next_deadline_at: datetime | None
+
+
+def rules_for(profile: Profile, order: ClockedOrder) -> dict[str, ClockRule]:
     """The rule of each clock that applies to this order (the profile guarantees at most one)."""
     rules: dict[str, ClockRule] = {}
     for rule in profile.clocks:
@@ -106,7 +117,12 @@ def _next(
     return clock
 
 
-async def retarget(session: AsyncSession, tenant: TenantRuntime, order: WorkOrder, rows: list[WorkOrderClock] | None = None) -> list[str]:
+async def retarget(
+    session: AsyncSession,
+    tenant: TenantRuntime,
+    order: ClockedOrder,
+    rows: list[WorkOrderClock] | None = None,
+) -> list[str]:
     """After a regrade or escalation: each running clock takes its new rule's target, keeping the time used.
     `rows` are the order's clocks when the caller has loaded them already (the deadline scan's batches)."""
     calendar = tenant.calendar(order.org_path)

@@ -183,7 +183,7 @@ async def _notify(session: AsyncSession, tenant: TenantRuntime, effects: list[Ef
     by_audience: dict[tuple[str, ...], list[Effect]] = {}
     for effect in effects:
         by_audience.setdefault(_action(tenant, effect).notify, []).append(effect)
-    messages = []
+    messages: list[tuple[outbox.Message, set[int]]] = []
     for who, group in by_audience.items():
         audiences = await outbox.recipients_of(session, tenant.book, [e.order for e in group], who)
         messages.extend((_message(effect), recipients) for effect, recipients in zip(group, audiences, strict=True))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 from sqlalchemy import event as orm_event
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -46,6 +46,16 @@ class Event:
     to_state: str | None = None
     comment: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
+
+
+class Details(TypedDict, total=False):
+    """The keywords of `record` past the event's kind, for callers that pass them on."""
+
+    transition: str | None
+    from_state: str | None
+    to_state: str | None
+    comment: str | None
+    data: dict[str, Any] | None
 
 
 async def record(

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.authz import PolicyBook
@@ -62,6 +62,14 @@ async def put_many(session: AsyncSession, messages: Sequence[tuple[Message, set[
     return len(done.all())
 
 
+class Addressed(Protocol):
+    """Whom an order's notices go to: a WorkOrder, or the columns the deadline scan reads."""
+
+    org_path: str
+    primary_handler_id: int | None
+    secondary_handler_id: int | None
+
+
 async def recipients(session: AsyncSession, book: PolicyBook, order: WorkOrder | None, who: tuple[str, ...]) -> set[int]:
     """primary_handler, secondary_handler, managers (who may assign at the order's own dealer),
     region_managers (who may assign at its region), tenant_admins: permissions decide, not role names."""
@@ -70,7 +78,9 @@ async def recipients(session: AsyncSession, book: PolicyBook, order: WorkOrder |
     return (await recipients_of(session, book, [order], who))[0]
 
 
-async def recipients_of(session: AsyncSession, book: PolicyBook, orders: Sequence[WorkOrder], who: tuple[str, ...]) -> list[set[int]]:
+async def recipients_of(
+    session: AsyncSession, book: PolicyBook, orders: Sequence[Addressed], who: tuple[str, ...]
+) -> list[set[int]]:
     """recipients() of each order, with one look-up of the role holders at all their nodes."""
     nodes = set()
     if "managers" in who:
@@ -153,7 +163,8 @@ async def purge(database: Database, before: datetime, batch: int = 5000) -> int:
     while True:
         async with database.platform() as session, session.begin():
             old = select(OutboxMessage.id).where(OutboxMessage.delivered_at < before).limit(batch)
-            gone = (await session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(old)))).rowcount  # type: ignore[attr-defined]
+            done = await session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(old)))
+            gone = cast(CursorResult[Any], done).rowcount  # a DELETE answers a CursorResult
         removed += gone
         if gone < batch:
             return removed

@@ -8,9 +8,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar, TypeVarTuple, Unpack
 
-from sqlalchemy import ColumnElement, Row, inspect, Select, and_, exists, false, func, or_, select, true, tuple_, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    SQLColumnExpression,
+    and_,
+    exists,
+    false,
+    func,
+    inspect,
+    or_,
+    select,
+    true,
+    tuple_,
+    union_all,
+)
 
 from server.db import lookups
 from server.db.among import among
@@ -31,6 +46,9 @@ from server.domain import bounds
 from server.domain.errors import FieldProblem, InvalidInputError, NotFoundError
 from server.domain.workflow import Meaning
 from server.services.caller import Caller
+
+T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
 
 MAX_PAGE = 100
 DUPLICATE_DAYS = 30  # a closed order this recent is still worth showing the operator
@@ -56,12 +74,14 @@ class OrderFilter:
 # mapped instances cost a worklist request more CPU than its statement (bench/README.md). The
 # statement stays an ORM one, so the tenant filter of server/db/session.py still applies.
 # Built once: selecting 35 columns coerces each of them again on every call.
-_ORDER_ROWS = select(*(attribute.class_attribute for attribute in inspect(WorkOrder).column_attrs))
+_ORDER_ROWS: Select[Unpack[tuple[Any, ...]]] = select(
+    *(attribute.class_attribute for attribute in inspect(WorkOrder).column_attrs)
+)
 
 
 @dataclass
-class Page:
-    orders: list[Row[Any]]
+class Page(Generic[T]):
+    orders: list[T]
     has_next: bool
 
 
@@ -90,7 +110,9 @@ async def get_order(caller: Caller, order_id: int) -> WorkOrder:
     return order
 
 
-async def list_orders(caller: Caller, where: OrderFilter, first: int, after: int | None) -> Page:
+async def list_orders(
+    caller: Caller, where: OrderFilter, first: int, after: int | None
+) -> Page[Row[Any]]:
     if not 0 < first <= MAX_PAGE:
         raise InvalidInputError([FieldProblem(("first",), f"ask for 1 to {MAX_PAGE} orders a page")])
     _check_instants(where)
@@ -104,7 +126,7 @@ async def list_orders(caller: Caller, where: OrderFilter, first: int, after: int
     return Page(rows[:first], len(rows) > first)
 
 
-def _sla_filtered(caller: Caller, query: Select[Any], f: OrderFilter) -> Select[Any]:
+def _sla_filtered(caller: Caller, query: Select[Unpack[Ts]], f: OrderFilter) -> Select[Unpack[Ts]]:
     now = caller.clock()
     running = (WorkOrderClock.work_order_id == WorkOrder.id) & WorkOrderClock.stopped_at.is_(None)
     running &= WorkOrderClock.running_since.is_not(None)
@@ -129,7 +151,7 @@ def _check_instants(where: OrderFilter) -> None:
         raise InvalidInputError(problems)
 
 
-async def _filtered(session: Any, query: Select[Any], f: OrderFilter) -> Select[Any]:
+async def _filtered(session: Any, query: Select[Unpack[Ts]], f: OrderFilter) -> Select[Unpack[Ts]]:
     for column, values in (
         (WorkOrder.state, f.states),
         (WorkOrder.grade, f.grades),
@@ -261,7 +283,9 @@ class EscalationPosition:
     deadline: datetime | None = None
 
 
-async def list_escalations(caller: Caller, where: EscalationFilter, first: int, after: EscalationPosition | None) -> Page:
+async def list_escalations(
+    caller: Caller, where: EscalationFilter, first: int, after: EscalationPosition | None
+) -> Page[WorkOrder]:
     """Escalated orders (above their first tier, repeats, or with a warning slip) the caller may see."""
     if not 0 < first <= MAX_PAGE:
         raise InvalidInputError([FieldProblem(("first",), f"ask for 1 to {MAX_PAGE} orders a page")])
@@ -280,7 +304,7 @@ async def list_escalations(caller: Caller, where: EscalationFilter, first: int, 
     return Page(rows[:first], len(rows) > first)
 
 
-def _escalation_order(sort: str) -> tuple[ColumnElement[Any], ...]:
+def _escalation_order(sort: str) -> tuple[SQLColumnExpression[Any], ...]:
     if sort == "breach":
         # Past-due first, the longest overdue first; next_deadline_at is the earliest running deadline.
         # NULLS LAST is the order of ix_work_orders_escalations_breach, so the index serves the page

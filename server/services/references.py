@@ -31,7 +31,7 @@ class Kind(Generic[R]):
 
     noun: str
     key: InstrumentedAttribute[int]
-    statement: Select[tuple[R, str | None]]
+    statement: Select[R, str]  # the path is None where an outer join finds no grant
     scope: tuple[str, ...] = ()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -210,9 +211,9 @@ def _texts(reg: Registration, problems: list[FieldProblem]) -> None:
             problems.append(FieldProblem(path, problem))
 
 
-def _code(name: str, value: str, known: object, problems: list[FieldProblem]) -> None:
-    if value not in known:  # type: ignore[operator]
-        options = ", ".join(sorted(known))  # type: ignore[call-overload]
+def _code(name: str, value: str, known: Collection[str], problems: list[FieldProblem]) -> None:
+    if value not in known:
+        options = ", ".join(sorted(known))
         problems.append(FieldProblem((name,), f"unknown {name.split('[')[0].rstrip('s')} '{value}' (known: {options})"))
 
 
@@ -311,7 +312,7 @@ async def _vehicle(session: AsyncSession, data: VehicleInput | None, vin: str | 
         "mileage_km": data.mileage_km,
     }
     statement = upsert.insert(session, Vehicle).values(**values).on_conflict_do_nothing()
-    inserted = await session.scalar(statement.returning(Vehicle))
+    inserted: Vehicle | None = await session.scalar(statement.returning(Vehicle))
     if inserted is not None:
         return inserted
     vehicle = (await session.scalars(select(Vehicle).where(Vehicle.vin == vin))).one()

@@ -12,6 +12,7 @@ Create Date: 2026-12-02 06:40:00
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -38,7 +39,7 @@ def upgrade() -> None:
     _set_next_deadline(sa.func.min(clocks.c.due_at), running)
 
 
-def _set_next_deadline(earliest: sa.ColumnElement, among: sa.ColumnElement) -> None:
+def _set_next_deadline(earliest: sa.ColumnElement[Any], among: sa.ColumnElement[bool]) -> None:
     # tenant_id too: it leads the clocks' unique index, without which each order scans every clock.
     mine = (clocks.c.tenant_id == orders.c.tenant_id) & (clocks.c.work_order_id == orders.c.id)
     value = sa.select(earliest).where(mine, among).scalar_subquery()

@@ -22,7 +22,9 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table('work_order_clocks') as batch_op:
-        column = sa.Column('cancelled', sa.Boolean(), nullable=False, server_default=sa.false())
+        column: sa.Column[bool] = sa.Column(
+            'cancelled', sa.Boolean(), nullable=False, server_default=sa.false()
+        )
         batch_op.add_column(column)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from server.profiles.crosscheck import Names, RawDocuments, text, texts
+from server.profiles.crosscheck import Names, RawDocuments, mapping, text, texts
 from server.profiles.document import Document, DocumentKind
 from server.profiles.documents import categories, channels, grades, routing
 from server.profiles.problems import Problem, ProblemCode
@@ -102,7 +102,7 @@ def check(raw: RawDocuments) -> list[Problem]:
         out += _check_rule(f"clocks[{i}]", rule, clocks=clocks, events=events)
         out += _check_applies_to(raw, f"clocks[{i}].applies_to", rule.get("applies_to"))
         for key in ("on_due_soon", "on_breach"):
-            action = rule.get(key) if isinstance(rule.get(key), dict) else {}
+            action = mapping(rule.get(key))
             out += grade_names.check(DOC, f"clocks[{i}].{key}.regrade", action.get("regrade"))
             out += tiers.check(DOC, f"clocks[{i}].{key}.move_to_tier", action.get("move_to_tier"))
     return out + _overlaps(rules)

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from server.domain.escalation import WarningRule
 from server.domain.workflow import Meaning
-from server.profiles.crosscheck import Names, RawDocuments, texts
+from server.profiles.crosscheck import Names, RawDocuments, mapping, texts
 from server.profiles.document import Document, DocumentKind, LabelModel
 from server.profiles.documents import flags
 from server.profiles.problems import Problem, ProblemCode
@@ -68,7 +68,7 @@ def check(raw: RawDocuments) -> list[Problem]:
     out: list[Problem] = []
     for i, rule in raw.items(DOC, "rules"):
         path = f"rules[{i}].when"
-        when = rule.get("when") if isinstance(rule.get("when"), dict) else {}
+        when = mapping(rule.get("when"))
         out += meanings.check(DOC, f"{path}.state", when.get("state"))
         for names in (flag_names, demand_names):
             for j, code in texts(when, names.plural):
