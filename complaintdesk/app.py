@@ -28,9 +28,10 @@ from schema.context import Context, SocketContext
 from schema.http import GraphQLHTTPView
 from schema.limits import limits_for, refusal
 from schema.persisted import PersistedOperations
-from server import events, heap
+from complaintdesk import heap
+from server.adapters import events
 from server import settings as settings_module
-from server.auth import Claims, InvalidTokenError, bearer, verify
+from server.security.auth import Claims, InvalidTokenError, bearer, verify
 from server.db.session import Database
 from server.services.caller import Caller, UnknownPrincipalError, tenant_caller
 from server.services.portals import RegisteredOrigins

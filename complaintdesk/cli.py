@@ -12,12 +12,12 @@ from pathlib import Path
 import yaml
 
 from server import settings as settings_module
-from server.auth import Claims, mint
+from server.security.auth import Claims, mint
 from server.db import migrate
 from server.db.session import Database
 from server.domain.errors import DomainError
 from server.profiles import ProfileInvalidError, load_profile_dir
-from server.holiday_source import statutory_days
+from server.adapters.holiday_source import statutory_days
 from server.domain.calendar import DayRules
 from server.services import calendar_years, dead_letters, demo, organisation, tenancy
 
@@ -236,7 +236,7 @@ def _year_rules(year: int, path: Path | None) -> DayRules:
 def _run(args: argparse.Namespace) -> None:
     import uvicorn
 
-    from server.app import create_app
+    from complaintdesk.app import create_app
 
     settings = settings_module.load()
 

@@ -14,7 +14,7 @@ from typing import Annotated
 import strawberry
 from graphql import GraphQLError
 
-from server import events
+from server.adapters import events
 from server.domain.errors import NotFoundError
 from server.services import board as boards
 from server.services import queries

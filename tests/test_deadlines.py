@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from server import events
+from server.adapters import events
 from server.db.models import OutboxMessage, SlaEffect, WorkOrderEvent
 from server.domain.calendar import DayRules
 from server.services import deadlines, organisation

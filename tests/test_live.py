@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from schema.app import schema
 from schema.context import Context
-from server import events
+from server.adapters import events
 from server.db.models import WorkOrder
 from server.services import history
 from support import make_world, op, register

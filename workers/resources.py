@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from functools import cache
 
-from server import events, settings
+from server import settings
+from server.adapters import events
 from server.db.session import Database
-from server.notifications import Sender, sender_for
+from server.adapters.notifications import Sender, sender_for
 
 
 @cache

@@ -114,10 +114,6 @@ class Database:
         self._runtime_locks: dict[int, asyncio.Lock] = {}
         self._writes = async_sessionmaker(self.write_engine, expire_on_commit=False)
 
-    @property
-    def dialect(self) -> str:
-        return self.engine.dialect.name
-
     def reader(self, tenant_id: int) -> AsyncSession:
         return self._reads(info={TENANT: tenant_id})
 

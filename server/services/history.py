@@ -1,6 +1,6 @@
 """The append-only history of a work order. Every use case that changes an order writes its event
 through here, in the same transaction as the change; once that transaction commits, the events
-go out to live subscribers (server/events.py), and never if it rolls back.
+go out to live subscribers (server/adapters/events.py), and never if it rolls back.
 
 Events are inserted at once, as rows rather than ORM objects: the deadline scan writes thousands
 per tick, and a unit-of-work object per event cost more Python than the rest of its batch.
@@ -17,7 +17,7 @@ from sqlalchemy import event as orm_event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from server import events
+from server.adapters import events
 from server.db import upsert
 from server.db.models import WorkOrderEvent
 
