@@ -1,8 +1,8 @@
 """The real application with one thing changed, to show what strawberry's caches (and the GC settings) are worth.
 
 Each factory runs in its own uvicorn process, so it edits the product schema's extension list in
-place and then builds the app with complaintdesk.app.create_app: everything else (middleware, view,
-limits, persisted operations) is exactly the product's.
+place and then builds the app with complaintdesk.app.create_app: everything else (middleware,
+view, limits, persisted operations) is exactly the product's.
 """
 
 from __future__ import annotations

@@ -6,12 +6,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import yaml
 
 from server import settings as settings_module
+from server.adapters.events import Bus, bus_for
 from server.security.auth import Claims, mint
 from server.db import migrate
 from server.db.session import Database
@@ -253,21 +255,24 @@ def _run(args: argparse.Namespace) -> None:
         role = demo.USERS[name][1]
         print(f"  {role:<16} {token}")
     print(flush=True)
-    stop = _embedded_workers(settings)
+    events = bus_for(settings.redis_url)
+    stop = _embedded_workers(settings, events)
     try:
-        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+        app = create_app(settings, events=events)
+        uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     finally:
         stop()
 
 
-def _embedded_workers(settings: settings_module.Settings):  # type: ignore[no-untyped-def]
-    """Without Redis the worker and scheduler run in this process; with it, they are processes of their own."""
+def _embedded_workers(settings: settings_module.Settings, events: Bus) -> Callable[[], None]:
+    """Without Redis the worker and scheduler run in this process, publishing on the server's bus
+    `events`; with it, they are processes of their own."""
     if settings.redis_url:
         print("REDIS_URL is set: run `complaintdesk worker` and `complaintdesk scheduler` beside the server")
         return lambda: None
     from workers import embedded
 
-    return embedded.start()
+    return embedded.start(events)
 
 
 if __name__ == "__main__":

@@ -76,7 +76,7 @@ async def test_persisted_only_runs_the_contract_documents_and_refuses_anything_e
 async def test_persisted_only_is_decided_per_tenant_by_limits_for(database, monkeypatch):
     strict, lax = await make_world(database), await make_world(database)
     monkeypatch.setattr(
-        "complaintdesk.app.limits_for", lambda tenant, settings: Limits(persisted_only=tenant.tenant_id == strict.tenant_id)
+        "complaintdesk.middleware.authenticate.limits_for", lambda tenant, settings: Limits(persisted_only=tenant.tenant_id == strict.tenant_id)
     )
     answers = {}
     async with client(database) as http:
