@@ -16,7 +16,7 @@ from sqlalchemy import event
 from bench import bodies
 from schema.app import schema
 from schema.context import Context
-from server.auth import Claims
+from server.security.auth import Claims
 from server.db.session import Database
 from server.services.caller import tenant_caller
 

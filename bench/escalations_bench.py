@@ -31,7 +31,7 @@ from schema.app import schema
 from schema.context import Context
 from schema.ids import encode
 from server import settings as settings_module
-from server.auth import Claims, mint
+from server.security.auth import Claims, mint
 from server.db import migrate
 from server.db.session import Database
 from server.services import tenancy
@@ -161,7 +161,7 @@ async def measure(args: argparse.Namespace, people: People, chosen: list[Variant
     tokens = {who: mint(settings, Claims(str(user), people.tenant_id, False)) for who, user in (("se", people.se), ("rbo", people.rbo))}
     runs: dict[str, list[Result]] = {v.key: [] for v in chosen}
     cpu: dict[str, list[float]] = {v.key: [] for v in chosen}
-    async with serving("server.app:create_app", os.environ) as base:
+    async with serving("complaintdesk.app:create_app", os.environ) as base:
         server = server_pid(base)
         loads = {v.key: Load(f"{base}/graphql", tokens[v.who], body=body(v.variables)) for v in chosen}
         for v in chosen:

@@ -35,7 +35,7 @@ from starlette.routing import Route
 
 from schema.ids import decode, encode
 from server import settings as settings_module
-from server.auth import Claims, bearer, verify
+from server.security.auth import Claims, bearer, verify
 from server.db import models
 from server.db.among import among
 from server.profiles import Profile, bundled_profile_path, load_profile_dir

@@ -24,7 +24,7 @@ from bench.load import Load, Result
 from bench.uvicorn_process import serving
 from schema.ids import encode
 from server import settings as settings_module
-from server.auth import Claims, mint
+from server.security.auth import Claims, mint
 from server.db import migrate
 from server.db.session import Database
 from server.services import tenancy
@@ -42,7 +42,7 @@ class Variant:
     operation: str  # list or register
 
 
-PRODUCT, VARIANT_APPS, FLOOR_SQL = "server.app:create_app", "bench.product_variants", "bench.floor_sql:create_app"
+PRODUCT, VARIANT_APPS, FLOOR_SQL = "complaintdesk.app:create_app", "bench.product_variants", "bench.floor_sql:create_app"
 FLOOR_STATIC = "bench.floor_static:create_app"
 VARIANTS = (
     Variant("list", "list: real app (parser + validation caches)", PRODUCT, "/graphql", "list"),

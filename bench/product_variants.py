@@ -1,8 +1,8 @@
 """The real application with one thing changed, to show what strawberry's caches (and the GC settings) are worth.
 
 Each factory runs in its own uvicorn process, so it edits the product schema's extension list in
-place and then builds the app with server.app.create_app: everything else (middleware, view,
-limits, persisted operations) is exactly the product's.
+place and then builds the app with complaintdesk.app.create_app: everything else (middleware,
+view, limits, persisted operations) is exactly the product's.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from starlette.types import ASGIApp
 from strawberry.extensions import ParserCache, QueryDepthLimiter, ValidationCache
 
 from schema.app import schema
-from server import heap
-from server.app import create_app
+from complaintdesk import heap
+from complaintdesk.app import create_app
 
 CACHES = (ParserCache, ValidationCache)
 
@@ -41,7 +41,7 @@ def per_request_rules() -> ASGIApp:
 
 
 def gc_default() -> ASGIApp:
-    """Not a cache: the product app without server/heap.py's settings (no gc.freeze() of the
+    """Not a cache: the product app without complaintdesk/heap.py's settings (no gc.freeze() of the
     start-up objects, the default young-generation threshold), as it was shipped before them."""
     heap.settle = lambda: None  # the lifespan looks it up when it runs
     return create_app()

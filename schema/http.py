@@ -131,7 +131,9 @@ class GraphQLHTTPView(GraphQL[Any, None]):
         return body
 
     def should_render_graphql_ide(self, request: Any) -> bool:
-        return False  # the IDE page is served by the app (server.app); a GET without query may be persisted
+        # The IDE page is served by complaintdesk/middleware/authenticate.py; a GET without a query
+        # may be persisted.
+        return False
 
     async def get_sub_response(self, request: Request) -> Response:
         sub_response = await super().get_sub_response(request)

@@ -14,7 +14,7 @@ from typing import Annotated
 import strawberry
 from graphql import GraphQLError
 
-from server import events
+from server.adapters import events
 from server.domain.errors import NotFoundError
 from server.services import board as boards
 from server.services import queries
@@ -113,7 +113,7 @@ class Subscription:
     async def order_events(self, info: Info, org_unit_id: OrgUnitArgument = None) -> AsyncGenerator[OrderEvent, None]:
         context = info.context
         scope = await _scope_or_raise(context, org_unit_id)
-        async with events.bus().subscription(context.caller.principal.tenant_id) as queue:
+        async with _bus(context).subscription(context.caller.principal.tenant_id) as queue:
             await context.caller.db.close()  # hold no connection while waiting
             while True:
                 event = await _next(queue, context)
@@ -128,7 +128,7 @@ class Subscription:
     async def board_counters(self, info: Info, org_unit_id: OrgUnitArgument = None) -> AsyncGenerator[Board, None]:
         context = info.context
         scope = await _scope_or_raise(context, org_unit_id)
-        async with events.bus().subscription(context.caller.principal.tenant_id) as queue:
+        async with _bus(context).subscription(context.caller.principal.tenant_id) as queue:
             yield await _board(context, scope)
             await context.caller.db.close()
             while True:
@@ -191,3 +191,8 @@ async def _board(context: Context, scope: tuple[int, str] | None) -> Board:
         breached=counts.breached,
         at=counts.at,
     )
+
+
+def _bus(context: Context) -> events.Bus:
+    """The deployment's bus, which the app handed to its Database."""
+    return context.caller.db.database.events

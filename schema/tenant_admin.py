@@ -10,7 +10,7 @@ from strawberry.scalars import JSON
 
 from server.domain.errors import DomainError, NotPermittedError
 from server.profiles import ProfileInvalidError
-from server.services import tenancy
+from server.services import profile_admin
 from schema.context import Info
 from schema.errors import FieldError, NotPermitted, ValidationError, to_error
 
@@ -50,7 +50,7 @@ class TenantAdminQuery:
     )
     def tenant_profile(self, info: Info) -> TenantProfileResult:
         try:
-            profile = tenancy.read_profile(info.context.caller)
+            profile = profile_admin.read_profile(info.context.caller)
         except NotPermittedError as exc:
             refused: Any = to_error(exc)  # a NotPermitted, typed as the Error interface
             return refused
@@ -67,7 +67,7 @@ class TenantAdminMutation:
     ) -> ImportProfileResult:
         caller = info.context.caller
         try:
-            profile = await tenancy.import_profile(caller, documents)
+            profile = await profile_admin.import_profile(caller, documents)
         except ProfileInvalidError as exc:
             return _profile_errors(exc)
         except DomainError as exc:

@@ -89,10 +89,6 @@ class Settings:
     queue_namespace: str = QUEUE_NAMESPACE  # two deployments may share one Redis
     scan_batch: int = SCAN_BATCH  # orders per transaction of the deadline scan
 
-    @property
-    def embedded(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
 
 def _local_secret(var: Path) -> str:
     """A per-installation HS256 secret, created on first use and kept in ./var."""

@@ -17,7 +17,7 @@ from sqlalchemy import event
 
 from schema.app import schema
 from schema.context import Context
-from server.auth import Claims
+from server.security.auth import Claims
 from server.db.session import Database
 from server.profiles import bundled_profile_path, load_profile_dir, parse_profile
 from server.services import organisation, tenancy

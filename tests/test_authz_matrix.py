@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from server.authz import known_permissions
+from server.security.authz import known_permissions
 from support import make_world
 
 README = Path(__file__).resolve().parents[1] / "policies" / "README.md"

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from server import events
 from server.db.models import OutboxMessage, SlaEffect, WorkOrderEvent
 from server.domain.calendar import DayRules
 from server.services import deadlines, organisation
@@ -111,7 +110,7 @@ async def test_the_scan_tells_live_subscribers_each_event_with_its_own_id(databa
     world.clock.now = at("2025-09-30 10:00")
     orders = [await register(world, customer={"name": f"客户{n}", "phones": [f"1390000{n:04d}"]}) for n in range(4)]
     published = []
-    monkeypatch.setattr(events, "publish_soon", published.extend)
+    monkeypatch.setattr(database.events, "publish_soon", published.extend)
     await deadlines.scan(database, at("2025-09-30 11:40"))
     db = world.database.tenant(world.tenant_id)
     async with db.read() as session:

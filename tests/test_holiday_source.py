@@ -8,7 +8,7 @@ import pytest
 
 from calendar_facts import HOLIDAYS_2025, OFF_WEEKDAYS_2026, WORKDAYS_2025, WORKDAYS_2026
 from server.domain.calendar import CalendarMissingError, DayRules
-from server.holiday_source import statutory_days, supported_years
+from server.adapters.holiday_source import statutory_days, supported_years
 
 
 def days_of(year: int) -> list[date]:

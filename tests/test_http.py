@@ -15,8 +15,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from conftest import TEST_SETTINGS
-from server.app import create_app
-from server.auth import Claims, mint
+from complaintdesk.app import create_app
+from server.security.auth import Claims, mint
 from support import make_world, op
 
 def hs256_by_hand(payload: dict, secret: str) -> str:

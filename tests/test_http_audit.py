@@ -17,7 +17,7 @@ import pytest
 
 from conftest import TEST_SETTINGS
 from npm_support import npm_installed, run
-from server.auth import Claims, mint
+from server.security.auth import Claims, mint
 from server.db import migrate
 from server.db.session import Database
 from support import make_world
@@ -60,7 +60,7 @@ async def live_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator
     token = await seeded_token(database_url)
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "JWT_SECRET": TEST_SETTINGS.jwt_verify_key, "COMPLAINTDESK_VAR": str(folder)}
-    command = [sys.executable, "-m", "uvicorn", "--factory", "server.app:create_app", "--port", str(port), "--no-access-log"]
+    command = [sys.executable, "-m", "uvicorn", "--factory", "complaintdesk.app:create_app", "--port", str(port), "--no-access-log"]
     log = folder / "server.log"
     url = f"http://127.0.0.1:{port}/graphql"
     with log.open("wb") as output:

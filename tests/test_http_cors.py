@@ -9,9 +9,10 @@ import httpx
 import pytest
 
 from conftest import TEST_SETTINGS
-from server.app import create_app
-from server.auth import Claims, mint
+from complaintdesk.app import create_app
+from server.security.auth import Claims, mint
 from server.profiles import ProfileInvalidError, parse_profile
+from server.settings import ConfigurationError
 from support import PROFILE, make_world
 
 PORTAL = "https://portal.skoda.example"
@@ -95,3 +96,12 @@ async def test_a_tenant_may_be_called_only_from_its_own_portals(database):
 async def test_a_portal_origin_must_be_an_origin():
     with pytest.raises(ProfileInvalidError, match=r"portal.yaml: origins\[0\]: 'https://portal.example/app' is not an origin"):
         parse_profile({**PROFILE.documents, "portal.yaml": {"origins": ["https://portal.example/app"]}})
+
+
+NOT_ORIGINS = ["portal.skoda.example", "https://portal.skoda.example/app", "ftp://portal.example"]
+
+
+@pytest.mark.parametrize("bad", NOT_ORIGINS)
+def test_a_cors_origin_that_is_not_an_origin_stops_the_app_at_construction(database, bad):
+    with pytest.raises(ConfigurationError, match=f"CORS_ORIGINS: '{bad}' is not an origin"):
+        create_app(replace(TEST_SETTINGS, cors_origins=(PORTAL, bad)), database)

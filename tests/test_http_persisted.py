@@ -10,8 +10,8 @@ import pytest
 
 from conftest import TEST_SETTINGS
 from schema.persisted import PersistedOperations, sha256
-from server.app import create_app
-from server.auth import Claims, mint
+from complaintdesk.app import create_app
+from server.security.auth import Claims, mint
 from server.settings import Limits
 from support import OPERATIONS, make_world, op
 
@@ -76,7 +76,7 @@ async def test_persisted_only_runs_the_contract_documents_and_refuses_anything_e
 async def test_persisted_only_is_decided_per_tenant_by_limits_for(database, monkeypatch):
     strict, lax = await make_world(database), await make_world(database)
     monkeypatch.setattr(
-        "server.app.limits_for", lambda tenant, settings: Limits(persisted_only=tenant.tenant_id == strict.tenant_id)
+        "complaintdesk.middleware.authenticate.limits_for", lambda tenant, settings: Limits(persisted_only=tenant.tenant_id == strict.tenant_id)
     )
     answers = {}
     async with client(database) as http:

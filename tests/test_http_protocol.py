@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from conftest import TEST_SETTINGS
-from server.app import create_app
-from server.auth import Claims, mint
+from complaintdesk.app import create_app
+from server.security.auth import Claims, mint
 from server.settings import Limits
 from support import make_world, op
 

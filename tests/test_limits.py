@@ -18,8 +18,8 @@ from conftest import TEST_SETTINGS
 from schema.app import schema
 from schema.context import Context
 from schema.limits import limits_for, rules_for
-from server.app import create_app
-from server.auth import Claims, mint
+from complaintdesk.app import create_app
+from server.security.auth import Claims, mint
 from server.settings import Limits, _limits
 from support import make_world, op
 

@@ -16,8 +16,9 @@ from sqlalchemy import select
 
 from schema.app import schema
 from schema.context import Context
-from server import events
+from server.adapters import events
 from server.db.models import WorkOrder
+from server.db.session import Database
 from server.services import history
 from support import make_world, op, register
 
@@ -180,3 +181,21 @@ async def test_the_local_bus_hands_events_from_another_event_loop_to_the_subscri
         assert await asyncio.wait_for(queue.get(), 2) == event
         assert other_tenant.empty()
     assert events.OrderEvent.from_json(event.to_json()) == event
+
+
+async def test_committed_events_go_out_on_the_bus_of_the_database_that_committed_them(database):
+    """Two apps in one process (each with its Database and bus) do not hear each other's orders."""
+    world = await make_world(database)
+    other = Database(database.url, events=events.LocalBus())
+    try:
+        tenant = world.tenant_id
+        async with (
+            database.events.subscription(tenant) as mine,
+            other.events.subscription(tenant) as theirs,
+        ):
+            order = await register(world)
+            assert (await asyncio.wait_for(mine.get(), 2)).number == order["number"]
+            await asyncio.sleep(QUIET)
+            assert theirs.empty()
+    finally:
+        await other.dispose()

@@ -21,7 +21,7 @@ from websockets.exceptions import ConnectionClosed
 
 from conftest import DB_SUFFIX, TEST_SETTINGS, fresh_pg_database, need_service
 from schema.persisted import sha256
-from server.auth import Claims, mint
+from server.security.auth import Claims, mint
 from server.db import migrate
 from server.db.session import Database
 from support import make_world, op, registration
@@ -56,7 +56,7 @@ async def cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[dic
     servers, ports = [], [free_port(), free_port()]
     try:
         for port in ports:
-            command = [sys.executable, "-m", "uvicorn", "--factory", "server.app:create_app", "--port", str(port), "--no-access-log"]
+            command = [sys.executable, "-m", "uvicorn", "--factory", "complaintdesk.app:create_app", "--port", str(port), "--no-access-log"]
             with (folder / f"server-{port}.log").open("wb") as log:  # the child keeps its own copy
                 servers.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT))
         for port, server in zip(ports, servers, strict=True):

@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from schema.ids import encode
-from server import cli
+from complaintdesk import cli
 from server.db.models import OutboxMessage
 from server.domain.retry import RetryPolicy
-from server.notifications import Notification
+from server.adapters.notifications import Notification
 from server.services import outbox
 from support import World, make_world
 

@@ -10,7 +10,7 @@ from typing import Any, get_args
 import pytest
 from sqlalchemy import select
 
-from server.cli import main
+from complaintdesk.cli import main
 from server.db.models import Tenant
 from server.domain.workflow import Meaning
 from server.profiles import (

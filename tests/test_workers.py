@@ -119,3 +119,20 @@ async def test_the_delivery_actor_retries_as_the_settings_say_then_leaves_it_dea
     assert timedelta(seconds=14) <= retry_at - sent_at < timedelta(seconds=20)  # 7 s x 2
     assert second[1:3] == (2, retry_at) and second[3] is not None  # dead: that attempt never comes
     assert third[1:] == second[1:]
+
+
+async def test_the_embedded_worker_publishes_its_scan_to_the_subscribers_of_the_server_beside_it(
+    database, worker, monkeypatch
+):
+    monkeypatch.setattr(resources, "_serving", [])
+    resources.share_events(database.events)  # as workers.embedded.start does with the app's bus
+    world = await make_world(database)
+    world.clock.now = datetime(2025, 9, 30, 2, 0, tzinfo=UTC)  # long past: both clocks breached
+    order = await register(world)
+    seen = []
+    async with database.events.subscription(world.tenant_id) as queue:
+        scan_deadlines.send()
+        await asyncio.to_thread(drain)
+        while not any(e.kind == "sla_breached" for e in seen):
+            seen.append(await asyncio.wait_for(queue.get(), 5))
+    assert {e.number for e in seen if e.kind == "sla_breached"} == {order["number"]}

@@ -7,12 +7,16 @@ from collections.abc import Callable
 
 import dramatiq
 
+from server.adapters.events import Bus
+from workers import resources
 from workers.broker import broker
 from workers.scheduler import build
 
 
-def start() -> Callable[[], None]:
-    """Starts both; returns what stops them."""
+def start(events: Bus) -> Callable[[], None]:
+    """Starts both, publishing order events on the server's bus `events`; returns what stops
+    them."""
+    resources.share_events(events)
     worker = dramatiq.Worker(broker, worker_threads=2)
     worker.start()
     scheduler = build(blocking=False)

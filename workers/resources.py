@@ -5,9 +5,19 @@ from __future__ import annotations
 
 from functools import cache
 
-from server import events, settings
+from server import settings
+from server.adapters.events import Bus, bus_for
+from server.adapters.notifications import Sender, sender_for
 from server.db.session import Database
-from server.notifications import Sender, sender_for
+
+_serving: list[Bus] = []  # the server's bus when this worker runs inside its process
+
+
+def share_events(bus: Bus) -> None:
+    """Called by the embedded worker before its first job: what the deadline scan writes reaches the
+    subscribers of the server it runs beside, on the server's own in-process bus."""
+    _serving[:] = [bus]
+    database.cache_clear()
 
 
 @cache
@@ -15,8 +25,9 @@ def database() -> Database:
     # Unpooled: the embedded worker shares its process with the server, and a pooled connection
     # must never cross event loops (STACK.md §4).
     config = settings.load()
-    events.configure(config.redis_url)  # what the deadline scan writes reaches the subscribers of every server process
-    return Database(config.database_url, pooled=False)
+    # With Redis, what the deadline scan writes reaches the subscribers of every server process.
+    bus = _serving[0] if _serving else bus_for(config.redis_url)
+    return Database(config.database_url, pooled=False, events=bus)
 
 
 @cache

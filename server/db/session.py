@@ -17,10 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 from sqlalchemy.pool import NullPool
 
+from server.adapters.events import Bus, LocalBus
 from server.db.models import TenantOwned
 
 TENANT = "tenant_id"
 PLATFORM = "platform"
+EVENTS = "events"  # every session's: the bus its committed order events go out on
 # PostgreSQL's row-level security (migration 0006) backs up the ORM filter below: a tenant's
 # transaction runs as this role with this setting, and the policies let it touch only its rows.
 TENANT_ROLE = "complaintdesk_tenant"
@@ -101,22 +103,25 @@ def _stamp_tenant(session: Session, _ctx: Any, _instances: Any) -> None:
 
 
 class Database:
-    """The engines of one deployment: reads, and (on SQLite) a write engine that serialises writers."""
+    """The engines of one deployment: reads, and (on SQLite) a write engine that serialises writers;
+    and the bus that carries what their transactions commit to live subscribers (in-process unless
+    the entry point hands it one on Redis)."""
 
-    def __init__(self, url: str, *, pooled: bool = True):
+    def __init__(self, url: str, *, pooled: bool = True, events: Bus | None = None):
         self.url = url
+        self.events = events if events is not None else LocalBus()
         self.engine = create_engine(url, pooled=pooled)
         sqlite = self.engine.dialect.name == "sqlite"
         self.write_engine = create_engine(url, immediate=True, pooled=pooled) if sqlite else self.engine
-        self._reads = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._reads = async_sessionmaker(
+            self.engine, expire_on_commit=False, info={EVENTS: self.events}
+        )
         # Per-tenant state derived from this database (profile, policy, calendar), by tenant id.
         self.runtimes: dict[int, Any] = {}
         self._runtime_locks: dict[int, asyncio.Lock] = {}
-        self._writes = async_sessionmaker(self.write_engine, expire_on_commit=False)
-
-    @property
-    def dialect(self) -> str:
-        return self.engine.dialect.name
+        self._writes = async_sessionmaker(
+            self.write_engine, expire_on_commit=False, info={EVENTS: self.events}
+        )
 
     def reader(self, tenant_id: int) -> AsyncSession:
         return self._reads(info={TENANT: tenant_id})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from server.domain.workflow import Label, Meaning
 
@@ -68,8 +67,3 @@ def previous_tier(routing: Sequence[str], current: str) -> str | None:
         return None
     index = list(routing).index(current)
     return routing[index - 1] if index > 0 else None
-
-
-def is_repeat(handled_at: datetime | None, received_at: datetime, window_days: int) -> bool:
-    """A complaint received within the natural-day window after the earlier order was handled."""
-    return handled_at is not None and handled_at <= received_at <= handled_at + timedelta(days=window_days)

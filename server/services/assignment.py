@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.authz import Authz, Grant, Principal
+from server.security.authz import Authz, Grant, Principal
 from server.db.models import RoleAssignment, WorkOrder
 from server.domain.errors import FieldProblem, InvalidInputError
 from server.domain.tree import covers

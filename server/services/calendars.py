@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.models import CalendarDay, CalendarYear, OrgUnit, Tenant
 from server.domain.calendar import BusinessCalendar, DayRules, WorkingHours
-from server.holiday_source import statutory_days, supported_years
+from server.adapters.holiday_source import statutory_days, supported_years
 from server.profiles import Profile
 
 # Enough history for orders registered late and reports on past periods.

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import bindparam, select
 
-from server.auth import Claims
-from server.authz import Authz, Grant, Principal
+from server.security.auth import Claims
+from server.security.authz import Authz, Grant, Principal
 from server.db.models import RoleAssignment, Tenant, User
 from server.db.session import Database, TenantDb
 from server.domain import bounds
@@ -89,7 +89,3 @@ async def _load(
         grants=tuple(Grant(r.role, r.org_path) for r in rows if r.role is not None),
     )
     return Caller(principal, tenant, db, Authz(principal, tenant.book), clock)
-
-
-def platform_principal(claims: Claims) -> Principal:
-    return Principal(user_id=None, username=claims.subject, tenant_id=None, platform_roles=("platform_admin",))

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from vininfo import Vin
 
-from server.auth import Claims
+from server.security.auth import Claims
 from server.db.models import OrgUnit, WorkOrder
 from server.db.session import Database, TenantDb
 from server.profiles import bundled_profile_path, load_profile_dir

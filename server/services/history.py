@@ -1,6 +1,7 @@
 """The append-only history of a work order. Every use case that changes an order writes its event
 through here, in the same transaction as the change; once that transaction commits, the events
-go out to live subscribers (server/events.py), and never if it rolls back.
+go out to live subscribers on the database's bus (server/adapters/events.py), and never if it
+rolls back.
 
 Events are inserted at once, as rows rather than ORM objects: the deadline scan writes thousands
 per tick, and a unit-of-work object per event cost more Python than the rest of its batch.
@@ -17,9 +18,10 @@ from sqlalchemy import event as orm_event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from server import events
+from server.adapters import events
 from server.db import upsert
 from server.db.models import WorkOrderEvent
+from server.db.session import EVENTS
 
 _WRITTEN = "complaintdesk.history.written"
 
@@ -97,7 +99,7 @@ async def record_all(session: AsyncSession, written: Sequence[Event]) -> None:
 def _publish_committed(session: Session) -> None:
     written = session.info.pop(_WRITTEN, None)
     if written:
-        events.publish_soon([_live(event_id, event) for event_id, event in written])
+        session.info[EVENTS].publish_soon([_live(event_id, event) for event_id, event in written])
 
 
 @orm_event.listens_for(Session, "after_soft_rollback")

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 
-from server.authz import known_roles
+from server.security.authz import known_roles
 from server.db.models import OrgUnit, RoleAssignment, User
 from server.db.session import TenantDb
 from server.domain.calendar import WorkingHours

@@ -14,13 +14,13 @@ from typing import Any, Protocol, cast
 from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.authz import PolicyBook
+from server.security.authz import PolicyBook
 from server.db import upsert
 from server.db.among import among
 from server.db.models import OutboxMessage, RoleAssignment, User, WorkOrder
 from server.db.session import TENANT, Database
 from server.domain.retry import RetryPolicy
-from server.notifications import Notification, Sender
+from server.adapters.notifications import Notification, Sender
 
 
 @dataclass(frozen=True)

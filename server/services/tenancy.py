@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 
-from server.authz import PolicyBook
+from server.security.authz import PolicyBook
 from server.domain.calendar import BusinessCalendar, DayRules
 from server.db.models import OrgUnit, Tenant
 from server.db.session import Database
@@ -18,9 +18,6 @@ from server.domain.tree import valid_code
 from server.profiles import Profile, parse_profile
 from server.services import calendars
 from server.services.calendars import UnitHours, calendar_for
-
-if TYPE_CHECKING:  # the caller module builds on this one
-    from server.services.caller import Caller
 
 
 @dataclass(frozen=True)
@@ -117,23 +114,3 @@ async def replace_profile(database: Database, tenant_id: int, documents: Mapping
 async def tenant_id_by_slug(database: Database, slug: str) -> int | None:
     async with database.platform() as session:
         return await session.scalar(select(Tenant.id).where(Tenant.slug == slug))
-
-
-
-def read_profile(caller: Caller) -> Profile:
-    """The profile in force, for the tenant admin to edit and re-import: needs what importing
-    does."""
-    _require_profile_admin(caller)
-    return caller.profile
-
-
-async def import_profile(caller: Caller, documents: Mapping[str, Any]) -> Profile:
-    """The tenant admin's import: needs tenant.profile at the brand root (the whole tenant)."""
-    _require_profile_admin(caller)
-    if not isinstance(documents, Mapping):
-        raise InvalidInputError([FieldProblem(("documents",), "send an object of documents by file name")])
-    return await replace_profile(caller.db.database, caller.tenant.tenant_id, documents)
-
-
-def _require_profile_admin(caller: Caller) -> None:
-    caller.authz.require("tenant.profile", f"/{caller.tenant.slug}")

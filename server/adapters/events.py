@@ -4,16 +4,18 @@ has committed.
 Delivery is best effort (at most once): a subscriber that misses an event, because it was not yet
 connected or Redis was away, refetches what it shows. The history table stays the record.
 
-One bus per process. Without Redis the bus fans out in-process (the embedded default: server and
-worker share the process). With Redis every process publishes to one channel per tenant and runs a
-single listener that fans out to its own subscribers, so a client connected to any server process
-sees the events made on any other.
+One bus per deployment in a process, made by the entry point (bus_for) and held by its Database,
+whose sessions publish what they commit on it. Without Redis the bus fans out in-process (the
+embedded default: the server hands its bus to the worker in its process). With Redis every process
+publishes to one channel per tenant and runs a single listener that fans out to its own
+subscribers, so a client connected to any server process sees the events made on any other.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from abc import ABC, abstractmethod
 import logging
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -81,10 +83,40 @@ class _Subscriber:
         self.queue.put_nowait(event)
 
 
-class LocalBus:
+class _Publisher(ABC):
+    """What a committing session calls: publishing without making the request wait for it or fail
+    with it."""
+
+    def __init__(self) -> None:
+        self._sending: set[asyncio.Task[None]] = set()
+
+    @abstractmethod
+    async def publish(self, events: Iterable[OrderEvent]) -> None: ...
+
+    def publish_soon(self, events: list[OrderEvent]) -> None:
+        if not events:
+            return
+        # Sessions are async only: a commit always runs on an event loop.
+        task = asyncio.get_running_loop().create_task(self._publish(events))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def _publish(self, events: list[OrderEvent]) -> None:
+        try:
+            await self.publish(events)
+        except (RedisError, OSError) as exc:
+            log.warning(
+                "live events: %d not published (%s); subscribers refetch on reconnect",
+                len(events),
+                exc,
+            )
+
+
+class LocalBus(_Publisher):
     """Fan-out to the subscribers of this process."""
 
     def __init__(self) -> None:
+        super().__init__()
         self._subscribers: set[_Subscriber] = set()
 
     async def publish(self, events: Iterable[OrderEvent]) -> None:
@@ -111,10 +143,11 @@ class LocalBus:
         self._subscribers.clear()
 
 
-class RedisBus:
+class RedisBus(_Publisher):
     """Publishes to Redis; one pattern subscription per process feeds the local fan-out."""
 
     def __init__(self, url: str):
+        super().__init__()
         self.url = url
         self._local = LocalBus()
         self._clients: dict[asyncio.AbstractEventLoop, aioredis.Redis] = {}  # connections never cross loops
@@ -173,36 +206,9 @@ class RedisBus:
 
 
 Bus = LocalBus | RedisBus
-_bus: Bus = LocalBus()
-_sending: set[asyncio.Task[None]] = set()
 
 
-def configure(redis_url: str | None) -> Bus:
-    """The process's bus: on Redis when a URL is given. Called once at start-up by each process."""
-    global _bus
-    if redis_url is None and isinstance(_bus, LocalBus):
-        return _bus
-    if not (isinstance(_bus, RedisBus) and _bus.url == redis_url):
-        _bus = RedisBus(redis_url) if redis_url else LocalBus()
-    return _bus
-
-
-def bus() -> Bus:
-    return _bus
-
-
-def publish_soon(events: list[OrderEvent]) -> None:
-    """Publish without making the committing request wait for it or fail with it."""
-    if not events:
-        return
-    # Sessions are async only: a commit always runs on an event loop.
-    task = asyncio.get_running_loop().create_task(_publish(_bus, events))
-    _sending.add(task)
-    task.add_done_callback(_sending.discard)
-
-
-async def _publish(target: Bus, events: list[OrderEvent]) -> None:
-    try:
-        await target.publish(events)
-    except (RedisError, OSError) as exc:
-        log.warning("live events: %d not published (%s); subscribers refetch on reconnect", len(events), exc)
+def bus_for(redis_url: str | None) -> Bus:
+    """A deployment's bus: on Redis when a URL is given. Made once per process by the entry point
+    (the app, the worker) and handed to its Database, whose committed events it carries."""
+    return RedisBus(redis_url) if redis_url else LocalBus()

@@ -14,12 +14,13 @@ from typing import TypeVar
 import yaml
 
 from server import settings as settings_module
-from server.auth import Claims, mint
+from server.adapters.events import Bus, bus_for
+from server.security.auth import Claims, mint
 from server.db import migrate
 from server.db.session import Database
 from server.domain.errors import DomainError
 from server.profiles import ProfileInvalidError, load_profile_dir
-from server.holiday_source import statutory_days
+from server.adapters.holiday_source import statutory_days
 from server.domain.calendar import DayRules
 from server.services import calendar_years, dead_letters, demo, organisation, tenancy
 
@@ -240,7 +241,7 @@ def _year_rules(year: int, path: Path | None) -> DayRules:
 def _run(args: argparse.Namespace) -> None:
     import uvicorn
 
-    from server.app import create_app
+    from complaintdesk.app import create_app
 
     settings = settings_module.load()
 
@@ -257,21 +258,24 @@ def _run(args: argparse.Namespace) -> None:
         role = demo.USERS[name][1]
         print(f"  {role:<16} {token}")
     print(flush=True)
-    stop = _embedded_workers(settings)
+    events = bus_for(settings.redis_url)
+    stop = _embedded_workers(settings, events)
     try:
-        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+        app = create_app(settings, events=events)
+        uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     finally:
         stop()
 
 
-def _embedded_workers(settings: settings_module.Settings) -> Callable[[], None]:
-    """Without Redis the worker and scheduler run in this process; with it, they are processes of their own."""
+def _embedded_workers(settings: settings_module.Settings, events: Bus) -> Callable[[], None]:
+    """Without Redis the worker and scheduler run in this process, publishing on the server's bus
+    `events`; with it, they are processes of their own."""
     if settings.redis_url:
         print("REDIS_URL is set: run `complaintdesk worker` and `complaintdesk scheduler` beside the server")
         return lambda: None
     from workers import embedded
 
-    return embedded.start()
+    return embedded.start(events)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ units a tenant has (STACK.md §3, alternative B).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
 
 import casbin
 
@@ -33,7 +32,6 @@ class Principal:
     username: str
     tenant_id: int | None
     grants: tuple[Grant, ...] = ()
-    platform_roles: tuple[str, ...] = ()
 
 
 def known_roles() -> frozenset[str]:
@@ -91,13 +89,3 @@ class Authz:
     def scopes(self, permission: str) -> list[str]:
         """The subtrees where the caller holds `permission`, for filtering lists in SQL."""
         return outermost([g.path for g in self.principal.grants if self.book.allows(g.role, permission)])
-
-
-def platform_allows(principal: Principal, permission: str) -> bool:
-    book = _platform_book()
-    return any(book.allows(role, permission) for role in principal.platform_roles)
-
-
-@cache
-def _platform_book() -> PolicyBook:
-    return PolicyBook("platform")

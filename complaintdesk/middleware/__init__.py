@@ -1,0 +1,1 @@
+"""ASGI middleware of the application, one per module, outermost first: cors, authenticate."""

@@ -1,0 +1,108 @@
+"""Resolves the bearer token to a caller before GraphQL sees the request, then applies the
+caller's tenant policy: its browser origins, its limits, the request body size.
+
+Only /healthz and the GraphiQL page (static HTML, no data: paste a demo token into its headers)
+answer without a token. WebSockets pass through: browsers cannot send the header there, so the
+view authenticates them from connection_init (schema/view.py).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from starlette.datastructures import Headers
+from starlette.responses import HTMLResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.http.ides import get_graphql_ide_html
+
+from complaintdesk.middleware.origins import cross_origin
+from complaintdesk.middleware.responses import refused_origin, too_large, unauthorized, with_headers
+from schema.limits import limits_for
+from schema.view import Origins
+from server.db.session import Database
+from server.security.auth import InvalidTokenError
+from server.services.authentication import authenticate
+from server.services.caller import Caller, UnknownPrincipalError
+from server.settings import Settings
+
+IDE_PAGE = get_graphql_ide_html(graphql_ide="graphiql")
+
+
+class Authenticate:
+    def __init__(self, app: ASGIApp, database: Database, settings: Settings, origins: Origins):
+        self.app = app
+        self.database = database
+        self.settings = settings
+        self.origins = origins
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] == "/healthz":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        if _ide_page(scope, headers):
+            await HTMLResponse(IDE_PAGE)(scope, receive, send)
+            return
+        request_id = headers.get("x-request-id") or uuid.uuid4().hex
+        try:
+            caller, _claims = await authenticate(
+                self.database, self.settings, headers.get("authorization")
+            )
+        except (InvalidTokenError, UnknownPrincipalError) as exc:
+            await unauthorized(str(exc), request_id)(scope, receive, send)
+            return
+        send = with_headers(send, {"X-Request-ID": request_id})
+        try:
+            await self._serve(scope, receive, send, caller=caller, request_id=request_id)
+        finally:
+            await caller.db.close()
+
+    async def _serve(
+        self, scope: Scope, receive: Receive, send: Send, *, caller: Caller, request_id: str
+    ) -> None:
+        origin = cross_origin(scope)
+        if origin is not None and origin not in self.origins(caller.tenant):
+            await refused_origin(origin)(scope, receive, send)
+            return
+        limits = limits_for(caller.tenant, self.settings)
+        body = await _read_body(scope, receive, limits.body_bytes)
+        if body is None:
+            await too_large(limits.body_bytes)(scope, receive, send)
+            return
+        receive = _replay(body, receive)
+        scope.setdefault("state", {}).update(caller=caller, request_id=request_id, limits=limits)
+        await self.app(scope, receive, send)
+
+
+def _ide_page(scope: Scope, headers: Headers) -> bool:
+    return (
+        scope["method"] == "GET"
+        and "text/html" in (headers.get("accept") or "")
+        and not scope.get("query_string")
+    )
+
+
+async def _read_body(scope: Scope, receive: Receive, limit: int) -> bytes | None:
+    """The whole request body, or None once it is bigger than `limit` (before reading any of it
+    when Content-Length says so). GraphQL bodies are small: buffering them is fine."""
+    declared = Headers(scope=scope).get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        return None
+    body = bytearray()
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if len(body) > limit:
+            return None
+        if not message.get("more_body"):
+            return bytes(body)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """Hands the buffered body to the app, then passes on what comes next (the disconnect)."""
+    pending = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def replayed() -> Message:
+        return pending.pop() if pending else await receive()
+
+    return replayed
