@@ -9,6 +9,7 @@ import strawberry
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types.base import get_object_definition
 
 from schema.escalation import EscalationMutation, EscalationQuery
 from schema.tenant_admin import TenantAdminMutation, TenantAdminQuery
@@ -29,7 +30,8 @@ logging.getLogger("strawberry.execution").setLevel(logging.CRITICAL)
 def _merged(name: str, *parts: type) -> type:
     """merge_types, keeping the first part's description (merge_types drops it; the contract needs it)."""
     merged = merge_types(name, parts)
-    merged.__strawberry_definition__.description = parts[0].__strawberry_definition__.description  # type: ignore[attr-defined]
+    first = get_object_definition(parts[0], strict=True)
+    get_object_definition(merged, strict=True).description = first.description
     return merged
 
 

@@ -186,6 +186,8 @@ string that is no id of that type are answered alike, and nothing is written:
   `involvedStaffIds`, `primaryHandlerId`, `secondaryHandlerId`, `handlerId`, ...), answers
   `ValidationError` naming that field, e.g. `["handlerId"]`: "no user with this id is visible to
   you". The target is resolved first: an unknown target answers `NotFound` whatever else is wrong.
+- an id in a list filter (`orgUnitId`, `assigneeId`) that names nothing you can see matches
+  nothing: the page is empty.
 
 ## Typed errors (implementations of `Error`)
 """

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import TypeVar, overload
+
 import strawberry
 
 from server.domain.errors import (
@@ -12,6 +15,7 @@ from server.domain.errors import (
     NotPermittedError,
     TransitionNotAllowedError,
 )
+from server.profiles import ProfileInvalidError
 
 
 @strawberry.interface(description="Something the caller can correct; `message` says what to do.")
@@ -54,18 +58,89 @@ class TransitionNotAllowed(Error):
 
 
 def to_error(exc: DomainError, sent_id: str = "") -> Error:
+    """The typed error of the contract that answers `exc`; `sent_id` is the id of the object acted
+    on, which NotFound echoes."""
     match exc:
         case InvalidInputError():
             return ValidationError(
                 message=f"The input was refused: {exc}",
                 fields=[FieldError(path=list(p.path), message=p.message) for p in exc.problems],
             )
+        case ProfileInvalidError():
+            return _profile_refused(exc)
         case NotPermittedError():
             return NotPermitted(message=str(exc), permission=exc.permission)
         case NotFoundError():
-            return NotFound(message=f"No {exc.what} with this id is visible to you.", id=strawberry.ID(sent_id))
+            message = f"No {exc.what} with this id is visible to you."
+            return NotFound(message=message, id=strawberry.ID(sent_id))
         case ConflictError():
-            return Conflict(message=str(exc), expected_version=exc.expected, current_version=exc.current)
+            expected, current = exc.expected, exc.current
+            return Conflict(message=str(exc), expected_version=expected, current_version=current)
         case TransitionNotAllowedError():
-            return TransitionNotAllowed(message=str(exc), state=exc.state, transition=exc.transition, allowed=exc.allowed)
+            return TransitionNotAllowed(
+                message=str(exc), state=exc.state, transition=exc.transition, allowed=exc.allowed
+            )
     raise exc
+
+
+def _profile_refused(exc: ProfileInvalidError) -> ValidationError:
+    """Each problem's field path is its document, then its path in the document if it has one."""
+    fields = [
+        FieldError(path=[part for part in (p.document, p.path) if part], message=p.message)
+        for p in exc.problems
+    ]
+    message = f"The profile was refused with {len(fields)} errors; nothing changed."
+    return ValidationError(message=message, fields=fields)
+
+
+T = TypeVar("T")
+E1 = TypeVar("E1", bound=Error)
+E2 = TypeVar("E2", bound=Error)
+E3 = TypeVar("E3", bound=Error)
+E4 = TypeVar("E4", bound=Error)
+E5 = TypeVar("E5", bound=Error)
+Call = Callable[[], Awaitable[T]]
+
+# One signature per number of typed errors a field answers, so that the result is the union of
+# exactly those: a type checker then refuses an error its field's union lacks.
+
+
+@overload
+async def answer(call: Call[T], e1: type[E1], /, *, sent_id: str = "") -> T | E1: ...
+@overload
+async def answer(
+    call: Call[T], e1: type[E1], e2: type[E2], /, *, sent_id: str = ""
+) -> T | E1 | E2: ...
+@overload
+async def answer(
+    call: Call[T], e1: type[E1], e2: type[E2], e3: type[E3], /, *, sent_id: str = ""
+) -> T | E1 | E2 | E3: ...
+@overload
+async def answer(
+    call: Call[T], e1: type[E1], e2: type[E2], e3: type[E3], e4: type[E4], /, *, sent_id: str = ""
+) -> T | E1 | E2 | E3 | E4: ...
+@overload
+async def answer(
+    call: Call[T],
+    e1: type[E1],
+    e2: type[E2],
+    e3: type[E3],
+    e4: type[E4],
+    e5: type[E5],
+    /,
+    *,
+    sent_id: str = "",
+) -> T | E1 | E2 | E3 | E4 | E5: ...
+
+
+async def answer(call: Call[T], /, *answered: type[Error], sent_id: str = "") -> T | Error:
+    """What `call()` returns, or the typed error (`to_error`) of the DomainError it raises when
+    that error is one of `answered`, the errors of the field's result union. A domain error the
+    field does not answer is a bug: it propagates, and the request reports it as INTERNAL."""
+    try:
+        return await call()
+    except DomainError as exc:
+        error = to_error(exc, sent_id)
+        if not isinstance(error, answered):
+            raise
+        return error

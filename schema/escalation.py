@@ -9,15 +9,20 @@ from typing import Annotated, Any
 
 import strawberry
 
-from server.domain.errors import DomainError, InvalidInputError
 from server.domain.identifiers import normalise_phone
-from server.services import absence, calls, escalation, queries, references, regrading
-from server.services import registration, slips
+from server.services import absence, calls, escalation, queries, regrading, registration, slips
 from schema import cursors, prefetch
 from schema.context import Info
-from schema.errors import Conflict, NotFound, NotPermitted, TransitionNotAllowed, ValidationError, to_error
-from schema.ids import decode
-from schema.mutations import WorkOrderPayload, key, order_id, payload, user_id
+from schema.errors import (
+    Conflict,
+    NotFound,
+    NotPermitted,
+    TransitionNotAllowed,
+    ValidationError,
+    answer,
+)
+from schema.ids import key
+from schema.mutations import WorkOrderPayload, payload
 from schema.queries import Cursor, PageSize
 from schema.types import CustomerCall, Label, PageInfo, SlipState, User, WarningSlip, WorkOrder
 
@@ -100,35 +105,39 @@ class EscalationQuery:
     ) -> EscalationsResult:
         f = filter or EscalationFilter()
         where = queries.EscalationFilter(
-            org_unit_id=decode("OrgUnit", f.org_unit_id) if f.org_unit_id else None,
+            org_unit_id=key("OrgUnit", f.org_unit_id) if f.org_unit_id is not None else None,
             categories=f.categories, tiers=f.tiers, grades=f.grades,
             slip_states=[s.value for s in f.slip_states] if f.slip_states else None,
             older_than_hours=f.older_than_hours, sort=sort.value,
         )  # fmt: skip
-        try:
-            page = await queries.list_escalations(info.context.caller, where, first, _position(sort, after))
-        except InvalidInputError as exc:
-            return to_error(exc)  # type: ignore[return-value]
-        await prefetch.orders(info, page.orders, "nodes", "order")
-        nodes = [Escalation(order=WorkOrder(row=o, ctx=info.context)) for o in page.orders]
-        cursor = _cursor(sort, page.orders[-1]) if page.orders else None
-        return EscalationConnection(nodes=nodes, page_info=PageInfo(has_next_page=page.has_next, end_cursor=cursor))
+
+        async def run() -> EscalationConnection:
+            caller = info.context.caller
+            page = await queries.list_escalations(caller, where, first, _position(sort, after))
+            await prefetch.orders(info, page.orders, "nodes", "order")
+            nodes = [Escalation(order=WorkOrder(row=o, ctx=info.context)) for o in page.orders]
+            cursor = _cursor(sort, page.orders[-1]) if page.orders else None
+            page_info = PageInfo(has_next_page=page.has_next, end_cursor=cursor)
+            return EscalationConnection(nodes=nodes, page_info=page_info)
+
+        return await answer(run, ValidationError)
 
     @strawberry.field(description="The grade the profile's rules propose for an intake, with the reasons, before registering.")
-    def grade_proposal(
+    async def grade_proposal(
         self,
         info: Info,
         category: Annotated[str, strawberry.argument(description="Category code of the intake.")],
         flags: Annotated[list[str] | None, strawberry.argument(description="Flag codes raised so far.")] = None,
         demands: Annotated[list[str] | None, strawberry.argument(description="Demand codes raised so far.")] = None,
     ) -> GradeProposalResult:
-        caller = info.context.caller
-        try:
+
+        async def run() -> GradeProposal:
+            caller = info.context.caller
             proposal = registration.propose_grade(caller, category, flags or [], demands or [])
-        except InvalidInputError as exc:
-            refused: Any = to_error(exc)  # a ValidationError, typed as the Error interface
-            return refused
-        return GradeProposal(grade=proposal.grade, reasons=[Label.of(r) for r in proposal.reasons])
+            reasons = [Label.of(r) for r in proposal.reasons]
+            return GradeProposal(grade=proposal.grade, reasons=reasons)
+
+        return await answer(run, ValidationError)
 
     @strawberry.field(description="Open or recent orders of a customer (any of the phones) or vehicle, before registering a complaint.")
     async def possible_duplicates(
@@ -222,53 +231,71 @@ class SlipResultInput:
     at: datetime | None = strawberry.field(default=None, description="When; defaults to now.")
 
 
-def _slip_id(value: str) -> int:
-    return key("WarningSlip", references.SLIP, value)
-
-
 @strawberry.type
 class EscalationMutation:
     @strawberry.mutation(description="Record the customer calling again: needs workorder.call. Evaluates the upgrade-warning rules.")
     async def record_customer_call(
         self, info: Info, input: Annotated[RecordCustomerCallInput, strawberry.argument(description="The order and the call.")]
     ) -> CallResult:
-        try:
+        async def run() -> CustomerCallPayload:
             call, row = await calls.record_call(
-                info.context.caller, order_id(input.id), input.channel, input.words, input.flags, input.demands, input.expected_version
+                info.context.caller,
+                key("WorkOrder", input.id),
+                input.channel,
+                input.words,
+                input.flags,
+                input.demands,
+                input.expected_version,
             )
-        except DomainError as exc:
-            return to_error(exc, input.id)  # type: ignore[return-value]
-        return CustomerCallPayload(call=CustomerCall(row=call), order=payload(info, row).order)
+            return CustomerCallPayload(call=CustomerCall(row=call), order=payload(info, row).order)
+
+        return await answer(
+            run, ValidationError, NotPermitted, NotFound, Conflict, TransitionNotAllowed,
+            sent_id=input.id,
+        )
 
     @strawberry.mutation(description="Move the order to the next tier of its category: needs workorder.escalate.")
     async def escalate_work_order(
         self, info: Info, input: Annotated[TierMoveInput, strawberry.argument(description="The order and why it goes up.")]
     ) -> ChangeResult:
-        try:
-            row = await escalation.escalate(info.context.caller, order_id(input.id), input.reason, input.expected_version)
-        except DomainError as exc:
-            return to_error(exc, input.id)  # type: ignore[return-value]
-        return payload(info, row)
+        async def run() -> WorkOrderPayload:
+            order, version = key("WorkOrder", input.id), input.expected_version
+            row = await escalation.escalate(info.context.caller, order, input.reason, version)
+            return payload(info, row)
+
+        return await answer(
+            run, ValidationError, NotPermitted, NotFound, Conflict, TransitionNotAllowed,
+            sent_id=input.id,
+        )
 
     @strawberry.mutation(description="Hand the order back to the tier below with instructions: needs workorder.return.")
     async def return_work_order(
         self, info: Info, input: Annotated[TierMoveInput, strawberry.argument(description="The order and the instructions.")]
     ) -> ChangeResult:
-        try:
-            row = await escalation.hand_back(info.context.caller, order_id(input.id), input.reason, input.expected_version)
-        except DomainError as exc:
-            return to_error(exc, input.id)  # type: ignore[return-value]
-        return payload(info, row)
+        async def run() -> WorkOrderPayload:
+            order, version = key("WorkOrder", input.id), input.expected_version
+            row = await escalation.hand_back(info.context.caller, order, input.reason, version)
+            return payload(info, row)
+
+        return await answer(
+            run, ValidationError, NotPermitted, NotFound, Conflict, TransitionNotAllowed,
+            sent_id=input.id,
+        )
 
     @strawberry.mutation(description="Change the grade: needs workorder.regrade. The clocks take the new grade's targets, keeping time used.")
     async def regrade_work_order(
         self, info: Info, input: Annotated[RegradeInput, strawberry.argument(description="The order, the grade and why.")]
     ) -> ChangeResult:
-        try:
-            row = await regrading.regrade(info.context.caller, order_id(input.id), input.grade, input.reason, input.expected_version)
-        except DomainError as exc:
-            return to_error(exc, input.id)  # type: ignore[return-value]
-        return payload(info, row)
+        async def run() -> WorkOrderPayload:
+            order, version = key("WorkOrder", input.id), input.expected_version
+            caller = info.context.caller
+            row = await regrading.regrade(caller, order, input.grade, input.reason, version)
+            return payload(info, row)
+
+        return await answer(
+            run, ValidationError, NotPermitted, NotFound, Conflict, TransitionNotAllowed,
+            sent_id=input.id,
+        )
 
     @strawberry.mutation(description="Mark a handler absent or back: needs workorder.assign where they work. Their orders' deputies are told to take over.")
     async def set_absence(
@@ -277,33 +304,37 @@ class EscalationMutation:
         user_id: Annotated[strawberry.ID, strawberry.argument(description="The handler.")],
         absent: Annotated[bool, strawberry.argument(description="True: absent; false: back.")],
     ) -> AbsenceResult:
-        try:
-            user = await absence.set_absent(
-                info.context.caller, key("User", references.COLLEAGUE, user_id), absent
-            )
-        except DomainError as exc:
-            return to_error(exc, user_id)  # type: ignore[return-value]
-        return AbsencePayload(user=User(row=user), absent=user.absent)
+        async def run() -> AbsencePayload:
+            handler = key("User", user_id)
+            user = await absence.set_absent(info.context.caller, handler, absent)
+            return AbsencePayload(user=User(row=user), absent=user.absent)
+
+        return await answer(run, NotPermitted, NotFound, sent_id=user_id)
 
     @strawberry.mutation(description="Acknowledge an upgrade-warning slip: needs slip.acknowledge; stops its acknowledgement clock.")
     async def acknowledge_slip(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The slip.")]
     ) -> SlipResult:
-        try:
-            slip = await slips.acknowledge(info.context.caller, _slip_id(id))
-        except DomainError as exc:
-            return to_error(exc, id)  # type: ignore[return-value]
-        info.context.loaders.forget()
-        return SlipPayload(slip=WarningSlip(row=slip, ctx=info.context))
+        async def run() -> SlipPayload:
+            slip = await slips.acknowledge(info.context.caller, key("WarningSlip", id))
+            info.context.loaders.forget()
+            return SlipPayload(slip=WarningSlip(row=slip, ctx=info.context))
+
+        return await answer(
+            run, ValidationError, NotPermitted, NotFound, TransitionNotAllowed, sent_id=id
+        )
 
     @strawberry.mutation(description="Record the escalation department's result on a slip: needs slip.acknowledge.")
     async def record_slip_result(
         self, info: Info, input: Annotated[SlipResultInput, strawberry.argument(description="The slip and its result.")]
     ) -> SlipResult:
-        try:
-            handler = user_id(input.handler_id, "handlerId")
-            slip = await slips.record_result(info.context.caller, _slip_id(input.id), input.result, handler, input.at)
-        except DomainError as exc:
-            return to_error(exc, input.id)  # type: ignore[return-value]
-        info.context.loaders.forget()
-        return SlipPayload(slip=WarningSlip(row=slip, ctx=info.context))
+        async def run() -> SlipPayload:
+            slip_key, handler = key("WarningSlip", input.id), key("User", input.handler_id)
+            caller = info.context.caller
+            slip = await slips.record_result(caller, slip_key, input.result, handler, input.at)
+            info.context.loaders.forget()
+            return SlipPayload(slip=WarningSlip(row=slip, ctx=info.context))
+
+        return await answer(
+            run, ValidationError, NotPermitted, NotFound, TransitionNotAllowed, sent_id=input.id
+        )

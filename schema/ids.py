@@ -28,3 +28,19 @@ def decode(type_name: str, value: str) -> int | None:
     if kind != type_name:
         return None
     return bounds.whole_number(key, _KEY_MAX.get(type_name, bounds.BIGINT_MAX))
+
+
+
+# No row has the key 0 (keys count from 1).
+_NO_ROW = 0
+
+
+def key(type_name: str, value: str) -> int:
+    """The key of a global id of `type_name`: the one way a resolver reads an id it is sent.
+
+    A string that is no such id gives a key no row has, so the services' one look-up
+    (server/services/references.py) answers it exactly as it answers an id of nothing or of another
+    tenant (ERRORS.md, "Ids you send"): NotFound for the object acted on, resolved first; a
+    ValidationError naming the field for an id the input refers to; no match in a filter."""
+    found = decode(type_name, value)
+    return _NO_ROW if found is None else found

@@ -6,10 +6,9 @@ from typing import Annotated
 
 import strawberry
 
-from server.domain.errors import InvalidInputError, NotPermittedError
 from server.services import customers
 from schema.context import Info
-from schema.errors import NotPermitted, ValidationError, to_error
+from schema.errors import NotPermitted, ValidationError, answer
 from schema.types import Customer, Vehicle, WorkOrder
 
 
@@ -36,14 +35,14 @@ class IntakeQuery:
         info: Info,
         phone: Annotated[str, strawberry.argument(description="The calling number in any usual format, e.g. 138 1234 5678.")],
     ) -> CustomerLookupResult:
-        try:
+        async def run() -> CustomerLookup:
             found = await customers.find_by_phone(info.context.caller, phone)
-        except (InvalidInputError, NotPermittedError) as exc:
-            return to_error(exc)  # type: ignore[return-value]
-        if found is None:
-            return CustomerLookup(customer=None, vehicles=[], orders=[])
-        return CustomerLookup(
-            customer=Customer(row=found.customer, ctx=info.context, unmasked=found.unmasked),
-            vehicles=[Vehicle(row=v) for v in found.vehicles],
-            orders=[WorkOrder(row=o, ctx=info.context) for o in found.orders],
-        )
+            if found is None:
+                return CustomerLookup(customer=None, vehicles=[], orders=[])
+            return CustomerLookup(
+                customer=Customer(row=found.customer, ctx=info.context, unmasked=found.unmasked),
+                vehicles=[Vehicle(row=v) for v in found.vehicles],
+                orders=[WorkOrder(row=o, ctx=info.context) for o in found.orders],
+            )
+
+        return await answer(run, ValidationError, NotPermitted)

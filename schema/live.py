@@ -15,12 +15,13 @@ import strawberry
 from graphql import GraphQLError
 
 from server.adapters import events
+from server.domain import tree
 from server.domain.errors import NotFoundError
 from server.services import board as boards
-from server.services import queries
+from server.services import queries, visibility
 from schema.context import Context, Info
-from schema.errors import NotFound, to_error
-from schema.ids import decode, encode
+from schema.errors import NotFound, answer
+from schema.ids import encode, key
 from schema.types import Label, WorkOrder
 
 COALESCE_SECONDS = 0.3  # a burst of events (a deadline scan, a bulk import) becomes one recount
@@ -98,10 +99,10 @@ class OrderEvent:
 class LiveQuery:
     @strawberry.field(description="Counters of the open orders you may see, or of those at or below one region or dealer.")
     async def board(self, info: Info, org_unit_id: OrgUnitArgument = None) -> BoardResult:
-        try:
+        async def run() -> Board:
             return await _board(info.context, await _scope(info.context, org_unit_id))
-        except NotFoundError as exc:
-            return to_error(exc, org_unit_id or "")  # type: ignore[return-value]
+
+        return await answer(run, NotFound, sent_id=org_unit_id or "")
 
 
 @strawberry.type(description="Live updates for boards and worklists, over graphql-transport-ws on /graphql.")
@@ -145,8 +146,7 @@ async def _scope(context: Context, org_unit_id: strawberry.ID | None) -> tuple[i
     """The org unit (id, path) a board or stream is narrowed to; NotFound when the caller cannot see it."""
     if org_unit_id is None:
         return None
-    key = decode("OrgUnit", org_unit_id)
-    unit = await context.loaders.org_unit_by_id.load(key) if key is not None else None
+    unit = await context.loaders.org_unit_by_id.load(key("OrgUnit", org_unit_id))
     if unit is None:
         raise NotFoundError("org unit", org_unit_id)
     return unit.id, unit.path
@@ -160,9 +160,9 @@ async def _scope_or_raise(context: Context, org_unit_id: strawberry.ID | None) -
 
 
 def _sees(context: Context, scope: tuple[int, str] | None, event: events.OrderEvent) -> bool:
-    if not context.caller.authz.check("workorder.read", event.org_path):
+    if not visibility.reads_orders_at(context.caller, event.org_path):
         return False
-    return scope is None or event.org_path == scope[1] or event.org_path.startswith(scope[1] + "/")
+    return scope is None or tree.covers(scope[1], event.org_path)
 
 
 async def _next(queue: asyncio.Queue[events.OrderEvent], context: Context) -> events.OrderEvent:

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import date, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import strawberry
 
-from server.domain.errors import DomainError
-from server.services import assignment, contacts, references, registration, transitions
+from server.services import assignment, contacts, registration, transitions
 from schema.context import Info
-from schema.errors import Conflict, NotFound, NotPermitted, TransitionNotAllowed, ValidationError, to_error
-from schema.ids import decode
+from schema.errors import (
+    Conflict,
+    NotFound,
+    NotPermitted,
+    TransitionNotAllowed,
+    ValidationError,
+    answer,
+)
+from schema.ids import key
 from schema.types import ContactAttempt, ContactOutcome, WorkOrder
-
-T = TypeVar("T")
 
 
 @strawberry.type(description="The order after the change.")
@@ -123,30 +126,6 @@ class CloseWorkOrderInput:
     customer_feedback: str | None = strawberry.field(default=None, description="The customer's feedback on the measures.")
 
 
-async def _guard(call: Callable[[], Awaitable[T]], sent_id: str = "") -> T | Any:
-    try:
-        return await call()
-    except DomainError as exc:
-        return to_error(exc, sent_id)
-
-
-def key(type_name: str, kind: references.Kind[Any], value: str, field: str | None = None) -> int:
-    """The key of a global id of `type_name`; one that is not such an id is refused like an id of
-    nothing (server/services/references.py): NotFound for the target, else naming `field`."""
-    found = decode(type_name, value)
-    if found is None:
-        raise references.missing(kind, value, field)
-    return found
-
-
-def order_id(value: str) -> int:
-    return key("WorkOrder", references.ORDER, value)
-
-
-def user_id(value: str, field: str | None = None) -> int:
-    return key("User", references.USER, value, field)
-
-
 def payload(info: Info, row: Any) -> WorkOrderPayload:
     info.context.loaders.forget()
     return WorkOrderPayload(order=WorkOrder(row=row, ctx=info.context))
@@ -154,7 +133,7 @@ def payload(info: Info, row: Any) -> WorkOrderPayload:
 
 def registered_payload(info: Info, done: registration.Registered) -> WorkOrderPayload:
     """The payload, with the loaders primed from the rows the registration has just written or read."""
-    answer = payload(info, done.order)
+    result = payload(info, done.order)
     loaders = info.context.loaders
     loaders.org_unit_by_id.prime(done.dealer.id, done.dealer)
     if done.vehicle is not None:
@@ -162,7 +141,7 @@ def registered_payload(info: Info, done: registration.Registered) -> WorkOrderPa
     if done.customer is not None:
         loaders.customer_by_id.prime(done.customer.id, done.customer)
         loaders.phones_by_customer.prime(done.customer.id, done.phones)
-    return answer
+    return result
 
 
 @strawberry.type(description="What you can change; each mutation is one transaction, answered with the result or typed errors.")
@@ -173,7 +152,7 @@ class Mutation:
     ) -> RegisterComplaintResult:
         async def run() -> WorkOrderPayload:
             reg = registration.Registration(
-                dealer_id=key("OrgUnit", references.DEALER, input.dealer_id, "dealerId"),
+                dealer_id=key("OrgUnit", input.dealer_id),
                 customer=registration.CustomerInput(
                     name=input.customer.name,
                     phones=input.customer.phones,
@@ -190,46 +169,46 @@ class Mutation:
                 details=input.details,
                 demands=input.demands,
                 flags=input.flags,
-                repeat_of_id=(
-                    key("WorkOrder", references.ORDER, input.repeat_of_id, "repeatOfId")
-                    if input.repeat_of_id
-                    else None
-                ),
-                involved_staff_ids=[
-                    user_id(u, f"involvedStaffIds[{i}]")
-                    for i, u in enumerate(input.involved_staff_ids)
-                ],
+                repeat_of_id=key("WorkOrder", input.repeat_of_id) if input.repeat_of_id else None,
+                involved_staff_ids=[key("User", u) for u in input.involved_staff_ids],
             )
             return registered_payload(info, await registration.register_complaint(info.context.caller, reg))
 
-        return await _guard(run)
+        return await answer(run, ValidationError, NotPermitted)
 
     @strawberry.mutation(description="Name the primary and secondary handler: needs workorder.assign.")
     async def assign_work_order(
         self, info: Info, input: Annotated[AssignWorkOrderInput, strawberry.argument(description="The order and its handlers.")]
     ) -> ChangeResult:
         async def run() -> WorkOrderPayload:
-            order = order_id(input.id)
-            primary = user_id(input.primary_handler_id, "primaryHandlerId")
+            order = key("WorkOrder", input.id)
+            primary = key("User", input.primary_handler_id)
             secondary = input.secondary_handler_id
-            secondary_key = user_id(secondary, "secondaryHandlerId") if secondary else None
+            secondary_key = key("User", secondary) if secondary else None
             caller, version = info.context.caller, input.expected_version
             row = await assignment.assign(caller, order, primary, secondary_key, version)
             return payload(info, row)
 
-        return await _guard(run, input.id)
+        return await answer(
+            run, ValidationError, NotPermitted, NotFound, Conflict, TransitionNotAllowed,
+            sent_id=input.id,
+        )
 
     @strawberry.mutation(description="Take a workflow step; the permission it needs comes from the tenant's workflow.")
     async def transition_work_order(
         self, info: Info, input: Annotated[TransitionWorkOrderInput, strawberry.argument(description="The order and the step to take.")]
     ) -> ChangeResult:
         async def run() -> WorkOrderPayload:
+            order = key("WorkOrder", input.id)
             row = await transitions.transition(
-                info.context.caller, order_id(input.id), input.transition, input.expected_version, input.comment
+                info.context.caller, order, input.transition, input.expected_version, input.comment
             )
             return payload(info, row)
 
-        return await _guard(run, input.id)
+        return await answer(
+            run, ValidationError, NotPermitted, NotFound, Conflict, TransitionNotAllowed,
+            sent_id=input.id,
+        )
 
     @strawberry.mutation(description="Log a contact attempt: needs workorder.contact. The first reached contact is the response.")
     async def log_contact_attempt(
@@ -237,12 +216,16 @@ class Mutation:
     ) -> ContactResult:
         async def run() -> ContactAttemptPayload:
             caller = info.context.caller
+            order = key("WorkOrder", input.id)
             attempt, row = await contacts.log_contact(
-                caller, order_id(input.id), input.outcome.value, input.note, input.expected_version
+                caller, order, input.outcome.value, input.note, input.expected_version
             )
             return ContactAttemptPayload(attempt=ContactAttempt(row=attempt, ctx=info.context), order=payload(info, row).order)
 
-        return await _guard(run, input.id)
+        return await answer(
+            run, ValidationError, NotPermitted, NotFound, Conflict, TransitionNotAllowed,
+            sent_id=input.id,
+        )
 
     @strawberry.mutation(description="Record the resolution and take the resolving step: needs its permission (workorder.close).")
     async def close_work_order(
@@ -250,7 +233,11 @@ class Mutation:
     ) -> ChangeResult:
         async def run() -> WorkOrderPayload:
             result = transitions.Resolution(input.resolution, input.measures, input.root_cause, input.customer_feedback)
-            row = await transitions.close(info.context.caller, order_id(input.id), result, input.expected_version)
+            order = key("WorkOrder", input.id)
+            row = await transitions.close(info.context.caller, order, result, input.expected_version)
             return payload(info, row)
 
-        return await _guard(run, input.id)
+        return await answer(
+            run, ValidationError, NotPermitted, NotFound, Conflict, TransitionNotAllowed,
+            sent_id=input.id,
+        )

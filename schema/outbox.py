@@ -9,12 +9,11 @@ from typing import Annotated
 import strawberry
 
 from server.db import models
-from server.domain.errors import DomainError, NotFoundError
 from server.services import dead_letters
 from schema import cursors
 from schema.context import Context, Info
-from schema.errors import NotFound, NotPermitted, ValidationError, to_error
-from schema.ids import decode
+from schema.errors import NotFound, NotPermitted, ValidationError, answer
+from schema.ids import key
 from schema.queries import Cursor, PageSize
 from schema.types import PageInfo, User, _user, computed, from_row, global_id
 
@@ -67,16 +66,16 @@ class OutboxQuery:
     async def dead_outbox_messages(
         self, info: Info, first: PageSize = 20, after: Cursor = None
     ) -> DeadOutboxMessagesResult:
-        try:
+        async def run() -> OutboxMessageConnection:
             position = cursors.decode("outbox", after)
             after_id = position[0] if position else None
             page = await dead_letters.list_dead(info.context.caller, first, after_id)
-        except DomainError as exc:
-            return to_error(exc)
-        nodes = [OutboxMessage(row=m, ctx=info.context) for m in page.messages]
-        end = cursors.encode("outbox", page.messages[-1].id) if page.messages else None
-        page_info = PageInfo(has_next_page=page.has_next, end_cursor=end)
-        return OutboxMessageConnection(nodes=nodes, page_info=page_info)
+            nodes = [OutboxMessage(row=m, ctx=info.context) for m in page.messages]
+            end = cursors.encode("outbox", page.messages[-1].id) if page.messages else None
+            page_info = PageInfo(has_next_page=page.has_next, end_cursor=end)
+            return OutboxMessageConnection(nodes=nodes, page_info=page_info)
+
+        return await answer(run, ValidationError, NotPermitted)
 
 
 @strawberry.type
@@ -89,12 +88,10 @@ class OutboxMutation:
             RetryOutboxMessagesInput, strawberry.argument(description="Which messages.")
         ],
     ) -> RetryOutboxMessagesResult:
-        sent_id = input.id or ""
-        try:
-            key = decode("OutboxMessage", input.id) if input.id is not None else None
-            if input.id is not None and key is None:
-                raise NotFoundError("dead outbox message", input.id)
-            retried = await dead_letters.retry_dead(info.context.caller, key, input.all)
-        except DomainError as exc:
-            return to_error(exc, sent_id)
-        return RetryOutboxMessagesPayload(retried=retried)
+        async def run() -> RetryOutboxMessagesPayload:
+            sent = input.id
+            message = key("OutboxMessage", sent) if sent is not None else None
+            retried = await dead_letters.retry_dead(info.context.caller, message, input.all)
+            return RetryOutboxMessagesPayload(retried=retried)
+
+        return await answer(run, ValidationError, NotPermitted, NotFound, sent_id=input.id or "")

@@ -7,12 +7,12 @@ from typing import Annotated, Any
 
 import strawberry
 
-from server.domain.errors import InvalidInputError, NotFoundError
+from server.domain.workflow import Label as DomainLabel
 from server.services import queries
 from schema import cursors, prefetch
 from schema.context import Info
-from schema.errors import NotFound, ValidationError, to_error
-from schema.ids import decode
+from schema.errors import NotFound, ValidationError, answer
+from schema.ids import key
 from schema.types import Label, PageInfo, User, WorkOrder, WorkOrderConnection, WorkOrderEdge
 
 WorkOrderResult = Annotated[WorkOrder | NotFound, strawberry.union("WorkOrderResult", description="The order, or NotFound.")]
@@ -62,8 +62,8 @@ class Me:
     roles: list[str] = strawberry.field(description="Your grants as role@path.")
 
 
-def _code(code: str, label: object) -> Code:
-    return Code(code=code, label=Label.of(label))  # type: ignore[arg-type]
+def _code(code: str, label: DomainLabel) -> Code:
+    return Code(code=code, label=Label.of(label))
 
 
 @strawberry.type(description="An entry of the pending-matters ledger (未了事宜台帐): the closure clock is stopped with a reason.")
@@ -117,13 +117,12 @@ class Query:
     async def work_order(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The order's id.")]
     ) -> WorkOrderResult:
-        key = decode("WorkOrder", id)
-        try:
-            if key is None:
-                raise NotFoundError("work order", id)
-            return WorkOrder(row=await queries.get_order(info.context.caller, key), ctx=info.context)
-        except NotFoundError as exc:
-            return to_error(exc, id)  # type: ignore[return-value]
+
+        async def run() -> WorkOrder:
+            row = await queries.get_order(info.context.caller, key("WorkOrder", id))
+            return WorkOrder(row=row, ctx=info.context)
+
+        return await answer(run, NotFound, sent_id=id)
 
     @strawberry.field(description="Orders you may see, newest first, filtered; at most 100 a page.")
     async def work_orders(
@@ -139,28 +138,31 @@ class Query:
             grades=f.grades,
             categories=f.categories,
             channels=f.channels,
-            org_unit_id=decode("OrgUnit", f.org_unit_id) if f.org_unit_id else None,
+            org_unit_id=key("OrgUnit", f.org_unit_id) if f.org_unit_id is not None else None,
             registered_from=f.registered_from,
             registered_to=f.registered_to,
-            assignee_id=decode("User", f.assignee_id) if f.assignee_id else None,
+            assignee_id=key("User", f.assignee_id) if f.assignee_id is not None else None,
             text=f.text,
             due_soon=f.due_soon,
             breached=f.breached,
             pending_matters=f.pending_matters,
         )
-        try:
+
+        async def run() -> WorkOrderConnection:
             edges, page_info = await _page(info, where, first, after, "edges", "node")
-        except InvalidInputError as exc:
-            return to_error(exc)  # type: ignore[return-value]
-        return WorkOrderConnection(edges=edges, page_info=page_info)
+            return WorkOrderConnection(edges=edges, page_info=page_info)
+
+        return await answer(run, ValidationError)
 
     @strawberry.field(description="The pending-matters ledger of the orders you may see, newest first; at most 100 a page.")
     async def pending_matters(self, info: Info, first: PageSize = 20, after: Cursor = None) -> PendingMattersResult:
-        try:
-            edges, page_info = await _page(info, queries.OrderFilter(pending_matters=True), first, after, "nodes", "order")
-        except InvalidInputError as exc:
-            return to_error(exc)  # type: ignore[return-value]
-        return PendingMatterConnection(nodes=[PendingMatter(order=e.node) for e in edges], page_info=page_info)
+        async def run() -> PendingMatterConnection:
+            where = queries.OrderFilter(pending_matters=True)
+            edges, page_info = await _page(info, where, first, after, "nodes", "order")
+            nodes = [PendingMatter(order=e.node) for e in edges]
+            return PendingMatterConnection(nodes=nodes, page_info=page_info)
+
+        return await answer(run, ValidationError)
 
     @strawberry.field(description="Channels, categories, grades, states, flags and demands of your tenant, with labels.")
     def catalogue(self, info: Info) -> Catalogue:

@@ -3,16 +3,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 from strawberry.scalars import JSON
 
-from server.domain.errors import DomainError, NotPermittedError
-from server.profiles import ProfileInvalidError
 from server.services import profile_admin
 from schema.context import Info
-from schema.errors import FieldError, NotPermitted, ValidationError, to_error
+from schema.errors import NotPermitted, ValidationError, answer
 
 
 @strawberry.type(description="The tenant's profile: the documents that configure it.")
@@ -34,27 +32,18 @@ ImportProfileResult = Annotated[
 ]
 
 
-def _profile_errors(exc: ProfileInvalidError) -> ValidationError:
-    """Each problem's field path is its document, then its path in the document if it has one."""
-    fields = [
-        FieldError(path=[part for part in (p.document, p.path) if part], message=p.message)
-        for p in exc.problems
-    ]
-    return ValidationError(message=f"The profile was refused with {len(fields)} errors; nothing changed.", fields=fields)
-
-
 @strawberry.type
 class TenantAdminQuery:
     @strawberry.field(
         description="The tenant's profile documents: needs tenant.profile at the brand root."
     )
-    def tenant_profile(self, info: Info) -> TenantProfileResult:
-        try:
+    async def tenant_profile(self, info: Info) -> TenantProfileResult:
+        async def run() -> TenantProfile:
             profile = profile_admin.read_profile(info.context.caller)
-        except NotPermittedError as exc:
-            refused: Any = to_error(exc)  # a NotPermitted, typed as the Error interface
-            return refused
-        return TenantProfile(name=profile.name, version=profile.version, documents=dict(profile.documents))
+            documents = dict(profile.documents)
+            return TenantProfile(name=profile.name, version=profile.version, documents=documents)
+
+        return await answer(run, NotPermitted)
 
 
 @strawberry.type
@@ -65,11 +54,9 @@ class TenantAdminMutation:
         info: Info,
         documents: Annotated[JSON, strawberry.argument(description="The documents by file name, each the parsed YAML as JSON.")],
     ) -> ImportProfileResult:
-        caller = info.context.caller
-        try:
-            profile = await profile_admin.import_profile(caller, documents)
-        except ProfileInvalidError as exc:
-            return _profile_errors(exc)
-        except DomainError as exc:
-            return to_error(exc)  # type: ignore[return-value]
-        return TenantProfile(name=profile.name, version=profile.version, documents=dict(profile.documents))
+        async def run() -> TenantProfile:
+            profile = await profile_admin.import_profile(info.context.caller, documents)
+            imported = dict(profile.documents)
+            return TenantProfile(name=profile.name, version=profile.version, documents=imported)
+
+        return await answer(run, ValidationError, NotPermitted)

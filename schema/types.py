@@ -24,7 +24,7 @@ from server.db import models
 from server.domain import sla
 from server.domain.identifiers import mask_phone
 from server.domain.workflow import Label as DomainLabel
-from server.services import clocks
+from server.services import clocks, visibility
 from schema.context import Context, Soon
 from schema.ids import encode
 
@@ -238,7 +238,7 @@ def _clocks(o: WorkOrder) -> Soon[list[SlaClock]]:
 
 
 def _customer(o: WorkOrder) -> Soon[Customer]:
-    unmasked = o.ctx.caller.authz.check("customer.pii", o.row.org_path)
+    unmasked = visibility.sees_customer_details(o.ctx.caller, o.row.org_path)
     return o.ctx.loaders.customer_by_id.soon(o.row.customer_id, lambda row: Customer(row=row, ctx=o.ctx, unmasked=unmasked))
 
 
