@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from server.domain.kpi import Measure
-from server.profiles import ProfileInvalidError, bundled_profile_path, load_profile_dir, parse_profile
-from server.profiles import read_profile_dir
+from server.profiles import (
+    ProfileInvalidError, bundled_profile_path, load_profile_dir, parse_profile, read_profile_dir,
+)
 
 
 def test_skoda_assesses_three_rates_with_the_part_one_score_and_incentives():

@@ -172,7 +172,8 @@ class Month:
         """When the scheduler reconciles this month: the profile's day and hour of the next one."""
         after = self.next()
         zone = ZoneInfo(timezone)
-        return datetime(after.year, after.month, rules.run_day, rules.run_hour, tzinfo=zone).astimezone(UTC)
+        local = datetime(after.year, after.month, rules.run_day, rules.run_hour, tzinfo=zone)
+        return local.astimezone(UTC)
 
     @property
     def first_day(self) -> date:
@@ -237,6 +238,7 @@ def rank(assessed: Sequence[Assessed], incentive: Incentive) -> list[Ranked]:
             fined = a.score is not None and a.score < incentive.penalty_below
             out.append(Ranked(
                 a.dealer, group, place, a.score, a.deliveries,
-                reward=incentive.reward if rewarded else 0, penalty=incentive.penalty if fined else 0,
+                reward=incentive.reward if rewarded else 0,
+                penalty=incentive.penalty if fined else 0,
             ))
     return out

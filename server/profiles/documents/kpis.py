@@ -65,7 +65,8 @@ class KpisDoc(Document):
 
 def build(doc: KpisDoc) -> Mapping[str, Any]:
     if not doc.kpis or doc.population is None or doc.score is None or doc.reconciliation is None:
-        return {"kpi_rules": None}  # check() reports a partial document, so only an empty one gets here
+        # check() refuses a partial document: only an empty one gets here
+        return {"kpi_rules": None}
     incentive = doc.incentive
     return {
         "kpi_rules": KpiRules(
@@ -95,7 +96,8 @@ def check(raw: RawDocuments) -> list[Problem]:
     ]
     natures = Names(list(NATURES), "order nature", "natures")
     population = raw.value(DOC, "population")
-    for j, nature in enumerate(population.get("natures", []) if isinstance(population, dict) else []):
+    listed = population.get("natures", []) if isinstance(population, dict) else []
+    for j, nature in enumerate(listed if isinstance(listed, list) else []):
         out += natures.check(DOC, f"population.natures[{j}]", nature)
     states = raw.names("workflow.yaml", "states", "name")
     clocks = Names(None if states is None else ["response", "closure", *states], "clock", "clocks")
