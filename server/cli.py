@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from server import settings as settings_module
+from server import reconciliation_command, settings as settings_module
 from server.auth import Claims, mint
 from server.db import migrate
 from server.db.session import Database
@@ -79,6 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     which.add_argument("--id", type=int, help="one message, by the id `outbox dead` lists")
     which.add_argument("--all", action="store_true", help="every dead message of the tenant")
     retry.set_defaults(handler=_outbox_retry)
+    reconciliation_command.register(sub)
     exp = sub.add_parser("export-schema", help="write the GraphQL SDL (default: frontend-contract/schema.graphql)")
     exp.add_argument("--output", type=Path, default=CONTRACT)
     exp.set_defaults(handler=_export_schema)

@@ -104,6 +104,27 @@ async def _lock_tenant(session: AsyncSession, tenant_id: int) -> datetime:
     return created_at
 
 
+async def due(database: Database, now: datetime) -> list[tuple[int, str]]:
+    """(tenant, month) for each tenant whose last month is over and past its profile's run day and
+    hour in the tenant's timezone, and not issued yet: what the scheduler's hourly tick starts."""
+    async with database.platform() as session:
+        query = select(Tenant.id, Tenant.policy_version, Tenant.created_at)
+        tenants = (await session.execute(query)).all()
+        issued = set((await session.execute(
+            select(KpiStatement.tenant_id, KpiStatement.period).where(KpiStatement.kind == MONTHLY)
+        )).all())
+    out = []
+    for tenant_id, version, created_at in tenants:
+        profile = (await runtime(database, tenant_id, version)).profile
+        rules = profile.kpi_rules
+        last = Month.of(now, profile.timezone).previous()
+        if rules is None or (tenant_id, str(last)) in issued:
+            continue
+        if last.run_at(rules, profile.timezone) <= now and last.end(profile.timezone) > created_at:
+            out.append((tenant_id, str(last)))
+    return out
+
+
 def _rules(tenant: TenantRuntime) -> KpiRules:
     rules = tenant.profile.kpi_rules
     if rules is None:
