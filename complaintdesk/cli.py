@@ -13,6 +13,7 @@ from typing import TypeVar
 
 import yaml
 
+from complaintdesk import reconciliation_command
 from server import settings as settings_module
 from server.adapters.events import Bus, bus_for
 from server.security.auth import Claims, mint
@@ -84,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     which.add_argument("--id", type=int, help="one message, by the id `outbox dead` lists")
     which.add_argument("--all", action="store_true", help="every dead message of the tenant")
     retry.set_defaults(handler=_outbox_retry)
+    reconciliation_command.register(sub)
     exp = sub.add_parser("export-schema", help="write the GraphQL SDL (default: frontend-contract/schema.graphql)")
     exp.add_argument("--output", type=Path, default=CONTRACT)
     exp.set_defaults(handler=_export_schema)

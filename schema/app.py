@@ -16,6 +16,7 @@ from schema.tenant_admin import TenantAdminMutation, TenantAdminQuery
 from schema.extensions import MaskUnexpectedErrors
 from schema.instants import DateTime
 from schema.intake import IntakeQuery
+from schema.kpi import KpiMutation
 from schema.live import LiveQuery, Subscription
 from schema.limits import EnforceLimits
 from schema.mutations import Mutation
@@ -39,7 +40,9 @@ schema = strawberry.Schema(
     query=_merged(
         "Query", Query, IntakeQuery, EscalationQuery, TenantAdminQuery, OutboxQuery, LiveQuery
     ),
-    mutation=_merged("Mutation", Mutation, EscalationMutation, TenantAdminMutation, OutboxMutation),
+    mutation=_merged(
+        "Mutation", Mutation, EscalationMutation, TenantAdminMutation, OutboxMutation, KpiMutation
+    ),
     subscription=Subscription,
     config=StrawberryConfig(scalar_map={datetime: DateTime}),
     extensions=[

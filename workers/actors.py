@@ -10,7 +10,7 @@ import dramatiq
 from workers.broker import broker  # noqa: F401  (configures the broker before any actor is declared)
 from workers.resources import database, sender
 from server import settings
-from server.services import deadlines, outbox
+from server.services import deadlines, outbox, reconciliation
 
 log = logging.getLogger("complaintdesk.workers")
 
@@ -41,3 +41,20 @@ async def purge_outbox() -> None:
     days = settings.load().outbox_retention_days
     removed = await outbox.purge(database(), datetime.now(UTC) - timedelta(days=days))
     log.info("outbox: %d notifications delivered more than %d days ago purged", removed, days)
+
+
+@dramatiq.actor(queue_name="reconciliation", max_retries=3, min_backoff=10_000, max_backoff=300_000)
+async def reconcile_due() -> None:
+    for tenant_id, month in await reconciliation.due(database(), datetime.now(UTC)):
+        reconcile_month.send(tenant_id, month)
+
+
+# A month of a large tenant takes a while; a retry or a duplicate finds the statement issued and
+# only compares it again, which writes nothing when nothing changed.
+@dramatiq.actor(queue_name="reconciliation", max_retries=3, min_backoff=10_000, max_backoff=300_000,
+                time_limit=3_600_000)
+async def reconcile_month(tenant_id: int, month: str) -> None:
+    run = await reconciliation.reconcile(database(), tenant_id, month, now=datetime.now(UTC))
+    verb = "issued" if run.issued else "re-run"
+    what = "reconciliation of tenant %d, %s: %s, %d adjustments"
+    log.info(what, tenant_id, month, verb, run.adjustments)

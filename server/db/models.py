@@ -389,3 +389,88 @@ class WarningSlip(TenantOwned, Base):
     result: Mapped[str | None] = mapped_column(Text)
     result_handler_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     result_at: Mapped[datetime | None]
+
+
+class KpiStatement(TenantOwned, Base):
+    """A frozen KPI statement (one per tenant, period and kind): issued once, never updated or
+    deleted, and neither are its lines, order outcomes and adjustments (migration 0010 takes
+    UPDATE and DELETE on them from the application role)."""
+
+    __tablename__ = "kpi_statements"
+    __table_args__ = (UniqueConstraint("tenant_id", "period", "kind"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    period: Mapped[str] = mapped_column(String(7))  # 2026-03
+    kind: Mapped[str] = mapped_column(String(20))  # monthly
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    issued_at: Mapped[datetime]  # the instant the outcomes were taken at
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the scheduler
+    profile_version: Mapped[str] = mapped_column(String(40))
+
+
+class KpiStatementLine(TenantOwned, Base):
+    """One KPI's counts for one org unit (dealer, region or brand) in a statement."""
+
+    __tablename__ = "kpi_statement_lines"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "statement_id", "org_unit_id", "kpi"),
+        Index("ix_kpi_statement_lines_scope", "tenant_id", "statement_id", "org_path"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("kpi_statements.id"))
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))
+    org_path: Mapped[str] = mapped_column(String(400))
+    level: Mapped[str] = mapped_column(String(20))  # dealer, region, brand
+    kpi: Mapped[str] = mapped_column(String(40))
+    population: Mapped[int]
+    timely: Mapped[int]
+    not_timely: Mapped[int]
+    pending: Mapped[int]
+    adjusted_timely: Mapped[int]  # adjustments carried into this statement, settling earlier ones
+    adjusted_not_timely: Mapped[int]
+
+
+class KpiOrderOutcome(TenantOwned, Base):
+    """What one KPI said of one order in a statement: the evidence behind its line, and what a
+    re-run compares a fresh computation with. `due_at` and `at` (when it was met, or the instant
+    that settled it) say which deadline decided it and by how much."""
+
+    __tablename__ = "kpi_order_outcomes"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "statement_id", "work_order_id", "kpi"),
+        Index("ix_kpi_order_outcomes_order", "tenant_id", "work_order_id"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("kpi_statements.id"))
+    work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"))
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))
+    org_path: Mapped[str] = mapped_column(String(400))
+    kpi: Mapped[str] = mapped_column(String(40))
+    outcome: Mapped[str] = mapped_column(String(20))  # timely, not_timely, pending
+    due_at: Mapped[datetime | None]
+    at: Mapped[datetime | None]
+
+
+class KpiAdjustment(TenantOwned, Base):
+    """A change to an issued statement's outcome of one order, carried into the statement of a
+    later period (`period`) instead of editing the issued one: a re-run's discrepancy, a pending
+    order settled, an accepted appeal. The outcome an order has now is its last adjustment's."""
+
+    __tablename__ = "kpi_adjustments"
+    __table_args__ = (
+        Index("ix_kpi_adjustments_period", "tenant_id", "period"),
+        Index("ix_kpi_adjustments_origin", "tenant_id", "origin_statement_id", "work_order_id"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    origin_statement_id: Mapped[int] = mapped_column(ForeignKey("kpi_statements.id"))
+    period: Mapped[str] = mapped_column(String(7))  # the statement that carries it
+    work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"))
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))
+    org_path: Mapped[str] = mapped_column(String(400))
+    kpi: Mapped[str] = mapped_column(String(40))
+    from_outcome: Mapped[str] = mapped_column(String(20))
+    to_outcome: Mapped[str] = mapped_column(String(20))
+    cause: Mapped[str] = mapped_column(String(20))  # rerun, settled, appeal
+    due_at: Mapped[datetime | None]
+    at: Mapped[datetime | None]
+    created_at: Mapped[datetime]

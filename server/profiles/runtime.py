@@ -10,6 +10,7 @@ from typing import Any, Literal
 from server.domain import grading
 from server.domain.escalation import WarningRule
 from server.domain.grading import AlertRule, GradingRule, Proposal
+from server.domain.kpi import KpiRules
 from server.domain.workflow import Label, Workflow
 
 # Clock events that are not workflow transitions.
@@ -122,6 +123,7 @@ class Profile:
     extra_workdays: frozenset[date]
     portal_origins: frozenset[str]  # browser origins of the tenant's portals (portal.yaml)
     limit_overrides: Mapping[str, Any]  # the tenant's API limits, by Limits field (portal.yaml)
+    kpi_rules: KpiRules | None  # KPIs, score, reconciliation and incentives (kpis.yaml)
     documents: Mapping[str, Any]  # the parsed documents as loaded, for storage and export
 
     def __hash__(self) -> int:

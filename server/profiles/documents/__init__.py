@@ -11,6 +11,7 @@ from server.profiles.documents import (
     flags,
     grades,
     grading,
+    kpis,
     policy,
     portal,
     profile,
@@ -33,6 +34,7 @@ KINDS: tuple[DocumentKind, ...] = (
     grading.KIND,
     warnings.KIND,
     portal.KIND,
+    kpis.KIND,
 )
 DOCUMENTS = tuple(kind.name for kind in KINDS if kind.required)
 OPTIONAL_DOCUMENTS = tuple(kind.name for kind in KINDS if not kind.required)

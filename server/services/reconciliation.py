@@ -1,0 +1,429 @@
+"""The monthly reconciliation: a frozen KPI statement per tenant and month, its re-runs and the
+adjustments they carry into later statements (DOMAIN.md Part I.7, §8; rules in domain/kpi.py).
+
+Issuing a month writes, in one transaction:
+1. each population order's outcome per KPI, computed and inserted by one INSERT ... SELECT per
+   KPI (no order passes through Python, so memory does not grow with the month);
+2. adjustments settling earlier statements' orders that were pending and have settled since;
+3. the lines: counts per dealer and KPI aggregated in SQL (one row per dealer and KPI reaches
+   Python), plus the adjustments carried into this month, summed up to each region and the brand.
+
+Re-running an issued month compares a fresh computation with the order outcomes as issued (and
+adjusted since): each difference is one adjustment, carried into the first month not yet issued;
+nothing changed, nothing is written. The issued rows are never updated (on PostgreSQL the tenant
+role may not: migration 0010). Runs of one tenant queue behind a lock on the tenant's row (on
+SQLite every writer queues), and the statement is unique per tenant, month and kind: two workers
+or a message delivered twice issue one statement, the second run finding it issued.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, Select, and_, case, func, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from server.db.intervals import plus_days
+from server.db.models import (
+    KpiAdjustment,
+    KpiOrderOutcome,
+    KpiStatement,
+    KpiStatementLine,
+    SlaEffect,
+    Tenant,
+    WorkOrder,
+    WorkOrderClock,
+)
+from server.db.session import Database
+from server.domain.errors import FieldProblem, InvalidInputError
+from server.domain.kpi import (
+    ZERO, KpiDefinition, KpiRules, Measure, Month, Outcome, PeriodError, Tally,
+)
+from server.domain.workflow import Meaning
+from server.services.caller import Caller
+from server.services.tenancy import TenantRuntime, runtime
+
+log = logging.getLogger("complaintdesk.reconciliation")
+
+MONTHLY = "monthly"
+Progress = Callable[[str], None]  # told each stage as it starts (the CLI draws a bar)
+STAGES = ("outcomes", "settling", "lines")
+
+
+@dataclass(frozen=True)
+class Run:
+    statement_id: int
+    period: str
+    issued: bool  # False: the month was issued before and this run compared it
+    adjustments: int  # written by this run
+
+
+async def run_reconciliation(caller: Caller, month: str) -> Run:
+    """A tenant admin reconciles `month` now: issues it, or re-runs it if it is issued."""
+    caller.authz.require("kpi.reconcile", f"/{caller.tenant.slug}")
+    return await reconcile(
+        caller.db.database, caller.tenant.tenant_id, month, now=caller.clock(), by=caller.user_id
+    )
+
+
+async def reconcile(
+    database: Database, tenant_id: int, month: str, *, now: datetime, by: int | None = None,
+    progress: Progress | None = None,
+) -> Run:
+    async with database.reader(tenant_id) as session:
+        version = await session.scalar(select(Tenant.policy_version).where(Tenant.id == tenant_id))
+    assert version is not None
+    # Loaded before the write transaction: on SQLite loading takes a connection of its own.
+    tenant = await runtime(database, tenant_id, version)
+    rules = _rules(tenant)
+    async with database.writer(tenant_id) as session, session.begin():
+        created_at = await _lock_tenant(session, tenant_id)
+        period = _period(month, tenant, now=now, created_at=created_at)
+        issued = await session.scalar(_statement(str(period)))
+        report = _Reporter(tenant.slug, str(period), progress)
+        if issued is not None:
+            report("outcomes")
+            count = await _rerun(session, tenant, rules, issued, now=now)
+            log.info("reconciliation %s %s: re-run, %d adjustments", tenant.slug, period, count)
+            return Run(issued.id, str(period), issued=False, adjustments=count)
+        return await _issue(session, tenant, rules, period, now=now, by=by, report=report)
+
+
+async def _lock_tenant(session: AsyncSession, tenant_id: int) -> datetime:
+    """Runs of one tenant queue here (PostgreSQL; SQLite writers queue on BEGIN IMMEDIATE)."""
+    query = select(Tenant.created_at).where(Tenant.id == tenant_id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    created_at = await session.scalar(query)
+    assert created_at is not None
+    return created_at
+
+
+async def due(database: Database, now: datetime) -> list[tuple[int, str]]:
+    """(tenant, month) for each tenant whose last month is over and past its profile's run day and
+    hour in the tenant's timezone, and not issued yet: what the scheduler's hourly tick starts."""
+    async with database.platform() as session:
+        query = select(Tenant.id, Tenant.policy_version, Tenant.created_at)
+        tenants = (await session.execute(query)).all()
+        issued = set((await session.execute(
+            select(KpiStatement.tenant_id, KpiStatement.period).where(KpiStatement.kind == MONTHLY)
+        )).all())
+    out = []
+    for tenant_id, version, created_at in tenants:
+        profile = (await runtime(database, tenant_id, version)).profile
+        rules = profile.kpi_rules
+        last = Month.of(now, profile.timezone).previous()
+        if rules is None or (tenant_id, str(last)) in issued:
+            continue
+        if last.run_at(rules, profile.timezone) <= now and last.end(profile.timezone) > created_at:
+            out.append((tenant_id, str(last)))
+    return out
+
+
+def _rules(tenant: TenantRuntime) -> KpiRules:
+    rules = tenant.profile.kpi_rules
+    if rules is None:
+        message = "the tenant's profile defines no KPIs (kpis.yaml): there is nothing to reconcile"
+        raise InvalidInputError([FieldProblem(("month",), message)])
+    return rules
+
+
+def _period(month: str, tenant: TenantRuntime, *, now: datetime, created_at: datetime) -> Month:
+    zone = tenant.profile.timezone
+    try:
+        period = Month.parse(month)
+    except PeriodError as wrong:
+        raise InvalidInputError([FieldProblem(("month",), str(wrong))]) from None
+    if period.end(zone) > now:
+        message = f"{period} has not ended in {zone}: a month is reconciled once it is over"
+        raise InvalidInputError([FieldProblem(("month",), message)])
+    if period.end(zone) <= created_at:
+        message = f"{period} ended before the tenant existed ({Month.of(created_at, zone)})"
+        raise InvalidInputError([FieldProblem(("month",), message)])
+    return period
+
+
+def _statement(period: str) -> Select[KpiStatement]:
+    return select(KpiStatement).where(KpiStatement.period == period, KpiStatement.kind == MONTHLY)
+
+
+class _Reporter:
+    def __init__(self, slug: str, period: str, progress: Progress | None):
+        self.slug, self.period, self.progress = slug, period, progress
+
+    def __call__(self, stage: str) -> None:
+        log.info("reconciliation %s %s: %s", self.slug, self.period, stage)
+        if self.progress is not None:
+            self.progress(stage)
+
+
+async def _issue(
+    session: AsyncSession, tenant: TenantRuntime, rules: KpiRules, period: Month, *,
+    now: datetime, by: int | None, report: _Reporter,
+) -> Run:
+    zone = tenant.profile.timezone
+    statement = KpiStatement(
+        period=str(period), kind=MONTHLY, starts_at=period.start(zone), ends_at=period.end(zone),
+        issued_at=now, issued_by_id=by, profile_version=tenant.profile.version,
+    )
+    session.add(statement)
+    await session.flush()
+    report("outcomes")
+    columns = ["tenant_id", "statement_id", "work_order_id", "org_unit_id", "org_path", "kpi",
+               "outcome", "due_at", "at"]
+    for kpi in rules.kpis:
+        fresh = _outcomes(tenant, rules, kpi, period, now=now).subquery()
+        rows = select(literal(tenant.tenant_id), literal(statement.id), *fresh.c)
+        await session.execute(KpiOrderOutcome.__table__.insert().from_select(columns, rows))
+    report("settling")
+    settled = 0
+    earlier = await session.scalars(
+        select(KpiStatement).where(KpiStatement.kind == MONTHLY, KpiStatement.period < str(period))
+    )
+    for origin in earlier.all():
+        settled += await _compare(
+            session, tenant, rules, origin, now=now, into=str(period), pending_only=True
+        )
+    report("lines")
+    await _write_lines(session, tenant, statement)
+    log.info("reconciliation %s %s: issued, %d settled", tenant.slug, period, settled)
+    return Run(statement.id, str(period), issued=True, adjustments=settled)
+
+
+async def _rerun(
+    session: AsyncSession, tenant: TenantRuntime, rules: KpiRules, issued: KpiStatement, *,
+    now: datetime,
+) -> int:
+    target = Month.parse(issued.period).next()
+    while await session.scalar(_statement(str(target))) is not None:
+        target = target.next()
+    into = str(target)
+    return await _compare(session, tenant, rules, issued, now=now, into=into, pending_only=False)
+
+
+def _effective() -> Any:
+    """The outcome an issued order has now: its last adjustment's, else the one issued."""
+    last = (
+        select(KpiAdjustment.to_outcome)
+        .where(
+            KpiAdjustment.tenant_id == KpiOrderOutcome.tenant_id,
+            KpiAdjustment.origin_statement_id == KpiOrderOutcome.statement_id,
+            KpiAdjustment.work_order_id == KpiOrderOutcome.work_order_id,
+            KpiAdjustment.kpi == KpiOrderOutcome.kpi,
+        )
+        .order_by(KpiAdjustment.id.desc())
+        .limit(1)
+        .correlate(KpiOrderOutcome)
+        .scalar_subquery()
+    )
+    return func.coalesce(last, KpiOrderOutcome.outcome)
+
+
+async def _compare(
+    session: AsyncSession, tenant: TenantRuntime, rules: KpiRules, origin: KpiStatement, *,
+    now: datetime, into: str, pending_only: bool,
+) -> int:
+    """Adjustments, carried into `into`, for each order of `origin` whose outcome differs now."""
+    period = Month.parse(origin.period)
+    effective = _effective()
+    cause = case((effective == Outcome.PENDING.value, "settled"), else_="rerun")
+    written = 0
+    for kpi in rules.kpis:
+        fresh = _outcomes(tenant, rules, kpi, period, now=now).subquery()
+        differences = (
+            select(
+                literal(tenant.tenant_id), literal(origin.id), literal(into),
+                KpiOrderOutcome.work_order_id, KpiOrderOutcome.org_unit_id,
+                KpiOrderOutcome.org_path, KpiOrderOutcome.kpi, effective, fresh.c.outcome, cause,
+                fresh.c.due_at, fresh.c.at, literal(now, KpiAdjustment.created_at.type),
+            )
+            .join(fresh, fresh.c.work_order_id == KpiOrderOutcome.work_order_id)
+            .where(
+                KpiOrderOutcome.tenant_id == tenant.tenant_id,
+                KpiOrderOutcome.statement_id == origin.id,
+                KpiOrderOutcome.kpi == kpi.code,
+                effective != fresh.c.outcome,
+            )
+        )
+        if pending_only:
+            differences = differences.where(effective == Outcome.PENDING.value)
+        columns = ["tenant_id", "origin_statement_id", "period", "work_order_id", "org_unit_id",
+                   "org_path", "kpi", "from_outcome", "to_outcome", "cause", "due_at", "at",
+                   "created_at"]
+        result = await session.execute(
+            KpiAdjustment.__table__.insert().from_select(columns, differences)
+        )
+        # an INSERT ... SELECT answers a CursorResult
+        written += max(cast(CursorResult[Any], result).rowcount or 0, 0)
+    return written
+
+
+def _population(tenant: TenantRuntime, rules: KpiRules, period: Month) -> list[Any]:
+    profile = tenant.profile
+    types = [code for code, t in profile.order_types.items() if t.nature in rules.natures]
+    cancelled = [s.name for s in profile.workflow.states if s.meaning is Meaning.CANCELLED]
+    zone = profile.timezone
+    return [
+        WorkOrder.tenant_id == tenant.tenant_id,
+        WorkOrder.registered_at >= period.start(zone),
+        WorkOrder.registered_at < period.end(zone),
+        WorkOrder.order_type.in_(types),
+        WorkOrder.state.not_in(cancelled),
+    ]
+
+
+def _outcomes(
+    tenant: TenantRuntime, rules: KpiRules, kpi: KpiDefinition, period: Month, *, now: datetime
+) -> Select[Any]:
+    """(work_order_id, org_unit_id, org_path, kpi, outcome, due_at, at) of each population order
+    for `kpi`, as of `now`."""
+    if kpi.measure is Measure.CLOCK:
+        assert kpi.clock is not None
+        return _clock_outcomes(tenant, rules, kpi, period, now=now)
+    return _first_time_outcomes(tenant, rules, kpi, period, now=now)
+
+
+def _clock_outcomes(
+    tenant: TenantRuntime, rules: KpiRules, kpi: KpiDefinition, period: Month, *, now: datetime
+) -> Select[Any]:
+    clock = aliased(WorkOrderClock)
+    # A clock breached and retargeted since (a B order regraded C) was still not met in time.
+    breached = (
+        select(func.min(SlaEffect.due_at))
+        .where(
+            SlaEffect.tenant_id == WorkOrder.tenant_id, SlaEffect.work_order_id == WorkOrder.id,
+            SlaEffect.clock == kpi.clock, SlaEffect.kind == "breached",
+        )
+        .correlate(WorkOrder)
+        .scalar_subquery()
+    )
+    due = case(
+        (and_(breached.is_not(None), clock.due_at.is_(None)), breached),
+        (and_(breached.is_not(None), breached < clock.due_at), breached),
+        else_=clock.due_at,
+    )
+    overspent = and_(clock.budget.is_not(None), clock.used > clock.budget)
+    late = and_(due.is_not(None), clock.stopped_at > due)
+    outcome = case(
+        (and_(clock.stopped_at.is_not(None), late | overspent), Outcome.NOT_TIMELY.value),
+        (clock.stopped_at.is_not(None), Outcome.TIMELY.value),
+        (and_(due.is_not(None), due <= now) | overspent, Outcome.NOT_TIMELY.value),
+        else_=Outcome.PENDING.value,
+    )
+    return (
+        select(
+            WorkOrder.id.label("work_order_id"), WorkOrder.org_unit_id, WorkOrder.org_path,
+            literal(kpi.code).label("kpi"), outcome.label("outcome"), due.label("due_at"),
+            clock.stopped_at.label("at"),
+        )
+        .join(clock, and_(
+            clock.tenant_id == WorkOrder.tenant_id, clock.work_order_id == WorkOrder.id,
+            clock.name == kpi.clock,
+        ))
+        .where(*_population(tenant, rules, period))
+    )
+
+
+def _first_time_outcomes(
+    tenant: TenantRuntime, rules: KpiRules, kpi: KpiDefinition, period: Month, *, now: datetime
+) -> Select[Any]:
+    days = tenant.profile.first_time_resolution_days
+    repeat = aliased(WorkOrder)
+    cancelled = [s.name for s in tenant.profile.workflow.states if s.meaning is Meaning.CANCELLED]
+    window_end = plus_days(WorkOrder.closed_at, days)
+    first_repeat = (
+        select(func.min(repeat.received_at))
+        .where(
+            repeat.tenant_id == WorkOrder.tenant_id, repeat.repeat_of_id == WorkOrder.id,
+            repeat.state.not_in(cancelled), repeat.received_at <= window_end,
+        )
+        .correlate(WorkOrder)
+        .scalar_subquery()
+    )
+    outcome = case(
+        (WorkOrder.closed_at.is_(None), Outcome.PENDING.value),
+        (first_repeat.is_not(None), Outcome.NOT_TIMELY.value),
+        (window_end > now, Outcome.PENDING.value),
+        else_=Outcome.TIMELY.value,
+    )
+    return select(
+        WorkOrder.id.label("work_order_id"), WorkOrder.org_unit_id, WorkOrder.org_path,
+        literal(kpi.code).label("kpi"), outcome.label("outcome"),
+        case((WorkOrder.closed_at.is_not(None), window_end), else_=None).label("due_at"),
+        first_repeat.label("at"),
+    ).where(*_population(tenant, rules, period))
+
+
+async def _write_lines(
+    session: AsyncSession, tenant: TenantRuntime, statement: KpiStatement
+) -> None:
+    """Dealer lines from the outcomes and the adjustments carried in, then their regions' and
+    the brand's sums."""
+    o = KpiOrderOutcome
+    counted = await session.execute(
+        select(
+            o.org_unit_id, o.kpi, func.count(),
+            *(func.sum(case((o.outcome == value.value, 1), else_=0)) for value in Outcome),
+        )
+        .where(o.tenant_id == tenant.tenant_id, o.statement_id == statement.id)
+        .group_by(o.org_unit_id, o.kpi)
+    )
+    tallies: dict[tuple[int, str], Tally] = {}
+    for unit, kpi, population, timely, not_timely, pending in counted.all():
+        tallies[(unit, kpi)] = Tally(population, int(timely), int(not_timely), int(pending))
+    a = KpiAdjustment
+    carried = await session.execute(
+        select(
+            a.org_unit_id, a.kpi,
+            func.sum(_signed(a, Outcome.TIMELY)), func.sum(_signed(a, Outcome.NOT_TIMELY)),
+        )
+        .where(a.tenant_id == tenant.tenant_id, a.period == statement.period)
+        .group_by(a.org_unit_id, a.kpi)
+    )
+    for unit, kpi, timely, not_timely in carried.all():
+        # A pending order stays counted as such in its own month's line; settling it counts here.
+        adjusted = Tally(
+            0, 0, 0, 0, adjusted_timely=int(timely), adjusted_not_timely=int(not_timely)
+        )
+        tallies[(unit, kpi)] = tallies.get((unit, kpi), ZERO) + adjusted
+    rows = []
+    for (unit_id, kpi), tally in _with_ancestors(tenant, tallies).items():
+        unit = tenant.units[unit_id]
+        rows.append(KpiStatementLine(
+            statement_id=statement.id, org_unit_id=unit_id, org_path=unit.path, level=unit.kind,
+            kpi=kpi, population=tally.population, timely=tally.timely,
+            not_timely=tally.not_timely, pending=tally.pending,
+            adjusted_timely=tally.adjusted_timely, adjusted_not_timely=tally.adjusted_not_timely,
+        ))
+    session.add_all(rows)
+    await session.flush()
+
+
+def _signed(a: Any, value: Outcome) -> Any:
+    to = case((a.to_outcome == value.value, 1), else_=0)
+    return to - case((a.from_outcome == value.value, 1), else_=0)
+
+
+def _with_ancestors(
+    tenant: TenantRuntime, tallies: dict[tuple[int, str], Tally]
+) -> dict[tuple[int, str], Tally]:
+    """Each dealer's tallies, and their sums at every region and brand above it."""
+    by_path = {unit.path: unit.id for unit in tenant.units.values()}
+    out = dict(tallies)
+    for (unit_id, kpi), tally in tallies.items():
+        for ancestor in _ancestors(tenant.units[unit_id].path, by_path):
+            out[(ancestor, kpi)] = out.get((ancestor, kpi), ZERO) + tally
+    return out
+
+
+def _ancestors(path: str, by_path: dict[str, int]) -> Iterable[int]:
+    parts = path.split("/")
+    for end in range(2, len(parts)):
+        ancestor = by_path.get("/".join(parts[:end]))
+        if ancestor is not None:
+            yield ancestor

@@ -1,0 +1,115 @@
+"""Who starts a reconciliation: the scheduler's hourly tick once a tenant's month is over at its
+profile's day and hour (in the tenant's timezone), the worker's actor (a duplicate message issues
+one statement), a tenant admin through GraphQL (nobody else), and the command line."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import dramatiq
+import pytest
+from sqlalchemy import func, select
+
+from kpi_month import AS_OF, MONTH, cn, load_month
+from complaintdesk import cli
+from server.db.models import KpiStatement
+from server.services import reconciliation
+from support import make_world
+from workers import resources
+from workers.actors import reconcile_due, reconcile_month
+from workers.broker import broker
+from workers.scheduler import TICKS
+
+
+async def _statements(world) -> list[str]:
+    async with world.database.reader(world.tenant_id) as session:
+        return list((await session.scalars(select(KpiStatement.period))).all())
+
+
+async def test_a_month_is_due_at_the_profiles_day_and_hour_in_the_tenants_timezone(database):
+    world = await make_world(database)
+    await load_month(world)
+    # 02:00 on April 1st in China is 18:00 UTC on March 31st.
+    before = await reconciliation.due(database, cn(1, 1, 59, month=4))
+    at = await reconciliation.due(database, AS_OF)
+    assert (world.tenant_id, MONTH) not in before
+    assert (world.tenant_id, MONTH) in at
+    await reconciliation.reconcile(database, world.tenant_id, MONTH, now=AS_OF)
+    assert (world.tenant_id, MONTH) not in await reconciliation.due(database, AS_OF)
+    assert reconcile_due in TICKS["hourly"][1]
+
+
+async def test_a_month_before_the_tenant_existed_is_never_due(database):
+    world = await make_world(database)  # created now: last month ended before it existed
+    assert world.tenant_id not in {t for t, _ in await reconciliation.due(database, AS_OF)}
+
+
+@pytest.fixture
+def worker(database, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", database.url)
+    resources.database.cache_clear()
+    running = dramatiq.Worker(broker, worker_threads=2)
+    running.start()
+    yield
+    running.stop()
+    resources.database.cache_clear()
+
+
+async def test_a_message_delivered_twice_issues_one_statement(database, worker):
+    world = await make_world(database)
+    await load_month(world)
+    reconcile_month.send(world.tenant_id, MONTH)
+    reconcile_month.send(world.tenant_id, MONTH)
+    await asyncio.to_thread(broker.join, reconcile_month.queue_name, fail_fast=True)
+    assert await _statements(world) == [MONTH]
+
+
+async def test_a_tenant_admin_runs_it_through_graphql_and_nobody_else_may(database):
+    world = await make_world(database)
+    await load_month(world)
+    world.clock.now = AS_OF
+    data = await world.gql("se", "RunReconciliation", input={"month": MONTH})
+    assert data["runReconciliation"] == {
+        "__typename": "NotPermitted", "permission": "kpi.reconcile",
+        "message": "you do not hold the permission 'kpi.reconcile' here",
+    }
+    assert await _statements(world) == []
+    run = (await world.gql("admin", "RunReconciliation", input={"month": MONTH}))["runReconciliation"]
+    assert (run["__typename"], run["month"], run["issued"], run["adjustments"]) == (
+        "ReconciliationRun", MONTH, True, 0,
+    )
+    world.clock.now = AS_OF + timedelta(hours=1)
+    again = (await world.gql("admin", "RunReconciliation", input={"month": MONTH}))["runReconciliation"]
+    assert (again["statementId"], again["issued"]) == (run["statementId"], False)
+    assert await _statements(world) == [MONTH]
+
+
+async def test_a_month_not_over_is_a_validation_error_naming_the_month(database):
+    world = await make_world(database)
+    await load_month(world)
+    world.clock.now = AS_OF
+    data = await world.gql("admin", "RunReconciliation", input={"month": "2026-04"})
+    result = data["runReconciliation"]
+    assert result["__typename"] == "ValidationError"
+    assert [field["path"] for field in result["fields"]] == [["month"]]
+    assert await _statements(world) == []
+
+
+async def test_the_command_line_reconciles_a_month_with_a_progress_bar(
+    database, monkeypatch, capsys
+):
+    world = await make_world(database)
+    await load_month(world)
+    monkeypatch.setenv("DATABASE_URL", database.url)
+    capsys.readouterr()
+    argv = ["reconcile", "--tenant", world.slug, "--month", MONTH]
+    assert await asyncio.to_thread(cli.main, argv) == 0
+    printed = capsys.readouterr()
+    assert printed.out.strip() == f"{MONTH}: statement issued; 0 pending orders of earlier months settled"
+    assert "[##############################] lines" in printed.err
+    assert await _statements(world) == [MONTH]
+    assert await asyncio.to_thread(cli.main, [*argv[:-1], "2026-13"]) == 2
+    assert "is not a month written YYYY-MM" in capsys.readouterr().err
+    async with database.reader(world.tenant_id) as session:
+        assert await session.scalar(select(func.count()).select_from(KpiStatement)) == 1
