@@ -25,7 +25,9 @@ def operation(name: str) -> str:
 
 
 def worklist(first: int = 50) -> str:
-    return json.dumps({"query": operation("Worklist"), "operationName": "Worklist", "variables": {"first": first}})
+    return json.dumps(
+        {"query": operation("Worklist"), "operationName": "Worklist", "variables": {"first": first}}
+    )
 
 
 def registration(dealer_gid: str) -> tuple[str, str, str]:
@@ -39,7 +41,11 @@ def registration(dealer_gid: str) -> tuple[str, str, str]:
         "summary": "销售顾问承诺的赠品未兑现",
         "details": "客户称：提车时销售顾问承诺赠送脚垫，至今未兑现，多次联系经销商无果。",
     }
-    request = {"query": operation("RegisterComplaint"), "operationName": "RegisterComplaint", "variables": {"input": data}}
+    request = {
+        "query": operation("RegisterComplaint"),
+        "operationName": "RegisterComplaint",
+        "variables": {"input": data},
+    }
     body = json.dumps(request)
     head, rest = body.split(PHONE)
     middle, tail = rest.split(VIN)
@@ -53,7 +59,10 @@ def fill(parts: tuple[str, str, str], key: tuple[str, str]) -> str:
 def keys(start: int, count: int) -> list[tuple[str, str]]:
     """(phone, VIN) pairs start .. start+count-1: a national mobile number and a VIN of maker LVV."""
     # Both wrap around (at 10^8 phones, 33 million VINs): a complaint then names a known customer or vehicle.
-    return [(f"{PHONE_PREFIX}{k % 10**8:08d}", vin("LVV", "JETH8", "S", k % VINS)) for k in range(start, start + count)]
+    return [
+        (f"{PHONE_PREFIX}{k % 10**8:08d}", vin("LVV", "JETH8", "S", k % VINS))
+        for k in range(start, start + count)
+    ]
 
 
 async def next_key(engine: AsyncEngine, tenant_id: int) -> int:

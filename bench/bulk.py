@@ -24,7 +24,12 @@ SEQUENCES = text(
 
 
 async def load(
-    database: Database, setting: rows.Setting, total: int, batch_size: int, days: int, seed: int,
+    database: Database,
+    setting: rows.Setting,
+    total: int,
+    batch_size: int,
+    days: int,
+    seed: int,
     clocks: clock_rows.Clocks | None = None,
 ) -> None:
     rng = random.Random(seed)
@@ -44,14 +49,18 @@ async def load(
 
 async def _reserve(conn: Any, count: int) -> rows.Ids:
     async def block(table: str) -> list[int]:
-        query = text(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, :n)")
+        query = text(
+            f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, :n)"
+        )
         return sorted((await conn.execute(query, {"n": count})).scalars())
 
     return rows.Ids(await block("customers"), await block("vehicles"), await block("work_orders"))
 
 
 async def _copy(conn: Any, batch: rows.Batch) -> None:
-    driver = (await conn.get_raw_connection()).driver_connection  # the asyncpg connection, inside our transaction
+    driver = (
+        await conn.get_raw_connection()
+    ).driver_connection  # the asyncpg connection, inside our transaction
     for table, records in batch.rows.items():  # COLUMNS lists parents before children
         if records:
             await driver.copy_records_to_table(table, records=records, columns=rows.COLUMNS[table])
@@ -59,4 +68,7 @@ async def _copy(conn: Any, batch: rows.Batch) -> None:
 
 def _sequence_rows(setting: rows.Setting, batch: rows.Batch) -> list[dict[str, object]]:
     tenant_id = setting.org.tenant_id
-    return [{"tenant_id": tenant_id, "day": day, "value": value} for day, value in batch.last_numbers.items()]
+    return [
+        {"tenant_id": tenant_id, "day": day, "value": value}
+        for day, value in batch.last_numbers.items()
+    ]

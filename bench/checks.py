@@ -16,8 +16,8 @@ from sqlalchemy import event
 from bench import bodies
 from schema.app import schema
 from schema.context import Context
-from server.security.auth import Claims
 from server.db.session import Database
+from server.security.auth import Claims
 from server.services.caller import tenant_caller
 
 
@@ -26,7 +26,11 @@ async def smoke(url: str, token: str, body: str, expect: Callable[[dict[str, Any
     async with httpx.AsyncClient(timeout=30) as client:
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         response = await client.post(url, content=body, headers=headers)
-    answer = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
+    answer = (
+        response.json()
+        if response.headers.get("content-type", "").startswith("application/json")
+        else {}
+    )
     if response.status_code != 200 or answer.get("errors") or not expect(answer.get("data") or {}):
         raise RuntimeError(f"{url} answered {response.status_code}: {response.text[:500]}")
 
@@ -39,11 +43,17 @@ def registered(data: dict[str, Any]) -> bool:
     return data.get("registerComplaint", {}).get("__typename") == "WorkOrderPayload"
 
 
-async def _execute(database: Database, claims: Claims, operation: str, variables: dict[str, Any]) -> None:
-    caller = await tenant_caller(database, claims)  # inside the count: the HTTP request authenticates too
+async def _execute(
+    database: Database, claims: Claims, operation: str, variables: dict[str, Any]
+) -> None:
+    caller = await tenant_caller(
+        database, claims
+    )  # inside the count: the HTTP request authenticates too
     try:
         context = Context(caller, "bench")
-        result = await schema.execute(bodies.operation(operation), variable_values=variables, context_value=context)
+        result = await schema.execute(
+            bodies.operation(operation), variable_values=variables, context_value=context
+        )
     finally:
         await caller.db.close()
     if result.errors:
@@ -73,8 +83,12 @@ async def counting(database: Database) -> AsyncIterator[list[str]]:
         event.remove(database.engine.sync_engine, "before_cursor_execute", seen)
 
 
-async def statements(database: Database, claims: Claims, variables: dict[str, Any], operation: str) -> int:
-    await _execute(database, claims, "Worklist", {"first": 50})  # warm: the tenant runtime is loaded once per process
+async def statements(
+    database: Database, claims: Claims, variables: dict[str, Any], operation: str
+) -> int:
+    await _execute(
+        database, claims, "Worklist", {"first": 50}
+    )  # warm: the tenant runtime is loaded once per process
     async with counting(database) as seen:
         await _execute(database, claims, operation, variables)
     return len(seen)

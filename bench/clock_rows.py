@@ -81,7 +81,9 @@ class Clocks:
         for name, rule in self.rules(order).items():
             if rule.starts_on != "registered":
                 continue
-            clock = sla.start(name, rule.target, Unit(rule.unit), started, calendar, profile.warn_before_percent)
+            clock = sla.start(
+                name, rule.target, Unit(rule.unit), started, calendar, profile.warn_before_percent
+            )
             later = started + timedelta(minutes=self.rng.randint(5, 100))
             if name == "response" and contacted:
                 clock = sla.stop(clock, later, calendar)
@@ -109,7 +111,10 @@ class Clocks:
 def add(batch: rows.Batch, made: Clocks) -> None:
     """The batch's clock rows, and each order's next_deadline_at (the last work_orders column)."""
     columns = rows.COLUMNS["work_orders"]
-    at = {name: columns.index(name) for name in ("id", "org_path", "grade", "category", "channel", "state")}
+    at = {
+        name: columns.index(name)
+        for name in ("id", "org_path", "grade", "category", "channel", "state")
+    }
     assert columns[-1] == "next_deadline_at"
     orders = batch.rows["work_orders"]
     for i, values in enumerate(orders):

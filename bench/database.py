@@ -15,7 +15,11 @@ DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/complaintdesk_bench"
 
 def tenant_tables() -> list[Table]:
     """Every tenant-owned table, children before parents."""
-    return [t for t in reversed(Base.metadata.sorted_tables) if "tenant_id" in t.c and t.name != "tenants"]
+    return [
+        t
+        for t in reversed(Base.metadata.sorted_tables)
+        if "tenant_id" in t.c and t.name != "tenants"
+    ]
 
 
 def plain_dsn(url: str) -> str:
@@ -27,7 +31,9 @@ async def ensure_database(url: str) -> None:
     parsed = make_url(url)
     admin = await asyncpg.connect(plain_dsn(str(parsed.set(database="postgres"))))
     try:
-        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", parsed.database):
+        if not await admin.fetchval(
+            "SELECT 1 FROM pg_database WHERE datname = $1", parsed.database
+        ):
             await admin.execute(f'CREATE DATABASE "{parsed.database}"')
             print(f"created database {parsed.database}")
     finally:

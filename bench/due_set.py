@@ -29,7 +29,9 @@ CANDIDATES = text(
     "AND NOT EXISTS (SELECT 1 FROM sla_effects e WHERE e.tenant_id = o.tenant_id AND e.work_order_id = o.id) "
     "ORDER BY random() LIMIT :count"
 )
-DROP_CLOCKS = text("DELETE FROM work_order_clocks WHERE tenant_id = :tenant AND work_order_id = ANY(CAST(:ids AS bigint[]))")
+DROP_CLOCKS = text(
+    "DELETE FROM work_order_clocks WHERE tenant_id = :tenant AND work_order_id = ANY(CAST(:ids AS bigint[]))"
+)
 NEXT_DEADLINES = text(
     "UPDATE work_orders o SET next_deadline_at = d.at "
     "FROM unnest(CAST(:ids AS bigint[]), CAST(:ats AS timestamptz[])) AS d(id, at) WHERE o.id = d.id"
@@ -51,7 +53,9 @@ async def make(database: Database, made: Clocks, count: int) -> DueSet:
     """Makes `count` orders due as of `made.now`; fewer if not enough orders have a deadline ahead."""
     tenant_id = made.tenant.tenant_id
     async with database.engine.begin() as conn:
-        found = (await conn.execute(CANDIDATES, {"tenant": tenant_id, "now": made.now, "count": count})).all()
+        found = (
+            await conn.execute(CANDIDATES, {"tenant": tenant_id, "now": made.now, "count": count})
+        ).all()
         orders = [Order(*row) for row in found]
         new_rows: list[WorkOrderClock] = []
         next_at: list[datetime | None] = []
@@ -70,7 +74,9 @@ async def make(database: Database, made: Clocks, count: int) -> DueSet:
     return DueSet(ids, len(orders) - breached, breached)
 
 
-def _due_clocks(made: Clocks, order: Order, breach: bool, starts: dict[tuple[object, ...], datetime]) -> list[WorkOrderClock]:
+def _due_clocks(
+    made: Clocks, order: Order, breach: bool, starts: dict[tuple[object, ...], datetime]
+) -> list[WorkOrderClock]:
     """The order's clocks started at the latest instant that makes one due soon (or breached),
     less a little: a breach up to two days old, a warning at most two minutes old, so a due-soon
     response clock (24 business minutes of warning) reaches its deadline only 20 minutes on, after
@@ -92,7 +98,11 @@ def _due_clocks(made: Clocks, order: Order, breach: bool, starts: dict[tuple[obj
     if key not in starts:
         starts[key] = _latest(due, now - SEARCH, now)
     latest = starts[key]
-    jitter = timedelta(hours=made.rng.uniform(1, 48)) if breach else timedelta(minutes=made.rng.uniform(0, 2))
+    jitter = (
+        timedelta(hours=made.rng.uniform(1, 48))
+        if breach
+        else timedelta(minutes=made.rng.uniform(0, 2))
+    )
     rows = made.at(order, latest - jitter, contacted)
     if not any(sla.status(clocks.to_clock(r), now) == wanted for r in rows):
         rows = made.at(order, latest, contacted)  # the jitter crossed into the next status
@@ -111,4 +121,8 @@ def _latest(holds: Callable[[datetime], bool], low: datetime, high: datetime) ->
 
 
 def _values(row: WorkOrderClock) -> dict[str, object]:
-    return {column.key: getattr(row, column.key) for column in WorkOrderClock.__table__.columns if column.key != "id"}
+    return {
+        column.key: getattr(row, column.key)
+        for column in WorkOrderClock.__table__.columns
+        if column.key != "id"
+    }

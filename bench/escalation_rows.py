@@ -27,24 +27,87 @@ from server.services.clocks import next_deadline, store, to_clock
 
 COLUMNS = {
     "work_order_events": ORDER_COLUMNS["work_order_events"],
-    "customer_calls": ("tenant_id", "work_order_id", "at", "channel", "words", "flags", "state", "meaning", "recorded_by_id"),
+    "customer_calls": (
+        "tenant_id",
+        "work_order_id",
+        "at",
+        "channel",
+        "words",
+        "flags",
+        "state",
+        "meaning",
+        "recorded_by_id",
+    ),
     "warning_slips": (
-        "tenant_id", "work_order_id", "trigger", "reason", "from_tier", "to_tier", "repeat_words", "state", "issued_at",
-        "issued_by_id", "acknowledged_at", "acknowledged_by_id", "result", "result_handler_id", "result_at",
+        "tenant_id",
+        "work_order_id",
+        "trigger",
+        "reason",
+        "from_tier",
+        "to_tier",
+        "repeat_words",
+        "state",
+        "issued_at",
+        "issued_by_id",
+        "acknowledged_at",
+        "acknowledged_by_id",
+        "result",
+        "result_handler_id",
+        "result_at",
     ),
     "work_order_clocks": (
-        "tenant_id", "work_order_id", "name", "target", "unit", "started_at", "running_since", "used", "budget", "due_at",
-        "warn_at", "stopped_at", "missing_year", "next_check_at",
+        "tenant_id",
+        "work_order_id",
+        "name",
+        "target",
+        "unit",
+        "started_at",
+        "running_since",
+        "used",
+        "budget",
+        "due_at",
+        "warn_at",
+        "stopped_at",
+        "missing_year",
+        "next_check_at",
     ),
 }
 # The order columns an escalation may change; written back with one UPDATE ... FROM a temporary table.
 ORDER_UPDATE = (
-    "id", "customer_id", "vehicle_id", "category", "order_type", "grade", "tier", "version", "updated_at", "flags", "demands",
-    "primary_handler_id", "secondary_handler_id", "next_deadline_at", "repeat_of_id", "repeat_number", "escalated",
+    "id",
+    "customer_id",
+    "vehicle_id",
+    "category",
+    "order_type",
+    "grade",
+    "tier",
+    "version",
+    "updated_at",
+    "flags",
+    "demands",
+    "primary_handler_id",
+    "secondary_handler_id",
+    "next_deadline_at",
+    "repeat_of_id",
+    "repeat_number",
+    "escalated",
 )
-OPEN_STATES = ("unprocessed", "in_progress", "pending")  # callers call again and tiers move while it is open
-REASONS = ("经销商多次处理未果，客户要求上级介入", "客户对经销商处理方案不满意", "超出经销商处理权限，需区域协调", "涉及总部政策，需总部答复")
-RESULTS = ("已与客户电话沟通并达成一致", "区域经理已约见客户，问题已协调解决", "已督促经销商兑现承诺，客户认可")
+OPEN_STATES = (
+    "unprocessed",
+    "in_progress",
+    "pending",
+)  # callers call again and tiers move while it is open
+REASONS = (
+    "经销商多次处理未果，客户要求上级介入",
+    "客户对经销商处理方案不满意",
+    "超出经销商处理权限，需区域协调",
+    "涉及总部政策，需总部答复",
+)
+RESULTS = (
+    "已与客户电话沟通并达成一致",
+    "区域经理已约见客户，问题已协调解决",
+    "已督促经销商兑现承诺，客户认可",
+)
 WORDS = {
     "W1": "客户再次来电催促，表示至今无人处理",
     "W2": "客户再次来电，对处理进度不满",
@@ -110,16 +173,25 @@ class Setting:
 
 @dataclass
 class Batch:
-    rows: dict[str, list[tuple[object, ...]]] = field(default_factory=lambda: {table: [] for table in COLUMNS})
+    rows: dict[str, list[tuple[object, ...]]] = field(
+        default_factory=lambda: {table: [] for table in COLUMNS}
+    )
     orders: list[tuple[object, ...]] = field(default_factory=list)
-    priors: list[int] = field(default_factory=list)  # repeated: a later complaint on the same issue followed
-    registrations: list[tuple[int, str]] = field(default_factory=list)  # repeat order id: added to its registered event's data
+    priors: list[int] = field(
+        default_factory=list
+    )  # repeated: a later complaint on the same issue followed
+    registrations: list[tuple[int, str]] = field(
+        default_factory=list
+    )  # repeat order id: added to its registered event's data
 
     def add(self, table: str, values: dict[str, object]) -> None:
         self.rows[table].append(tuple(values.get(column) for column in COLUMNS[table]))
 
     def done(self, order: Order) -> None:
-        values = vars(order) | {"flags": json.dumps(order.flags), "demands": json.dumps(order.demands)}
+        values = vars(order) | {
+            "flags": json.dumps(order.flags),
+            "demands": json.dumps(order.demands),
+        }
         self.orders.append(tuple(values[column] for column in ORDER_UPDATE))
 
 
@@ -137,15 +209,32 @@ class Story:
     def later(self, low: float, high: float) -> datetime:
         """Minutes after the last step, always short of `now`: each step takes part of the time left."""
         room = (self.setting.now - self.at).total_seconds() / 60
-        self.at += timedelta(minutes=min(self.rng.uniform(low, high), room * self.rng.uniform(0.05, 0.4)))
+        self.at += timedelta(
+            minutes=min(self.rng.uniform(low, high), room * self.rng.uniform(0.05, 0.4))
+        )
         return self.at
 
-    def event(self, actor: int | None, kind: str, comment: str | None = None, data: object = None, bump: bool = True) -> None:
+    def event(
+        self,
+        actor: int | None,
+        kind: str,
+        comment: str | None = None,
+        data: object = None,
+        bump: bool = True,
+    ) -> None:
         if bump:
             self.order.version += 1
         self.order.updated_at = self.at
-        row = {"tenant_id": self.setting.tenant_id, "work_order_id": self.order.id, "at": self.at, "actor_id": actor}
-        self.batch.add("work_order_events", row | {"kind": kind, "comment": comment, "data": json.dumps(data or {})})
+        row = {
+            "tenant_id": self.setting.tenant_id,
+            "work_order_id": self.order.id,
+            "at": self.at,
+            "actor_id": actor,
+        }
+        self.batch.add(
+            "work_order_events",
+            row | {"kind": kind, "comment": comment, "data": json.dumps(data or {})},
+        )
 
     def level(self, tier: str) -> str:
         return self.setting.profile.tiers[tier].level
@@ -155,8 +244,15 @@ class Story:
 
     def finish(self) -> None:
         for row in self.clocks:
-            values = {c: getattr(row, c) for c in COLUMNS["work_order_clocks"] if c not in ("tenant_id", "work_order_id")}
-            self.batch.add("work_order_clocks", values | {"tenant_id": self.setting.tenant_id, "work_order_id": self.order.id})
+            values = {
+                c: getattr(row, c)
+                for c in COLUMNS["work_order_clocks"]
+                if c not in ("tenant_id", "work_order_id")
+            }
+            self.batch.add(
+                "work_order_clocks",
+                values | {"tenant_id": self.setting.tenant_id, "work_order_id": self.order.id},
+            )
         pending = next_deadline(self.clocks)
         if pending is not None:
             current = self.order.next_deadline_at
@@ -180,7 +276,9 @@ def open_order(setting: Setting, batch: Batch, rng: random.Random, order: Order)
 def repeats_within_table(profile: Profile, prior: Order) -> bool:
     """Past the routing table a repeat also gets a REPEAT slip at intake, whose event would have to
     sit between the order's generated ones; those pairs are left out."""
-    return not route(profile.categories[prior.category].routing, prior.repeat_number + 1).beyond_table
+    return not route(
+        profile.categories[prior.category].routing, prior.repeat_number + 1
+    ).beyond_table
 
 
 def repeat(setting: Setting, batch: Batch, prior: Order, order: Order) -> None:
@@ -189,8 +287,18 @@ def repeat(setting: Setting, batch: Batch, prior: Order, order: Order) -> None:
     version stays: the link is made before the order is first written."""
     number = prior.repeat_number + 1
     routing = route(setting.profile.categories[prior.category].routing, number)
-    order.customer_id, order.vehicle_id, order.repeat_of_id, order.repeat_number = prior.customer_id, prior.vehicle_id, prior.id, number
-    order.category, order.order_type, order.grade, order.tier = prior.category, prior.order_type, prior.grade, routing.tier
+    order.customer_id, order.vehicle_id, order.repeat_of_id, order.repeat_number = (
+        prior.customer_id,
+        prior.vehicle_id,
+        prior.id,
+        number,
+    )
+    order.category, order.order_type, order.grade, order.tier = (
+        prior.category,
+        prior.order_type,
+        prior.grade,
+        routing.tier,
+    )
     data = {"repeat_of": {"number": prior.number, "complaint": number, "tier": routing.tier}}
     batch.registrations.append((order.id, json.dumps(data)))
     batch.priors.append(prior.id)
@@ -207,18 +315,41 @@ def _calls_until_slip(story: Story) -> None:
     counts: dict[Meaning, int] = {}
     issued: set[str] = set()
     while rule.code not in issued:
-        flags, demands, words = sorted(rule.flags), sorted(rule.demands), WORDS.get(rule.code, "客户再次来电")
+        flags, demands, words = (
+            sorted(rule.flags),
+            sorted(rule.demands),
+            WORDS.get(rule.code, "客户再次来电"),
+        )
         story.later(30, 24 * 60)
-        call = {"tenant_id": story.setting.tenant_id, "work_order_id": order.id, "at": story.at, "channel": rng.choice(tuple(profile.channels))}
-        story.batch.add("customer_calls", call | {
-            "words": words, "flags": json.dumps(flags), "state": order.state, "meaning": meaning.value,
-            "recorded_by_id": story.setting.people.operator,
-        })  # fmt: skip
+        call = {
+            "tenant_id": story.setting.tenant_id,
+            "work_order_id": order.id,
+            "at": story.at,
+            "channel": rng.choice(tuple(profile.channels)),
+        }
+        story.batch.add(
+            "customer_calls",
+            call
+            | {
+                "words": words,
+                "flags": json.dumps(flags),
+                "state": order.state,
+                "meaning": meaning.value,
+                "recorded_by_id": story.setting.people.operator,
+            },
+        )
         order.flags = list(dict.fromkeys([*order.flags, *flags]))
         order.demands = list(dict.fromkeys([*order.demands, *demands]))
         counts[meaning] = counts.get(meaning, 0) + 1
-        story.event(story.setting.people.operator, "customer_call", words, {"channel": call["channel"], "flags": flags, "demands": demands})
-        for fired in triggered(profile.warning_rules, meaning, counts, frozenset(order.flags), frozenset(order.demands)):
+        story.event(
+            story.setting.people.operator,
+            "customer_call",
+            words,
+            {"channel": call["channel"], "flags": flags, "demands": demands},
+        )
+        for fired in triggered(
+            profile.warning_rules, meaning, counts, frozenset(order.flags), frozenset(order.demands)
+        ):
             if fired.code not in issued:  # the call and its slips are one transaction: one version
                 issued.add(fired.code)
                 _slip(story, fired, words)
@@ -231,23 +362,46 @@ def _reason(rule: WarningRule) -> str:
 def _slip(story: Story, rule: WarningRule, words: str) -> None:
     """Issued with its acknowledgement clock; then, unless it is one of the open ones, acknowledged by
     the tier it goes to and given a result."""
-    setting, order, trigger, reason, by = story.setting, story.order, rule.code, _reason(rule), story.setting.people.operator
+    setting, order, trigger, reason, by = (
+        story.setting,
+        story.order,
+        rule.code,
+        _reason(rule),
+        story.setting.people.operator,
+    )
     to_tier = next_tier(story.routing(), order.tier) or order.tier
     slip = {
-        "tenant_id": setting.tenant_id, "work_order_id": order.id, "trigger": trigger, "reason": reason, "from_tier": order.tier,
-        "to_tier": to_tier, "repeat_words": words, "state": "issued", "issued_at": story.at, "issued_by_id": by,
-    }  # fmt: skip
+        "tenant_id": setting.tenant_id,
+        "work_order_id": order.id,
+        "trigger": trigger,
+        "reason": reason,
+        "from_tier": order.tier,
+        "to_tier": to_tier,
+        "repeat_words": words,
+        "state": "issued",
+        "issued_at": story.at,
+        "issued_by_id": by,
+    }
     clock = _ack_clock(story, f"slip-{trigger}")
     story.event(by, "slip_issued", reason, {"trigger": trigger, "to_tier": to_tier}, bump=False)
     stage = story.rng.random()
     if stage > 0.2:  # a fifth stays open: the board's work
         handler = setting.people.at(story.level(to_tier), order.org_path)
-        slip |= {"state": "acknowledged", "acknowledged_at": story.later(10, 300), "acknowledged_by_id": handler}
+        slip |= {
+            "state": "acknowledged",
+            "acknowledged_at": story.later(10, 300),
+            "acknowledged_by_id": handler,
+        }
         _stop(clock, story.at, setting.calendar(order.org_path))
         story.event(handler, "slip_acknowledged", data={"trigger": trigger})
         if stage > 0.55:
             result = story.rng.choice(RESULTS)
-            slip |= {"state": "resulted", "result": result, "result_handler_id": handler, "result_at": story.later(60, 3 * 24 * 60)}
+            slip |= {
+                "state": "resulted",
+                "result": result,
+                "result_handler_id": handler,
+                "result_at": story.later(60, 3 * 24 * 60),
+            }
             story.event(handler, "slip_resulted", result, {"trigger": trigger})
     story.batch.add("warning_slips", slip)
 
@@ -258,7 +412,17 @@ def _ack_clock(story: Story, name: str) -> WorkOrderClock | None:
         return None
     calendar = story.setting.calendar(story.order.org_path)
     row = WorkOrderClock(name=name)
-    store(row, sla.start(name, target.amount, sla.Unit(target.unit), story.at, calendar, story.setting.profile.warn_before_percent))
+    store(
+        row,
+        sla.start(
+            name,
+            target.amount,
+            sla.Unit(target.unit),
+            story.at,
+            calendar,
+            story.setting.profile.warn_before_percent,
+        ),
+    )
     story.clocks.append(row)
     return row
 
@@ -276,7 +440,11 @@ def _move_up(story: Story, twice: bool) -> None:
         target = next_tier(story.routing(), order.tier)
         if target is None:
             return
-        before = {"tier": order.tier, "primary": order.primary_handler_id, "secondary": order.secondary_handler_id}
+        before = {
+            "tier": order.tier,
+            "primary": order.primary_handler_id,
+            "secondary": order.secondary_handler_id,
+        }
         actor = people.at(story.level(order.tier), order.org_path)
         story.later(60, 3 * 24 * 60)
         order.tier, order.primary_handler_id, order.secondary_handler_id = target, None, None
@@ -285,7 +453,11 @@ def _move_up(story: Story, twice: bool) -> None:
             level = story.level(target)
             primary = people.at(level, order.org_path)
             secondary = people.se if level != "brand" else people.at("region", order.org_path)
-            data = {"before": {"primary": None, "secondary": None}, "primary": primary, "secondary": secondary}
+            data = {
+                "before": {"primary": None, "secondary": None},
+                "primary": primary,
+                "secondary": secondary,
+            }
             story.later(10, 8 * 60)
             order.primary_handler_id, order.secondary_handler_id = primary, secondary
             story.event(primary, "assigned", data=data)

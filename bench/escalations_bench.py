@@ -31,9 +31,9 @@ from schema.app import schema
 from schema.context import Context
 from schema.ids import encode
 from server import settings as settings_module
-from server.security.auth import Claims, mint
 from server.db import migrate
 from server.db.session import Database
+from server.security.auth import Claims, mint
 from server.services import tenancy
 from server.services.caller import tenant_caller
 
@@ -63,30 +63,67 @@ def variants(people: People) -> tuple[Variant, ...]:
     other = encode("OrgUnit", people.other_region)
     return (
         Variant("se-age", "SE, whole brand, oldest first", "se", {"first": PAGE}),
-        Variant("se-breach", "SE, whole brand, most overdue first", "se", {"first": PAGE, "sort": "BREACH"}),
-        Variant("se-region-breach", "SE, one region, most overdue first", "se", {"first": PAGE, "sort": "BREACH", "filter": {"orgUnitId": other}}),
-        Variant("se-open-slips", "SE, whole brand, open slips, oldest first", "se", {"first": PAGE, "filter": {"slipStates": ["ISSUED"]}}),
+        Variant(
+            "se-breach",
+            "SE, whole brand, most overdue first",
+            "se",
+            {"first": PAGE, "sort": "BREACH"},
+        ),
+        Variant(
+            "se-region-breach",
+            "SE, one region, most overdue first",
+            "se",
+            {"first": PAGE, "sort": "BREACH", "filter": {"orgUnitId": other}},
+        ),
+        Variant(
+            "se-open-slips",
+            "SE, whole brand, open slips, oldest first",
+            "se",
+            {"first": PAGE, "filter": {"slipStates": ["ISSUED"]}},
+        ),
         Variant("rbo-age", "RBO, own region, oldest first", "rbo", {"first": PAGE}),
     )
 
 
 def body(variables: dict[str, Any]) -> str:
-    return json.dumps({"query": bodies.operation("Escalations"), "operationName": "Escalations", "variables": variables})
+    return json.dumps(
+        {
+            "query": bodies.operation("Escalations"),
+            "operationName": "Escalations",
+            "variables": variables,
+        }
+    )
 
 
 def full_page(data: dict[str, Any]) -> bool:
     answer = data.get("escalations") or {}
-    return answer.get("__typename") == "EscalationConnection" and len(answer.get("nodes", [])) == PAGE
+    return (
+        answer.get("__typename") == "EscalationConnection" and len(answer.get("nodes", [])) == PAGE
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bench.escalations_bench", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.escalations_bench", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--slug", default="bench", help="the tenant bench.generate made")
-    parser.add_argument("--connections", type=int, default=1, help="1: service time; more: time in the queue as well")
+    parser.add_argument(
+        "--connections",
+        type=int,
+        default=1,
+        help="1: service time; more: time in the queue as well",
+    )
     parser.add_argument("--duration", type=float, default=8.0, help="seconds per measured run")
-    parser.add_argument("--warmup", type=float, default=3.0, help="seconds of load per variant before measuring")
-    parser.add_argument("--runs", type=int, default=3, help="rounds (one measured run per variant each); medians are reported")
+    parser.add_argument(
+        "--warmup", type=float, default=3.0, help="seconds of load per variant before measuring"
+    )
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=3,
+        help="rounds (one measured run per variant each); medians are reported",
+    )
     parser.add_argument("--only", help="comma-separated variant keys")
     return parser
 
@@ -121,7 +158,11 @@ async def _statements(database: Database, claims: Claims, variables: dict[str, A
     async def once() -> None:
         caller = await tenant_caller(database, claims)
         try:
-            result = await schema.execute(bodies.operation("Escalations"), variable_values=variables, context_value=Context(caller, "bench"))
+            result = await schema.execute(
+                bodies.operation("Escalations"),
+                variable_values=variables,
+                context_value=Context(caller, "bench"),
+            )
         finally:
             await caller.db.close()
         if result.errors:
@@ -146,38 +187,61 @@ class Measured:
 
 
 def table(chosen: list[Variant], measured: dict[str, Measured]) -> str:
-    lines = [f"{'variant':<44} {'req/s':>6} {'p50 ms':>7} {'p95 ms':>7} {'CPU ms':>7} {'failed':>6}  p95 <= {GOAL_P95_MS:g} ms"]
+    lines = [
+        f"{'variant':<44} {'req/s':>6} {'p50 ms':>7} {'p95 ms':>7} {'CPU ms':>7} {'failed':>6}  p95 <= {GOAL_P95_MS:g} ms"
+    ]
     for v in chosen:
         r, cpu = measured[v.key].result, measured[v.key].cpu_ms
         verdict = "PASS" if r.p95_ms <= GOAL_P95_MS and r.failures == 0 else "BELOW"
-        lines.append(f"{v.label:<44} {r.rps:>6.1f} {r.p50_ms:>7.1f} {r.p95_ms:>7.1f} {cpu:>7.1f} {r.failures:>6}  {verdict}")
+        lines.append(
+            f"{v.label:<44} {r.rps:>6.1f} {r.p50_ms:>7.1f} {r.p95_ms:>7.1f} {cpu:>7.1f} {r.failures:>6}  {verdict}"
+        )
     return "\n".join(lines)
 
 
-async def measure(args: argparse.Namespace, people: People, chosen: list[Variant]) -> dict[str, Measured]:
+async def measure(
+    args: argparse.Namespace, people: People, chosen: list[Variant]
+) -> dict[str, Measured]:
     """One server for every variant; rounds interleave them, so a burst of load from elsewhere on the
     machine lowers the variants of one round rather than every run of one variant."""
     settings = settings_module.load()
-    tokens = {who: mint(settings, Claims(str(user), people.tenant_id, False)) for who, user in (("se", people.se), ("rbo", people.rbo))}
+    tokens = {
+        who: mint(settings, Claims(str(user), people.tenant_id, False))
+        for who, user in (("se", people.se), ("rbo", people.rbo))
+    }
     runs: dict[str, list[Result]] = {v.key: [] for v in chosen}
     cpu: dict[str, list[float]] = {v.key: [] for v in chosen}
     async with serving("complaintdesk.app:create_app", os.environ) as base:
         server = server_pid(base)
-        loads = {v.key: Load(f"{base}/graphql", tokens[v.who], body=body(v.variables)) for v in chosen}
+        loads = {
+            v.key: Load(f"{base}/graphql", tokens[v.who], body=body(v.variables)) for v in chosen
+        }
         for v in chosen:
             await checks.smoke(loads[v.key].url, loads[v.key].token, loads[v.key].body, full_page)
             await _run(loads[v.key], args.connections, args.warmup)
-        print(f"  every variant answers a full page of {PAGE}; warmed up {args.warmup:g}s each", flush=True)
+        print(
+            f"  every variant answers a full page of {PAGE}; warmed up {args.warmup:g}s each",
+            flush=True,
+        )
         for n in range(args.runs):
-            print(f"  round {n + 1} of {args.runs} (load average {os.getloadavg()[0]:.2f})", flush=True)
+            print(
+                f"  round {n + 1} of {args.runs} (load average {os.getloadavg()[0]:.2f})",
+                flush=True,
+            )
             for v in chosen:
                 before = cpu_seconds(server)
                 result = await _run(loads[v.key], args.connections, args.duration)
                 runs[v.key].append(result)
                 cpu[v.key].append((cpu_seconds(server) - before) * 1000 / max(result.requests, 1))
-                print(f"    {v.key:<18} {result.rps:7.1f} req/s  p50 {result.p50_ms:7.1f} ms  p95 {result.p95_ms:7.1f} ms"
-                      f"  server CPU {cpu[v.key][-1]:5.1f} ms/req", flush=True)
-    return {key: Measured(load.median(results), statistics.median(cpu[key])) for key, results in runs.items()}
+                print(
+                    f"    {v.key:<18} {result.rps:7.1f} req/s  p50 {result.p50_ms:7.1f} ms  p95 {result.p95_ms:7.1f} ms"
+                    f"  server CPU {cpu[v.key][-1]:5.1f} ms/req",
+                    flush=True,
+                )
+    return {
+        key: Measured(load.median(results), statistics.median(cpu[key]))
+        for key, results in runs.items()
+    }
 
 
 def server_pid(base: str) -> int:
@@ -205,19 +269,29 @@ async def main_async(args: argparse.Namespace) -> int:
     os.environ.setdefault("JWT_SECRET", secrets.token_urlsafe(48))
     database = Database(args.database_url)
     try:
-        await migrate.upgrade(database.write_engine)  # the product's indexes move on; the data stays
+        await migrate.upgrade(
+            database.write_engine
+        )  # the product's indexes move on; the data stays
         tenant_id = await tenancy.tenant_id_by_slug(database, args.slug)
         if tenant_id is None:
-            raise SystemExit(f"no tenant '{args.slug}' in {args.database_url}: run python -m bench.generate --escalated 50000 first")
+            raise SystemExit(
+                f"no tenant '{args.slug}' in {args.database_url}: run python -m bench.generate --escalated 50000 first"
+            )
         people = await _people(database, tenant_id)
         orders, escalated, open_slips = await _counts(database, tenant_id)
         generator = "wrk" if load.WRK else "httpx closed loop (wrk not found)"
-        print(f"tenant '{args.slug}': {orders:,} orders, {escalated:,} escalated, {open_slips:,} open slips; "
-              f"load: {generator}, {args.connections} connection(s), {args.runs} x {args.duration:g}s")
-        print(f"load average before the run: {os.getloadavg()[0]:.2f} (2 cores shared: near 0 when idle)")
+        print(
+            f"tenant '{args.slug}': {orders:,} orders, {escalated:,} escalated, {open_slips:,} open slips; "
+            f"load: {generator}, {args.connections} connection(s), {args.runs} x {args.duration:g}s"
+        )
+        print(
+            f"load average before the run: {os.getloadavg()[0]:.2f} (2 cores shared: near 0 when idle)"
+        )
         chosen = [v for v in variants(people) if not args.only or v.key in args.only.split(",")]
         claims = Claims(str(people.se), tenant_id, False)
-        print(f"statements per request (SE, oldest first): {await _statements(database, claims, {'first': PAGE})}")
+        print(
+            f"statements per request (SE, oldest first): {await _statements(database, claims, {'first': PAGE})}"
+        )
         results = await measure(args, people, chosen)
     finally:
         await database.dispose()

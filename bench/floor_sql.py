@@ -35,25 +35,39 @@ from starlette.routing import Route
 
 from schema.ids import decode, encode
 from server import settings as settings_module
-from server.security.auth import Claims, bearer, verify
 from server.db import models
 from server.db.among import among
 from server.profiles import Profile, bundled_profile_path, load_profile_dir
+from server.security.auth import Claims, bearer, verify
 
 # The statements the real request issued when this floor was last matched to it; the harness
 # warns when the product's count moves.
 MIRRORS = {"list": (8,), "register": (14,)}
 
-USERS, TENANTS, GRANTS = models.User.__table__, models.Tenant.__table__, models.RoleAssignment.__table__
-ORDERS, UNITS, EVENTS = models.WorkOrder.__table__, models.OrgUnit.__table__, models.WorkOrderEvent.__table__
-CUSTOMERS, PHONES, VEHICLES = models.Customer.__table__, models.CustomerPhone.__table__, models.Vehicle.__table__
+USERS, TENANTS, GRANTS = (
+    models.User.__table__,
+    models.Tenant.__table__,
+    models.RoleAssignment.__table__,
+)
+ORDERS, UNITS, EVENTS = (
+    models.WorkOrder.__table__,
+    models.OrgUnit.__table__,
+    models.WorkOrderEvent.__table__,
+)
+CUSTOMERS, PHONES, VEHICLES = (
+    models.Customer.__table__,
+    models.CustomerPhone.__table__,
+    models.Vehicle.__table__,
+)
 SEQUENCES, CLOCKS = models.NumberSequence.__table__, models.WorkOrderClock.__table__
 Related = dict[str, Any]
 
 
 # server/db/session.py's ENTER_TENANT, sent as each tenant transaction begins (row-level security).
 # Not imported: that module's hooks refuse the floor's sessions, which belong to no tenant.
-ENTER_TENANT = text("SELECT set_config('role', 'complaintdesk_tenant', true), set_config('complaintdesk.tenant_id', :tenant, true)")
+ENTER_TENANT = text(
+    "SELECT set_config('role', 'complaintdesk_tenant', true), set_config('complaintdesk.tenant_id', :tenant, true)"
+)
 
 
 async def enter_tenant(session: AsyncSession, claims: Claims) -> None:
@@ -67,31 +81,52 @@ async def grant_paths(session: AsyncSession, claims: Claims) -> list[str]:
     tenant_id, user_id = claims.tenant_id, int(claims.subject)
     grants = GRANTS.c.user_id == USERS.c.id, GRANTS.c.tenant_id == tenant_id
     user = (
-        select(USERS.c.id, USERS.c.username, TENANTS.c.policy_version, GRANTS.c.role, GRANTS.c.org_path)
+        select(
+            USERS.c.id, USERS.c.username, TENANTS.c.policy_version, GRANTS.c.role, GRANTS.c.org_path
+        )
         .join(TENANTS, TENANTS.c.id == USERS.c.tenant_id)
         .outerjoin(GRANTS, and_(*grants))
     )
-    rows = (await session.execute(user.where(USERS.c.id == user_id, USERS.c.active, USERS.c.tenant_id == tenant_id))).all()
+    rows = (
+        await session.execute(
+            user.where(USERS.c.id == user_id, USERS.c.active, USERS.c.tenant_id == tenant_id)
+        )
+    ).all()
     return [row.org_path for row in rows if row.org_path is not None]
 
 
-async def _by_id(session: AsyncSession, table: Any, tenant_id: int, ids: Iterable[int | None]) -> dict[int, Row[Any]]:
-    query = select(table).where(among(session, table.c.id, {i for i in ids if i is not None}), table.c.tenant_id == tenant_id)
+async def _by_id(
+    session: AsyncSession, table: Any, tenant_id: int, ids: Iterable[int | None]
+) -> dict[int, Row[Any]]:
+    query = select(table).where(
+        among(session, table.c.id, {i for i in ids if i is not None}),
+        table.c.tenant_id == tenant_id,
+    )
     return {row.id: row for row in (await session.execute(query.order_by(table.c.id))).all()}
 
 
-async def _phones(session: AsyncSession, tenant_id: int, customer_ids: Iterable[int]) -> dict[int, list[str]]:
-    query = select(PHONES).where(among(session, PHONES.c.customer_id, set(customer_ids)), PHONES.c.tenant_id == tenant_id)
+async def _phones(
+    session: AsyncSession, tenant_id: int, customer_ids: Iterable[int]
+) -> dict[int, list[str]]:
+    query = select(PHONES).where(
+        among(session, PHONES.c.customer_id, set(customer_ids)), PHONES.c.tenant_id == tenant_id
+    )
     grouped: dict[int, list[str]] = defaultdict(list)
     for row in (await session.execute(query.order_by(PHONES.c.id))).all():
         grouped[row.customer_id].append(row.number)
     return grouped
 
 
-async def _last_events(session: AsyncSession, tenant_id: int, order_ids: list[int]) -> dict[int, Row[Any]]:
+async def _last_events(
+    session: AsyncSession, tenant_id: int, order_ids: list[int]
+) -> dict[int, Row[Any]]:
     mine = (among(session, EVENTS.c.work_order_id, set(order_ids)), EVENTS.c.tenant_id == tenant_id)
     newest = select(func.max(EVENTS.c.id)).where(*mine).group_by(EVENTS.c.work_order_id)
-    rows = (await session.execute(select(EVENTS).where(EVENTS.c.id.in_(newest), EVENTS.c.tenant_id == tenant_id))).all()
+    rows = (
+        await session.execute(
+            select(EVENTS).where(EVENTS.c.id.in_(newest), EVENTS.c.tenant_id == tenant_id)
+        )
+    ).all()
     return {row.work_order_id: row for row in rows}
 
 
@@ -100,8 +135,20 @@ async def _page(session: AsyncSession, claims: Claims, first: int) -> list[Row[A
     if any(p.count("/") == 1 for p in paths):  # the tenant's root: every order, as in the product
         scopes = true()
     else:
-        scopes = or_(*(or_(ORDERS.c.org_path == p, and_(ORDERS.c.org_path >= p + "/", ORDERS.c.org_path < p + "0")) for p in paths))
-    page = select(ORDERS).where(scopes, ORDERS.c.tenant_id == claims.tenant_id).order_by(ORDERS.c.id.desc())
+        scopes = or_(
+            *(
+                or_(
+                    ORDERS.c.org_path == p,
+                    and_(ORDERS.c.org_path >= p + "/", ORDERS.c.org_path < p + "0"),
+                )
+                for p in paths
+            )
+        )
+    page = (
+        select(ORDERS)
+        .where(scopes, ORDERS.c.tenant_id == claims.tenant_id)
+        .order_by(ORDERS.c.id.desc())
+    )
     return list((await session.execute(page.limit(first + 1))).all())
 
 
@@ -130,12 +177,25 @@ async def _related(session: AsyncSession, tenant_id: int, shown: list[Row[Any]])
     return related
 
 
-async def worklist(session: AsyncSession, claims: Claims, first: int, profile: Profile) -> dict[str, Any]:
+async def worklist(
+    session: AsyncSession, claims: Claims, first: int, profile: Profile
+) -> dict[str, Any]:
     orders = await _page(session, claims, first)
     related = await _related(session, claims.tenant_id, orders[:first])  # type: ignore[arg-type]
     edges = [{"cursor": _cursor(o.id), "node": _node(o, related, profile)} for o in orders[:first]]
-    page_info = {"hasNextPage": len(orders) > first, "endCursor": edges[-1]["cursor"] if edges else None}
-    return {"data": {"workOrders": {"__typename": "WorkOrderConnection", "edges": edges, "pageInfo": page_info}}}
+    page_info = {
+        "hasNextPage": len(orders) > first,
+        "endCursor": edges[-1]["cursor"] if edges else None,
+    }
+    return {
+        "data": {
+            "workOrders": {
+                "__typename": "WorkOrderConnection",
+                "edges": edges,
+                "pageInfo": page_info,
+            }
+        }
+    }
 
 
 def _cursor(order_id: int) -> str:
@@ -151,12 +211,24 @@ def _node(o: Row[Any], r: Related, profile: Profile) -> dict[str, Any]:
     label = profile.workflow.state(o.state).label
     dealer, customer = r["dealers"][o.org_unit_id], r["customers"][o.customer_id]
     vehicle, event = r["vehicles"].get(o.vehicle_id), r["events"].get(o.id)
-    last = {"kind": event.kind, "at": event.at.isoformat(), "actor": _user(r["users"], event.actor_id)} if event else None
+    last = (
+        {"kind": event.kind, "at": event.at.isoformat(), "actor": _user(r["users"], event.actor_id)}
+        if event
+        else None
+    )
     return {
-        "id": encode("WorkOrder", o.id), "number": o.number, "version": o.version, "state": o.state,
-        "stateLabel": {"zh": label.zh, "en": label.en}, "grade": o.grade, "category": o.category, "summary": o.summary,
-        "registeredAt": o.registered_at.isoformat(), "dealer": {"id": encode("OrgUnit", dealer.id), "name": dealer.name},
-        "primaryHandler": _user(r["users"], o.primary_handler_id), "secondaryHandler": _user(r["users"], o.secondary_handler_id),
+        "id": encode("WorkOrder", o.id),
+        "number": o.number,
+        "version": o.version,
+        "state": o.state,
+        "stateLabel": {"zh": label.zh, "en": label.en},
+        "grade": o.grade,
+        "category": o.category,
+        "summary": o.summary,
+        "registeredAt": o.registered_at.isoformat(),
+        "dealer": {"id": encode("OrgUnit", dealer.id), "name": dealer.name},
+        "primaryHandler": _user(r["users"], o.primary_handler_id),
+        "secondaryHandler": _user(r["users"], o.secondary_handler_id),
         "customer": {"name": customer.name, "phones": r["phones"].get(customer.id, [])},
         "vehicle": {"vin": vehicle.vin, "model": vehicle.model} if vehicle else None,
         "lastEvent": last,
@@ -168,27 +240,48 @@ async def _customer(session: AsyncSession, tenant_id: int, data: dict[str, Any])
     known = select(PHONES).where(PHONES.c.number.in_([phone]), PHONES.c.tenant_id == tenant_id)
     if found := (await session.execute(known)).first():
         return found.customer_id
-    customer = insert(CUSTOMERS).values(tenant_id=tenant_id, name=data["name"], address=None, postcode=None)
+    customer = insert(CUSTOMERS).values(
+        tenant_id=tenant_id, name=data["name"], address=None, postcode=None
+    )
     customer_id = (await session.execute(customer.returning(CUSTOMERS.c.id))).scalar_one()
-    await session.execute(insert(PHONES).values(tenant_id=tenant_id, customer_id=customer_id, number=phone))
+    await session.execute(
+        insert(PHONES).values(tenant_id=tenant_id, customer_id=customer_id, number=phone)
+    )
     return customer_id
 
 
-async def _vehicle(session: AsyncSession, tenant_id: int, customer_id: int, data: dict[str, Any]) -> int:
+async def _vehicle(
+    session: AsyncSession, tenant_id: int, customer_id: int, data: dict[str, Any]
+) -> int:
     known = select(VEHICLES).where(VEHICLES.c.vin == data["vin"], VEHICLES.c.tenant_id == tenant_id)
     if found := (await session.execute(known)).first():
         return found.id
-    values = {"tenant_id": tenant_id, "vin": data["vin"], "customer_id": customer_id, "model": data.get("model")}
+    values = {
+        "tenant_id": tenant_id,
+        "vin": data["vin"],
+        "customer_id": customer_id,
+        "model": data.get("model"),
+    }
     values |= {"engine_number": None, "plate": None, "purchase_date": None, "mileage_km": None}
-    return (await session.execute(insert(VEHICLES).values(values).returning(VEHICLES.c.id))).scalar_one()
+    return (
+        await session.execute(insert(VEHICLES).values(values).returning(VEHICLES.c.id))
+    ).scalar_one()
 
 
-async def _earlier_order(session: AsyncSession, tenant_id: int, ids: tuple[int, int], category: str) -> None:
+async def _earlier_order(
+    session: AsyncSession, tenant_id: int, ids: tuple[int, int], category: str
+) -> None:
     """The repeat check: a handled order on the same issue within the profile's window (7 days)."""
     now = datetime.now(UTC)
     same = or_(ORDERS.c.customer_id == ids[0], ORDERS.c.vehicle_id == ids[1])
-    window = (ORDERS.c.handled_at.is_not(None), ORDERS.c.handled_at <= now, ORDERS.c.handled_at >= now - timedelta(days=7))
-    query = select(ORDERS).where(same, ORDERS.c.category == category, *window, ORDERS.c.tenant_id == tenant_id)
+    window = (
+        ORDERS.c.handled_at.is_not(None),
+        ORDERS.c.handled_at <= now,
+        ORDERS.c.handled_at >= now - timedelta(days=7),
+    )
+    query = select(ORDERS).where(
+        same, ORDERS.c.category == category, *window, ORDERS.c.tenant_id == tenant_id
+    )
     await session.execute(query.order_by(ORDERS.c.handled_at.desc()).limit(1))
 
 
@@ -197,7 +290,9 @@ async def _number(session: AsyncSession, tenant_id: int, profile: Profile, now: 
     statement = (
         upsert(SEQUENCES)
         .values(tenant_id=tenant_id, day=day, value=1)
-        .on_conflict_do_update(index_elements=["day", "tenant_id"], set_={"value": SEQUENCES.c.value + 1})
+        .on_conflict_do_update(
+            index_elements=["day", "tenant_id"], set_={"value": SEQUENCES.c.value + 1}
+        )
         .returning(SEQUENCES.c.value)
     )
     return f"{profile.number_prefix}-{day}-{(await session.execute(statement)).scalar_one():05d}"
@@ -208,18 +303,40 @@ def _order_values(
 ) -> dict[str, Any]:
     category, now = profile.categories[data["category"]], datetime.now(UTC)
     return {
-        "tenant_id": claims.tenant_id, "org_unit_id": dealer.id, "org_path": dealer.path,
-        "customer_id": ids[0], "vehicle_id": ids[1], "profile_version": profile.version, "channel": data["channel"],
-        "order_type": category.order_type, "category": category.code, "grade": category.grade, "tier": category.routing[0],
-        "state": profile.workflow.initial, "version": 1, "received_at": now, "registered_at": now,
-        "registered_by_id": int(claims.subject), "updated_at": now, "summary": data["summary"], "details": data["details"],
-        "demands": [], "flags": [], "next_deadline_at": now + timedelta(hours=2),
+        "tenant_id": claims.tenant_id,
+        "org_unit_id": dealer.id,
+        "org_path": dealer.path,
+        "customer_id": ids[0],
+        "vehicle_id": ids[1],
+        "profile_version": profile.version,
+        "channel": data["channel"],
+        "order_type": category.order_type,
+        "category": category.code,
+        "grade": category.grade,
+        "tier": category.routing[0],
+        "state": profile.workflow.initial,
+        "version": 1,
+        "received_at": now,
+        "registered_at": now,
+        "registered_by_id": int(claims.subject),
+        "updated_at": now,
+        "summary": data["summary"],
+        "details": data["details"],
+        "demands": [],
+        "flags": [],
+        "next_deadline_at": now + timedelta(hours=2),
     }
 
 
 def _clock_rows(tenant_id: int, order_id: int, now: datetime) -> list[dict[str, Any]]:
     """Grade A starts two clocks; the real service computes their instants on the business calendar."""
-    common = {"tenant_id": tenant_id, "work_order_id": order_id, "started_at": now, "running_since": now, "used": 0}
+    common = {
+        "tenant_id": tenant_id,
+        "work_order_id": order_id,
+        "started_at": now,
+        "running_since": now,
+        "used": 0,
+    }
     common |= {"stopped_at": None, "missing_year": None, "due_at": now + timedelta(hours=2)}
     common |= {"warn_at": now + timedelta(minutes=96), "next_check_at": now + timedelta(minutes=96)}
     response = {"name": "response", "target": 120, "unit": "business_minutes", "budget": 7200}
@@ -229,18 +346,37 @@ def _clock_rows(tenant_id: int, order_id: int, now: datetime) -> list[dict[str, 
 
 async def _write_order(session: AsyncSession, claims: Claims, values: dict[str, Any]) -> int:
     await enter_tenant(session, claims)  # the product writes in a transaction of its own
-    order_id = (await session.execute(insert(ORDERS).values(values).returning(ORDERS.c.id))).scalar_one()
-    await session.execute(insert(CLOCKS), _clock_rows(values["tenant_id"], order_id, values["registered_at"]))
-    event = {"tenant_id": values["tenant_id"], "work_order_id": order_id, "at": values["registered_at"]}
-    event |= {"actor_id": int(claims.subject), "kind": "registered", "to_state": values["state"], "data": {}}
+    order_id = (
+        await session.execute(insert(ORDERS).values(values).returning(ORDERS.c.id))
+    ).scalar_one()
+    await session.execute(
+        insert(CLOCKS), _clock_rows(values["tenant_id"], order_id, values["registered_at"])
+    )
+    event = {
+        "tenant_id": values["tenant_id"],
+        "work_order_id": order_id,
+        "at": values["registered_at"],
+    }
+    event |= {
+        "actor_id": int(claims.subject),
+        "kind": "registered",
+        "to_state": values["state"],
+        "data": {},
+    }
     await session.execute(insert(EVENTS).values(event))
     return order_id
 
 
-async def register(session: AsyncSession, claims: Claims, data: dict[str, Any], profile: Profile) -> dict[str, Any]:
+async def register(
+    session: AsyncSession, claims: Claims, data: dict[str, Any], profile: Profile
+) -> dict[str, Any]:
     await grant_paths(session, claims)
     dealer_id = decode("OrgUnit", data["dealerId"])
-    dealer = (await session.execute(select(UNITS).where(UNITS.c.id == dealer_id, UNITS.c.tenant_id == claims.tenant_id))).one()
+    dealer = (
+        await session.execute(
+            select(UNITS).where(UNITS.c.id == dealer_id, UNITS.c.tenant_id == claims.tenant_id)
+        )
+    ).one()
     customer_id = await _customer(session, claims.tenant_id, data["customer"])  # type: ignore[arg-type]
     ids = (customer_id, await _vehicle(session, claims.tenant_id, customer_id, data["vehicle"]))  # type: ignore[arg-type]
     await _earlier_order(session, claims.tenant_id, ids, data["category"])  # type: ignore[arg-type]
@@ -252,13 +388,22 @@ async def register(session: AsyncSession, claims: Claims, data: dict[str, Any], 
     return {"data": {"registerComplaint": payload}}
 
 
-def _payload(order_id: int, values: dict[str, Any], data: dict[str, Any], dealer: Row[Any]) -> dict[str, Any]:
+def _payload(
+    order_id: int, values: dict[str, Any], data: dict[str, Any], dealer: Row[Any]
+) -> dict[str, Any]:
     customer = {"id": encode("Customer", values["customer_id"]), "name": data["customer"]["name"]}
     customer["phones"] = ["+86" + data["customer"]["phones"][0]]
     return {
-        "id": encode("WorkOrder", order_id), "number": values["number"], "version": 1, "state": values["state"],
-        "grade": values["grade"], "category": values["category"], "tier": values["tier"],
-        "receivedAt": values["received_at"].isoformat(), "customer": customer, "vehicle": {"vin": data["vehicle"]["vin"]},
+        "id": encode("WorkOrder", order_id),
+        "number": values["number"],
+        "version": 1,
+        "state": values["state"],
+        "grade": values["grade"],
+        "category": values["category"],
+        "tier": values["tier"],
+        "receivedAt": values["received_at"].isoformat(),
+        "customer": customer,
+        "vehicle": {"vin": data["vehicle"]["vin"]},
         "dealer": {"id": data["dealerId"], "name": dealer.name, "path": dealer.path},
     }
 
@@ -284,5 +429,8 @@ def create_app() -> Starlette:
     async def healthz(_request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
-    routes = [Route("/worklist", worklist_endpoint, methods=["POST"]), Route("/register", register_endpoint, methods=["POST"])]
+    routes = [
+        Route("/worklist", worklist_endpoint, methods=["POST"]),
+        Route("/register", register_endpoint, methods=["POST"]),
+    ]
     return Starlette(routes=[*routes, Route("/healthz", healthz)])

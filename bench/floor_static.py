@@ -115,27 +115,43 @@ class WorkOrderFilter:
     states: list[str] | None = None
 
 
-WorkOrdersResult = Annotated[WorkOrderConnection | ValidationError, strawberry.union("WorkOrdersResult")]
+WorkOrdersResult = Annotated[
+    WorkOrderConnection | ValidationError, strawberry.union("WorkOrdersResult")
+]
 
 
 def _order(k: int, now: datetime) -> WorkOrder:
     care = User(id=encode("User", 100 + k), display_name=f"Care D{k:05d}")
     manager = User(id=encode("User", 200 + k), display_name=f"Manager D{k:05d}")
     return WorkOrder(
-        id=encode("WorkOrder", 100_000 - k), number=f"SKD-20261122-{k + 1:05d}", version=2, state="in_progress",
-        state_label=Label(zh="处理中", en="In progress"), grade="A", category="A4a", summary="销售顾问承诺的赠品未兑现",
-        registered_at=now - timedelta(hours=k), dealer=OrgUnit(id=encode("OrgUnit", 10 + k), name=f"斯柯达 01-{k:03d} 店"),
-        primary_handler=care, secondary_handler=manager,
-        customer=Customer(name=f"王先生{k}", phones=[mobile("139", 2 * k), mobile("139", 2 * k + 1)][: 1 + k % 2]),
+        id=encode("WorkOrder", 100_000 - k),
+        number=f"SKD-20261122-{k + 1:05d}",
+        version=2,
+        state="in_progress",
+        state_label=Label(zh="处理中", en="In progress"),
+        grade="A",
+        category="A4a",
+        summary="销售顾问承诺的赠品未兑现",
+        registered_at=now - timedelta(hours=k),
+        dealer=OrgUnit(id=encode("OrgUnit", 10 + k), name=f"斯柯达 01-{k:03d} 店"),
+        primary_handler=care,
+        secondary_handler=manager,
+        customer=Customer(
+            name=f"王先生{k}", phones=[mobile("139", 2 * k), mobile("139", 2 * k + 1)][: 1 + k % 2]
+        ),
         vehicle=Vehicle(vin=vin("LSV", "NE3A5", "R", k), model="明锐"),
-        last_event=WorkOrderEvent(kind="transition", at=now - timedelta(hours=k, minutes=-30), actor=care),
+        last_event=WorkOrderEvent(
+            kind="transition", at=now - timedelta(hours=k, minutes=-30), actor=care
+        ),
     )
 
 
 def _connection() -> WorkOrderConnection:
     now = datetime.now(UTC)
     edges = [WorkOrderEdge(cursor=f"bzo{k:05d}", node=_order(k, now)) for k in range(PAGE)]
-    return WorkOrderConnection(edges=edges, page_info=PageInfo(has_next_page=True, end_cursor=edges[-1].cursor))
+    return WorkOrderConnection(
+        edges=edges, page_info=PageInfo(has_next_page=True, end_cursor=edges[-1].cursor)
+    )
 
 
 STATIC = _connection()
@@ -144,15 +160,21 @@ STATIC = _connection()
 @strawberry.type
 class Query:
     @strawberry.field
-    def work_orders(self, filter: WorkOrderFilter | None = None, first: int = 20, after: str | None = None) -> WorkOrdersResult:
+    def work_orders(
+        self, filter: WorkOrderFilter | None = None, first: int = 20, after: str | None = None
+    ) -> WorkOrdersResult:
         return WorkOrderConnection(edges=STATIC.edges[:first], page_info=STATIC.page_info)
 
 
-schema = strawberry.Schema(query=Query, extensions=[lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)])
+schema = strawberry.Schema(
+    query=Query, extensions=[lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)]
+)
 
 
 def create_app() -> Starlette:
     async def healthz(_request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
-    return Starlette(routes=[Route("/graphql", GraphQL(schema, graphql_ide=None)), Route("/healthz", healthz)])
+    return Starlette(
+        routes=[Route("/graphql", GraphQL(schema, graphql_ide=None)), Route("/healthz", healthz)]
+    )

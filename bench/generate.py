@@ -23,19 +23,34 @@ from server.services import tenancy
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bench.generate", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.generate", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--slug", default="bench", help="tenant slug (default: bench)")
     parser.add_argument("--orders", type=int, default=100_000)
     parser.add_argument("--regions", type=int, default=20)
     parser.add_argument("--dealers", type=int, default=100, help="dealers per region")
-    parser.add_argument("--days", type=int, default=365, help="the orders' registrations span this many days")
+    parser.add_argument(
+        "--days", type=int, default=365, help="the orders' registrations span this many days"
+    )
     parser.add_argument("--batch", type=int, default=10_000, help="orders per COPY transaction")
     parser.add_argument("--seed", type=int, default=20261122)
     parser.add_argument("--reset", action="store_true", help="delete the tenant first if it exists")
-    parser.add_argument("--escalated", type=int, default=0, help="then escalate this many orders (bench/escalation_load.py)")
-    parser.add_argument("--open", action="store_true", help="every order stays open (no cancelled or closed ones)")
-    parser.add_argument("--clocks", action="store_true", help="write the orders' SLA clocks and next deadline (bench/clock_rows.py)")
+    parser.add_argument(
+        "--escalated",
+        type=int,
+        default=0,
+        help="then escalate this many orders (bench/escalation_load.py)",
+    )
+    parser.add_argument(
+        "--open", action="store_true", help="every order stays open (no cancelled or closed ones)"
+    )
+    parser.add_argument(
+        "--clocks",
+        action="store_true",
+        help="write the orders' SLA clocks and next deadline (bench/clock_rows.py)",
+    )
     return parser
 
 
@@ -44,7 +59,10 @@ async def _fresh_tenant(database: Database, slug: str, reset: bool) -> bool:
     if existing is None:
         return True
     if not reset:
-        print(f"tenant '{slug}' exists already; run with --reset to delete and regenerate it", file=sys.stderr)
+        print(
+            f"tenant '{slug}' exists already; run with --reset to delete and regenerate it",
+            file=sys.stderr,
+        )
         return False
     started = time.perf_counter()
     await delete_tenant(database, existing)
@@ -60,8 +78,10 @@ async def generate(args: argparse.Namespace) -> int:
         profile = load_profile_dir(bundled_profile_path("skoda"))
         started = time.perf_counter()
         org = await build(database, args.slug, profile, args.regions, args.dealers)
-        print(f"tenant '{args.slug}' (id {org.tenant_id}): {args.regions} regions, {len(org.dealers)} dealers, "
-              f"{2 * len(org.dealers) + args.regions + 3} users, in {time.perf_counter() - started:.1f}s")
+        print(
+            f"tenant '{args.slug}' (id {org.tenant_id}): {args.regions} regions, {len(org.dealers)} dealers, "
+            f"{2 * len(org.dealers) + args.regions + 3} users, in {time.perf_counter() - started:.1f}s"
+        )
         started = time.perf_counter()
         setting = rows.Setting.of(org, profile, rows.OPEN_PATHS if args.open else rows.PATHS)
         clocks = await _clocks(database, org.tenant_id, args.seed) if args.clocks else None
@@ -69,7 +89,9 @@ async def generate(args: argparse.Namespace) -> int:
         print(f"{args.orders:,} orders in {time.perf_counter() - started:.1f}s")
         if args.escalated:
             started = time.perf_counter()
-            print(f"{await escalation_load.load(database, org.tenant_id, args.escalated, args.seed)}, in {time.perf_counter() - started:.1f}s")
+            print(
+                f"{await escalation_load.load(database, org.tenant_id, args.escalated, args.seed)}, in {time.perf_counter() - started:.1f}s"
+            )
         print("vacuum analyze ...")
         await vacuum_analyze(database)
         return 0
@@ -79,7 +101,9 @@ async def generate(args: argparse.Namespace) -> int:
 
 async def _clocks(database: Database, tenant_id: int, seed: int) -> clock_rows.Clocks:
     # Its own random stream: the orders are the same with or without --clocks.
-    return clock_rows.Clocks(await tenancy.runtime(database, tenant_id, 0), datetime.now(UTC), random.Random(seed + 1))
+    return clock_rows.Clocks(
+        await tenancy.runtime(database, tenant_id, 0), datetime.now(UTC), random.Random(seed + 1)
+    )
 
 
 def main() -> int:

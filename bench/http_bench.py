@@ -24,11 +24,10 @@ from bench.load import Load, Result
 from bench.uvicorn_process import serving
 from schema.ids import encode
 from server import settings as settings_module
-from server.security.auth import Claims, mint
 from server.db import migrate
 from server.db.session import Database
+from server.security.auth import Claims, mint
 from server.services import tenancy
-
 
 DRAIN = 1.0  # seconds between runs, for the server to finish what the last run left in flight
 
@@ -42,20 +41,53 @@ class Variant:
     operation: str  # list or register
 
 
-PRODUCT, VARIANT_APPS, FLOOR_SQL = "complaintdesk.app:create_app", "bench.product_variants", "bench.floor_sql:create_app"
+PRODUCT, VARIANT_APPS, FLOOR_SQL = (
+    "complaintdesk.app:create_app",
+    "bench.product_variants",
+    "bench.floor_sql:create_app",
+)
 FLOOR_STATIC = "bench.floor_static:create_app"
 VARIANTS = (
     Variant("list", "list: real app (parser + validation caches)", PRODUCT, "/graphql", "list"),
-    Variant("list-uncached", "list: real app, no caches", f"{VARIANT_APPS}:uncached", "/graphql", "list"),
     Variant(
-        "list-per-request-rules", "list: real app, caches + per-request depth limiter",
-        f"{VARIANT_APPS}:per_request_rules", "/graphql", "list",
+        "list-uncached", "list: real app, no caches", f"{VARIANT_APPS}:uncached", "/graphql", "list"
     ),
-    Variant("list-gc-default", "list: real app, collector at its defaults", f"{VARIANT_APPS}:gc_default", "/graphql", "list"),
-    Variant("list-floor-sql", "list floor: bare Starlette, same SQL, JSON", FLOOR_SQL, "/worklist", "list"),
-    Variant("list-floor-static", "list floor: strawberry over static objects", FLOOR_STATIC, "/graphql", "list"),
+    Variant(
+        "list-per-request-rules",
+        "list: real app, caches + per-request depth limiter",
+        f"{VARIANT_APPS}:per_request_rules",
+        "/graphql",
+        "list",
+    ),
+    Variant(
+        "list-gc-default",
+        "list: real app, collector at its defaults",
+        f"{VARIANT_APPS}:gc_default",
+        "/graphql",
+        "list",
+    ),
+    Variant(
+        "list-floor-sql",
+        "list floor: bare Starlette, same SQL, JSON",
+        FLOOR_SQL,
+        "/worklist",
+        "list",
+    ),
+    Variant(
+        "list-floor-static",
+        "list floor: strawberry over static objects",
+        FLOOR_STATIC,
+        "/graphql",
+        "list",
+    ),
     Variant("register", "registerComplaint: real app", PRODUCT, "/graphql", "register"),
-    Variant("register-floor", "registerComplaint floor: bare Starlette, same writes", FLOOR_SQL, "/register", "register"),
+    Variant(
+        "register-floor",
+        "registerComplaint floor: bare Starlette, same writes",
+        FLOOR_SQL,
+        "/register",
+        "register",
+    ),
 )
 
 
@@ -86,19 +118,34 @@ class Bench:
         url = base + variant.path
         if variant.operation == "list":
             return Load(url, self.tokens["list"], body=bodies.worklist(50))
-        count = int(self.args.duration * 6000) + 1000  # more keys than even the floor can use in one run
-        return Load(url, self.tokens["register"], parts=self.register_parts, keys=self.take_keys(count))
+        count = (
+            int(self.args.duration * 6000) + 1000
+        )  # more keys than even the floor can use in one run
+        return Load(
+            url, self.tokens["register"], parts=self.register_parts, keys=self.take_keys(count)
+        )
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bench.http_bench", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.http_bench", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--slug", default="bench", help="the tenant bench.generate made")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--duration", type=float, default=8.0, help="seconds per measured run")
-    parser.add_argument("--warmup", type=float, default=3.0, help="seconds of load before measuring")
-    parser.add_argument("--runs", type=int, default=3, help="rounds (one measured run per variant each); medians are reported")
-    parser.add_argument("--only", help="comma-separated variant keys: " + ", ".join(v.key for v in VARIANTS))
+    parser.add_argument(
+        "--warmup", type=float, default=3.0, help="seconds of load before measuring"
+    )
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=3,
+        help="rounds (one measured run per variant each); medians are reported",
+    )
+    parser.add_argument(
+        "--only", help="comma-separated variant keys: " + ", ".join(v.key for v in VARIANTS)
+    )
     return parser
 
 
@@ -123,9 +170,14 @@ async def setup(args: argparse.Namespace) -> Bench:
     await migrate.upgrade(database.write_engine)  # the product's models move on; the data stays
     tenant_id = await tenancy.tenant_id_by_slug(database, args.slug)
     if tenant_id is None:
-        raise SystemExit(f"no tenant '{args.slug}' in {args.database_url}: run python -m bench.generate first")
+        raise SystemExit(
+            f"no tenant '{args.slug}' in {args.database_url}: run python -m bench.generate first"
+        )
     # The SE sees the whole brand (the biggest list); the call-centre operator registers complaints.
-    users = {"list": await _user_id(database, tenant_id, "se"), "register": await _user_id(database, tenant_id, "operator")}
+    users = {
+        "list": await _user_id(database, tenant_id, "se"),
+        "register": await _user_id(database, tenant_id, "operator"),
+    }
     claims = {op: Claims(str(user_id), tenant_id, False) for op, user_id in users.items()}
     tokens = {op: mint(settings, c) for op, c in claims.items()}
     parts = bodies.registration(await _dealer_gid(database, tenant_id))
@@ -134,18 +186,29 @@ async def setup(args: argparse.Namespace) -> Bench:
 
 async def in_process_checks(bench: Bench) -> None:
     validated = await checks.validations(bench.database, bench.claims["list"])
-    print(f"validation cache: the Worklist document was validated {validated}x in 3 executions "
-          f"({'cache hits' if validated == 1 else 'CACHE MISSES: check the schema extensions'})")
+    print(
+        f"validation cache: the Worklist document was validated {validated}x in 3 executions "
+        f"({'cache hits' if validated == 1 else 'CACHE MISSES: check the schema extensions'})"
+    )
     await bench.fresh_keys()
     key = bench.take_keys(1)[0]
     counts = {
-        "list": await checks.statements(bench.database, bench.claims["list"], {"first": 50}, "Worklist"),
+        "list": await checks.statements(
+            bench.database, bench.claims["list"], {"first": 50}, "Worklist"
+        ),
         "register": await checks.statements(
-            bench.database, bench.claims["register"], checks.register_variables(bench.register_parts, key), "RegisterComplaint"
+            bench.database,
+            bench.claims["register"],
+            checks.register_variables(bench.register_parts, key),
+            "RegisterComplaint",
         ),
     }
     for op, count in counts.items():
-        note = "as the floor mirrors" if count in MIRRORS[op] else f"FLOOR MIRRORS {MIRRORS[op]}: update bench/floor_sql.py"
+        note = (
+            "as the floor mirrors"
+            if count in MIRRORS[op]
+            else f"FLOOR MIRRORS {MIRRORS[op]}: update bench/floor_sql.py"
+        )
         print(f"statements per {op} request in the real app: {count} ({note})")
 
 
@@ -182,8 +245,11 @@ async def _measured(bench: Bench, variant: Variant, base: str) -> Result:
     result = await _run(bench, variant, base, bench.args.duration)
     # Requests still in flight when wrk stops are committed but not counted: created >= answered.
     created = f"  ({await bench.orders() - before} orders created)" if registers else ""
-    print(f"    {variant.key:<24} {result.rps:8.0f} req/s  p50 {result.p50_ms:7.1f} ms  p95 {result.p95_ms:7.1f} ms"
-          f"  {result.requests} answered{created}", flush=True)
+    print(
+        f"    {variant.key:<24} {result.rps:8.0f} req/s  p50 {result.p50_ms:7.1f} ms  p95 {result.p95_ms:7.1f} ms"
+        f"  {result.requests} answered{created}",
+        flush=True,
+    )
     return result
 
 
@@ -204,8 +270,10 @@ async def main_async(args: argparse.Namespace) -> int:
     bench = await setup(args)
     try:
         generator = "wrk" if load.WRK else "httpx closed loop (wrk not found)"
-        print(f"tenant '{args.slug}': {await bench.orders():,} orders; load: {generator}, {args.connections} connections, "
-              f"{args.warmup:g}s warm-up, {args.runs} x {args.duration:g}s")
+        print(
+            f"tenant '{args.slug}': {await bench.orders():,} orders; load: {generator}, {args.connections} connections, "
+            f"{args.warmup:g}s warm-up, {args.runs} x {args.duration:g}s"
+        )
         # Other processes on the same cores lower every figure, and the floors as much as the app.
         print(f"load average before the run: {os.getloadavg()[0]:.2f} (near 0 on an idle machine)")
         await in_process_checks(bench)

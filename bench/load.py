@@ -68,7 +68,7 @@ async def run(load: Load, connections: int, seconds: float) -> Result:
     return await _closed_loop(load, connections, seconds)
 
 
-_LIST_LUA = 'wrk.body = [==[{body}]==]\n'
+_LIST_LUA = "wrk.body = [==[{body}]==]\n"
 _REGISTER_LUA = """local parts = {{ [==[{0}]==], [==[{1}]==], [==[{2}]==] }}
 local keys, n = {{}}, 0
 function init(args)
@@ -107,8 +107,21 @@ def _script(load: Load, folder: Path) -> Path:
 async def _wrk(load: Load, connections: int, seconds: float) -> Result:
     with tempfile.TemporaryDirectory(prefix="bench-wrk-") as folder:
         script = _script(load, Path(folder))
-        argv = [WRK, "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", TIMEOUT, "--latency", "-s", str(script), load.url]
-        process = await asyncio.create_subprocess_exec(*argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        argv = [
+            WRK,
+            "-t1",
+            f"-c{connections}",
+            f"-d{seconds:g}s",
+            "--timeout",
+            TIMEOUT,
+            "--latency",
+            "-s",
+            str(script),
+            load.url,
+        ]
+        process = await asyncio.create_subprocess_exec(
+            *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+        )
         output = (await process.communicate())[0].decode()
     return _parse(output)
 
@@ -129,7 +142,9 @@ async def _closed_loop(load: Load, connections: int, seconds: float) -> Result:
     source = load.bodies()
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {load.token}"}
     deadline = time.perf_counter() + seconds
-    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=connections), timeout=30) as client:
+    async with httpx.AsyncClient(
+        limits=httpx.Limits(max_connections=connections), timeout=30
+    ) as client:
 
         async def worker() -> None:
             nonlocal failures
@@ -141,4 +156,6 @@ async def _closed_loop(load: Load, connections: int, seconds: float) -> Result:
 
         await asyncio.gather(*(worker() for _ in range(connections)))
     cuts = statistics.quantiles(latencies, n=100)
-    return Result(len(latencies) / seconds, cuts[49] * 1000, cuts[94] * 1000, len(latencies), failures)
+    return Result(
+        len(latencies) / seconds, cuts[49] * 1000, cuts[94] * 1000, len(latencies), failures
+    )

@@ -34,7 +34,10 @@ class Org:
 
 async def build(database: Database, slug: str, profile: Profile, regions: int, dealers: int) -> Org:
     tenant_id = await tenancy.create_tenant(database, slug, f"Benchmark {slug}", profile)
-    users = {name: await _person(database, tenant_id, name, role, f"/{slug}") for name, role in HQ_USERS.items()}
+    users = {
+        name: await _person(database, tenant_id, name, role, f"/{slug}")
+        for name, role in HQ_USERS.items()
+    }
     gate = asyncio.Semaphore(PARALLEL_REGIONS)
 
     async def one(r: int) -> list[Dealer]:
@@ -45,14 +48,18 @@ async def build(database: Database, slug: str, profile: Profile, regions: int, d
     return Org(tenant_id, users, [d for region in per_region for d in region])
 
 
-async def _region(database: Database, tenant_id: int, slug: str, r: int, count: int) -> list[Dealer]:
+async def _region(
+    database: Database, tenant_id: int, slug: str, r: int, count: int
+) -> list[Dealer]:
     db = database.tenant(tenant_id)
     code = f"r{r:02d}"
     region = await organisation.add_org_unit(db, f"/{slug}", "region", code, f"第{r}大区")
     await _person(database, tenant_id, f"rbo-{code}", "rbo", region.path)
     made = []
     for d in range(1, count + 1):
-        unit = await organisation.add_org_unit(db, region.path, "dealer", f"d{r:02d}{d:03d}", f"斯柯达 {r:02d}-{d:03d} 店")
+        unit = await organisation.add_org_unit(
+            db, region.path, "dealer", f"d{r:02d}{d:03d}", f"斯柯达 {r:02d}-{d:03d} 店"
+        )
         care = await _person(database, tenant_id, f"care-{unit.code}", "care_specialist", unit.path)
         manager = await _person(database, tenant_id, f"manager-{unit.code}", "manager", unit.path)
         made.append(Dealer(unit.id, unit.path, care, manager))

@@ -13,9 +13,9 @@ from typing import Any
 from starlette.types import ASGIApp
 from strawberry.extensions import ParserCache, QueryDepthLimiter, ValidationCache
 
-from schema.app import schema
 from complaintdesk import heap
 from complaintdesk.app import create_app
+from schema.app import schema
 
 CACHES = (ParserCache, ValidationCache)
 
@@ -36,7 +36,11 @@ def per_request_rules() -> ASGIApp:
     ValidationCache key (schema, document, rules) never repeats and every request validates again."""
     first_cache = next(i for i, e in enumerate(schema.extensions) if _is_cache(e))
     limiter = lambda: QueryDepthLimiter(max_depth=20)  # noqa: E731
-    schema.extensions = (*schema.extensions[:first_cache], limiter, *schema.extensions[first_cache:])
+    schema.extensions = (
+        *schema.extensions[:first_cache],
+        limiter,
+        *schema.extensions[first_cache:],
+    )
     return create_app()
 
 

@@ -25,7 +25,9 @@ CONTEXT = (
 def table(labels: Mapping[str, str], results: Mapping[str, Result]) -> str:
     lines = [f"{'variant':<58} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'failed':>7}"]
     for key, r in results.items():
-        lines.append(f"{labels[key]:<58} {r.rps:>8.0f} {r.p50_ms:>8.1f} {r.p95_ms:>8.1f} {r.failures:>7}")
+        lines.append(
+            f"{labels[key]:<58} {r.rps:>8.0f} {r.p50_ms:>8.1f} {r.p95_ms:>8.1f} {r.failures:>7}"
+        )
     return "\n".join(lines)
 
 
@@ -34,8 +36,12 @@ def ratios(results: Mapping[str, Result]) -> str:
     for measured, floor, goal, what in GOALS:
         if measured in results and floor in results:
             value = results[measured].rps / results[floor].rps
-            lines.append(f"{what:<58} {value:>8.1%} {'>= ' + format(goal, '.0%'):>8}  {'PASS' if value >= goal else 'BELOW'}")
+            lines.append(
+                f"{what:<58} {value:>8.1%} {'>= ' + format(goal, '.0%'):>8}  {'PASS' if value >= goal else 'BELOW'}"
+            )
     for measured, floor, what in CONTEXT:
         if measured in results and floor in results:
-            lines.append(f"{what:<58} {results[measured].rps / results[floor].rps:>8.1%} {'-':>8}  (context)")
+            lines.append(
+                f"{what:<58} {results[measured].rps / results[floor].rps:>8.1%} {'-':>8}  (context)"
+            )
     return "\n".join(lines)

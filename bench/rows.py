@@ -21,22 +21,81 @@ from server.profiles import Profile
 COLUMNS = {
     "customers": ("id", "tenant_id", "name", "address", "postcode"),
     "customer_phones": ("tenant_id", "customer_id", "number"),
-    "vehicles": ("id", "tenant_id", "vin", "customer_id", "engine_number", "plate", "model", "purchase_date", "mileage_km"),
+    "vehicles": (
+        "id",
+        "tenant_id",
+        "vin",
+        "customer_id",
+        "engine_number",
+        "plate",
+        "model",
+        "purchase_date",
+        "mileage_km",
+    ),
     "work_orders": (
-        "id", "tenant_id", "number", "org_unit_id", "org_path", "customer_id", "vehicle_id", "profile_version",
-        "channel", "order_type", "category", "grade", "tier", "state", "version", "received_at", "registered_at",
-        "registered_by_id", "updated_at", "summary", "details", "demands", "flags", "primary_handler_id",
-        "secondary_handler_id", "responded_at", "handled_at", "closed_at", "resolution", "measures", "root_cause",
-        "customer_feedback", "next_deadline_at",
+        "id",
+        "tenant_id",
+        "number",
+        "org_unit_id",
+        "org_path",
+        "customer_id",
+        "vehicle_id",
+        "profile_version",
+        "channel",
+        "order_type",
+        "category",
+        "grade",
+        "tier",
+        "state",
+        "version",
+        "received_at",
+        "registered_at",
+        "registered_by_id",
+        "updated_at",
+        "summary",
+        "details",
+        "demands",
+        "flags",
+        "primary_handler_id",
+        "secondary_handler_id",
+        "responded_at",
+        "handled_at",
+        "closed_at",
+        "resolution",
+        "measures",
+        "root_cause",
+        "customer_feedback",
+        "next_deadline_at",
     ),
     "work_order_events": (
-        "tenant_id", "work_order_id", "at", "actor_id", "kind", "transition", "from_state", "to_state", "comment", "data",
+        "tenant_id",
+        "work_order_id",
+        "at",
+        "actor_id",
+        "kind",
+        "transition",
+        "from_state",
+        "to_state",
+        "comment",
+        "data",
     ),
     "contact_attempts": ("tenant_id", "work_order_id", "at", "actor_id", "outcome", "note"),
     # Filled only with --clocks (bench/clock_rows.py), like the orders' next_deadline_at.
     "work_order_clocks": (
-        "tenant_id", "work_order_id", "name", "target", "unit", "started_at", "running_since", "used", "budget",
-        "due_at", "warn_at", "stopped_at", "missing_year", "next_check_at",
+        "tenant_id",
+        "work_order_id",
+        "name",
+        "target",
+        "unit",
+        "started_at",
+        "running_since",
+        "used",
+        "budget",
+        "due_at",
+        "warn_at",
+        "stopped_at",
+        "missing_year",
+        "next_check_at",
     ),
 }
 # What happens after registration; 1-3 steps, so every order has 2-4 history events.
@@ -59,8 +118,21 @@ TRANSITIONS = {  # step: (from, to, comment)
     "confirm": ("handled", "closed", None),
     "cancel": ("unprocessed", "cancelled", "重复登记，已取消"),
 }
-SUMMARIES = ("销售顾问承诺的赠品未兑现", "提车时间一再推迟", "价格与报价不一致", "新车漆面有划痕", "无法按时上牌", "金融方案与合同不符")
-MODELS = (("明锐", "NE3A5"), ("速派", "SU7B2"), ("柯迪亚克", "KD5N9"), ("柯米克", "KM2C4"), ("昕锐", "XR1D3"))
+SUMMARIES = (
+    "销售顾问承诺的赠品未兑现",
+    "提车时间一再推迟",
+    "价格与报价不一致",
+    "新车漆面有划痕",
+    "无法按时上牌",
+    "金融方案与合同不符",
+)
+MODELS = (
+    ("明锐", "NE3A5"),
+    ("速派", "SU7B2"),
+    ("柯迪亚克", "KD5N9"),
+    ("柯米克", "KM2C4"),
+    ("昕锐", "XR1D3"),
+)
 NAMES = "王李张刘陈杨赵黄周吴"
 
 
@@ -87,9 +159,19 @@ class Setting:
     @classmethod
     def of(cls, org: Org, profile: Profile, paths: tuple[tuple[str, ...], ...] = PATHS) -> Setting:
         categories = tuple(
-            Category(c.code, c.order_type, c.grade, c.routing[0]) for c in profile.categories.values() if c.routing
+            Category(c.code, c.order_type, c.grade, c.routing[0])
+            for c in profile.categories.values()
+            if c.routing
         )
-        return cls(org, profile.number_prefix, ZoneInfo(profile.timezone), profile.version, tuple(profile.channels), categories, paths)
+        return cls(
+            org,
+            profile.number_prefix,
+            ZoneInfo(profile.timezone),
+            profile.version,
+            tuple(profile.channels),
+            categories,
+            paths,
+        )
 
 
 @dataclass
@@ -107,7 +189,9 @@ class Timeline:
         return cls(end - timedelta(days=days), timedelta(days=days) / max(total, 1))
 
     def registered(self, k: int, rng: random.Random) -> datetime:
-        return self.start + self.step * k + self.step * rng.random() * 0.9  # jitter below one step: stays ordered
+        return (
+            self.start + self.step * k + self.step * rng.random() * 0.9
+        )  # jitter below one step: stays ordered
 
     def number(self, prefix: str, at: datetime, zone: ZoneInfo) -> str:
         day = at.astimezone(zone).strftime("%Y%m%d")
@@ -127,7 +211,9 @@ class Ids:
 
 @dataclass
 class Batch:
-    rows: dict[str, list[tuple[object, ...]]] = field(default_factory=lambda: {table: [] for table in COLUMNS})
+    rows: dict[str, list[tuple[object, ...]]] = field(
+        default_factory=lambda: {table: [] for table in COLUMNS}
+    )
     last_numbers: dict[str, int] = field(default_factory=dict)  # local day: highest sequence issued
 
     def add(self, table: str, values: dict[str, object]) -> None:
@@ -141,7 +227,11 @@ def build(setting: Setting, timeline: Timeline, rng: random.Random, first: int, 
         k = first + i
         dealer = rng.choice(setting.org.dealers)
         customer_id = _customer(batch, setting, rng, ids.customers[i], k)
-        vehicle_id = _vehicle(batch, setting, rng, ids.vehicles[i], customer_id, k) if rng.random() < 0.9 else None
+        vehicle_id = (
+            _vehicle(batch, setting, rng, ids.vehicles[i], customer_id, k)
+            if rng.random() < 0.9
+            else None
+        )
         order = _order(setting, timeline, rng, k, order_id, dealer, customer_id, vehicle_id)
         _history(batch, setting, rng, order, dealer)
         batch.add("work_orders", order)
@@ -152,13 +242,30 @@ def build(setting: Setting, timeline: Timeline, rng: random.Random, first: int, 
 def _customer(batch: Batch, setting: Setting, rng: random.Random, customer_id: int, k: int) -> int:
     tenant_id = setting.org.tenant_id
     address = f"上海市浦东新区张江路{k % 2000 + 1}号" if rng.random() < 0.6 else None
-    batch.add("customers", {"id": customer_id, "tenant_id": tenant_id, "name": f"{rng.choice(NAMES)}先生{k}", "address": address})
+    batch.add(
+        "customers",
+        {
+            "id": customer_id,
+            "tenant_id": tenant_id,
+            "name": f"{rng.choice(NAMES)}先生{k}",
+            "address": address,
+        },
+    )
     for phone in range(1 if rng.random() < 0.7 else 2):
-        batch.add("customer_phones", {"tenant_id": tenant_id, "customer_id": customer_id, "number": mobile("139", 2 * k + phone)})
+        batch.add(
+            "customer_phones",
+            {
+                "tenant_id": tenant_id,
+                "customer_id": customer_id,
+                "number": mobile("139", 2 * k + phone),
+            },
+        )
     return customer_id
 
 
-def _vehicle(batch: Batch, setting: Setting, rng: random.Random, vehicle_id: int, customer_id: int, k: int) -> int:
+def _vehicle(
+    batch: Batch, setting: Setting, rng: random.Random, vehicle_id: int, customer_id: int, k: int
+) -> int:
     model, vds = rng.choice(MODELS)
     batch.add(
         "vehicles",
@@ -176,26 +283,57 @@ def _vehicle(batch: Batch, setting: Setting, rng: random.Random, vehicle_id: int
 
 
 def _order(
-    setting: Setting, timeline: Timeline, rng: random.Random, k: int, order_id: int, dealer: Dealer,
-    customer_id: int, vehicle_id: int | None,
+    setting: Setting,
+    timeline: Timeline,
+    rng: random.Random,
+    k: int,
+    order_id: int,
+    dealer: Dealer,
+    customer_id: int,
+    vehicle_id: int | None,
 ) -> dict[str, object]:
     category = rng.choice(setting.categories)
     at = timeline.registered(k, rng)
     summary = rng.choice(SUMMARIES)
     return {
-        "id": order_id, "tenant_id": setting.org.tenant_id, "number": timeline.number(setting.prefix, at, setting.zone),
-        "org_unit_id": dealer.id, "org_path": dealer.path, "customer_id": customer_id, "vehicle_id": vehicle_id,
-        "profile_version": setting.profile_version, "channel": rng.choice(setting.channels),
-        "order_type": category.order_type, "category": category.code, "grade": category.grade, "tier": category.tier,
-        "state": "unprocessed", "version": 1, "received_at": at - timedelta(minutes=rng.randint(0, 120)),
-        "registered_at": at, "registered_by_id": setting.org.users["operator"], "updated_at": at, "summary": summary,
-        "details": f"客户来电反映：{summary}，多次联系经销商未果，要求尽快给予书面答复。", "demands": "[]", "flags": "[]",
+        "id": order_id,
+        "tenant_id": setting.org.tenant_id,
+        "number": timeline.number(setting.prefix, at, setting.zone),
+        "org_unit_id": dealer.id,
+        "org_path": dealer.path,
+        "customer_id": customer_id,
+        "vehicle_id": vehicle_id,
+        "profile_version": setting.profile_version,
+        "channel": rng.choice(setting.channels),
+        "order_type": category.order_type,
+        "category": category.code,
+        "grade": category.grade,
+        "tier": category.tier,
+        "state": "unprocessed",
+        "version": 1,
+        "received_at": at - timedelta(minutes=rng.randint(0, 120)),
+        "registered_at": at,
+        "registered_by_id": setting.org.users["operator"],
+        "updated_at": at,
+        "summary": summary,
+        "details": f"客户来电反映：{summary}，多次联系经销商未果，要求尽快给予书面答复。",
+        "demands": "[]",
+        "flags": "[]",
     }
 
 
-def _history(batch: Batch, setting: Setting, rng: random.Random, order: dict[str, object], dealer: Dealer) -> None:
+def _history(
+    batch: Batch, setting: Setting, rng: random.Random, order: dict[str, object], dealer: Dealer
+) -> None:
     users = setting.org.users
-    _event(batch, order, order["registered_at"], users["operator"], "registered", to_state="unprocessed")
+    _event(
+        batch,
+        order,
+        order["registered_at"],
+        users["operator"],
+        "registered",
+        to_state="unprocessed",
+    )
     at = order["registered_at"]
     for step in rng.choice(setting.paths):
         at += timedelta(minutes=rng.randint(5, 90))  # type: ignore[operator]
@@ -210,21 +348,44 @@ def _history(batch: Batch, setting: Setting, rng: random.Random, order: dict[str
 
 
 def _event(
-    batch: Batch, order: dict[str, object], at: object, actor_id: int, kind: str, data: object = None, **fields: object
+    batch: Batch,
+    order: dict[str, object],
+    at: object,
+    actor_id: int,
+    kind: str,
+    data: object = None,
+    **fields: object,
 ) -> None:
-    row = {"tenant_id": order["tenant_id"], "work_order_id": order["id"], "at": at, "actor_id": actor_id, "kind": kind}
+    row = {
+        "tenant_id": order["tenant_id"],
+        "work_order_id": order["id"],
+        "at": at,
+        "actor_id": actor_id,
+        "kind": kind,
+    }
     batch.add("work_order_events", row | fields | {"data": json.dumps(data or {})})
 
 
 def _assign(batch: Batch, order: dict[str, object], at: object, se_id: int, dealer: Dealer) -> None:
     order["primary_handler_id"], order["secondary_handler_id"] = dealer.care_id, dealer.manager_id
-    data = {"before": {"primary": None, "secondary": None}, "primary": dealer.care_id, "secondary": dealer.manager_id}
+    data = {
+        "before": {"primary": None, "secondary": None},
+        "primary": dealer.care_id,
+        "secondary": dealer.manager_id,
+    }
     _event(batch, order, at, se_id, "assigned", data)
 
 
-def _contact(batch: Batch, setting: Setting, order: dict[str, object], at: object, actor_id: int) -> None:
+def _contact(
+    batch: Batch, setting: Setting, order: dict[str, object], at: object, actor_id: int
+) -> None:
     note = "已致电客户，安抚情绪并说明处理方案"
-    row = {"tenant_id": setting.org.tenant_id, "work_order_id": order["id"], "at": at, "actor_id": actor_id}
+    row = {
+        "tenant_id": setting.org.tenant_id,
+        "work_order_id": order["id"],
+        "at": at,
+        "actor_id": actor_id,
+    }
     batch.add("contact_attempts", row | {"outcome": "reached", "note": note})
     order["responded_at"] = at
     _event(batch, order, at, actor_id, "contact", {"outcome": "reached"}, comment=note)
@@ -239,7 +400,22 @@ def _transition(batch: Batch, order: dict[str, object], at: object, actor: int, 
     source, target, comment = TRANSITIONS[step]
     order["state"] = target
     if step == "resolve":
-        order.update(handled_at=at, resolution="已与客户达成一致并兑现承诺", measures="补发赠品", customer_feedback="客户表示满意")
+        order.update(
+            handled_at=at,
+            resolution="已与客户达成一致并兑现承诺",
+            measures="补发赠品",
+            customer_feedback="客户表示满意",
+        )
     elif step == "confirm":
         order["closed_at"] = at
-    _event(batch, order, at, actor, "transition", transition=step, from_state=source, to_state=target, comment=comment)
+    _event(
+        batch,
+        order,
+        at,
+        actor,
+        "transition",
+        transition=step,
+        from_state=source,
+        to_state=target,
+        comment=comment,
+    )

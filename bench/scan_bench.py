@@ -31,22 +31,40 @@ from server.services import deadlines, tenancy
 
 SLUG = "bench"
 SETTLE_AHEAD = timedelta(minutes=30)
-DUE_NOW = text("SELECT count(DISTINCT work_order_id) FROM work_order_clocks WHERE next_check_at <= :now")
-OPEN = text("SELECT count(*) FROM work_orders WHERE tenant_id = :tenant AND state NOT IN ('closed', 'cancelled')")
+DUE_NOW = text(
+    "SELECT count(DISTINCT work_order_id) FROM work_order_clocks WHERE next_check_at <= :now"
+)
+OPEN = text(
+    "SELECT count(*) FROM work_orders WHERE tenant_id = :tenant AND state NOT IN ('closed', 'cancelled')"
+)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bench.scan_bench", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="100000,1000000", help="open orders per database, comma-separated")
-    parser.add_argument("--share", type=float, default=0.01, help="share of the open orders due in each tick")
-    parser.add_argument("--runs", type=int, default=5, help="timed ticks per size, each on a fresh due set")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.scan_bench", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "--sizes", default="100000,1000000", help="open orders per database, comma-separated"
+    )
+    parser.add_argument(
+        "--share", type=float, default=0.01, help="share of the open orders due in each tick"
+    )
+    parser.add_argument(
+        "--runs", type=int, default=5, help="timed ticks per size, each on a fresh due set"
+    )
     parser.add_argument("--regenerate", action="store_true", help="generate the databases again")
     parser.add_argument("--seed", type=int, default=5)
     return parser
 
 
 def database_url(orders: int) -> str:
-    label = f"{orders // 1_000_000}m" if orders % 1_000_000 == 0 else f"{orders // 1_000}k" if orders % 1_000 == 0 else str(orders)
+    label = (
+        f"{orders // 1_000_000}m"
+        if orders % 1_000_000 == 0
+        else f"{orders // 1_000}k"
+        if orders % 1_000 == 0
+        else str(orders)
+    )
     return f"postgresql+asyncpg://postgres@127.0.0.1:5432/complaintdesk_scanbench_{label}"
 
 
@@ -72,8 +90,20 @@ async def _open_or_none(url: str) -> Database | None:
 
 
 def generate(url: str, orders: int) -> None:
-    command = [sys.executable, "-m", "bench.generate", "--database-url", url, "--slug", SLUG,
-               "--orders", str(orders), "--open", "--clocks", "--reset"]
+    command = [
+        sys.executable,
+        "-m",
+        "bench.generate",
+        "--database-url",
+        url,
+        "--slug",
+        SLUG,
+        "--orders",
+        str(orders),
+        "--open",
+        "--clocks",
+        "--reset",
+    ]
     print("$", " ".join(command[1:]), flush=True)
     subprocess.run(command, check=True)
 
@@ -86,23 +116,37 @@ async def measure(url: str, orders: int, due: int, runs: int, seed: int) -> Case
         await migrate.upgrade(database.write_engine)  # data generated before a newer migration
         tenant_id = await tenancy.tenant_id_by_slug(database, SLUG)
         assert tenant_id is not None, f"no tenant '{SLUG}' in {url}"
-        tenant = await tenancy.runtime(database, tenant_id, 0)  # warm, as in a worker that has ticked before
+        tenant = await tenancy.runtime(
+            database, tenant_id, 0
+        )  # warm, as in a worker that has ticked before
         async with database.engine.connect() as conn:
             open_orders = (await conn.execute(OPEN, {"tenant": tenant_id})).scalar_one()
         case = Case(orders=open_orders, due=due)
-        print(f"{open_orders:,} open orders; {runs} ticks with {due:,} due each, + 1 under tracemalloc", flush=True)
+        print(
+            f"{open_orders:,} open orders; {runs} ticks with {due:,} due each, + 1 under tracemalloc",
+            flush=True,
+        )
         for run in range(runs + 1):
             traced = run == runs
-            tick = await _one_tick(database, tenant, due, batch, random.Random(seed * 1000 + run), traced)
+            tick = await _one_tick(
+                database, tenant, due, batch, random.Random(seed * 1000 + run), traced
+            )
             case.ticks.append(tick)
-            print(f"  tick {run + 1}{' (tracemalloc)' if traced else ''}: {tick.line()}", flush=True)
+            print(
+                f"  tick {run + 1}{' (tracemalloc)' if traced else ''}: {tick.line()}", flush=True
+            )
         return case
     finally:
         await database.dispose()
 
 
 async def _one_tick(
-    database: Database, tenant: tenancy.TenantRuntime, due: int, batch: int, rng: random.Random, traced: bool
+    database: Database,
+    tenant: tenancy.TenantRuntime,
+    due: int,
+    batch: int,
+    rng: random.Random,
+    traced: bool,
 ) -> Tick:
     # Whatever falls due from earlier sets (a due-soon response clock reaches its deadline within 24
     # business minutes) is recorded first, untimed and ahead of time, so the timed tick finds this
@@ -119,14 +163,25 @@ async def _one_tick(
     _reset_peak_rss()
     before = _status_mb("VmRSS")
     started = time.perf_counter()
-    report = await deadlines.scan(database, datetime.now(UTC), batch)  # the body of workers.actors.scan_deadlines
+    report = await deadlines.scan(
+        database, datetime.now(UTC), batch
+    )  # the body of workers.actors.scan_deadlines
     seconds = time.perf_counter() - started
     peak = tracemalloc.get_traced_memory()[1] if traced else None
     tracemalloc.stop()
     return Tick(
-        seconds=seconds, due_found=found, due_soon=made.due_soon, breached=made.breached, orders=report.orders,
-        effects=report.effects, notifications=report.notifications, leftover=leftover.orders, prepared=prepared,
-        rss_before_mb=before, tick_rss_mb=_status_mb("VmHWM"), maxrss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        seconds=seconds,
+        due_found=found,
+        due_soon=made.due_soon,
+        breached=made.breached,
+        orders=report.orders,
+        effects=report.effects,
+        notifications=report.notifications,
+        leftover=leftover.orders,
+        prepared=prepared,
+        rss_before_mb=before,
+        tick_rss_mb=_status_mb("VmHWM"),
+        maxrss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         traced_peak_mb=None if peak is None else peak / 2**20,
     )
 
@@ -162,16 +217,25 @@ async def run(args: argparse.Namespace) -> int:
         url = database_url(orders)
         if args.regenerate or not await _has_tenant(url):
             generate(url, orders)
-    print(f"load average before the ticks: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+    print(
+        f"load average before the ticks: {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
+        flush=True,
+    )
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     cases = []
     for orders in sizes:
-        cases.append(await measure(database_url(orders), orders, round(orders * args.share), args.runs, args.seed))
+        cases.append(
+            await measure(
+                database_url(orders), orders, round(orders * args.share), args.runs, args.seed
+            )
+        )
     if len(sizes) > 1:
         # Context: the largest database with the smallest one's due count, which isolates what the
         # number of open orders (rather than due orders) costs.
         small = round(min(sizes) * args.share)
-        cases.append(await measure(database_url(max(sizes)), max(sizes), small, args.runs, args.seed + 1))
+        cases.append(
+            await measure(database_url(max(sizes)), max(sizes), small, args.runs, args.seed + 1)
+        )
     print(f"load average after the ticks: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"process peak RSS before the first tick: {baseline:.0f} MB\n")
     print(table(cases))

@@ -21,13 +21,19 @@ class Tick:
     notifications: int
     leftover: int  # orders the untimed settling tick recorded first
     prepared: float  # seconds to make the due set, vacuum and count
-    rss_before_mb: float  # the process's RSS as the tick starts (it keeps what earlier ticks and sets grew)
+    rss_before_mb: (
+        float  # the process's RSS as the tick starts (it keeps what earlier ticks and sets grew)
+    )
     tick_rss_mb: float  # the process's peak RSS during the tick (VmHWM, reset just before it)
     maxrss_mb: float  # ru_maxrss: the process's peak RSS since it started
     traced_peak_mb: float | None  # tracemalloc's peak during the tick, on the traced tick only
 
     def line(self) -> str:
-        traced = "" if self.traced_peak_mb is None else f", tracemalloc peak {self.traced_peak_mb:.1f} MB"
+        traced = (
+            ""
+            if self.traced_peak_mb is None
+            else f", tracemalloc peak {self.traced_peak_mb:.1f} MB"
+        )
         return (
             f"{self.seconds:.3f}s for {self.due_found:,} due ({self.due_soon:,} due soon, {self.breached:,} breached): "
             f"{self.orders:,} orders, {self.effects:,} effects, {self.notifications:,} notifications; "
@@ -75,8 +81,17 @@ def goals(cases: list[Case]) -> str:
     """The floors: the largest case with the issue's share due against the smallest."""
     small, large = cases[0], cases[1] if len(cases) > 1 else cases[0]
     lines = [f"{'goal':<52} {'value':>8} {'floor':>8}  verdict"]
-    lines.append(_row(f"tick at {large.orders:,} open orders (median)", large.median, MAX_SECONDS, "s"))
-    lines.append(_row(f"tick at {large.orders:,} / tick at {small.orders:,}", large.median / small.median, MAX_RATIO, "x"))
+    lines.append(
+        _row(f"tick at {large.orders:,} open orders (median)", large.median, MAX_SECONDS, "s")
+    )
+    lines.append(
+        _row(
+            f"tick at {large.orders:,} / tick at {small.orders:,}",
+            large.median / small.median,
+            MAX_RATIO,
+            "x",
+        )
+    )
     for extra in cases[2:]:
         value = extra.median / small.median
         what = f"tick at {extra.orders:,} with {extra.due:,} due / at {small.orders:,}"

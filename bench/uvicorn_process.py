@@ -23,8 +23,22 @@ def free_port() -> int:
 
 def command(factory: str, port: int) -> list[str]:
     return [
-        str(UVICORN), "--factory", factory, "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-        "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning",
+        str(UVICORN),
+        "--factory",
+        factory,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--log-level",
+        "warning",
     ]
 
 

@@ -16,13 +16,13 @@ import yaml
 from complaintdesk import reconciliation_command
 from server import settings as settings_module
 from server.adapters.events import Bus, bus_for
-from server.security.auth import Claims, mint
+from server.adapters.holiday_source import statutory_days
 from server.db import migrate
 from server.db.session import Database
+from server.domain.calendar import DayRules
 from server.domain.errors import DomainError
 from server.profiles import ProfileInvalidError, load_profile_dir
-from server.adapters.holiday_source import statutory_days
-from server.domain.calendar import DayRules
+from server.security.auth import Claims, mint
 from server.services import calendar_years, dead_letters, demo, organisation, tenancy
 
 T = TypeVar("T")
@@ -42,21 +42,29 @@ def main(argv: list[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="complaintdesk", description=__doc__)
     sub = parser.add_subparsers(required=True, metavar="command")
-    run = sub.add_parser("run", help="migrate, load the demo tenant, print demo tokens and serve GraphQL")
+    run = sub.add_parser(
+        "run", help="migrate, load the demo tenant, print demo tokens and serve GraphQL"
+    )
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000)
     run.set_defaults(handler=_run)
-    sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(handler=_migrate)
+    sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(
+        handler=_migrate
+    )
     dem = sub.add_parser("demo", help="load the demo tenant (skipped when it exists)")
     dem.add_argument("--orders", type=int, default=200)
     dem.set_defaults(handler=_demo)
-    tok = sub.add_parser("token", help="mint a bearer token for a user of a tenant, or for the platform admin")
+    tok = sub.add_parser(
+        "token", help="mint a bearer token for a user of a tenant, or for the platform admin"
+    )
     tok.add_argument("--tenant", help="tenant slug")
     tok.add_argument("--user", help="username in that tenant")
     tok.add_argument("--platform", metavar="NAME", help="a platform-admin token instead")
     tok.add_argument("--hours", type=int, default=None)
     tok.set_defaults(handler=_token)
-    ten = sub.add_parser("tenant", help="onboard a tenant from a profile folder, or check a profile")
+    ten = sub.add_parser(
+        "tenant", help="onboard a tenant from a profile folder, or check a profile"
+    )
     ten.add_argument("action", choices=["import", "check"])
     ten.add_argument("profile", type=Path, help="folder of profile YAML documents")
     ten.add_argument("--slug")
@@ -66,13 +74,20 @@ def _parser() -> argparse.ArgumentParser:
     wrk.add_argument("--processes", type=int, default=2)
     wrk.add_argument("--threads", type=int, default=4)
     wrk.set_defaults(handler=_worker)
-    sub.add_parser("scheduler", help="send the periodic ticks (deadline scan, outbox delivery, daily outbox purge) to the workers").set_defaults(
-        handler=_scheduler
+    sub.add_parser(
+        "scheduler",
+        help="send the periodic ticks (deadline scan, outbox delivery, daily outbox purge) to the workers",
+    ).set_defaults(handler=_scheduler)
+    cal = sub.add_parser(
+        "calendar", help="load a year's statutory holidays and make-up working days for a tenant"
     )
-    cal = sub.add_parser("calendar", help="load a year's statutory holidays and make-up working days for a tenant")
     cal.add_argument("--tenant", required=True, help="tenant slug")
     cal.add_argument("--year", type=int, required=True)
-    cal.add_argument("--file", type=Path, help="YAML with holidays: [dates] and workdays: [dates]; default: the holiday library")
+    cal.add_argument(
+        "--file",
+        type=Path,
+        help="YAML with holidays: [dates] and workdays: [dates]; default: the holiday library",
+    )
     cal.set_defaults(handler=_calendar)
     out = sub.add_parser("outbox", help="list a tenant's dead notifications, or send them again")
     actions = out.add_subparsers(required=True, metavar="action")
@@ -86,7 +101,9 @@ def _parser() -> argparse.ArgumentParser:
     which.add_argument("--all", action="store_true", help="every dead message of the tenant")
     retry.set_defaults(handler=_outbox_retry)
     reconciliation_command.register(sub)
-    exp = sub.add_parser("export-schema", help="write the GraphQL SDL (default: frontend-contract/schema.graphql)")
+    exp = sub.add_parser(
+        "export-schema", help="write the GraphQL SDL (default: frontend-contract/schema.graphql)"
+    )
     exp.add_argument("--output", type=Path, default=CONTRACT)
     exp.set_defaults(handler=_export_schema)
     return parser
@@ -152,8 +169,14 @@ def _tenant(args: argparse.Namespace) -> None:
         return
     if not (args.slug and args.name):
         raise SystemExit("give --slug and --name for the new tenant")
-    tenant_id = asyncio.run(_with_database(lambda database: tenancy.create_tenant(database, args.slug, args.name, profile)))
-    print(f"tenant '{args.slug}' created (id {tenant_id}) from profile '{profile.name}' {profile.version}")
+    tenant_id = asyncio.run(
+        _with_database(
+            lambda database: tenancy.create_tenant(database, args.slug, args.name, profile)
+        )
+    )
+    print(
+        f"tenant '{args.slug}' created (id {tenant_id}) from profile '{profile.name}' {profile.version}"
+    )
 
 
 def _export_schema(args: argparse.Namespace) -> None:
@@ -165,10 +188,19 @@ def _export_schema(args: argparse.Namespace) -> None:
 
 def _worker(args: argparse.Namespace) -> int:
     if not settings_module.load().redis_url:
-        raise SystemExit("complaintdesk worker needs REDIS_URL; without it `complaintdesk run` runs the worker in-process")
+        raise SystemExit(
+            "complaintdesk worker needs REDIS_URL; without it `complaintdesk run` runs the worker in-process"
+        )
     from dramatiq.cli import main as dramatiq_main
 
-    sys.argv = ["dramatiq", "workers.actors", "--processes", str(args.processes), "--threads", str(args.threads)]
+    sys.argv = [
+        "dramatiq",
+        "workers.actors",
+        "--processes",
+        str(args.processes),
+        "--threads",
+        str(args.threads),
+    ]
     return int(dramatiq_main() or 0)
 
 
@@ -186,10 +218,14 @@ def _calendar(args: argparse.Namespace) -> None:
         tenant_id = await tenancy.tenant_id_by_slug(database, args.tenant)
         if tenant_id is None:
             raise SystemExit(f"no tenant '{args.tenant}'")
-        return await calendar_years.load_years(database, tenant_id, rules, "file" if args.file else "library")
+        return await calendar_years.load_years(
+            database, tenant_id, rules, "file" if args.file else "library"
+        )
 
     computed = asyncio.run(_with_database(work))
-    print(f"{args.year}: {len(rules.holidays)} holidays, {len(rules.workdays)} make-up working days loaded; {computed} deadlines computed")
+    print(
+        f"{args.year}: {len(rules.holidays)} holidays, {len(rules.workdays)} make-up working days loaded; {computed} deadlines computed"
+    )
 
 
 def _outbox_dead(args: argparse.Namespace) -> None:
@@ -231,13 +267,20 @@ def _year_rules(year: int, path: Path | None) -> DayRules:
     if path is None:
         rules = statutory_days([year])
         if year not in rules.known_years:
-            raise SystemExit(f"the holiday library has no {year} calendar yet; give --file with that year's days")
+            raise SystemExit(
+                f"the holiday library has no {year} calendar yet; give --file with that year's days"
+            )
         return rules
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    days = {kind: frozenset(date.fromisoformat(str(d)) for d in data.get(kind, [])) for kind in ("holidays", "workdays")}
+    days = {
+        kind: frozenset(date.fromisoformat(str(d)) for d in data.get(kind, []))
+        for kind in ("holidays", "workdays")
+    }
     if any(d.year != year for ds in days.values() for d in ds):
         raise SystemExit(f"{path}: every date must lie in {year}")
-    return DayRules(holidays=days["holidays"], workdays=days["workdays"], known_years=frozenset({year}))
+    return DayRules(
+        holidays=days["holidays"], workdays=days["workdays"], known_years=frozenset({year})
+    )
 
 
 def _run(args: argparse.Namespace) -> None:
@@ -251,10 +294,14 @@ def _run(args: argparse.Namespace) -> None:
         await migrate.upgrade(database.write_engine)
         ids = await demo.load_demo(database)
         tenant_id = await tenancy.tenant_id_by_slug(database, demo.SLUG)
-        return [(name, mint(settings, Claims(str(ids[name]), tenant_id, False))) for name in demo.USERS]
+        return [
+            (name, mint(settings, Claims(str(ids[name]), tenant_id, False))) for name in demo.USERS
+        ]
 
     tokens = asyncio.run(_with_database(prepare))
-    print(f"\nGraphiQL: http://{args.host}:{args.port}/graphql  (add the header Authorization: Bearer <token>)")
+    print(
+        f"\nGraphiQL: http://{args.host}:{args.port}/graphql  (add the header Authorization: Bearer <token>)"
+    )
     print("Demo tokens, one per role (tenant 'skoda'):")
     for name, token in tokens:
         role = demo.USERS[name][1]
@@ -273,7 +320,9 @@ def _embedded_workers(settings: settings_module.Settings, events: Bus) -> Callab
     """Without Redis the worker and scheduler run in this process, publishing on the server's bus
     `events`; with it, they are processes of their own."""
     if settings.redis_url:
-        print("REDIS_URL is set: run `complaintdesk worker` and `complaintdesk scheduler` beside the server")
+        print(
+            "REDIS_URL is set: run `complaintdesk worker` and `complaintdesk scheduler` beside the server"
+        )
         return lambda: None
     from workers import embedded
 

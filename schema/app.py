@@ -12,20 +12,19 @@ from strawberry.tools import merge_types
 from strawberry.types.base import get_object_definition
 
 from schema.escalation import EscalationMutation, EscalationQuery
-from schema.tenant_admin import TenantAdminMutation, TenantAdminQuery
 from schema.extensions import MaskUnexpectedErrors
 from schema.instants import DateTime
 from schema.intake import IntakeQuery
 from schema.kpi import KpiMutation
-from schema.live import LiveQuery, Subscription
 from schema.limits import EnforceLimits
+from schema.live import LiveQuery, Subscription
 from schema.mutations import Mutation
 from schema.outbox import OutboxMutation, OutboxQuery
 from schema.queries import Query
+from schema.tenant_admin import TenantAdminMutation, TenantAdminQuery
 
 # Errors are already logged once, with the request id, by MaskUnexpectedErrors.
 logging.getLogger("strawberry.execution").setLevel(logging.CRITICAL)
-
 
 
 def _merged(name: str, *parts: type) -> type:

@@ -15,7 +15,6 @@ from server.services import queries
 from server.services.caller import Caller
 from server.settings import Limits
 
-
 R = TypeVar("R")
 
 # A field's value, or what will make it: resolvers answer with the value when the request already
@@ -160,11 +159,17 @@ class SocketContext(Context):
     the caller is known once `connection_init` has brought the token (or the handshake's
     Authorization header, for other clients); the protocol runs nothing before that."""
 
-    def __init__(self, request_id: str, handshake_authorization: str | None, cross_origin: str | None) -> None:
+    def __init__(
+        self, request_id: str, handshake_authorization: str | None, cross_origin: str | None
+    ) -> None:
         self.request_id = request_id
         self.handshake_authorization = handshake_authorization
-        self.cross_origin = cross_origin  # the browser page's origin, when it is not this service's own
-        self.connection_params: dict[str, object] = {}  # the connection_init payload, set by strawberry
+        self.cross_origin = (
+            cross_origin  # the browser page's origin, when it is not this service's own
+        )
+        self.connection_params: dict[
+            str, object
+        ] = {}  # the connection_init payload, set by strawberry
 
     def authenticate(self, caller: Caller, limits: Limits, expires_at: datetime | None) -> None:
         self.caller = caller
@@ -175,7 +180,9 @@ class SocketContext(Context):
     @property
     def authorization(self) -> str | None:
         """`{"Authorization": "Bearer <token>"}` in connection_init, else the handshake's header."""
-        sent = next((v for k, v in self.connection_params.items() if k.lower() == "authorization"), None)
+        sent = next(
+            (v for k, v in self.connection_params.items() if k.lower() == "authorization"), None
+        )
         return sent if isinstance(sent, str) else self.handshake_authorization
 
 

@@ -39,18 +39,29 @@ from graphql import (
 from schema.persisted import sha256
 
 CONTRACT = Path(__file__).resolve().parents[1] / "frontend-contract"
-COORDINATE = re.compile(r"@?[_A-Za-z]\w*\.\w+(?:\(\w+:\))?|@\w+(?:\(\w+:\))?")  # Type.field, Type.field(arg:), @dir
+COORDINATE = re.compile(
+    r"@?[_A-Za-z]\w*\.\w+(?:\(\w+:\))?|@\w+(?:\(\w+:\))?"
+)  # Type.field, Type.field(arg:), @dir
 DEPRECATION = re.compile(r"deprecation path:\s*\S", re.IGNORECASE)
 
 
 def operations(directory: Path) -> dict[str, str]:
     """The operation documents of the contract by file stem, e.g. {"Worklist": "query Worklist..."}."""
-    return {path.stem: path.read_text(encoding="utf-8") for path in sorted(directory.glob("*.graphql"))}
+    return {
+        path.stem: path.read_text(encoding="utf-8") for path in sorted(directory.glob("*.graphql"))
+    }
 
 
 def stale_schema(checked_in: str, current: str) -> list[str]:
     """The diff between the checked-in SDL and the exported one (empty when up to date)."""
-    diff = difflib.unified_diff(checked_in.splitlines(), current.splitlines(), "schema.graphql", "exported", lineterm="", n=1)
+    diff = difflib.unified_diff(
+        checked_in.splitlines(),
+        current.splitlines(),
+        "schema.graphql",
+        "exported",
+        lineterm="",
+        n=1,
+    )
     return list(diff)
 
 
@@ -71,7 +82,9 @@ def coordinate(change: BreakingChange, type_names: set[str]) -> str:
     """The schema coordinate a change is about: Type.field(arg:), Type.field, @directive or Type."""
     if match := COORDINATE.search(change.description):
         return match.group()
-    return next((w for w in re.findall(r"\w+", change.description) if w in type_names), change.description)
+    return next(
+        (w for w in re.findall(r"\w+", change.description) if w in type_names), change.description
+    )
 
 
 def breaking_changes(released_sdl: str, current_sdl: str) -> list[tuple[str, str]]:
@@ -115,7 +128,9 @@ def missing_descriptions(schema: GraphQLSchema) -> list[str]:
             for field_name, field in kind.fields.items():
                 missing += [] if field.description else [f"{name}.{field_name}"]
                 args = getattr(field, "args", {})
-                missing += [f"{name}.{field_name}({a}:)" for a, arg in args.items() if not arg.description]
+                missing += [
+                    f"{name}.{field_name}({a}:)" for a, arg in args.items() if not arg.description
+                ]
     return missing
 
 
@@ -123,9 +138,18 @@ def manifest(documents: dict[str, str]) -> str:
     """persisted-operations.json: Apollo's persisted query manifest format, ids are sha256 of the text."""
     entries = []
     for document in documents.values():
-        operation = next(d for d in parse(document).definitions if isinstance(d, OperationDefinitionNode))
+        operation = next(
+            d for d in parse(document).definitions if isinstance(d, OperationDefinitionNode)
+        )
         name = operation.name.value if operation.name else ""
-        entries.append({"id": sha256(document), "name": name, "type": operation.operation.value, "body": document})
+        entries.append(
+            {
+                "id": sha256(document),
+                "name": name,
+                "type": operation.operation.value,
+                "body": document,
+            }
+        )
     body = {"format": "apollo-persisted-query-manifest", "version": 1, "operations": entries}
     return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
 
@@ -143,8 +167,18 @@ def errors_markdown(schema: GraphQLSchema) -> str:
 
 
 def _error_section(schema: GraphQLSchema, kind: GraphQLObjectType) -> str:
-    lines = [f"### {kind.name}", "", kind.description or "", "", "| field | type | meaning |", "|---|---|---|"]
-    lines += [f"| `{name}` | `{field.type}` | {field.description or ''} |" for name, field in kind.fields.items()]
+    lines = [
+        f"### {kind.name}",
+        "",
+        kind.description or "",
+        "",
+        "| field | type | meaning |",
+        "|---|---|---|",
+    ]
+    lines += [
+        f"| `{name}` | `{field.type}` | {field.description or ''} |"
+        for name, field in kind.fields.items()
+    ]
     returned_by = ", ".join(f"`{c}`" for c in _returned_by(schema, kind)) or "(no operation yet)"
     lines += ["", f"Returned by: {returned_by}.", ""]
     return "\n".join(lines)
@@ -154,7 +188,7 @@ def _returned_by(schema: GraphQLSchema, kind: GraphQLObjectType) -> list[str]:
     """Root fields whose result is this type or a union that holds it."""
     found = []
     for root in (schema.query_type, schema.mutation_type):
-        for name, field in (root.fields.items() if root else ()):
+        for name, field in root.fields.items() if root else ():
             result = get_named_type(field.type)
             if result is kind or (isinstance(result, GraphQLUnionType) and kind in result.types):
                 found.append(f"{root.name}.{name}")

@@ -25,7 +25,9 @@ def encode(kind: str, last_id: int, *keys: int | None) -> str:
     return base64.urlsafe_b64encode(text.encode()).decode()
 
 
-def decode(kind: str, cursor: str | None, keys: int = 0) -> tuple[int, tuple[int | None, ...]] | None:
+def decode(
+    kind: str, cursor: str | None, keys: int = 0
+) -> tuple[int, tuple[int | None, ...]] | None:
     """(last id, sort keys) of a cursor of `kind`; None when there is no cursor (the first page)."""
     if cursor is None:
         return None

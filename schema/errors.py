@@ -25,32 +25,46 @@ class Error:
 
 @strawberry.type(description="One input field and what is wrong with it.")
 class FieldError:
-    path: list[str] = strawberry.field(description="Path of the field in the input, e.g. [\"vehicle\", \"vin\"].")
+    path: list[str] = strawberry.field(
+        description='Path of the field in the input, e.g. ["vehicle", "vin"].'
+    )
     message: str = strawberry.field(description="What is wrong and what would be accepted.")
 
 
-@strawberry.type(description="The input was refused; every problem found is listed. Nothing was written.")
+@strawberry.type(
+    description="The input was refused; every problem found is listed. Nothing was written."
+)
 class ValidationError(Error):
     fields: list[FieldError] = strawberry.field(description="Each refused field with its reason.")
 
 
-@strawberry.type(description="You may see this object but lack the permission for this action here.")
+@strawberry.type(
+    description="You may see this object but lack the permission for this action here."
+)
 class NotPermitted(Error):
-    permission: str = strawberry.field(description="The permission the action needs, e.g. workorder.assign.")
+    permission: str = strawberry.field(
+        description="The permission the action needs, e.g. workorder.assign."
+    )
 
 
-@strawberry.type(description="No such object visible to you (it may not exist, or be outside your scope).")
+@strawberry.type(
+    description="No such object visible to you (it may not exist, or be outside your scope)."
+)
 class NotFound(Error):
     id: strawberry.ID = strawberry.field(description="The id you sent.")
 
 
-@strawberry.type(description="The object changed since you read it. Reload it and retry with its new version.")
+@strawberry.type(
+    description="The object changed since you read it. Reload it and retry with its new version."
+)
 class Conflict(Error):
     expected_version: int = strawberry.field(description="The version you sent.")
     current_version: int = strawberry.field(description="The version the object has now.")
 
 
-@strawberry.type(description="The workflow does not allow this step from the order's current state.")
+@strawberry.type(
+    description="The workflow does not allow this step from the order's current state."
+)
 class TransitionNotAllowed(Error):
     state: str = strawberry.field(description="The order's current state.")
     transition: str = strawberry.field(description="The step you asked for.")

@@ -9,8 +9,6 @@ from typing import Annotated, Any
 
 import strawberry
 
-from server.domain.identifiers import normalise_phone
-from server.services import absence, calls, escalation, queries, regrading, registration, slips
 from schema import cursors, prefetch
 from schema.context import Info
 from schema.errors import (
@@ -25,12 +23,18 @@ from schema.ids import key
 from schema.mutations import WorkOrderPayload, payload
 from schema.queries import Cursor, PageSize
 from schema.types import CustomerCall, Label, PageInfo, SlipState, User, WarningSlip, WorkOrder
+from server.domain.identifiers import normalise_phone
+from server.services import absence, calls, escalation, queries, registration, regrading, slips
 
 
 @strawberry.type(description="The grade the grading rules propose, and why.")
 class GradeProposal:
-    grade: str | None = strawberry.field(description="The proposed grade; null for ungraded (consultation) categories.")
-    reasons: list[Label] = strawberry.field(description="The reason of each rule behind it; empty when the category's default applies.")
+    grade: str | None = strawberry.field(
+        description="The proposed grade; null for ungraded (consultation) categories."
+    )
+    reasons: list[Label] = strawberry.field(
+        description="The reason of each rule behind it; empty when the category's default applies."
+    )
 
 
 GradeProposalResult = Annotated[
@@ -47,7 +51,10 @@ class Escalation:
 
     @strawberry.field(description="Its upgrade-warning slips.")
     async def slips(self, info: Info) -> list[WarningSlip]:
-        return [WarningSlip(row=r, ctx=info.context) for r in await info.context.loaders.slips_by_order.load(self.order.row.id)]
+        return [
+            WarningSlip(row=r, ctx=info.context)
+            for r in await info.context.loaders.slips_by_order.load(self.order.row.id)
+        ]
 
 
 @strawberry.type(description="A page of escalations.")
@@ -64,17 +71,29 @@ class EscalationSort(Enum):
 
 @strawberry.input(description="Filters on the escalations list; all given filters must hold.")
 class EscalationFilter:
-    org_unit_id: strawberry.ID | None = strawberry.field(default=None, description="A region or dealer: orders at or below it.")
-    categories: list[str] | None = strawberry.field(default=None, description="Any of these categories.")
-    tiers: list[str] | None = strawberry.field(default=None, description="Any of these tiers (e.g. RBO, SALES_SE).")
+    org_unit_id: strawberry.ID | None = strawberry.field(
+        default=None, description="A region or dealer: orders at or below it."
+    )
+    categories: list[str] | None = strawberry.field(
+        default=None, description="Any of these categories."
+    )
+    tiers: list[str] | None = strawberry.field(
+        default=None, description="Any of these tiers (e.g. RBO, SALES_SE)."
+    )
     grades: list[str] | None = strawberry.field(default=None, description="Any of these grades.")
-    slip_states: list[SlipState] | None = strawberry.field(default=None, description="Orders with a slip in any of these states.")
-    older_than_hours: int | None = strawberry.field(default=None, description="Registered at least this many hours ago.")
+    slip_states: list[SlipState] | None = strawberry.field(
+        default=None, description="Orders with a slip in any of these states."
+    )
+    older_than_hours: int | None = strawberry.field(
+        default=None, description="Registered at least this many hours ago."
+    )
 
 
 EscalationsResult = Annotated[
     EscalationConnection | ValidationError,
-    strawberry.union("EscalationsResult", description="A page of escalations, or why the arguments were refused."),
+    strawberry.union(
+        "EscalationsResult", description="A page of escalations, or why the arguments were refused."
+    ),
 ]
 
 
@@ -94,22 +113,33 @@ def _position(sort: EscalationSort, after: str | None) -> queries.EscalationPosi
 
 @strawberry.type
 class EscalationQuery:
-    @strawberry.field(description="Escalated orders and open warning slips across every dealer you may see (SE: the brand; RBO: the region).")
+    @strawberry.field(
+        description="Escalated orders and open warning slips across every dealer you may see (SE: the brand; RBO: the region)."
+    )
     async def escalations(
         self,
         info: Info,
-        filter: Annotated[EscalationFilter | None, strawberry.argument(description="Only escalations matching all of it.")] = None,
-        sort: Annotated[EscalationSort, strawberry.argument(description="AGE: oldest first; BREACH: most overdue first.")] = EscalationSort.AGE,
+        filter: Annotated[
+            EscalationFilter | None,
+            strawberry.argument(description="Only escalations matching all of it."),
+        ] = None,
+        sort: Annotated[
+            EscalationSort,
+            strawberry.argument(description="AGE: oldest first; BREACH: most overdue first."),
+        ] = EscalationSort.AGE,
         first: PageSize = 20,
         after: Cursor = None,
     ) -> EscalationsResult:
         f = filter or EscalationFilter()
         where = queries.EscalationFilter(
             org_unit_id=key("OrgUnit", f.org_unit_id) if f.org_unit_id is not None else None,
-            categories=f.categories, tiers=f.tiers, grades=f.grades,
+            categories=f.categories,
+            tiers=f.tiers,
+            grades=f.grades,
             slip_states=[s.value for s in f.slip_states] if f.slip_states else None,
-            older_than_hours=f.older_than_hours, sort=sort.value,
-        )  # fmt: skip
+            older_than_hours=f.older_than_hours,
+            sort=sort.value,
+        )
 
         async def run() -> EscalationConnection:
             caller = info.context.caller
@@ -122,13 +152,19 @@ class EscalationQuery:
 
         return await answer(run, ValidationError)
 
-    @strawberry.field(description="The grade the profile's rules propose for an intake, with the reasons, before registering.")
+    @strawberry.field(
+        description="The grade the profile's rules propose for an intake, with the reasons, before registering."
+    )
     async def grade_proposal(
         self,
         info: Info,
         category: Annotated[str, strawberry.argument(description="Category code of the intake.")],
-        flags: Annotated[list[str] | None, strawberry.argument(description="Flag codes raised so far.")] = None,
-        demands: Annotated[list[str] | None, strawberry.argument(description="Demand codes raised so far.")] = None,
+        flags: Annotated[
+            list[str] | None, strawberry.argument(description="Flag codes raised so far.")
+        ] = None,
+        demands: Annotated[
+            list[str] | None, strawberry.argument(description="Demand codes raised so far.")
+        ] = None,
     ) -> GradeProposalResult:
 
         async def run() -> GradeProposal:
@@ -139,12 +175,19 @@ class EscalationQuery:
 
         return await answer(run, ValidationError)
 
-    @strawberry.field(description="Open or recent orders of a customer (any of the phones) or vehicle, before registering a complaint.")
+    @strawberry.field(
+        description="Open or recent orders of a customer (any of the phones) or vehicle, before registering a complaint."
+    )
     async def possible_duplicates(
         self,
         info: Info,
-        phones: Annotated[list[str], strawberry.argument(description="The caller's phone numbers, in any usual format.")],
-        vin: Annotated[str | None, strawberry.argument(description="The vehicle's VIN, when known.")] = None,
+        phones: Annotated[
+            list[str],
+            strawberry.argument(description="The caller's phone numbers, in any usual format."),
+        ],
+        vin: Annotated[
+            str | None, strawberry.argument(description="The vehicle's VIN, when known.")
+        ] = None,
     ) -> list[WorkOrder]:
         numbers = []
         for phone in phones:
@@ -152,12 +195,19 @@ class EscalationQuery:
                 numbers.append(normalise_phone(phone))
             except ValueError:
                 continue
-        return [WorkOrder(row=o, ctx=info.context) for o in await queries.possible_duplicates(info.context.caller, numbers, (vin or "").upper() or None)]
+        return [
+            WorkOrder(row=o, ctx=info.context)
+            for o in await queries.possible_duplicates(
+                info.context.caller, numbers, (vin or "").upper() or None
+            )
+        ]
 
 
 ChangeResult = Annotated[
     WorkOrderPayload | ValidationError | NotPermitted | NotFound | Conflict | TransitionNotAllowed,
-    strawberry.union("EscalationChangeResult", description="The changed order, or why nothing changed."),
+    strawberry.union(
+        "EscalationChangeResult", description="The changed order, or why nothing changed."
+    ),
 ]
 
 
@@ -168,8 +218,15 @@ class CustomerCallPayload:
 
 
 CallResult = Annotated[
-    CustomerCallPayload | ValidationError | NotPermitted | NotFound | Conflict | TransitionNotAllowed,
-    strawberry.union("RecordCustomerCallResult", description="The recorded call, or why nothing was written."),
+    CustomerCallPayload
+    | ValidationError
+    | NotPermitted
+    | NotFound
+    | Conflict
+    | TransitionNotAllowed,
+    strawberry.union(
+        "RecordCustomerCallResult", description="The recorded call, or why nothing was written."
+    ),
 ]
 
 
@@ -201,10 +258,16 @@ class RecordCustomerCallInput:
     id: strawberry.ID = strawberry.field(description="The order.")
     channel: str = strawberry.field(description="Channel code.")
     words: str = strawberry.field(description="What the customer said, in their own words.")
-    flags: list[str] = strawberry.field(default_factory=list, description="Flags the call raises (e.g. nobody_contacted, claims_media).")
-    demands: list[str] = strawberry.field(default_factory=list, description="Demands the call adds (e.g. immediate_reply).")
+    flags: list[str] = strawberry.field(
+        default_factory=list,
+        description="Flags the call raises (e.g. nobody_contacted, claims_media).",
+    )
+    demands: list[str] = strawberry.field(
+        default_factory=list, description="Demands the call adds (e.g. immediate_reply)."
+    )
     expected_version: int | None = strawberry.field(
-        default=None, description="Optional: a call only adds, so it applies to the current version unless you name one."
+        default=None,
+        description="Optional: a call only adds, so it applies to the current version unless you name one.",
     )
 
 
@@ -212,7 +275,9 @@ class RecordCustomerCallInput:
 class TierMoveInput:
     id: strawberry.ID = strawberry.field(description="The order.")
     expected_version: int = strawberry.field(description="The version you read.")
-    reason: str = strawberry.field(description="Why (escalation) or the instructions (hand-back); kept in the history.")
+    reason: str = strawberry.field(
+        description="Why (escalation) or the instructions (hand-back); kept in the history."
+    )
 
 
 @strawberry.input(description="Change an order's grade.")
@@ -233,9 +298,15 @@ class SlipResultInput:
 
 @strawberry.type
 class EscalationMutation:
-    @strawberry.mutation(description="Record the customer calling again: needs workorder.call. Evaluates the upgrade-warning rules.")
+    @strawberry.mutation(
+        description="Record the customer calling again: needs workorder.call. Evaluates the upgrade-warning rules."
+    )
     async def record_customer_call(
-        self, info: Info, input: Annotated[RecordCustomerCallInput, strawberry.argument(description="The order and the call.")]
+        self,
+        info: Info,
+        input: Annotated[
+            RecordCustomerCallInput, strawberry.argument(description="The order and the call.")
+        ],
     ) -> CallResult:
         async def run() -> CustomerCallPayload:
             call, row = await calls.record_call(
@@ -250,13 +321,24 @@ class EscalationMutation:
             return CustomerCallPayload(call=CustomerCall(row=call), order=payload(info, row).order)
 
         return await answer(
-            run, ValidationError, NotPermitted, NotFound, Conflict, TransitionNotAllowed,
+            run,
+            ValidationError,
+            NotPermitted,
+            NotFound,
+            Conflict,
+            TransitionNotAllowed,
             sent_id=input.id,
         )
 
-    @strawberry.mutation(description="Move the order to the next tier of its category: needs workorder.escalate.")
+    @strawberry.mutation(
+        description="Move the order to the next tier of its category: needs workorder.escalate."
+    )
     async def escalate_work_order(
-        self, info: Info, input: Annotated[TierMoveInput, strawberry.argument(description="The order and why it goes up.")]
+        self,
+        info: Info,
+        input: Annotated[
+            TierMoveInput, strawberry.argument(description="The order and why it goes up.")
+        ],
     ) -> ChangeResult:
         async def run() -> WorkOrderPayload:
             order, version = key("WorkOrder", input.id), input.expected_version
@@ -264,13 +346,24 @@ class EscalationMutation:
             return payload(info, row)
 
         return await answer(
-            run, ValidationError, NotPermitted, NotFound, Conflict, TransitionNotAllowed,
+            run,
+            ValidationError,
+            NotPermitted,
+            NotFound,
+            Conflict,
+            TransitionNotAllowed,
             sent_id=input.id,
         )
 
-    @strawberry.mutation(description="Hand the order back to the tier below with instructions: needs workorder.return.")
+    @strawberry.mutation(
+        description="Hand the order back to the tier below with instructions: needs workorder.return."
+    )
     async def return_work_order(
-        self, info: Info, input: Annotated[TierMoveInput, strawberry.argument(description="The order and the instructions.")]
+        self,
+        info: Info,
+        input: Annotated[
+            TierMoveInput, strawberry.argument(description="The order and the instructions.")
+        ],
     ) -> ChangeResult:
         async def run() -> WorkOrderPayload:
             order, version = key("WorkOrder", input.id), input.expected_version
@@ -278,13 +371,24 @@ class EscalationMutation:
             return payload(info, row)
 
         return await answer(
-            run, ValidationError, NotPermitted, NotFound, Conflict, TransitionNotAllowed,
+            run,
+            ValidationError,
+            NotPermitted,
+            NotFound,
+            Conflict,
+            TransitionNotAllowed,
             sent_id=input.id,
         )
 
-    @strawberry.mutation(description="Change the grade: needs workorder.regrade. The clocks take the new grade's targets, keeping time used.")
+    @strawberry.mutation(
+        description="Change the grade: needs workorder.regrade. The clocks take the new grade's targets, keeping time used."
+    )
     async def regrade_work_order(
-        self, info: Info, input: Annotated[RegradeInput, strawberry.argument(description="The order, the grade and why.")]
+        self,
+        info: Info,
+        input: Annotated[
+            RegradeInput, strawberry.argument(description="The order, the grade and why.")
+        ],
     ) -> ChangeResult:
         async def run() -> WorkOrderPayload:
             order, version = key("WorkOrder", input.id), input.expected_version
@@ -293,11 +397,18 @@ class EscalationMutation:
             return payload(info, row)
 
         return await answer(
-            run, ValidationError, NotPermitted, NotFound, Conflict, TransitionNotAllowed,
+            run,
+            ValidationError,
+            NotPermitted,
+            NotFound,
+            Conflict,
+            TransitionNotAllowed,
             sent_id=input.id,
         )
 
-    @strawberry.mutation(description="Mark a handler absent or back: needs workorder.assign where they work. Their orders' deputies are told to take over.")
+    @strawberry.mutation(
+        description="Mark a handler absent or back: needs workorder.assign where they work. Their orders' deputies are told to take over."
+    )
     async def set_absence(
         self,
         info: Info,
@@ -311,7 +422,9 @@ class EscalationMutation:
 
         return await answer(run, NotPermitted, NotFound, sent_id=user_id)
 
-    @strawberry.mutation(description="Acknowledge an upgrade-warning slip: needs slip.acknowledge; stops its acknowledgement clock.")
+    @strawberry.mutation(
+        description="Acknowledge an upgrade-warning slip: needs slip.acknowledge; stops its acknowledgement clock."
+    )
     async def acknowledge_slip(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The slip.")]
     ) -> SlipResult:
@@ -324,9 +437,15 @@ class EscalationMutation:
             run, ValidationError, NotPermitted, NotFound, TransitionNotAllowed, sent_id=id
         )
 
-    @strawberry.mutation(description="Record the escalation department's result on a slip: needs slip.acknowledge.")
+    @strawberry.mutation(
+        description="Record the escalation department's result on a slip: needs slip.acknowledge."
+    )
     async def record_slip_result(
-        self, info: Info, input: Annotated[SlipResultInput, strawberry.argument(description="The slip and its result.")]
+        self,
+        info: Info,
+        input: Annotated[
+            SlipResultInput, strawberry.argument(description="The slip and its result.")
+        ],
     ) -> SlipResult:
         async def run() -> SlipPayload:
             slip_key, handler = key("WarningSlip", input.id), key("User", input.handler_id)

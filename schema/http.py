@@ -22,7 +22,6 @@ import json
 from typing import Any
 
 import orjson
-
 from cross_web import HTTPException
 from graphql import GraphQLError, parse
 from starlette.requests import Request
@@ -32,7 +31,9 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
@@ -56,11 +57,15 @@ def never_executed(result: ExecutionResult) -> bool:
     coercion, which answers data None with errors that have no path (field errors always have one)."""
     if isinstance(result, PreExecutionError):
         return True
-    return result.data is None and bool(result.errors) and all(e.path is None for e in result.errors)
+    return (
+        result.data is None and bool(result.errors) and all(e.path is None for e in result.errors)
+    )
 
 
 def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps({"errors": [{"message": message}]}), status, headers, media_type=JSON)
+    return Response(
+        json.dumps({"errors": [{"message": message}]}), status, headers, media_type=JSON
+    )
 
 
 class MethodNotAllowed(HTTPException):
@@ -77,9 +82,13 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Any, None]):
             payload = message["payload"]
             persisted_only = request_limits(self.context).persisted_only
             try:
-                payload["query"] = self.view.operations.resolve(payload.get("query"), payload.get("extensions"), persisted_only)
+                payload["query"] = self.view.operations.resolve(
+                    payload.get("query"), payload.get("extensions"), persisted_only
+                )
             except GraphQLError as error:
-                await self.send_message({"id": message["id"], "type": "error", "payload": [error.formatted]})
+                await self.send_message(
+                    {"id": message["id"], "type": "error", "payload": [error.formatted]}
+                )
                 return
         await super().handle_subscribe(message)
 
@@ -137,10 +146,12 @@ class GraphQLHTTPView(GraphQL[Any, None]):
 
     async def get_sub_response(self, request: Request) -> Response:
         sub_response = await super().get_sub_response(request)
-        sub_response.media_type = GRAPHQL_RESPONSE if wants_graphql_response(request.headers.get("accept")) else JSON
+        sub_response.media_type = (
+            GRAPHQL_RESPONSE if wants_graphql_response(request.headers.get("accept")) else JSON
+        )
         return sub_response
 
-    async def execute_single(  # noqa: PLR0917 (strawberry's signature)
+    async def execute_single(
         self,
         request: Request,
         request_adapter: Any,
@@ -151,11 +162,15 @@ class GraphQLHTTPView(GraphQL[Any, None]):
     ) -> ExecutionResult:
         limits = request_limits(context)
         try:
-            request_data.query = self.operations.resolve(request_data.query, request_data.extensions, limits.persisted_only)
+            request_data.query = self.operations.resolve(
+                request_data.query, request_data.extensions, limits.persisted_only
+            )
             if _subscription(request_data.query, request_data.operation_name, limits.tokens):
                 raise GraphQLError("subscriptions are served over WebSocket (graphql-transport-ws)")
             async with asyncio.timeout(limits.timeout_seconds):
-                result = await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
+                result = await super().execute_single(
+                    request, request_adapter, sub_response, context, root_value, request_data
+                )
         except GraphQLError as error:
             result = PreExecutionError(data=None, errors=[error])
         except TimeoutError:
@@ -163,11 +178,17 @@ class GraphQLHTTPView(GraphQL[Any, None]):
             sub_response.status_code = 504
         except HTTPException as exc:
             raise _refine(exc, request_adapter.method) from exc.__cause__
-        if sub_response.media_type == GRAPHQL_RESPONSE and never_executed(result) and not sub_response.status_code:
+        if (
+            sub_response.media_type == GRAPHQL_RESPONSE
+            and never_executed(result)
+            and not sub_response.status_code
+        ):
             sub_response.status_code = 400
         return result
 
-    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
         response = process_result(result)
         if never_executed(result) and wants_graphql_response(request.headers.get("accept")):
             response.pop("data", None)  # "no data entry" is how the spec tells a request error
@@ -177,13 +198,17 @@ class GraphQLHTTPView(GraphQL[Any, None]):
         # orjson: the stdlib encoder took ~6 % of a worklist request's CPU (bench/README.md). Only
         # here: it returns bytes, which strawberry's WebSocket path would send as binary frames.
         body = orjson.dumps(response_data)
-        response = Response(body, sub_response.status_code or 200, media_type=sub_response.media_type)
+        response = Response(
+            body, sub_response.status_code or 200, media_type=sub_response.media_type
+        )
         response.headers.raw.extend(sub_response.headers.raw)
         return response
 
 
 def _timed_out(seconds: float) -> GraphQLError:
-    return refusal(f"the request took longer than the limit of {seconds} s and was stopped", "timeout_seconds")
+    return refusal(
+        f"the request took longer than the limit of {seconds} s and was stopped", "timeout_seconds"
+    )
 
 
 def _subscription(query: str | None, operation_name: str | None, tokens: int) -> bool:

@@ -16,7 +16,9 @@ _KEY_MAX = {"User": bounds.INTEGER_MAX, "OrgUnit": bounds.INTEGER_MAX}
 
 
 def encode(type_name: str, key: int) -> strawberry.ID:
-    return strawberry.ID(base64.urlsafe_b64encode(f"{type_name}:{key}".encode()).decode().rstrip("="))
+    return strawberry.ID(
+        base64.urlsafe_b64encode(f"{type_name}:{key}".encode()).decode().rstrip("=")
+    )
 
 
 def decode(type_name: str, value: str) -> int | None:
@@ -28,7 +30,6 @@ def decode(type_name: str, value: str) -> int | None:
     if kind != type_name:
         return None
     return bounds.whole_number(key, _KEY_MAX.get(type_name, bounds.BIGINT_MAX))
-
 
 
 # No row has the key 0 (keys count from 1).

@@ -6,15 +6,19 @@ from typing import Annotated
 
 import strawberry
 
-from server.services import customers
 from schema.context import Info
 from schema.errors import NotPermitted, ValidationError, answer
 from schema.types import Customer, Vehicle, WorkOrder
+from server.services import customers
 
 
-@strawberry.type(description="What is known of a calling number: the customer (null when it is new), their vehicles and orders.")
+@strawberry.type(
+    description="What is known of a calling number: the customer (null when it is new), their vehicles and orders."
+)
 class CustomerLookup:
-    customer: Customer | None = strawberry.field(description="The customer with this phone number; null for a first-time caller.")
+    customer: Customer | None = strawberry.field(
+        description="The customer with this phone number; null for a first-time caller."
+    )
     vehicles: list[Vehicle] = strawberry.field(description="Their vehicles, oldest first.")
     orders: list[WorkOrder] = strawberry.field(
         description="Their open or recent orders that you may see, newest first: link a repeat instead of registering a duplicate."
@@ -29,11 +33,18 @@ CustomerLookupResult = Annotated[
 
 @strawberry.type(description="Intake aids.")
 class IntakeQuery:
-    @strawberry.field(description="The customer calling from this number, for the intake form (needs workorder.register).")
+    @strawberry.field(
+        description="The customer calling from this number, for the intake form (needs workorder.register)."
+    )
     async def customer_lookup(
         self,
         info: Info,
-        phone: Annotated[str, strawberry.argument(description="The calling number in any usual format, e.g. 138 1234 5678.")],
+        phone: Annotated[
+            str,
+            strawberry.argument(
+                description="The calling number in any usual format, e.g. 138 1234 5678."
+            ),
+        ],
     ) -> CustomerLookupResult:
         async def run() -> CustomerLookup:
             found = await customers.find_by_phone(info.context.caller, phone)

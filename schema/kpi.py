@@ -7,10 +7,10 @@ from typing import Annotated
 
 import strawberry
 
-from server.services import reconciliation
 from schema.context import Info
 from schema.errors import NotPermitted, ValidationError, answer
 from schema.ids import encode
+from server.services import reconciliation
 
 
 @strawberry.input(description="The month to reconcile, in the tenant's timezone.")

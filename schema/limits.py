@@ -25,7 +25,6 @@ from functools import lru_cache
 from typing import Any
 
 from graphql import (
-    NoSchemaIntrospectionCustomRule,
     ASTValidationRule,
     FieldNode,
     FragmentSpreadNode,
@@ -34,6 +33,7 @@ from graphql import (
     GraphQLSyntaxError,
     InlineFragmentNode,
     IntValueNode,
+    NoSchemaIntrospectionCustomRule,
     OperationDefinitionNode,
     SelectionSetNode,
     ValidationRule,
@@ -52,7 +52,9 @@ from server.settings import Limits, Settings
 LIST_SIZE = 20  # what a list without `first` is assumed to hold
 INTROSPECTION_ROOTS = ("__schema", "__type")
 MAX_NESTING = 200  # graphql-core's parser refuses deeper documents; fragment chains could go deeper
-TOKEN_ABORT = "Document contains more than"  # graphql-core's message when max_tokens stops the parser
+TOKEN_ABORT = (
+    "Document contains more than"  # graphql-core's message when max_tokens stops the parser
+)
 
 
 def limits_for(tenant: TenantRuntime | None, settings: Settings) -> Limits:
@@ -80,7 +82,9 @@ def _tightened(deployment: Limits, overrides: tuple[tuple[str, Any], ...]) -> Li
 
 def refusal(message: str, limit: str, node: Any = None) -> GraphQLError:
     """An over-limit error: the message names the limit, and so does extensions.limit."""
-    return GraphQLError(f"{message} (limit: {limit})", node, extensions={"code": "LIMIT_EXCEEDED", "limit": limit})
+    return GraphQLError(
+        f"{message} (limit: {limit})", node, extensions={"code": "LIMIT_EXCEEDED", "limit": limit}
+    )
 
 
 def exceeded(what: str, value: float, limit: float, name: str, node: Any = None) -> GraphQLError:
@@ -128,14 +132,18 @@ class _Walk:
 
     def selections(self, selection_set: SelectionSetNode, where: _Where) -> Measure:
         if self.level >= MAX_NESTING:
-            return Measure(depth=MAX_NESTING)  # far past any depth limit already: refused as too deep
+            return Measure(
+                depth=MAX_NESTING
+            )  # far past any depth limit already: refused as too deep
         self.level += 1
         total = Measure()
         for node in selection_set.selections:
             if isinstance(node, FieldNode):
                 total += self.field(node, where)
             elif isinstance(node, InlineFragmentNode):
-                total += self.selections(node.selection_set, self.narrowed(where, node.type_condition))
+                total += self.selections(
+                    node.selection_set, self.narrowed(where, node.type_condition)
+                )
             elif isinstance(node, FragmentSpreadNode):
                 total += self.fragment(node.name.value, where)
         self.level -= 1
@@ -150,7 +158,11 @@ class _Walk:
         if key not in self.memo:
             self.memo[key] = Measure()  # in progress: a cycle adds nothing
             node = self.fragments(name)
-            self.memo[key] = self.selections(node.selection_set, self.narrowed(where, node.type_condition)) if node else Measure()
+            self.memo[key] = (
+                self.selections(node.selection_set, self.narrowed(where, node.type_condition))
+                if node
+                else Measure()
+            )
         return self.memo[key]
 
     def field(self, node: FieldNode, where: _Where) -> Measure:
@@ -164,10 +176,15 @@ class _Walk:
         introspection = where.introspection or name in INTROSPECTION_ROOTS
         # Introspection lists hold the schema, not data: they do not multiply.
         factor = 1 if introspection or not is_list else (where.page or first or LIST_SIZE)
-        inner_where = _Where(definition and get_named_type(definition.type), None if is_list else first, introspection)
+        inner_where = _Where(
+            definition and get_named_type(definition.type),
+            None if is_list else first,
+            introspection,
+        )
         inner = self.selections(node.selection_set, inner_where)
         return Measure(
-            inner.depth + (0 if introspection and name == "ofType" else 1),  # ofType only unwraps [..] and ..!
+            inner.depth
+            + (0 if introspection and name == "ofType" else 1),  # ofType only unwraps [..] and ..!
             inner.aliases + own.aliases,
             1 + max(factor, 1) * inner.cost,
             max(own.page, inner.page),
@@ -178,7 +195,9 @@ class _Walk:
         if definition is None or "first" not in definition.args:
             return None, 0
         given = next((a.value for a in node.arguments or () if a.name.value == "first"), None)
-        if isinstance(given, VariableNode):  # any value up to the limit may come; a larger one is refused at run time
+        if isinstance(
+            given, VariableNode
+        ):  # any value up to the limit may come; a larger one is refused at run time
             return self.page_size, 0
         if isinstance(given, IntValueNode):
             return int(given.value), int(given.value)
@@ -186,10 +205,14 @@ class _Walk:
         return (default if isinstance(default, int) else None), 0
 
 
-def measure(schema: GraphQLSchema, operation: OperationDefinitionNode, fragments: Any, page_size: int) -> Measure:
+def measure(
+    schema: GraphQLSchema, operation: OperationDefinitionNode, fragments: Any, page_size: int
+) -> Measure:
     """Depth, aliases, cost and largest page of one operation. `fragments` looks a fragment up by name."""
     walk = _Walk(schema, fragments, page_size)
-    return walk.selections(operation.selection_set, _Where(schema.get_root_type(operation.operation)))
+    return walk.selections(
+        operation.selection_set, _Where(schema.get_root_type(operation.operation))
+    )
 
 
 def problems(m: Measure, limits: Limits, node: Any = None) -> list[GraphQLError]:
@@ -199,7 +222,11 @@ def problems(m: Measure, limits: Limits, node: Any = None) -> list[GraphQLError]
         ("page size (first)", m.page, limits.page_size, "page_size"),
         ("query cost", m.cost, limits.cost, "cost"),
     ]
-    return [exceeded(what, value, limit, name, node) for what, value, limit, name in checks if value > limit]
+    return [
+        exceeded(what, value, limit, name, node)
+        for what, value, limit, name in checks
+        if value > limit
+    ]
 
 
 def rules_for(limits: Limits) -> tuple[type[ASTValidationRule], ...]:
@@ -213,11 +240,17 @@ def _rules(limits: Limits) -> tuple[type[ASTValidationRule], ...]:
     class OperationLimits(ValidationRule):
         def enter_operation_definition(self, node: OperationDefinitionNode, *_args: Any) -> Any:
             ctx = self.context
-            for error in problems(measure(ctx.schema, node, ctx.get_fragment, limits.page_size), limits, node):
+            for error in problems(
+                measure(ctx.schema, node, ctx.get_fragment, limits.page_size), limits, node
+            ):
                 self.report_error(error)
             return SKIP  # the walk has seen the whole operation
 
-    return (OperationLimits,) if limits.introspection else (OperationLimits, NoSchemaIntrospectionCustomRule)
+    return (
+        (OperationLimits,)
+        if limits.introspection
+        else (OperationLimits, NoSchemaIntrospectionCustomRule)
+    )
 
 
 def request_limits(context: Any) -> Limits:
@@ -238,7 +271,9 @@ class EnforceLimits(SchemaExtension):
         except GraphQLSyntaxError as error:
             if TOKEN_ABORT not in error.message:
                 raise
-            raise refusal(f"the document exceeds the limit of {limits.tokens} tokens", "tokens") from None
+            raise refusal(
+                f"the document exceeds the limit of {limits.tokens} tokens", "tokens"
+            ) from None
 
     def on_execute(self) -> Iterator[None]:
         ctx = self.execution_context
@@ -246,7 +281,8 @@ class EnforceLimits(SchemaExtension):
         too_big = [v for v in _page_variables(ctx) if isinstance(v, int) and v > limits.page_size]
         if too_big:
             ctx.result = PreExecutionError(
-                data=None, errors=[exceeded("page size (first)", max(too_big), limits.page_size, "page_size")]
+                data=None,
+                errors=[exceeded("page size (first)", max(too_big), limits.page_size, "page_size")],
             )
         yield
 
@@ -264,13 +300,20 @@ def _page_variables(ctx: Any) -> Iterator[Any]:
         if isinstance(d.default_value, IntValueNode)
     }
     for definition in document.definitions:
-        yield from (sent.get(name, defaults.get(name)) for name in _first_variables(definition.selection_set))
+        yield from (
+            sent.get(name, defaults.get(name))
+            for name in _first_variables(definition.selection_set)
+        )
 
 
 def _first_variables(selection_set: SelectionSetNode | None) -> Iterator[str]:
     for node in selection_set.selections if selection_set else ():
         if isinstance(node, FieldNode):
             arguments = node.arguments or ()
-            yield from (a.value.name.value for a in arguments if a.name.value == "first" and isinstance(a.value, VariableNode))
+            yield from (
+                a.value.name.value
+                for a in arguments
+                if a.name.value == "first" and isinstance(a.value, VariableNode)
+            )
         if not isinstance(node, FragmentSpreadNode):  # fragment definitions are walked on their own
             yield from _first_variables(node.selection_set)

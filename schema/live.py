@@ -14,21 +14,23 @@ from typing import Annotated
 import strawberry
 from graphql import GraphQLError
 
+from schema.context import Context, Info
+from schema.errors import NotFound, answer
+from schema.ids import encode, key
+from schema.types import Label, WorkOrder
 from server.adapters import events
 from server.domain import tree
 from server.domain.errors import NotFoundError
 from server.services import board as boards
 from server.services import queries, visibility
-from schema.context import Context, Info
-from schema.errors import NotFound, answer
-from schema.ids import encode, key
-from schema.types import Label, WorkOrder
 
 COALESCE_SECONDS = 0.3  # a burst of events (a deadline scan, a bulk import) becomes one recount
 
 OrgUnitArgument = Annotated[
     strawberry.ID | None,
-    strawberry.argument(description="A region or dealer: only what lies at or below it. Omit for your whole scope."),
+    strawberry.argument(
+        description="A region or dealer: only what lies at or below it. Omit for your whole scope."
+    ),
 ]
 
 
@@ -39,19 +41,32 @@ class StateCount:
     count: int = strawberry.field(description="Open orders in this state.")
 
 
-@strawberry.type(description="Counters of a scope's open orders, for a wall board or a dashboard header.")
+@strawberry.type(
+    description="Counters of a scope's open orders, for a wall board or a dashboard header."
+)
 class Board:
-    by_state: list[StateCount] = strawberry.field(description="Every open state of the workflow, in workflow order, zeros included.")
+    by_state: list[StateCount] = strawberry.field(
+        description="Every open state of the workflow, in workflow order, zeros included."
+    )
     open: int = strawberry.field(description="All open orders (the sum of byState).")
-    due_soon: int = strawberry.field(description="Open orders with a running clock inside its warning window.")
-    breached: int = strawberry.field(description="Open orders with a running clock past its deadline.")
+    due_soon: int = strawberry.field(
+        description="Open orders with a running clock inside its warning window."
+    )
+    breached: int = strawberry.field(
+        description="Open orders with a running clock past its deadline."
+    )
     at: datetime = strawberry.field(description="When these counts were taken.")
 
 
-BoardResult = Annotated[Board | NotFound, strawberry.union("BoardResult", description="The board, or NotFound for an unknown org unit.")]
+BoardResult = Annotated[
+    Board | NotFound,
+    strawberry.union("BoardResult", description="The board, or NotFound for an unknown org unit."),
+]
 
 
-@strawberry.type(description="Something that happened to an order, as it is written into its history.")
+@strawberry.type(
+    description="Something that happened to an order, as it is written into its history."
+)
 class OrderEvent:
     event: strawberry.Private[events.OrderEvent]
 
@@ -59,7 +74,9 @@ class OrderEvent:
     def id(self) -> strawberry.ID:
         return encode("WorkOrderEvent", self.event.event_id)
 
-    @strawberry.field(description="What happened: registered, transition, assigned, contact, customer_call, escalated, sla_breached, ...")
+    @strawberry.field(
+        description="What happened: registered, transition, assigned, contact, customer_call, escalated, sla_breached, ..."
+    )
     def kind(self) -> str:
         return self.event.kind
 
@@ -71,7 +88,9 @@ class OrderEvent:
     def from_state(self) -> str | None:
         return self.event.from_state
 
-    @strawberry.field(description="State after a transition (or at registration); null for other events.")
+    @strawberry.field(
+        description="State after a transition (or at registration); null for other events."
+    )
     def to_state(self) -> str | None:
         return self.event.to_state
 
@@ -83,21 +102,32 @@ class OrderEvent:
     def order_number(self) -> str:
         return self.event.number
 
-    @strawberry.field(description="The order's version after this event: compare with what your screen shows to skip a refetch.")
+    @strawberry.field(
+        description="The order's version after this event: compare with what your screen shows to skip a refetch."
+    )
     def order_version(self) -> int:
         return self.event.version
 
-    @strawberry.field(description="The order as it is now; null if it has since moved out of your scope.")
+    @strawberry.field(
+        description="The order as it is now; null if it has since moved out of your scope."
+    )
     async def order(self, info: Info) -> WorkOrder | None:
         try:
-            return WorkOrder(row=await queries.get_order(info.context.caller, self.event.order_id), ctx=info.context)
+            return WorkOrder(
+                row=await queries.get_order(info.context.caller, self.event.order_id),
+                ctx=info.context,
+            )
         except NotFoundError:
             return None
 
 
-@strawberry.type(description="Board counters as a query; the boardCounters subscription keeps them live.")
+@strawberry.type(
+    description="Board counters as a query; the boardCounters subscription keeps them live."
+)
 class LiveQuery:
-    @strawberry.field(description="Counters of the open orders you may see, or of those at or below one region or dealer.")
+    @strawberry.field(
+        description="Counters of the open orders you may see, or of those at or below one region or dealer."
+    )
     async def board(self, info: Info, org_unit_id: OrgUnitArgument = None) -> BoardResult:
         async def run() -> Board:
             return await _board(info.context, await _scope(info.context, org_unit_id))
@@ -105,13 +135,17 @@ class LiveQuery:
         return await answer(run, NotFound, sent_id=org_unit_id or "")
 
 
-@strawberry.type(description="Live updates for boards and worklists, over graphql-transport-ws on /graphql.")
+@strawberry.type(
+    description="Live updates for boards and worklists, over graphql-transport-ws on /graphql."
+)
 class Subscription:
     @strawberry.subscription(
         description="Every history event of the orders you may see (or of those at or below one org unit), as it commits. "
         "Best effort: after a reconnect, refetch what you show."
     )
-    async def order_events(self, info: Info, org_unit_id: OrgUnitArgument = None) -> AsyncGenerator[OrderEvent, None]:
+    async def order_events(
+        self, info: Info, org_unit_id: OrgUnitArgument = None
+    ) -> AsyncGenerator[OrderEvent, None]:
         context = info.context
         scope = await _scope_or_raise(context, org_unit_id)
         async with _bus(context).subscription(context.caller.principal.tenant_id) as queue:
@@ -126,7 +160,9 @@ class Subscription:
     @strawberry.subscription(
         description="The board now, then again whenever an order in its scope changes (bursts coalesced into one update)."
     )
-    async def board_counters(self, info: Info, org_unit_id: OrgUnitArgument = None) -> AsyncGenerator[Board, None]:
+    async def board_counters(
+        self, info: Info, org_unit_id: OrgUnitArgument = None
+    ) -> AsyncGenerator[Board, None]:
         context = info.context
         scope = await _scope_or_raise(context, org_unit_id)
         async with _bus(context).subscription(context.caller.principal.tenant_id) as queue:
@@ -152,11 +188,16 @@ async def _scope(context: Context, org_unit_id: strawberry.ID | None) -> tuple[i
     return unit.id, unit.path
 
 
-async def _scope_or_raise(context: Context, org_unit_id: strawberry.ID | None) -> tuple[int, str] | None:
+async def _scope_or_raise(
+    context: Context, org_unit_id: strawberry.ID | None
+) -> tuple[int, str] | None:
     try:
         return await _scope(context, org_unit_id)
     except NotFoundError as exc:
-        raise GraphQLError(f"No org unit with the id {org_unit_id} is visible to you.", extensions={"code": "NOT_FOUND"}) from exc
+        raise GraphQLError(
+            f"No org unit with the id {org_unit_id} is visible to you.",
+            extensions={"code": "NOT_FOUND"},
+        ) from exc
 
 
 def _sees(context: Context, scope: tuple[int, str] | None, event: events.OrderEvent) -> bool:
@@ -174,7 +215,10 @@ async def _next(queue: asyncio.Queue[events.OrderEvent], context: Context) -> ev
         async with asyncio.timeout((expires_at - datetime.now(UTC)).total_seconds()):
             return await queue.get()
     except TimeoutError:
-        raise GraphQLError("Your token has expired: reconnect with a new one.", extensions={"code": "UNAUTHENTICATED"}) from None
+        raise GraphQLError(
+            "Your token has expired: reconnect with a new one.",
+            extensions={"code": "UNAUTHENTICATED"},
+        ) from None
 
 
 async def _board(context: Context, scope: tuple[int, str] | None) -> Board:

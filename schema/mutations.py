@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 import strawberry
 
-from server.services import assignment, contacts, registration, transitions
 from schema.context import Info
 from schema.errors import (
     Conflict,
@@ -19,11 +18,14 @@ from schema.errors import (
 )
 from schema.ids import key
 from schema.types import ContactAttempt, ContactOutcome, WorkOrder
+from server.services import assignment, contacts, registration, transitions
 
 
 @strawberry.type(description="The order after the change.")
 class WorkOrderPayload:
-    order: WorkOrder = strawberry.field(description="The order as it is now; its version is the next expectedVersion.")
+    order: WorkOrder = strawberry.field(
+        description="The order as it is now; its version is the next expectedVersion."
+    )
 
 
 @strawberry.type(description="The attempt logged and the order after it.")
@@ -34,22 +36,37 @@ class ContactAttemptPayload:
 
 RegisterComplaintResult = Annotated[
     WorkOrderPayload | ValidationError | NotPermitted,
-    strawberry.union("RegisterComplaintResult", description="The registered order, or why it was refused."),
+    strawberry.union(
+        "RegisterComplaintResult", description="The registered order, or why it was refused."
+    ),
 ]
 ChangeResult = Annotated[
     WorkOrderPayload | ValidationError | NotPermitted | NotFound | Conflict | TransitionNotAllowed,
-    strawberry.union("WorkOrderChangeResult", description="The changed order, or why nothing changed."),
+    strawberry.union(
+        "WorkOrderChangeResult", description="The changed order, or why nothing changed."
+    ),
 ]
 ContactResult = Annotated[
-    ContactAttemptPayload | ValidationError | NotPermitted | NotFound | Conflict | TransitionNotAllowed,
-    strawberry.union("LogContactAttemptResult", description="The logged attempt, or why nothing was written."),
+    ContactAttemptPayload
+    | ValidationError
+    | NotPermitted
+    | NotFound
+    | Conflict
+    | TransitionNotAllowed,
+    strawberry.union(
+        "LogContactAttemptResult", description="The logged attempt, or why nothing was written."
+    ),
 ]
 
 
-@strawberry.input(description="The customer; found by any of the phones, created when none is known.")
+@strawberry.input(
+    description="The customer; found by any of the phones, created when none is known."
+)
 class CustomerInput:
     name: str = strawberry.field(description="Name as the customer gives it.")
-    phones: list[str] = strawberry.field(description="At least one phone number; normalised to E.164.")
+    phones: list[str] = strawberry.field(
+        description="At least one phone number; normalised to E.164."
+    )
     address: str | None = strawberry.field(default=None, description="Postal address.")
     postcode: str | None = strawberry.field(default=None, description="Postcode.")
 
@@ -66,29 +83,40 @@ class VehicleInput:
 
 @strawberry.input(description="A new complaint or consultation.")
 class RegisterComplaintInput:
-    dealer_id: strawberry.ID = strawberry.field(description="The dealer concerned; the order lives there.")
+    dealer_id: strawberry.ID = strawberry.field(
+        description="The dealer concerned; the order lives there."
+    )
     customer: CustomerInput = strawberry.field(description="Who complains.")
-    vehicle: VehicleInput | None = strawberry.field(default=None, description="Their vehicle, when known.")
+    vehicle: VehicleInput | None = strawberry.field(
+        default=None, description="Their vehicle, when known."
+    )
     channel: str = strawberry.field(description="Intake channel code (see catalogue).")
     category: str = strawberry.field(description="Category code (see catalogue).")
     grade: str | None = strawberry.field(
-        default=None, description="Grade; defaults to what the profile's grading rules propose (see gradeProposal)."
+        default=None,
+        description="Grade; defaults to what the profile's grading rules propose (see gradeProposal).",
     )
     grade_override_reason: str | None = strawberry.field(
-        default=None, description="Required when grade differs from the proposal; kept in the history."
+        default=None,
+        description="Required when grade differs from the proposal; kept in the history.",
     )
     received_at: datetime | None = strawberry.field(
-        default=None, description="When the complaint reached the brand or dealer; defaults to now, never in the future."
+        default=None,
+        description="When the complaint reached the brand or dealer; defaults to now, never in the future.",
     )
     summary: str = strawberry.field(description="One line, at most 500 characters.")
-    details: str = strawberry.field(description="The complaint in the customer's own words, at most 10,000 characters.")
+    details: str = strawberry.field(
+        description="The complaint in the customer's own words, at most 10,000 characters."
+    )
     demands: list[str] = strawberry.field(default_factory=list, description="Demand codes.")
     flags: list[str] = strawberry.field(default_factory=list, description="Flag codes.")
     repeat_of_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Link to an earlier order on the same issue (see possibleDuplicates); found automatically otherwise."
+        default=None,
+        description="Link to an earlier order on the same issue (see possibleDuplicates); found automatically otherwise.",
     )
     involved_staff_ids: list[strawberry.ID] = strawberry.field(
-        default_factory=list, description="Staff the customer names as involved: they can never handle this order."
+        default_factory=list,
+        description="Staff the customer names as involved: they can never handle this order.",
     )
 
 
@@ -97,15 +125,21 @@ class AssignWorkOrderInput:
     id: strawberry.ID = strawberry.field(description="The order.")
     expected_version: int = strawberry.field(description="The version you read.")
     primary_handler_id: strawberry.ID = strawberry.field(description="The handler in charge.")
-    secondary_handler_id: strawberry.ID | None = strawberry.field(default=None, description="The deputy.")
+    secondary_handler_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The deputy."
+    )
 
 
 @strawberry.input(description="Take a workflow step.")
 class TransitionWorkOrderInput:
     id: strawberry.ID = strawberry.field(description="The order.")
     expected_version: int = strawberry.field(description="The version you read.")
-    transition: str = strawberry.field(description="The step, one of the order's availableTransitions.")
-    comment: str | None = strawberry.field(default=None, description="Why; required by some steps (e.g. suspend).")
+    transition: str = strawberry.field(
+        description="The step, one of the order's availableTransitions."
+    )
+    comment: str | None = strawberry.field(
+        default=None, description="Why; required by some steps (e.g. suspend)."
+    )
 
 
 @strawberry.input(description="Record a call or message to the customer.")
@@ -116,14 +150,18 @@ class LogContactAttemptInput:
     note: str | None = strawberry.field(default=None, description="What was said or agreed.")
 
 
-@strawberry.input(description="Record the resolution and close the order (the profile's resolving step).")
+@strawberry.input(
+    description="Record the resolution and close the order (the profile's resolving step)."
+)
 class CloseWorkOrderInput:
     id: strawberry.ID = strawberry.field(description="The order.")
     expected_version: int = strawberry.field(description="The version you read.")
     resolution: str = strawberry.field(description="What was done and agreed with the customer.")
     measures: str | None = strawberry.field(default=None, description="Measures taken.")
     root_cause: str | None = strawberry.field(default=None, description="Root-cause analysis.")
-    customer_feedback: str | None = strawberry.field(default=None, description="The customer's feedback on the measures.")
+    customer_feedback: str | None = strawberry.field(
+        default=None, description="The customer's feedback on the measures."
+    )
 
 
 def payload(info: Info, row: Any) -> WorkOrderPayload:
@@ -144,11 +182,19 @@ def registered_payload(info: Info, done: registration.Registered) -> WorkOrderPa
     return result
 
 
-@strawberry.type(description="What you can change; each mutation is one transaction, answered with the result or typed errors.")
+@strawberry.type(
+    description="What you can change; each mutation is one transaction, answered with the result or typed errors."
+)
 class Mutation:
-    @strawberry.mutation(description="Register a complaint: needs workorder.register at the dealer.")
+    @strawberry.mutation(
+        description="Register a complaint: needs workorder.register at the dealer."
+    )
     async def register_complaint(
-        self, info: Info, input: Annotated[RegisterComplaintInput, strawberry.argument(description="The complaint to register.")]
+        self,
+        info: Info,
+        input: Annotated[
+            RegisterComplaintInput, strawberry.argument(description="The complaint to register.")
+        ],
     ) -> RegisterComplaintResult:
         async def run() -> WorkOrderPayload:
             reg = registration.Registration(
@@ -172,13 +218,21 @@ class Mutation:
                 repeat_of_id=key("WorkOrder", input.repeat_of_id) if input.repeat_of_id else None,
                 involved_staff_ids=[key("User", u) for u in input.involved_staff_ids],
             )
-            return registered_payload(info, await registration.register_complaint(info.context.caller, reg))
+            return registered_payload(
+                info, await registration.register_complaint(info.context.caller, reg)
+            )
 
         return await answer(run, ValidationError, NotPermitted)
 
-    @strawberry.mutation(description="Name the primary and secondary handler: needs workorder.assign.")
+    @strawberry.mutation(
+        description="Name the primary and secondary handler: needs workorder.assign."
+    )
     async def assign_work_order(
-        self, info: Info, input: Annotated[AssignWorkOrderInput, strawberry.argument(description="The order and its handlers.")]
+        self,
+        info: Info,
+        input: Annotated[
+            AssignWorkOrderInput, strawberry.argument(description="The order and its handlers.")
+        ],
     ) -> ChangeResult:
         async def run() -> WorkOrderPayload:
             order = key("WorkOrder", input.id)
@@ -190,13 +244,25 @@ class Mutation:
             return payload(info, row)
 
         return await answer(
-            run, ValidationError, NotPermitted, NotFound, Conflict, TransitionNotAllowed,
+            run,
+            ValidationError,
+            NotPermitted,
+            NotFound,
+            Conflict,
+            TransitionNotAllowed,
             sent_id=input.id,
         )
 
-    @strawberry.mutation(description="Take a workflow step; the permission it needs comes from the tenant's workflow.")
+    @strawberry.mutation(
+        description="Take a workflow step; the permission it needs comes from the tenant's workflow."
+    )
     async def transition_work_order(
-        self, info: Info, input: Annotated[TransitionWorkOrderInput, strawberry.argument(description="The order and the step to take.")]
+        self,
+        info: Info,
+        input: Annotated[
+            TransitionWorkOrderInput,
+            strawberry.argument(description="The order and the step to take."),
+        ],
     ) -> ChangeResult:
         async def run() -> WorkOrderPayload:
             order = key("WorkOrder", input.id)
@@ -206,13 +272,24 @@ class Mutation:
             return payload(info, row)
 
         return await answer(
-            run, ValidationError, NotPermitted, NotFound, Conflict, TransitionNotAllowed,
+            run,
+            ValidationError,
+            NotPermitted,
+            NotFound,
+            Conflict,
+            TransitionNotAllowed,
             sent_id=input.id,
         )
 
-    @strawberry.mutation(description="Log a contact attempt: needs workorder.contact. The first reached contact is the response.")
+    @strawberry.mutation(
+        description="Log a contact attempt: needs workorder.contact. The first reached contact is the response."
+    )
     async def log_contact_attempt(
-        self, info: Info, input: Annotated[LogContactAttemptInput, strawberry.argument(description="The order and the attempt.")]
+        self,
+        info: Info,
+        input: Annotated[
+            LogContactAttemptInput, strawberry.argument(description="The order and the attempt.")
+        ],
     ) -> ContactResult:
         async def run() -> ContactAttemptPayload:
             caller = info.context.caller
@@ -220,24 +297,47 @@ class Mutation:
             attempt, row = await contacts.log_contact(
                 caller, order, input.outcome.value, input.note, input.expected_version
             )
-            return ContactAttemptPayload(attempt=ContactAttempt(row=attempt, ctx=info.context), order=payload(info, row).order)
+            return ContactAttemptPayload(
+                attempt=ContactAttempt(row=attempt, ctx=info.context),
+                order=payload(info, row).order,
+            )
 
         return await answer(
-            run, ValidationError, NotPermitted, NotFound, Conflict, TransitionNotAllowed,
+            run,
+            ValidationError,
+            NotPermitted,
+            NotFound,
+            Conflict,
+            TransitionNotAllowed,
             sent_id=input.id,
         )
 
-    @strawberry.mutation(description="Record the resolution and take the resolving step: needs its permission (workorder.close).")
+    @strawberry.mutation(
+        description="Record the resolution and take the resolving step: needs its permission (workorder.close)."
+    )
     async def close_work_order(
-        self, info: Info, input: Annotated[CloseWorkOrderInput, strawberry.argument(description="The order and its resolution.")]
+        self,
+        info: Info,
+        input: Annotated[
+            CloseWorkOrderInput, strawberry.argument(description="The order and its resolution.")
+        ],
     ) -> ChangeResult:
         async def run() -> WorkOrderPayload:
-            result = transitions.Resolution(input.resolution, input.measures, input.root_cause, input.customer_feedback)
+            result = transitions.Resolution(
+                input.resolution, input.measures, input.root_cause, input.customer_feedback
+            )
             order = key("WorkOrder", input.id)
-            row = await transitions.close(info.context.caller, order, result, input.expected_version)
+            row = await transitions.close(
+                info.context.caller, order, result, input.expected_version
+            )
             return payload(info, row)
 
         return await answer(
-            run, ValidationError, NotPermitted, NotFound, Conflict, TransitionNotAllowed,
+            run,
+            ValidationError,
+            NotPermitted,
+            NotFound,
+            Conflict,
+            TransitionNotAllowed,
             sent_id=input.id,
         )

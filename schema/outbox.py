@@ -8,14 +8,14 @@ from typing import Annotated
 
 import strawberry
 
-from server.db import models
-from server.services import dead_letters
 from schema import cursors
 from schema.context import Context, Info
 from schema.errors import NotFound, NotPermitted, ValidationError, answer
 from schema.ids import key
 from schema.queries import Cursor, PageSize
 from schema.types import PageInfo, User, _user, computed, from_row, global_id
+from server.db import models
+from server.services import dead_letters
 
 
 @strawberry.type(description="A notification the outbox gave up on: its last attempt failed.")

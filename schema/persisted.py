@@ -39,12 +39,16 @@ class PersistedOperations:
     def load(cls, path: Path = MANIFEST) -> PersistedOperations:
         """The manifest's operations; none (with a warning) when it is missing."""
         if not path.exists():
-            log.warning("no persisted-operations manifest at %s: hash-only requests will be refused", path)
+            log.warning(
+                "no persisted-operations manifest at %s: hash-only requests will be refused", path
+            )
             return cls({})
         manifest = json.loads(path.read_text(encoding="utf-8"))
         return cls({op["id"]: op["body"] for op in manifest["operations"]})
 
-    def resolve(self, query: str | None, extensions: Mapping[str, Any] | None, persisted_only: bool) -> str | None:
+    def resolve(
+        self, query: str | None, extensions: Mapping[str, Any] | None, persisted_only: bool
+    ) -> str | None:
         """The document to run; raises a GraphQLError when the request may not run."""
         sent_hash = _sent_hash(extensions)
         if sent_hash is not None:
@@ -53,7 +57,10 @@ class PersistedOperations:
                 if query is None:
                     raise refused("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND")
             elif sha256(query) != sent_hash:
-                raise refused("extensions.persistedQuery.sha256Hash is not the sha256 of the query sent", "BAD_REQUEST")
+                raise refused(
+                    "extensions.persistedQuery.sha256Hash is not the sha256 of the query sent",
+                    "BAD_REQUEST",
+                )
         if persisted_only and (query is None or sha256(query) not in self.documents):
             raise refused(
                 "only the operations of the frontend contract may run for this tenant: send the sha256Hash "

@@ -34,7 +34,11 @@ _ORDER_RELATIONS: dict[str, tuple[str, str]] = {
     "repeatOf": ("order_by_id", "repeat_of_id"),
 }
 # WorkOrder fields naming users by a column of the order.
-_ORDER_USERS = {"registeredBy": "registered_by_id", "primaryHandler": "primary_handler_id", "secondaryHandler": "secondary_handler_id"}
+_ORDER_USERS = {
+    "registeredBy": "registered_by_id",
+    "primaryHandler": "primary_handler_id",
+    "secondaryHandler": "secondary_handler_id",
+}
 # Relations whose rows name users in turn: WorkOrder field → {user field of the row: its column}.
 _ROW_USERS = {
     "lastEvent": {"actor": "actor_id"},
@@ -71,18 +75,27 @@ async def orders(info: Info, rows: Sequence[Any], *path: str) -> None:
     loaded = {}
     for name, (loader, column) in _ORDER_RELATIONS.items():
         if name in fields:
-            loaded[name] = await getattr(loaders, loader).fill(k for k in (getattr(r, column) for r in rows) if k is not None)
+            loaded[name] = await getattr(loaders, loader).fill(
+                k for k in (getattr(r, column) for r in rows) if k is not None
+            )
     if "customer" in fields and "phones" in selected(fields["customer"]):
         await loaders.phones_by_customer.fill(r.customer_id for r in rows)
 
     # Users last, so that the handlers and the actors of the loaded rows come in one batch.
-    users = {getattr(r, column) for name, column in _ORDER_USERS.items() if name in fields for r in rows}
+    users = {
+        getattr(r, column) for name, column in _ORDER_USERS.items() if name in fields for r in rows
+    }
     if "involvedStaff" in fields:
         users.update(u for r in rows for u in r.involved_staff)
     for name, columns in _ROW_USERS.items():
         if name in fields:
             wanted = selected(fields[name])
-            users.update(getattr(row, column) for row in _rows(loaded[name]) for field, column in columns.items() if field in wanted)
+            users.update(
+                getattr(row, column)
+                for row in _rows(loaded[name])
+                for field, column in columns.items()
+                if field in wanted
+            )
     users.discard(None)
     if users:
         await loaders.user_by_id.fill(users)

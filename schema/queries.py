@@ -7,18 +7,22 @@ from typing import Annotated, Any
 
 import strawberry
 
-from server.domain.workflow import Label as DomainLabel
-from server.services import queries
 from schema import cursors, prefetch
 from schema.context import Info
 from schema.errors import NotFound, ValidationError, answer
 from schema.ids import key
 from schema.types import Label, PageInfo, User, WorkOrder, WorkOrderConnection, WorkOrderEdge
+from server.domain.workflow import Label as DomainLabel
+from server.services import queries
 
-WorkOrderResult = Annotated[WorkOrder | NotFound, strawberry.union("WorkOrderResult", description="The order, or NotFound.")]
+WorkOrderResult = Annotated[
+    WorkOrder | NotFound, strawberry.union("WorkOrderResult", description="The order, or NotFound.")
+]
 WorkOrdersResult = Annotated[
     WorkOrderConnection | ValidationError,
-    strawberry.union("WorkOrdersResult", description="A page of orders, or why the arguments were refused."),
+    strawberry.union(
+        "WorkOrdersResult", description="A page of orders, or why the arguments were refused."
+    ),
 ]
 
 
@@ -26,17 +30,34 @@ WorkOrdersResult = Annotated[
 class WorkOrderFilter:
     states: list[str] | None = strawberry.field(default=None, description="Any of these states.")
     grades: list[str] | None = strawberry.field(default=None, description="Any of these grades.")
-    categories: list[str] | None = strawberry.field(default=None, description="Any of these category codes.")
-    channels: list[str] | None = strawberry.field(default=None, description="Any of these channels.")
-    org_unit_id: strawberry.ID | None = strawberry.field(default=None, description="A dealer or region: orders at or below it.")
-    registered_from: datetime | None = strawberry.field(default=None, description="Registered at or after.")
-    registered_to: datetime | None = strawberry.field(default=None, description="Registered before.")
-    assignee_id: strawberry.ID | None = strawberry.field(default=None, description="Primary or secondary handler.")
+    categories: list[str] | None = strawberry.field(
+        default=None, description="Any of these category codes."
+    )
+    channels: list[str] | None = strawberry.field(
+        default=None, description="Any of these channels."
+    )
+    org_unit_id: strawberry.ID | None = strawberry.field(
+        default=None, description="A dealer or region: orders at or below it."
+    )
+    registered_from: datetime | None = strawberry.field(
+        default=None, description="Registered at or after."
+    )
+    registered_to: datetime | None = strawberry.field(
+        default=None, description="Registered before."
+    )
+    assignee_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Primary or secondary handler."
+    )
     text: str | None = strawberry.field(default=None, description="Text contained in the summary.")
-    due_soon: bool = strawberry.field(default=False, description="Only orders with a clock inside its warning window.")
-    breached: bool = strawberry.field(default=False, description="Only orders with a running clock past its deadline.")
+    due_soon: bool = strawberry.field(
+        default=False, description="Only orders with a clock inside its warning window."
+    )
+    breached: bool = strawberry.field(
+        default=False, description="Only orders with a running clock past its deadline."
+    )
     pending_matters: bool = strawberry.field(
-        default=False, description="Only orders on the pending-matters ledger (未了事宜: closure clock stopped with a reason)."
+        default=False,
+        description="Only orders on the pending-matters ledger (未了事宜: closure clock stopped with a reason).",
     )
 
 
@@ -66,7 +87,9 @@ def _code(code: str, label: DomainLabel) -> Code:
     return Code(code=code, label=Label.of(label))
 
 
-@strawberry.type(description="An entry of the pending-matters ledger (未了事宜台帐): the closure clock is stopped with a reason.")
+@strawberry.type(
+    description="An entry of the pending-matters ledger (未了事宜台帐): the closure clock is stopped with a reason."
+)
 class PendingMatter:
     order: WorkOrder = strawberry.field(description="The order on the ledger.")
 
@@ -93,7 +116,10 @@ class PendingMatterConnection:
 
 PendingMattersResult = Annotated[
     PendingMatterConnection | ValidationError,
-    strawberry.union("PendingMattersResult", description="A page of the ledger, or why the arguments were refused."),
+    strawberry.union(
+        "PendingMattersResult",
+        description="A page of the ledger, or why the arguments were refused.",
+    ),
 ]
 
 
@@ -101,21 +127,35 @@ async def _page(
     info: Info, where: queries.OrderFilter, first: int, after: str | None, *order_path: str
 ) -> tuple[list[WorkOrderEdge], PageInfo]:
     position = cursors.decode("order", after)
-    page = await queries.list_orders(info.context.caller, where, first, position[0] if position else None)
+    page = await queries.list_orders(
+        info.context.caller, where, first, position[0] if position else None
+    )
     await prefetch.orders(info, page.orders, *order_path)
-    edges = [WorkOrderEdge(cursor=cursors.encode("order", o.id), node=WorkOrder(row=o, ctx=info.context)) for o in page.orders]
-    return edges, PageInfo(has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None)
+    edges = [
+        WorkOrderEdge(cursor=cursors.encode("order", o.id), node=WorkOrder(row=o, ctx=info.context))
+        for o in page.orders
+    ]
+    return edges, PageInfo(
+        has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None
+    )
 
 
 PageSize = Annotated[int, strawberry.argument(description="How many to return, at most 100.")]
-Cursor = Annotated[str | None, strawberry.argument(description="The endCursor of the page before; omit for the first page.")]
+Cursor = Annotated[
+    str | None,
+    strawberry.argument(description="The endCursor of the page before; omit for the first page."),
+]
 
 
 @strawberry.type(description="What you can read.")
 class Query:
-    @strawberry.field(description="One order by id; NotFound when it does not exist or is outside your scope.")
+    @strawberry.field(
+        description="One order by id; NotFound when it does not exist or is outside your scope."
+    )
     async def work_order(
-        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The order's id.")]
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The order's id.")],
     ) -> WorkOrderResult:
 
         async def run() -> WorkOrder:
@@ -128,7 +168,10 @@ class Query:
     async def work_orders(
         self,
         info: Info,
-        filter: Annotated[WorkOrderFilter | None, strawberry.argument(description="Only orders matching all of it.")] = None,
+        filter: Annotated[
+            WorkOrderFilter | None,
+            strawberry.argument(description="Only orders matching all of it."),
+        ] = None,
         first: PageSize = 20,
         after: Cursor = None,
     ) -> WorkOrdersResult:
@@ -154,8 +197,12 @@ class Query:
 
         return await answer(run, ValidationError)
 
-    @strawberry.field(description="The pending-matters ledger of the orders you may see, newest first; at most 100 a page.")
-    async def pending_matters(self, info: Info, first: PageSize = 20, after: Cursor = None) -> PendingMattersResult:
+    @strawberry.field(
+        description="The pending-matters ledger of the orders you may see, newest first; at most 100 a page."
+    )
+    async def pending_matters(
+        self, info: Info, first: PageSize = 20, after: Cursor = None
+    ) -> PendingMattersResult:
         async def run() -> PendingMatterConnection:
             where = queries.OrderFilter(pending_matters=True)
             edges, page_info = await _page(info, where, first, after, "nodes", "order")
@@ -164,7 +211,9 @@ class Query:
 
         return await answer(run, ValidationError)
 
-    @strawberry.field(description="Channels, categories, grades, states, flags and demands of your tenant, with labels.")
+    @strawberry.field(
+        description="Channels, categories, grades, states, flags and demands of your tenant, with labels."
+    )
     def catalogue(self, info: Info) -> Catalogue:
         p = info.context.caller.profile
         return Catalogue(

@@ -8,16 +8,20 @@ from typing import Annotated
 import strawberry
 from strawberry.scalars import JSON
 
-from server.services import profile_admin
 from schema.context import Info
 from schema.errors import NotPermitted, ValidationError, answer
+from server.services import profile_admin
 
 
 @strawberry.type(description="The tenant's profile: the documents that configure it.")
 class TenantProfile:
     name: str = strawberry.field(description="Profile name, e.g. skoda.")
-    version: str = strawberry.field(description="Profile version; every order keeps the version it was registered under.")
-    documents: JSON = strawberry.field(description="The documents by file name (profile.yaml, workflow.yaml, ...), as JSON.")
+    version: str = strawberry.field(
+        description="Profile version; every order keeps the version it was registered under."
+    )
+    documents: JSON = strawberry.field(
+        description="The documents by file name (profile.yaml, workflow.yaml, ...), as JSON."
+    )
 
 
 TenantProfileResult = Annotated[
@@ -28,7 +32,10 @@ TenantProfileResult = Annotated[
 ]
 ImportProfileResult = Annotated[
     TenantProfile | ValidationError | NotPermitted,
-    strawberry.union("ImportProfileResult", description="The profile now in force, or every error found (nothing changed)."),
+    strawberry.union(
+        "ImportProfileResult",
+        description="The profile now in force, or every error found (nothing changed).",
+    ),
 ]
 
 
@@ -48,11 +55,18 @@ class TenantAdminQuery:
 
 @strawberry.type
 class TenantAdminMutation:
-    @strawberry.mutation(description="Import a new version of the tenant's profile: needs tenant.profile at the brand root.")
+    @strawberry.mutation(
+        description="Import a new version of the tenant's profile: needs tenant.profile at the brand root."
+    )
     async def import_profile(
         self,
         info: Info,
-        documents: Annotated[JSON, strawberry.argument(description="The documents by file name, each the parsed YAML as JSON.")],
+        documents: Annotated[
+            JSON,
+            strawberry.argument(
+                description="The documents by file name, each the parsed YAML as JSON."
+            ),
+        ],
     ) -> ImportProfileResult:
         async def run() -> TenantProfile:
             profile = await profile_admin.import_profile(info.context.caller, documents)

@@ -20,13 +20,13 @@ from typing import Any
 import strawberry
 from strawberry.types.field import StrawberryField
 
+from schema.context import Context, Soon
+from schema.ids import encode
 from server.db import models
 from server.domain import sla
 from server.domain.identifiers import mask_phone
 from server.domain.workflow import Label as DomainLabel
 from server.services import clocks, visibility
-from schema.context import Context, Soon
-from schema.ids import encode
 
 _GET = "get"
 
@@ -65,7 +65,9 @@ class Label:
         return cls(zh=label.zh, en=label.en)
 
 
-@strawberry.type(description="A node of the tenant's org tree: brand HQ, region, dealer or department.")
+@strawberry.type(
+    description="A node of the tenant's org tree: brand HQ, region, dealer or department."
+)
 class OrgUnit:
     row: strawberry.Private[models.OrgUnit]
 
@@ -93,10 +95,14 @@ def _user(ctx: Context, user_id: int | None) -> Soon[User | None]:
 
 def _phones(customer: Customer) -> Soon[list[str]]:
     shown = (lambda number: number) if customer.unmasked else mask_phone
-    return customer.ctx.loaders.phones_by_customer.soon(customer.row.id, lambda rows: [shown(p.number) for p in rows])
+    return customer.ctx.loaders.phones_by_customer.soon(
+        customer.row.id, lambda rows: [shown(p.number) for p in rows]
+    )
 
 
-@strawberry.type(description="The customer who complained. Phones and address are masked unless you hold customer.pii.")
+@strawberry.type(
+    description="The customer who complained. Phones and address are masked unless you hold customer.pii."
+)
 class Customer:
     row: strawberry.Private[models.Customer]
     ctx: strawberry.Private[Context]
@@ -104,9 +110,16 @@ class Customer:
 
     id: strawberry.ID = global_id("Customer")
     name: str = from_row("Name as given.")
-    phones: list[str] = computed("Phone numbers in E.164 form (+8613812345678), masked without customer.pii.", _phones)
-    address: str | None = computed("Postal address; null when unknown or masked.", lambda c: c.row.address if c.unmasked else None)
-    postcode: str | None = computed("Postcode; null when unknown or masked.", lambda c: c.row.postcode if c.unmasked else None)
+    phones: list[str] = computed(
+        "Phone numbers in E.164 form (+8613812345678), masked without customer.pii.", _phones
+    )
+    address: str | None = computed(
+        "Postal address; null when unknown or masked.",
+        lambda c: c.row.address if c.unmasked else None,
+    )
+    postcode: str | None = computed(
+        "Postcode; null when unknown or masked.", lambda c: c.row.postcode if c.unmasked else None
+    )
 
 
 @strawberry.type(description="The customer's vehicle.")
@@ -151,7 +164,9 @@ class ContactAttempt:
 
     id: strawberry.ID = global_id("ContactAttempt")
     at: datetime = from_row("When (UTC).")
-    outcome: ContactOutcome = from_row("Reached, unreachable or refused.", lambda row: ContactOutcome(row.outcome))
+    outcome: ContactOutcome = from_row(
+        "Reached, unreachable or refused.", lambda row: ContactOutcome(row.outcome)
+    )
     note: str | None = from_row("What was said or agreed.")
     actor: User | None = computed("Who called.", lambda a: _user(a.ctx, a.row.actor_id))
 
@@ -175,24 +190,37 @@ class SlipState(Enum):
     RESULTED = "resulted"
 
 
-@strawberry.type(description="An upgrade-warning slip (客户投诉升级预警单) sent to the escalation department.")
+@strawberry.type(
+    description="An upgrade-warning slip (客户投诉升级预警单) sent to the escalation department."
+)
 class WarningSlip:
     row: strawberry.Private[models.WarningSlip]
     ctx: strawberry.Private[Context]
 
     id: strawberry.ID = global_id("WarningSlip")
-    trigger: str = from_row("The rule that fired (e.g. W1) or REPEAT for a complaint beyond the routing table.")
+    trigger: str = from_row(
+        "The rule that fired (e.g. W1) or REPEAT for a complaint beyond the routing table."
+    )
     reason: str = from_row("Why the warning was raised (升级预警原因).")
-    repeat_words: str | None = from_row("The customer's repeated complaint (客户再次投诉内容), when a call raised it.")
+    repeat_words: str | None = from_row(
+        "The customer's repeated complaint (客户再次投诉内容), when a call raised it."
+    )
     from_tier: str = from_row("The tier that handled the order (原处理部门).")
     to_tier: str = from_row("The escalation department (升级处理部门).")
-    state: SlipState = from_row("Issued, acknowledged or resulted.", lambda row: SlipState(row.state))
+    state: SlipState = from_row(
+        "Issued, acknowledged or resulted.", lambda row: SlipState(row.state)
+    )
     issued_at: datetime = from_row("When it was issued.")
 
-    issued_by: User | None = computed("The CSR who issued it (CSR工号); null when the system did.", lambda s: _user(s.ctx, s.row.issued_by_id))
+    issued_by: User | None = computed(
+        "The CSR who issued it (CSR工号); null when the system did.",
+        lambda s: _user(s.ctx, s.row.issued_by_id),
+    )
     acknowledged_at: datetime | None = from_row("When the escalation department acknowledged it.")
     result: str | None = from_row("The functional department's result (职能部门处理结果).")
-    result_handler: User | None = computed("Who handled it (处理人).", lambda s: _user(s.ctx, s.row.result_handler_id))
+    result_handler: User | None = computed(
+        "Who handled it (处理人).", lambda s: _user(s.ctx, s.row.result_handler_id)
+    )
     result_at: datetime | None = from_row("The date of the result (日期).")
 
 
@@ -207,15 +235,21 @@ class SlaClock:
     name: str = from_row("response, closure, or the name of a workflow step.")
     target: int | None = from_row("The target amount; null when unlimited.")
     unit: str = from_row("business_minutes, working_days, natural_hours or natural_days.")
-    started_at: datetime = from_row("When the clock started (the order's received-at for the response and closure clocks).")
-    due_at: datetime | None = from_row("The deadline; null while paused, unlimited or while its year's calendar is missing.")
+    started_at: datetime = from_row(
+        "When the clock started (the order's received-at for the response and closure clocks)."
+    )
+    due_at: datetime | None = from_row(
+        "The deadline; null while paused, unlimited or while its year's calendar is missing."
+    )
     warn_at: datetime | None = from_row("From when the clock counts as due soon.")
     stopped_at: datetime | None = from_row("When the clock stopped (met, or its order cancelled).")
     used_minutes: int = from_row(
         "Business (or natural) minutes used in finished runs: to a pause, and all once stopped.",
         lambda row: row.used,
     )
-    missing_year: int | None = from_row("The year whose holidays and make-up days are not loaded yet (status CALENDAR_MISSING).")
+    missing_year: int | None = from_row(
+        "The year whose holidays and make-up days are not loaded yet (status CALENDAR_MISSING)."
+    )
     status: SlaStatus = computed(
         "ON_TRACK, DUE_SOON, BREACHED, MET, MET_LATE, PAUSED, CALENDAR_MISSING or CANCELLED, now.",
         lambda c: sla.status(clocks.to_clock(c.row), c.now),
@@ -227,19 +261,25 @@ def _due_at(name: Callable[[WorkOrder], str]) -> Callable[[WorkOrder], Soon[date
 
     def due_at(o: WorkOrder) -> Soon[datetime | None]:
         wanted = name(o)
-        return o.ctx.loaders.clocks_by_order.soon(o.row.id, lambda rows: next((r.due_at for r in rows if r.name == wanted), None))
+        return o.ctx.loaders.clocks_by_order.soon(
+            o.row.id, lambda rows: next((r.due_at for r in rows if r.name == wanted), None)
+        )
 
     return due_at
 
 
 def _clocks(o: WorkOrder) -> Soon[list[SlaClock]]:
     now = o.ctx.caller.clock()
-    return o.ctx.loaders.clocks_by_order.soon(o.row.id, lambda rows: [SlaClock(row=r, now=now) for r in rows])
+    return o.ctx.loaders.clocks_by_order.soon(
+        o.row.id, lambda rows: [SlaClock(row=r, now=now) for r in rows]
+    )
 
 
 def _customer(o: WorkOrder) -> Soon[Customer]:
     unmasked = visibility.sees_customer_details(o.ctx.caller, o.row.org_path)
-    return o.ctx.loaders.customer_by_id.soon(o.row.customer_id, lambda row: Customer(row=row, ctx=o.ctx, unmasked=unmasked))
+    return o.ctx.loaders.customer_by_id.soon(
+        o.row.customer_id, lambda row: Customer(row=row, ctx=o.ctx, unmasked=unmasked)
+    )
 
 
 def _vehicle(o: WorkOrder) -> Soon[Vehicle | None]:
@@ -251,7 +291,9 @@ def _vehicle(o: WorkOrder) -> Soon[Vehicle | None]:
 def _repeat_of(o: WorkOrder) -> Soon[WorkOrder | None]:
     if o.row.repeat_of_id is None:
         return None
-    return o.ctx.loaders.order_by_id.soon(o.row.repeat_of_id, lambda row: WorkOrder(row=row, ctx=o.ctx) if row else None)
+    return o.ctx.loaders.order_by_id.soon(
+        o.row.repeat_of_id, lambda row: WorkOrder(row=row, ctx=o.ctx) if row else None
+    )
 
 
 def _grade_override_reason(o: WorkOrder) -> Soon[str | None]:
@@ -265,32 +307,43 @@ def _grade_override_reason(o: WorkOrder) -> Soon[str | None]:
     return o.ctx.loaders.history_by_order.soon(o.row.id, reason)
 
 
-def _rows_of(loader: str, make: Callable[[Any, Context], Any]) -> Callable[[WorkOrder], Soon[list[Any]]]:
+def _rows_of(
+    loader: str, make: Callable[[Any, Context], Any]
+) -> Callable[[WorkOrder], Soon[list[Any]]]:
     """The order's rows held by `loader` (keyed by order id), each made into `make(row, ctx)`."""
 
     def rows(o: WorkOrder) -> Soon[list[Any]]:
-        return getattr(o.ctx.loaders, loader).soon(o.row.id, lambda rows: [make(r, o.ctx) for r in rows])
+        return getattr(o.ctx.loaders, loader).soon(
+            o.row.id, lambda rows: [make(r, o.ctx) for r in rows]
+        )
 
     return rows
 
 
-@strawberry.type(description="A customer complaint or consultation, handled through the tenant's workflow.")
+@strawberry.type(
+    description="A customer complaint or consultation, handled through the tenant's workflow."
+)
 class WorkOrder:
     row: strawberry.Private[models.WorkOrder]
     ctx: strawberry.Private[Context]
 
     id: strawberry.ID = global_id("WorkOrder")
-    number: str = from_row("Human number, unique in the tenant and never reused, e.g. SKD-20261122-00042.")
+    number: str = from_row(
+        "Human number, unique in the tenant and never reused, e.g. SKD-20261122-00042."
+    )
     version: int = from_row("Send this as expectedVersion with your next change to this order.")
     state: str = from_row("Workflow state (profile name, e.g. unprocessed).")
     state_label: Label = computed(
-        "State label in the tenant's languages.", lambda o: Label.of(o.ctx.caller.profile.workflow.state(o.row.state).label)
+        "State label in the tenant's languages.",
+        lambda o: Label.of(o.ctx.caller.profile.workflow.state(o.row.state).label),
     )
     available_transitions: list[str] = computed(
         "Workflow steps this order allows from its state (whether you may take them is checked on use).",
         lambda o: [t.name for t in o.ctx.caller.profile.workflow.available(o.row.state)],
     )
-    grade: str | None = from_row("Grade code (e.g. A); null for consultations, which are not graded.")
+    grade: str | None = from_row(
+        "Grade code (e.g. A); null for consultations, which are not graded."
+    )
     grade_override_reason: str | None = computed(
         "Why the grade chosen at registration differs from the one the grading rules "
         "proposed; null when it does not (later regrades give their reason in the history).",
@@ -300,63 +353,89 @@ class WorkOrder:
     order_type: str = from_row("Order type code (complaint or consultation kind).")
     channel: str = from_row("Intake channel code.")
     tier: str = from_row("Handling tier code (e.g. DLR, RBO, SALES_SE).")
-    received_at: datetime = from_row("When the complaint reached the brand or dealer; every clock starts here.")
+    received_at: datetime = from_row(
+        "When the complaint reached the brand or dealer; every clock starts here."
+    )
     registered_at: datetime = from_row("When it was registered in the system.")
     responded_at: datetime | None = from_row("First contact that reached the customer.")
     response_due_at: datetime | None = computed(
-        "Deadline of the first contact with the customer (the response clock).", _due_at(lambda o: "response")
+        "Deadline of the first contact with the customer (the response clock).",
+        _due_at(lambda o: "response"),
     )
     closure_due_at: datetime | None = computed(
         "Deadline for closing (the closure clock); null when unlimited, paused or the calendar is missing.",
         _due_at(lambda o: "closure"),
     )
     current_step_due_at: datetime | None = computed(
-        "Deadline of the current workflow step, where the profile times that step.", _due_at(lambda o: o.row.state)
+        "Deadline of the current workflow step, where the profile times that step.",
+        _due_at(lambda o: o.row.state),
     )
     clocks: list[SlaClock] = computed("Every clock of the order with its status now.", _clocks)
     handled_at: datetime | None = from_row("When the handler recorded the resolution.")
     closed_at: datetime | None = from_row("When the order was confirmed closed.")
     summary: str = from_row("One-line summary.")
     details: str = from_row("The complaint in the customer's own words.")
-    demands: list[str] = from_row("Demand codes (e.g. refund, replacement).", lambda row: list(row.demands))
+    demands: list[str] = from_row(
+        "Demand codes (e.g. refund, replacement).", lambda row: list(row.demands)
+    )
     flags: list[str] = from_row("Flag codes (e.g. claims_media).", lambda row: list(row.flags))
     resolution: str | None = from_row("Resolution recorded at closing.")
     measures: str | None = from_row("Measures taken.")
     root_cause: str | None = from_row("Root-cause analysis.")
     customer_feedback: str | None = from_row("The customer's feedback on the measures.")
     dealer: OrgUnit = computed(
-        "The dealer the order lives at.", lambda o: o.ctx.loaders.org_unit_by_id.soon(o.row.org_unit_id, lambda row: OrgUnit(row=row))
+        "The dealer the order lives at.",
+        lambda o: o.ctx.loaders.org_unit_by_id.soon(
+            o.row.org_unit_id, lambda row: OrgUnit(row=row)
+        ),
     )
     customer: Customer = computed("The customer.", _customer)
     vehicle: Vehicle | None = computed("The vehicle, when one was named.", _vehicle)
-    registered_by: User | None = computed("Who registered it.", lambda o: _user(o.ctx, o.row.registered_by_id))
-    primary_handler: User | None = computed("The handler in charge.", lambda o: _user(o.ctx, o.row.primary_handler_id))
+    registered_by: User | None = computed(
+        "Who registered it.", lambda o: _user(o.ctx, o.row.registered_by_id)
+    )
+    primary_handler: User | None = computed(
+        "The handler in charge.", lambda o: _user(o.ctx, o.row.primary_handler_id)
+    )
     secondary_handler: User | None = computed(
-        "The deputy, who steps in when the primary is absent or late.", lambda o: _user(o.ctx, o.row.secondary_handler_id)
+        "The deputy, who steps in when the primary is absent or late.",
+        lambda o: _user(o.ctx, o.row.secondary_handler_id),
     )
     history: list[WorkOrderEvent] = computed(
-        "Every change, oldest first.", _rows_of("history_by_order", lambda row, ctx: WorkOrderEvent(row=row, ctx=ctx))
+        "Every change, oldest first.",
+        _rows_of("history_by_order", lambda row, ctx: WorkOrderEvent(row=row, ctx=ctx)),
     )
     last_event: WorkOrderEvent | None = computed(
         "The newest history entry.",
-        lambda o: o.ctx.loaders.last_event_by_order.soon(o.row.id, lambda row: WorkOrderEvent(row=row, ctx=o.ctx) if row else None),
+        lambda o: o.ctx.loaders.last_event_by_order.soon(
+            o.row.id, lambda row: WorkOrderEvent(row=row, ctx=o.ctx) if row else None
+        ),
     )
-    repeat_of: WorkOrder | None = computed("The earlier order this complaint repeats (same customer, same issue), if any.", _repeat_of)
-    repeat_number: int = from_row("Which complaint on the issue this is: 1 first, 2 second (routed to the next tier)...")
+    repeat_of: WorkOrder | None = computed(
+        "The earlier order this complaint repeats (same customer, same issue), if any.", _repeat_of
+    )
+    repeat_number: int = from_row(
+        "Which complaint on the issue this is: 1 first, 2 second (routed to the next tier)..."
+    )
     repeated: bool = from_row("True when a repeat complaint followed: not resolved the first time.")
     escalated: bool = from_row("Above its first tier, a repeat, or with an upgrade-warning slip.")
     customer_calls: list[CustomerCall] = computed(
-        "The customer's calls about this order while it was open.", _rows_of("calls_by_order", lambda row, ctx: CustomerCall(row=row))
+        "The customer's calls about this order while it was open.",
+        _rows_of("calls_by_order", lambda row, ctx: CustomerCall(row=row)),
     )
     warning_slips: list[WarningSlip] = computed(
-        "Upgrade-warning slips of this order.", _rows_of("slips_by_order", lambda row, ctx: WarningSlip(row=row, ctx=ctx))
+        "Upgrade-warning slips of this order.",
+        _rows_of("slips_by_order", lambda row, ctx: WarningSlip(row=row, ctx=ctx)),
     )
     involved_staff: list[User] = computed(
         "Staff named as involved in the complaint: they can never handle it.",
-        lambda o: o.ctx.loaders.user_by_id.soon_many(o.row.involved_staff, lambda rows: [User(row=r) for r in rows if r is not None]),
+        lambda o: o.ctx.loaders.user_by_id.soon_many(
+            o.row.involved_staff, lambda rows: [User(row=r) for r in rows if r is not None]
+        ),
     )
     contact_attempts: list[ContactAttempt] = computed(
-        "Contact attempts, oldest first.", _rows_of("contacts_by_order", lambda row, ctx: ContactAttempt(row=row, ctx=ctx))
+        "Contact attempts, oldest first.",
+        _rows_of("contacts_by_order", lambda row, ctx: ContactAttempt(row=row, ctx=ctx)),
     )
 
 

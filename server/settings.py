@@ -41,7 +41,9 @@ class Limits:
     aliases: int = 30  # aliased fields in one operation
     tokens: int = 5000  # lexical tokens in the document; the parser stops past it
     page_size: int = 100  # the largest `first` (services refuse more than 100 anyway)
-    cost: int = 20_000  # each field 1; a list or page multiplies what it selects (see schema/limits.py)
+    cost: int = (
+        20_000  # each field 1; a list or page multiplies what it selects (see schema/limits.py)
+    )
     body_bytes: int = 100_000  # HTTP request body
     timeout_seconds: float = 10.0  # parse, validation and execution of one request
     persisted_only: bool = False  # only the operations of frontend-contract/ (by sha256) may run
@@ -82,7 +84,9 @@ class Settings:
     jwt_verify_key: str
     token_lifetime_hours: int
     limits: Limits = field(default_factory=Limits)
-    cors_origins: tuple[str, ...] = ()  # portal origins browsers may call from (scheme://host[:port])
+    cors_origins: tuple[
+        str, ...
+    ] = ()  # portal origins browsers may call from (scheme://host[:port])
     outbox_retention_days: int = 30  # delivered notifications are kept this long, then purged daily
     outbox_retry: RetryPolicy = field(default_factory=RetryPolicy)  # failed deliveries, then dead
     notify: NotifyConfig = field(default_factory=NotifyConfig)  # how notifications leave
@@ -127,7 +131,9 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         jwt_verify_key=verify,
         token_lifetime_hours=_number(env, "TOKEN_LIFETIME_HOURS", 720, int),
         limits=_limits(env),
-        cors_origins=tuple(o.strip().rstrip("/") for o in env.get("CORS_ORIGINS", "").split(",") if o.strip()),
+        cors_origins=tuple(
+            o.strip().rstrip("/") for o in env.get("CORS_ORIGINS", "").split(",") if o.strip()
+        ),
         outbox_retention_days=_number(env, "OUTBOX_RETENTION_DAYS", 30, int),
         outbox_retry=_outbox_retry(env),
         notify=_notify(env),

@@ -64,7 +64,9 @@ async def fresh_pg_database(name: str) -> str:
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-async def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Database]:
+async def database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Database]:
     if request.param == "postgresql":
         need_service("PostgreSQL", "127.0.0.1", 5432)
         url = await fresh_pg_database(PG_DB)

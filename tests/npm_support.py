@@ -10,7 +10,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import IN_CI
 
 FRONTEND = Path(__file__).resolve().parents[1] / "frontend-contract"
@@ -27,12 +26,21 @@ def need_node() -> None:
     pytest.skip(reason)
 
 
-def run(*command: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def run(
+    *command: str, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     """Run a command in frontend-contract/; a failure shows its output."""
     result = subprocess.run(
-        command, cwd=FRONTEND, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}
+        command,
+        cwd=FRONTEND,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
     )
-    assert result.returncode == 0, f"{' '.join(command)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+    assert result.returncode == 0, (
+        f"{' '.join(command)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+    )
     return result
 
 

@@ -8,21 +8,21 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import event
 
 from schema.app import schema
 from schema.context import Context
-from server.security.auth import Claims
+from schema.ids import encode
 from server.db.session import Database
 from server.profiles import bundled_profile_path, load_profile_dir, parse_profile
+from server.security.auth import Claims
 from server.services import organisation, tenancy
 from server.services.caller import Caller, tenant_caller
-from schema.ids import encode
 
 PROFILE = load_profile_dir(bundled_profile_path("skoda"))
 _counter = itertools.count(1)
@@ -73,13 +73,17 @@ class World:
         return encode("User", self.users[username])
 
     async def caller(self, username: str) -> Caller:
-        return await tenant_caller(self.database, Claims(str(self.users[username]), self.tenant_id, False), self.clock)
+        return await tenant_caller(
+            self.database, Claims(str(self.users[username]), self.tenant_id, False), self.clock
+        )
 
     async def gql(self, username: str, operation: str, **variables: Any) -> dict[str, Any]:
         """Run a contract operation (frontend-contract/operations/<operation>.graphql) as `username`."""
         caller = await self.caller(username)
         try:
-            result = await schema.execute(op(operation), variable_values=variables, context_value=Context(caller, "test"))
+            result = await schema.execute(
+                op(operation), variable_values=variables, context_value=Context(caller, "test")
+            )
         finally:
             await caller.db.close()
         assert result.errors is None, result.errors
@@ -91,20 +95,30 @@ async def make_world(database: Database, profile_name: str = "skoda", **document
     """A tenant with two regions, three dealers and a person per role; `documents` replace or add
     profile documents by stem, e.g. portal={"origins": [...]} for portal.yaml."""
     slug = f"t{next(_counter)}-{uuid.uuid4().hex[:6]}"
-    profile = PROFILE if profile_name == "skoda" else load_profile_dir(bundled_profile_path(profile_name))
+    profile = (
+        PROFILE if profile_name == "skoda" else load_profile_dir(bundled_profile_path(profile_name))
+    )
     if documents:
-        profile = parse_profile({**profile.documents, **{f"{stem}.yaml": doc for stem, doc in documents.items()}})
+        profile = parse_profile(
+            {**profile.documents, **{f"{stem}.yaml": doc for stem, doc in documents.items()}}
+        )
     tenant_id = await tenancy.create_tenant(database, slug, f"Brand {slug}", profile)
     db = database.tenant(tenant_id)
     units: dict[str, int] = {}
     for region in ("east", "west"):
-        units[f"/{region}"] = (await organisation.add_org_unit(db, f"/{slug}", "region", region, region)).id
+        units[f"/{region}"] = (
+            await organisation.add_org_unit(db, f"/{slug}", "region", region, region)
+        ).id
     for path in DEALERS.values():
         region, code = path.rsplit("/", 1)
-        units[path] = (await organisation.add_org_unit(db, f"/{slug}{region}", "dealer", code, code)).id
+        units[path] = (
+            await organisation.add_org_unit(db, f"/{slug}{region}", "dealer", code, code)
+        ).id
     users = {}
     for username, (role, where) in PEOPLE.items():
-        users[username] = (await organisation.add_user(db, username, username.replace("_", " ").title())).id
+        users[username] = (
+            await organisation.add_user(db, username, username.replace("_", " ").title())
+        ).id
         await organisation.grant(db, users[username], role, f"/{slug}{where}")
     await db.close()
     return World(database, tenant_id, slug, users, units)
@@ -130,8 +144,12 @@ def registration(world: World, dealer: str = "a", **overrides: Any) -> dict[str,
     return data
 
 
-async def register(world: World, username: str = "operator", dealer: str = "a", **overrides: Any) -> dict[str, Any]:
-    data = await world.gql(username, "RegisterComplaint", input=registration(world, dealer, **overrides))
+async def register(
+    world: World, username: str = "operator", dealer: str = "a", **overrides: Any
+) -> dict[str, Any]:
+    data = await world.gql(
+        username, "RegisterComplaint", input=registration(world, dealer, **overrides)
+    )
     result = data["registerComplaint"]
     assert result["__typename"] == "WorkOrderPayload", result
     return result["order"]
@@ -153,14 +171,18 @@ def counting(database: Database) -> Iterator[list[str]]:
         event.remove(database.engine.sync_engine, "before_cursor_execute", count)
 
 
-async def statements_by_page_size(world: World, username: str, operation: str, nodes: Callable[[Any], list[Any]]) -> dict[int, int]:
+async def statements_by_page_size(
+    world: World, username: str, operation: str, nodes: Callable[[Any], list[Any]]
+) -> dict[int, int]:
     """The statements of one page of `operation` at first=5 and first=50, each page checked full;
     the caller is authenticated first, as authentication's own reads are not part of the page."""
     caller = await world.caller(username)
     counts = {}
     for size in (5, 50):
         with counting(world.database) as statements:
-            result = await schema.execute(op(operation), variable_values={"first": size}, context_value=Context(caller, "t"))
+            result = await schema.execute(
+                op(operation), variable_values={"first": size}, context_value=Context(caller, "t")
+            )
         assert result.errors is None, result.errors
         assert len(nodes(result.data)) == size
         counts[size] = len(statements)

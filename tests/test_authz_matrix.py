@@ -6,9 +6,9 @@ import re
 from pathlib import Path
 
 import pytest
+from support import make_world
 
 from server.security.authz import known_permissions
-from support import make_world
 
 README = Path(__file__).resolve().parents[1] / "policies" / "README.md"
 # The demo people of tests/support.py, one per role, with the level of their grant.
@@ -21,11 +21,19 @@ HOLDERS = {
     "se": ("se", "brand"),
     "tenant_admin": ("admin", "brand"),
 }
-REACH = {"dealer": {"own"}, "region": {"own", "sibling"}, "brand": {"own", "sibling", "other_region"}}
+REACH = {
+    "dealer": {"own"},
+    "region": {"own", "sibling"},
+    "brand": {"own", "sibling", "other_region"},
+}
 
 
 def matrix() -> dict[tuple[str, str], bool]:
-    lines = [line for line in README.read_text(encoding="utf-8").splitlines() if line.startswith("| permission |")]
+    lines = [
+        line
+        for line in README.read_text(encoding="utf-8").splitlines()
+        if line.startswith("| permission |")
+    ]
     (header,) = lines
     text = README.read_text(encoding="utf-8")
     roles = [cell.strip() for cell in header.strip("|").split("|")[1:]]

@@ -90,7 +90,10 @@ async def test_gtmc_24_hour_contact_clock_counts_from_registration_across_a_tier
     world.clock.now = at("2025-03-05 09:00")
     up = {"id": order["id"], "expectedVersion": 1, "reason": "经销商无法解决"}
     moved = (await world.gql("se", "EscalateWorkOrder", input=up))["escalateWorkOrder"]["order"]
-    assert (moved["tier"], moved["responseDueAt"]) == ("GTMC_CR", iso("2025-03-05 10:00"))  # 自受理起
+    assert (moved["tier"], moved["responseDueAt"]) == (
+        "GTMC_CR",
+        iso("2025-03-05 10:00"),
+    )  # 自受理起
     response = (await clocks_of(world, order["id"]))[1]["response"]
     assert (response["startedAt"], response["status"]) == (iso("2025-03-04 10:00"), "DUE_SOON")
 
@@ -109,7 +112,8 @@ async def test_cancelling_ends_the_open_clocks_as_cancelled_and_keeps_a_met_one_
     world.clock.now = at("2025-03-20 10:00")
     clocks = (await clocks_of(world, never_reached["id"]))[1]
     assert {n: (c["status"], c["usedMinutes"]) for n, c in clocks.items()} == {
-        "response": ("CANCELLED", 180), "closure": ("CANCELLED", 180)
+        "response": ("CANCELLED", 180),
+        "closure": ("CANCELLED", 180),
     }
     clocks = (await clocks_of(world, reached["id"]))[1]
     assert (clocks["response"]["status"], clocks["closure"]["status"]) == ("MET", "CANCELLED")

@@ -12,7 +12,12 @@ async def test_concurrent_transitions_with_the_same_version_one_wins(database):
     world = await make_world(database)
     order = await register(world)
     move = {"id": order["id"], "expectedVersion": 1, "transition": "review"}
-    cancel = {"id": order["id"], "expectedVersion": 1, "transition": "cancel", "comment": "重复登记"}
+    cancel = {
+        "id": order["id"],
+        "expectedVersion": 1,
+        "transition": "cancel",
+        "comment": "重复登记",
+    }
     results = await asyncio.gather(
         world.gql("manager_a", "TransitionWorkOrder", input=move),
         world.gql("gm_a", "TransitionWorkOrder", input=cancel),
@@ -22,16 +27,24 @@ async def test_concurrent_transitions_with_the_same_version_one_wins(database):
     detail = (await world.gql("se", "OrderDetail", id=order["id"]))["workOrder"]
     assert [e["kind"] for e in detail["history"]] == ["registered", "transition"]
     assert detail["version"] == 2
-    winner = next(r for r in results if r["transitionWorkOrder"]["__typename"] == "WorkOrderPayload")
+    winner = next(
+        r for r in results if r["transitionWorkOrder"]["__typename"] == "WorkOrderPayload"
+    )
     assert detail["state"] == winner["transitionWorkOrder"]["order"]["state"]
 
 
 async def test_a_stale_version_is_refused_and_changes_nothing(database):
     world = await make_world(database)
     order = await register(world)
-    await world.gql("care_a", "TransitionWorkOrder", input={"id": order["id"], "expectedVersion": 1, "transition": "review"})
+    await world.gql(
+        "care_a",
+        "TransitionWorkOrder",
+        input={"id": order["id"], "expectedVersion": 1, "transition": "review"},
+    )
     stale = await world.gql(
-        "manager_a", "TransitionWorkOrder", input={"id": order["id"], "expectedVersion": 1, "transition": "cancel", "comment": "x"}
+        "manager_a",
+        "TransitionWorkOrder",
+        input={"id": order["id"], "expectedVersion": 1, "transition": "cancel", "comment": "x"},
     )
     result = stale["transitionWorkOrder"]
     assert result["__typename"] == "Conflict"

@@ -47,7 +47,9 @@ def exported() -> str:
 
 def test_schema_graphql_is_up_to_date():
     diff = stale_schema(read("schema.graphql"), exported())
-    assert not diff, f"frontend-contract/schema.graphql is stale: {REGENERATE}\n" + "\n".join(diff[:40])
+    assert not diff, f"frontend-contract/schema.graphql is stale: {REGENERATE}\n" + "\n".join(
+        diff[:40]
+    )
 
 
 @pytest.mark.parametrize("name", OPERATIONS)
@@ -58,7 +60,9 @@ def test_operation_validates_against_the_checked_in_schema(name):
 @pytest.mark.parametrize("name", OPERATIONS)
 def test_operation_fits_the_default_limits_at_the_largest_page(name):
     document = parse(OPERATIONS[name])
-    fragments = {d.name.value: d for d in document.definitions if not isinstance(d, OperationDefinitionNode)}
+    fragments = {
+        d.name.value: d for d in document.definitions if not isinstance(d, OperationDefinitionNode)
+    }
     limits = Limits()
     for operation in (d for d in document.definitions if isinstance(d, OperationDefinitionNode)):
         m = measure(schema._schema, operation, fragments.get, limits.page_size)
@@ -66,8 +70,13 @@ def test_operation_fits_the_default_limits_at_the_largest_page(name):
 
 
 def test_no_breaking_change_against_the_release_goes_unrecorded():
-    problems = unrecorded_breaking_changes(read("released/schema.graphql"), read("schema.graphql"), read("CHANGELOG.md"))
-    assert not problems, "breaking changes against frontend-contract/released/schema.graphql:\n" + "\n".join(problems)
+    problems = unrecorded_breaking_changes(
+        read("released/schema.graphql"), read("schema.graphql"), read("CHANGELOG.md")
+    )
+    assert not problems, (
+        "breaking changes against frontend-contract/released/schema.graphql:\n"
+        + "\n".join(problems)
+    )
 
 
 def test_every_type_field_and_argument_has_a_description():
@@ -76,7 +85,9 @@ def test_every_type_field_and_argument_has_a_description():
 
 
 def test_persisted_operations_manifest_is_in_sync():
-    assert read("persisted-operations.json") == manifest(OPERATIONS), f"persisted-operations.json is stale: {REGENERATE}"
+    assert read("persisted-operations.json") == manifest(OPERATIONS), (
+        f"persisted-operations.json is stale: {REGENERATE}"
+    )
     ids = [op["id"] for op in json.loads(read("persisted-operations.json"))["operations"]]
     assert ids == [sha256(text) for text in OPERATIONS.values()]
 
@@ -105,15 +116,21 @@ def broken(tmp_path: Path) -> Path:
 
 def test_a_stale_schema_graphql_is_caught(broken):
     sdl = (broken / "schema.graphql").read_text(encoding="utf-8")
-    (broken / "schema.graphql").write_text(sdl.replace("  number: String!\n", "", 1), encoding="utf-8")
+    (broken / "schema.graphql").write_text(
+        sdl.replace("  number: String!\n", "", 1), encoding="utf-8"
+    )
     diff = stale_schema((broken / "schema.graphql").read_text(encoding="utf-8"), exported())
     assert "+  number: String!" in diff, diff
 
 
 def test_an_operation_that_no_longer_validates_is_caught(broken):
     sdl = (broken / "schema.graphql").read_text(encoding="utf-8")
-    (broken / "schema.graphql").write_text(without_field(sdl, "User", "displayName"), encoding="utf-8")
-    problems = invalid_operations((broken / "schema.graphql").read_text(encoding="utf-8"), operations(broken / "operations"))
+    (broken / "schema.graphql").write_text(
+        without_field(sdl, "User", "displayName"), encoding="utf-8"
+    )
+    problems = invalid_operations(
+        (broken / "schema.graphql").read_text(encoding="utf-8"), operations(broken / "operations")
+    )
     assert "Worklist: Cannot query field 'displayName' on type 'User'." in problems, problems
 
 
@@ -135,7 +152,9 @@ def without_field(sdl: str, type_name: str, field_name: str) -> str:
 
 
 def _remove_work_order_number(contract: Path) -> str:
-    return without_field((contract / "schema.graphql").read_text(encoding="utf-8"), "WorkOrder", "number")
+    return without_field(
+        (contract / "schema.graphql").read_text(encoding="utf-8"), "WorkOrder", "number"
+    )
 
 
 def test_an_unrecorded_breaking_change_is_caught(broken):
@@ -154,20 +173,38 @@ def test_an_unrecorded_breaking_change_is_caught(broken):
     ],
 )
 def test_a_breaking_change_recorded_without_the_convention_is_still_caught(broken, entry):
-    changelog = (broken / "CHANGELOG.md").read_text(encoding="utf-8").replace("## Unreleased\n", f"## Unreleased\n\n{entry}\n")
-    assert unrecorded_breaking_changes(read("released/schema.graphql"), _remove_work_order_number(broken), changelog)
+    changelog = (
+        (broken / "CHANGELOG.md")
+        .read_text(encoding="utf-8")
+        .replace("## Unreleased\n", f"## Unreleased\n\n{entry}\n")
+    )
+    assert unrecorded_breaking_changes(
+        read("released/schema.graphql"), _remove_work_order_number(broken), changelog
+    )
 
 
 def test_a_breaking_change_recorded_under_an_old_release_is_still_caught(broken):
     entry = "- `WorkOrder.number`: removed. Deprecation path: show `id`."
-    changelog = (broken / "CHANGELOG.md").read_text(encoding="utf-8").replace("## 0.1.0", f"## 0.1.0\n\n{entry}\n")
-    assert unrecorded_breaking_changes(read("released/schema.graphql"), _remove_work_order_number(broken), changelog)
+    changelog = (
+        (broken / "CHANGELOG.md")
+        .read_text(encoding="utf-8")
+        .replace("## 0.1.0", f"## 0.1.0\n\n{entry}\n")
+    )
+    assert unrecorded_breaking_changes(
+        read("released/schema.graphql"), _remove_work_order_number(broken), changelog
+    )
 
 
 def test_a_breaking_change_recorded_under_unreleased_with_a_deprecation_path_passes(broken):
     entry = "- `WorkOrder.number`: removed. Deprecation path: show `id` instead; `number` returns until 0.2.0."
-    changelog = (broken / "CHANGELOG.md").read_text(encoding="utf-8").replace("## Unreleased\n", f"## Unreleased\n\n{entry}\n")
-    assert not unrecorded_breaking_changes(read("released/schema.graphql"), _remove_work_order_number(broken), changelog)
+    changelog = (
+        (broken / "CHANGELOG.md")
+        .read_text(encoding="utf-8")
+        .replace("## Unreleased\n", f"## Unreleased\n\n{entry}\n")
+    )
+    assert not unrecorded_breaking_changes(
+        read("released/schema.graphql"), _remove_work_order_number(broken), changelog
+    )
 
 
 def test_breaking_argument_changes_name_the_argument_coordinate():
@@ -183,7 +220,9 @@ def test_a_missing_description_is_caught():
 
 
 def test_stale_generated_files_are_caught_and_regenerated(broken):
-    (broken / "operations" / "Worklist.graphql").write_text(OPERATIONS["Worklist"] + "# edited\n", encoding="utf-8")
+    (broken / "operations" / "Worklist.graphql").write_text(
+        OPERATIONS["Worklist"] + "# edited\n", encoding="utf-8"
+    )
     fresh = manifest(operations(broken / "operations"))
     assert (broken / "persisted-operations.json").read_text(encoding="utf-8") != fresh
     write_generated(broken)

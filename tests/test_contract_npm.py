@@ -14,5 +14,8 @@ def test_codegen_types_every_operation_and_tsc_accepts_them():
     generated = (FRONTEND / "generated" / "operations.ts").read_text(encoding="utf-8")
     for operation in json.loads((FRONTEND / "persisted-operations.json").read_text())["operations"]:
         typename = operation["name"] + operation["type"].capitalize()  # e.g. WorklistQuery
-        assert f"export type {typename} =" in generated and f"export type {typename}Variables =" in generated
+        assert (
+            f"export type {typename} =" in generated
+            and f"export type {typename}Variables =" in generated
+        )
     run("npm", "run", "--silent", "typecheck")

@@ -7,12 +7,12 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
+from support import make_world, register
 
 from server.db.models import OutboxMessage, SlaEffect, WorkOrderEvent
 from server.domain.calendar import DayRules
 from server.services import deadlines, organisation
 from server.services.calendar_years import load_years
-from support import make_world, register
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -29,7 +29,9 @@ async def counts(world) -> tuple[int, int]:
     db = world.database.tenant(world.tenant_id)
     async with db.read() as session:
         effects = await session.scalar(select(func.count()).select_from(SlaEffect))
-        messages = await session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.topic.like("sla.%")))
+        messages = await session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.topic.like("sla.%"))
+        )
     await db.close()
     return effects, messages
 
@@ -46,20 +48,30 @@ async def test_an_a_order_across_national_day_is_due_to_the_minute(database):
     detail, clocks = await clocks_of(world, order["id"])
     assert detail["responseDueAt"] == iso("2025-09-30 12:00")
     assert detail["closureDueAt"] == iso("2025-10-11 10:00")  # the make-up Saturday
-    assert clocks["response"]["status"] == "ON_TRACK" and clocks["response"]["warnAt"] == iso("2025-09-30 11:36")
+    assert clocks["response"]["status"] == "ON_TRACK" and clocks["response"]["warnAt"] == iso(
+        "2025-09-30 11:36"
+    )
     world.clock.now = at("2025-09-30 11:40")
     assert (await clocks_of(world, order["id"]))[1]["response"]["status"] == "DUE_SOON"
 
 
 async def test_first_contact_stops_the_response_clock_met_or_late(database):
     world = await make_world(database)
-    world.clock.now = at("2025-09-26 17:55")  # Friday; due Sunday 09-28 10:55, a make-up working day
+    world.clock.now = at(
+        "2025-09-26 17:55"
+    )  # Friday; due Sunday 09-28 10:55, a make-up working day
     order = await register(world)
     assert (await clocks_of(world, order["id"]))[0]["responseDueAt"] == iso("2025-09-28 10:55")
     world.clock.now = at("2025-09-28 11:00")
-    await world.gql("care_a", "LogContactAttempt", input={"id": order["id"], "expectedVersion": 1, "outcome": "REACHED"})
+    await world.gql(
+        "care_a",
+        "LogContactAttempt",
+        input={"id": order["id"], "expectedVersion": 1, "outcome": "REACHED"},
+    )
     clocks = (await clocks_of(world, order["id"]))[1]
-    assert clocks["response"]["status"] == "MET_LATE" and clocks["response"]["stoppedAt"] == iso("2025-09-28 11:00")
+    assert clocks["response"]["status"] == "MET_LATE" and clocks["response"]["stoppedAt"] == iso(
+        "2025-09-28 11:00"
+    )
     assert clocks["closure"]["status"] == "ON_TRACK"
 
 
@@ -68,16 +80,27 @@ async def test_pending_matters_stop_the_closure_clock_and_resuming_keeps_the_tim
     world.clock.now = at("2025-03-04 10:00")
     order = await register(world)
     step = lambda name, version, comment=None: world.gql(  # noqa: E731
-        "care_a", "TransitionWorkOrder", input={"id": order["id"], "expectedVersion": version, "transition": name, "comment": comment}
+        "care_a",
+        "TransitionWorkOrder",
+        input={
+            "id": order["id"],
+            "expectedVersion": version,
+            "transition": name,
+            "comment": comment,
+        },
     )
     assert (await step("review", 1))["transitionWorkOrder"]["order"]["version"] == 2
     world.clock.now = at("2025-03-05 10:00")
-    assert (await step("suspend", 2, "等待厂家配件到货"))["transitionWorkOrder"]["order"]["version"] == 3
+    assert (await step("suspend", 2, "等待厂家配件到货"))["transitionWorkOrder"]["order"][
+        "version"
+    ] == 3
     detail, clocks = await clocks_of(world, order["id"])
     assert clocks["closure"]["status"] == "PAUSED" and clocks["closure"]["usedMinutes"] == 540
     assert detail["closureDueAt"] is None
     ledger = (await world.gql("manager_a", "PendingMatters"))["pendingMatters"]["nodes"]
-    assert [(n["order"]["number"], n["reason"]) for n in ledger] == [(order["number"], "等待厂家配件到货")]
+    assert [(n["order"]["number"], n["reason"]) for n in ledger] == [
+        (order["number"], "等待厂家配件到货")
+    ]
     world.clock.now = at("2025-03-10 14:00")
     resumed = await step("resume", 3)
     assert resumed["transitionWorkOrder"]["__typename"] == "WorkOrderPayload", resumed
@@ -94,7 +117,10 @@ async def test_the_scan_records_each_warning_and_breach_once_however_often_it_ru
     assert await counts(world) == (1, 2)  # due soon; manager_a and gm_a may assign at dealer a
     await deadlines.scan(database, at("2025-09-30 11:50"))
     assert await counts(world) == (1, 2)
-    await asyncio.gather(deadlines.scan(database, at("2025-09-30 12:01")), deadlines.scan(database, at("2025-09-30 12:02")))
+    await asyncio.gather(
+        deadlines.scan(database, at("2025-09-30 12:01")),
+        deadlines.scan(database, at("2025-09-30 12:02")),
+    )
     assert await counts(world) == (2, 4)
     world.clock.now = at("2025-09-30 12:05")
     detail, clocks = await clocks_of(world, order["id"])
@@ -108,13 +134,22 @@ async def test_the_scan_records_each_warning_and_breach_once_however_often_it_ru
 async def test_the_scan_tells_live_subscribers_each_event_with_its_own_id(database, monkeypatch):
     world = await make_world(database)
     world.clock.now = at("2025-09-30 10:00")
-    orders = [await register(world, customer={"name": f"客户{n}", "phones": [f"1390000{n:04d}"]}) for n in range(4)]
+    orders = [
+        await register(world, customer={"name": f"客户{n}", "phones": [f"1390000{n:04d}"]})
+        for n in range(4)
+    ]
     published = []
     monkeypatch.setattr(database.events, "publish_soon", published.extend)
     await deadlines.scan(database, at("2025-09-30 11:40"))
     db = world.database.tenant(world.tenant_id)
     async with db.read() as session:
-        stored = set(await session.execute(select(WorkOrderEvent.work_order_id, WorkOrderEvent.id).where(WorkOrderEvent.kind == "sla_due_soon")))
+        stored = set(
+            await session.execute(
+                select(WorkOrderEvent.work_order_id, WorkOrderEvent.id).where(
+                    WorkOrderEvent.kind == "sla_due_soon"
+                )
+            )
+        )
     await db.close()
     assert len(stored) == len(orders)
     assert {(e.order_id, e.event_id) for e in published if e.tenant_id == world.tenant_id} == stored
@@ -140,18 +175,30 @@ async def test_a_deadline_in_2027_waits_for_its_calendar_then_is_computed(databa
     order = await register(world)
     detail, clocks = await clocks_of(world, order["id"])
     assert detail["responseDueAt"] == iso("2026-12-30 12:00")
-    assert clocks["closure"]["status"] == "CALENDAR_MISSING" and clocks["closure"]["missingYear"] == 2027
+    assert (
+        clocks["closure"]["status"] == "CALENDAR_MISSING"
+        and clocks["closure"]["missingYear"] == 2027
+    )
     assert detail["closureDueAt"] is None
     db = database.tenant(world.tenant_id)
     async with db.read() as session:
-        alerts = (await session.scalars(select(OutboxMessage).where(OutboxMessage.topic == "calendar.missing"))).all()
+        alerts = (
+            await session.scalars(
+                select(OutboxMessage).where(OutboxMessage.topic == "calendar.missing")
+            )
+        ).all()
     await db.close()
     assert [a.recipient_id for a in alerts] == [world.users["admin"]]
     # 2027 as a tenant admin would load it: New Year's Day off, by hand (not from the library).
-    rules = DayRules(holidays=frozenset({datetime(2027, 1, 1).date()}), known_years=frozenset({2027}))
+    rules = DayRules(
+        holidays=frozenset({datetime(2027, 1, 1).date()}), known_years=frozenset({2027})
+    )
     assert await load_years(database, world.tenant_id, rules, "admin") == 1
     detail, clocks = await clocks_of(world, order["id"])
-    assert detail["closureDueAt"] == iso("2027-01-05 10:00") and clocks["closure"]["status"] == "ON_TRACK"
+    assert (
+        detail["closureDueAt"] == iso("2027-01-05 10:00")
+        and clocks["closure"]["status"] == "ON_TRACK"
+    )
 
 
 async def test_a_region_working_ten_to_half_past_seven_times_its_dealers_orders(database):
@@ -164,8 +211,12 @@ async def test_a_region_working_ten_to_half_past_seven_times_its_dealers_orders(
     detail = (await clocks_of(world, order["id"]))[0]
     assert detail["responseDueAt"] == iso("2025-07-01 11:30")  # 30 minutes Monday, 90 Tuesday
     assert detail["closureDueAt"] == iso("2025-07-03 19:00")
-    same_time_east = await register(world, dealer="a", customer={"name": "李", "phones": ["13911112222"]})
-    assert (await clocks_of(world, same_time_east["id"]))[0]["responseDueAt"] == iso("2025-07-01 11:00")
+    same_time_east = await register(
+        world, dealer="a", customer={"name": "李", "phones": ["13911112222"]}
+    )
+    assert (await clocks_of(world, same_time_east["id"]))[0]["responseDueAt"] == iso(
+        "2025-07-01 11:00"
+    )
 
 
 async def test_a_dealer_open_on_saturdays_counts_them(database):
@@ -186,15 +237,27 @@ async def test_regrading_recomputes_the_closure_deadline_keeping_time_used_and_s
     order = await register(world)  # A: closure due 3 WD later, 2025-05-08 16:30 (May Day holiday)
     assert (await clocks_of(world, order["id"]))[0]["closureDueAt"] == iso("2025-05-08 16:30")
     world.clock.now = at("2025-05-06 10:00")
-    refused = await world.gql("care_a", "RegradeWorkOrder", input={"id": order["id"], "expectedVersion": 1, "grade": "B", "reason": "媒体转入"})
+    refused = await world.gql(
+        "care_a",
+        "RegradeWorkOrder",
+        input={"id": order["id"], "expectedVersion": 1, "grade": "B", "reason": "媒体转入"},
+    )
     assert refused["regradeWorkOrder"]["__typename"] == "NotPermitted"
-    done = await world.gql("manager_a", "RegradeWorkOrder", input={"id": order["id"], "expectedVersion": 1, "grade": "B", "reason": "媒体转入"})
-    assert done["regradeWorkOrder"]["order"]["closureDueAt"] == iso("2025-05-14 16:30")  # 7 WD from received-at
+    done = await world.gql(
+        "manager_a",
+        "RegradeWorkOrder",
+        input={"id": order["id"], "expectedVersion": 1, "grade": "B", "reason": "媒体转入"},
+    )
+    assert done["regradeWorkOrder"]["order"]["closureDueAt"] == iso(
+        "2025-05-14 16:30"
+    )  # 7 WD from received-at
     regraded = (await clocks_of(world, order["id"]))[0]["history"][-1]
     assert (regraded["kind"], regraded["comment"]) == ("regraded", "媒体转入")
 
 
-async def test_a_suspend_and_resume_outside_working_hours_leaves_the_closure_deadline_to_the_minute(database):
+async def test_a_suspend_and_resume_outside_working_hours_leaves_the_closure_deadline_to_the_minute(
+    database,
+):
     world = await make_world(database)
     world.clock.now = at("2025-03-03 09:00")  # Monday: an A order is due Thursday 09:00
     order = await register(world)
@@ -202,7 +265,12 @@ async def test_a_suspend_and_resume_outside_working_hours_leaves_the_closure_dea
     assert straight == iso("2025-03-06 09:00")
 
     async def step(name, version, comment=None):
-        values = {"id": order["id"], "expectedVersion": version, "transition": name, "comment": comment}
+        values = {
+            "id": order["id"],
+            "expectedVersion": version,
+            "transition": name,
+            "comment": comment,
+        }
         return await world.gql("care_a", "TransitionWorkOrder", input=values)
 
     await step("review", 1)

@@ -13,7 +13,11 @@ async def test_operator_registers_and_the_dealer_handles_to_closure(database):
     assert order["grade"] == "A" and order["tier"] == "DLR"
     order_id = order["id"]
 
-    reviewed = await world.gql("care_a", "TransitionWorkOrder", input={"id": order_id, "expectedVersion": 1, "transition": "review"})
+    reviewed = await world.gql(
+        "care_a",
+        "TransitionWorkOrder",
+        input={"id": order_id, "expectedVersion": 1, "transition": "review"},
+    )
     assert reviewed["transitionWorkOrder"]["order"]["state"] == "in_progress"
     version = reviewed["transitionWorkOrder"]["order"]["version"]
 
@@ -31,7 +35,14 @@ async def test_operator_registers_and_the_dealer_handles_to_closure(database):
     version = assigned["assignWorkOrder"]["order"]["version"]
 
     contact = await world.gql(
-        "care_a", "LogContactAttempt", input={"id": order_id, "expectedVersion": version, "outcome": "REACHED", "note": "已致电安抚"}
+        "care_a",
+        "LogContactAttempt",
+        input={
+            "id": order_id,
+            "expectedVersion": version,
+            "outcome": "REACHED",
+            "note": "已致电安抚",
+        },
     )
     assert contact["logContactAttempt"]["__typename"] == "ContactAttemptPayload", contact
     assert contact["logContactAttempt"]["order"]["respondedAt"] is not None
@@ -40,13 +51,21 @@ async def test_operator_registers_and_the_dealer_handles_to_closure(database):
     closed = await world.gql(
         "care_a",
         "CloseWorkOrder",
-        input={"id": order_id, "expectedVersion": version, "resolution": "补发脚垫，客户满意", "rootCause": "承诺未登记"},
+        input={
+            "id": order_id,
+            "expectedVersion": version,
+            "resolution": "补发脚垫，客户满意",
+            "rootCause": "承诺未登记",
+        },
     )
     assert closed["closeWorkOrder"]["order"]["state"] == "handled", closed
     assert closed["closeWorkOrder"]["order"]["handledAt"] is not None
 
     detail = (await world.gql("manager_a", "OrderDetail", id=order_id))["workOrder"]
-    steps = [(e["kind"], e["transition"], e["toState"], e["actor"]["username"]) for e in detail["history"]]
+    steps = [
+        (e["kind"], e["transition"], e["toState"], e["actor"]["username"])
+        for e in detail["history"]
+    ]
     assert steps == [
         ("registered", None, "unprocessed", "operator"),
         ("transition", "review", "in_progress", "care_a"),

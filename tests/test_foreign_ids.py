@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from graphql import GraphQLInputObjectType, get_named_type
 from sqlalchemy import func, select
+from support import World, make_world, register, registration
 
 from schema.app import schema
 from schema.context import Context
 from schema.ids import encode
 from server.db.models import Base, OutboxMessage, User, WarningSlip, WorkOrder
-from support import World, make_world, register, registration
 
 NOT_FOUND = "NotFound"
 SELECT = {
@@ -93,32 +93,69 @@ def assign(**handlers: str) -> Variables:
 
 
 CASES = [
-    Case("registerComplaint.dealerId", "dealer", "dealerId",
-         lambda w, ids, bad: registration(w, dealerId=bad)),
-    Case("registerComplaint.repeatOfId", "order", "repeatOfId",
-         lambda w, ids, bad: registration(w, repeatOfId=bad)),
-    Case("registerComplaint.involvedStaffIds", "user", "involvedStaffIds[1]",
-         lambda w, ids, bad: registration(w, involvedStaffIds=[ids.user, bad])),
-    Case("assignWorkOrder.id", "order", NOT_FOUND,
-         lambda w, ids, bad: {"id": bad, "expectedVersion": 1, "primaryHandlerId": ids.user}),
-    Case("assignWorkOrder.primaryHandlerId", "user", "primaryHandlerId",
-         assign(primaryHandlerId="bad")),
-    Case("assignWorkOrder.secondaryHandlerId", "user", "secondaryHandlerId",
-         assign(primaryHandlerId="mine", secondaryHandlerId="bad")),
+    Case(
+        "registerComplaint.dealerId",
+        "dealer",
+        "dealerId",
+        lambda w, ids, bad: registration(w, dealerId=bad),
+    ),
+    Case(
+        "registerComplaint.repeatOfId",
+        "order",
+        "repeatOfId",
+        lambda w, ids, bad: registration(w, repeatOfId=bad),
+    ),
+    Case(
+        "registerComplaint.involvedStaffIds",
+        "user",
+        "involvedStaffIds[1]",
+        lambda w, ids, bad: registration(w, involvedStaffIds=[ids.user, bad]),
+    ),
+    Case(
+        "assignWorkOrder.id",
+        "order",
+        NOT_FOUND,
+        lambda w, ids, bad: {"id": bad, "expectedVersion": 1, "primaryHandlerId": ids.user},
+    ),
+    Case(
+        "assignWorkOrder.primaryHandlerId",
+        "user",
+        "primaryHandlerId",
+        assign(primaryHandlerId="bad"),
+    ),
+    Case(
+        "assignWorkOrder.secondaryHandlerId",
+        "user",
+        "secondaryHandlerId",
+        assign(primaryHandlerId="mine", secondaryHandlerId="bad"),
+    ),
     Case("transitionWorkOrder.id", "order", NOT_FOUND, on_order(transition="review")),
     Case("logContactAttempt.id", "order", NOT_FOUND, on_order(outcome="REACHED")),
     Case("closeWorkOrder.id", "order", NOT_FOUND, on_order(resolution="已处理")),
-    Case("recordCustomerCall.id", "order", NOT_FOUND,
-         lambda w, ids, bad: {"id": bad, "channel": "hotline_400", "words": "又打来了"}, "operator"),
+    Case(
+        "recordCustomerCall.id",
+        "order",
+        NOT_FOUND,
+        lambda w, ids, bad: {"id": bad, "channel": "hotline_400", "words": "又打来了"},
+        "operator",
+    ),
     Case("escalateWorkOrder.id", "order", NOT_FOUND, on_order(reason="客户要求")),
     Case("returnWorkOrder.id", "order", NOT_FOUND, on_order(reason="请经销商处理")),
     Case("regradeWorkOrder.id", "order", NOT_FOUND, on_order(grade="A", reason="媒体介入")),
     Case("setAbsence(userId)", "user", NOT_FOUND, bare),
     Case("acknowledgeSlip(id)", "slip", NOT_FOUND, bare),
-    Case("recordSlipResult.id", "slip", NOT_FOUND,
-         lambda w, ids, bad: {"id": bad, "result": "已回复客户", "handlerId": ids.user}),
-    Case("recordSlipResult.handlerId", "user", "handlerId",
-         lambda w, ids, bad: {"id": ids.slip, "result": "已回复客户", "handlerId": bad}),
+    Case(
+        "recordSlipResult.id",
+        "slip",
+        NOT_FOUND,
+        lambda w, ids, bad: {"id": bad, "result": "已回复客户", "handlerId": ids.user},
+    ),
+    Case(
+        "recordSlipResult.handlerId",
+        "user",
+        "handlerId",
+        lambda w, ids, bad: {"id": ids.slip, "result": "已回复客户", "handlerId": bad},
+    ),
     Case("retryOutboxMessages.id", "dead", NOT_FOUND, lambda w, ids, bad: {"id": bad}, "admin"),
 ]
 
@@ -131,9 +168,7 @@ NOTHING = Ids(
     dead=encode("OutboxMessage", 987_654_321),
 )
 VEHICLE = encode("Vehicle", 1)
-WRONG_TYPE = Ids(
-    order=VEHICLE, version=1, slip=VEHICLE, user=VEHICLE, dealer=VEHICLE, dead=VEHICLE
-)
+WRONG_TYPE = Ids(order=VEHICLE, version=1, slip=VEHICLE, user=VEHICLE, dealer=VEHICLE, dead=VEHICLE)
 
 
 async def dead_message(world: World) -> str:
@@ -141,8 +176,15 @@ async def dead_message(world: World) -> str:
     now = datetime.now(UTC)
     async with world.database.writer(world.tenant_id) as session, session.begin():
         message = OutboxMessage(
-            key="given-up", topic="sla.breached", subject="given up", body={}, created_at=now,
-            attempts=24, next_attempt_at=now, dead_at=now, recipient_id=world.users["manager_a"],
+            key="given-up",
+            topic="sla.breached",
+            subject="given up",
+            body={},
+            created_at=now,
+            attempts=24,
+            next_attempt_at=now,
+            dead_at=now,
+            recipient_id=world.users["manager_a"],
         )
         session.add(message)
         await session.flush()
@@ -276,7 +318,9 @@ async def test_a_slip_outside_the_callers_scope_is_not_found_as_a_warning_slip(d
     }
     assert await answer(world, case, NOTHING.slip) == {**outside, "id": NOTHING.slip}
     assert await everything(database) == before
-    by_the_se = await answer(world, Case("acknowledgeSlip(id)", "slip", NOT_FOUND, bare), slip["id"])
+    by_the_se = await answer(
+        world, Case("acknowledgeSlip(id)", "slip", NOT_FOUND, bare), slip["id"]
+    )
     assert by_the_se["__typename"] == "SlipPayload"  # the SE, whose scope is the brand, may
 
 

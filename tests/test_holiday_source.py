@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-
 from calendar_facts import HOLIDAYS_2025, OFF_WEEKDAYS_2026, WORKDAYS_2025, WORKDAYS_2026
-from server.domain.calendar import CalendarMissingError, DayRules
+
 from server.adapters.holiday_source import statutory_days, supported_years
+from server.domain.calendar import CalendarMissingError, DayRules
 
 
 def days_of(year: int) -> list[date]:

@@ -8,12 +8,11 @@ import re
 from pathlib import Path
 
 import pytest
-
-from schema.app import schema
-from schema.context import Context
-from schema.ids import decode, encode
-from support import VIN, make_world, op, register, registration
+from support import VIN, make_world, register, registration
 from test_bad_input import row_counts
+
+from schema.ids import decode, encode
+
 
 def customer(**fields: object) -> dict[str, object]:
     return {"customer": {"name": "王", "phones": ["13812345678"], **fields}}
@@ -35,10 +34,14 @@ CASES = {
     "engine number, NUL": (vehicle(engineNumber="E\x001"), ["vehicle", "engineNumber"], "U+0000"),
     "mileage too high": (vehicle(mileageKm=3_000_000), ["vehicle", "mileageKm"], "between"),
     "500 phone numbers": (
-        customer(phones=[f"138{i:08d}" for i in range(500)]), ["customer", "phones"], "at most 5"
+        customer(phones=[f"138{i:08d}" for i in range(500)]),
+        ["customer", "phones"],
+        "at most 5",
     ),
     "name of zero-width characters": (
-        customer(name="\u200b\u200d\ufeff"), ["customer", "name"], "no visible characters"
+        customer(name="\u200b\u200d\ufeff"),
+        ["customer", "name"],
+        "no visible characters",
     ),
     "bidi override in the summary": ({"summary": "赠品\u202e已兑现"}, ["summary"], "U+202E"),
 }
@@ -94,7 +97,11 @@ async def send_registered_from(world, _prepared: None, value: str) -> dict:
 DATETIME_INPUTS = {
     "receivedAt": (nothing, send_received_at, ["receivedAt"]),
     "recordSlipResult.at": (slip_of_a_called_order, send_slip_result_at, ["at"]),
-    "workOrders.filter.registeredFrom": (nothing, send_registered_from, ["filter", "registeredFrom"]),
+    "workOrders.filter.registeredFrom": (
+        nothing,
+        send_registered_from,
+        ["filter", "registeredFrom"],
+    ),
 }
 
 

@@ -11,19 +11,22 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from conftest import TEST_SETTINGS
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from support import make_world, op
 
-from conftest import TEST_SETTINGS
 from complaintdesk.app import create_app
 from server.security.auth import Claims, mint
-from support import make_world, op
+
 
 def hs256_by_hand(payload: dict, secret: str) -> str:
     """An HMAC token keyed with the public key (PyJWT refuses to make one: the algorithm-confusion attack)."""
     part = lambda data: base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=")  # noqa: E731
     signing_input = part({"alg": "HS256", "typ": "JWT"}) + b"." + part(payload)
-    signature = base64.urlsafe_b64encode(hmac.new(secret.encode(), signing_input, hashlib.sha256).digest()).rstrip(b"=")
+    signature = base64.urlsafe_b64encode(
+        hmac.new(secret.encode(), signing_input, hashlib.sha256).digest()
+    ).rstrip(b"=")
     return (signing_input + b"." + signature).decode()
 
 
@@ -39,23 +42,32 @@ async def test_a_valid_token_reads_and_the_tenant_comes_from_it(database):
     world = await make_world(database)
     token = mint(TEST_SETTINGS, Claims(str(world.users["se"]), world.tenant_id, False))
     async with client(database) as http:
-        response = await http.post("/graphql", json=QUERY, headers={"Authorization": f"Bearer {token}"})
+        response = await http.post(
+            "/graphql", json=QUERY, headers={"Authorization": f"Bearer {token}"}
+        )
     assert response.status_code == 200, response.text
     assert response.json()["data"]["workOrders"]["edges"] == []
     assert response.headers["x-request-id"]
 
 
-@pytest.mark.parametrize("problem", ["missing", "garbage", "forged", "expired", "unknown user", "other tenant's user"])
+@pytest.mark.parametrize(
+    "problem", ["missing", "garbage", "forged", "expired", "unknown user", "other tenant's user"]
+)
 async def test_without_a_valid_token_only_healthz_answers(database, problem):
     world, other = await make_world(database), await make_world(database)
     se = str(world.users["se"])
     tokens = {
         "missing": None,
         "garbage": "not.a.token",
-        "forged": mint(replace(TEST_SETTINGS, jwt_signing_key="another-secret-of-the-same-good-length!!"), Claims(se, world.tenant_id, False)),
+        "forged": mint(
+            replace(TEST_SETTINGS, jwt_signing_key="another-secret-of-the-same-good-length!!"),
+            Claims(se, world.tenant_id, False),
+        ),
         "expired": mint(TEST_SETTINGS, Claims(se, world.tenant_id, False), timedelta(seconds=-5)),
         "unknown user": mint(TEST_SETTINGS, Claims("999999999", world.tenant_id, False)),
-        "other tenant's user": mint(TEST_SETTINGS, Claims(str(other.users["se"]), world.tenant_id, False)),
+        "other tenant's user": mint(
+            TEST_SETTINGS, Claims(str(other.users["se"]), world.tenant_id, False)
+        ),
     }
     headers = {"Authorization": f"Bearer {tokens[problem]}"} if tokens[problem] else {}
     async with client(database) as http:
@@ -70,7 +82,9 @@ async def test_without_a_valid_token_only_healthz_answers(database, problem):
 async def test_graphiql_page_is_served_without_a_token_but_holds_no_data(database):
     async with client(database) as http:
         page = await http.get("/graphql", headers={"Accept": "text/html"})
-        query = await http.get("/graphql", params={"query": "{ me { roles } }"}, headers={"Accept": "text/html"})
+        query = await http.get(
+            "/graphql", params={"query": "{ me { roles } }"}, headers={"Accept": "text/html"}
+        )
     assert page.status_code == 200 and "graphiql" in page.text.lower()
     assert query.status_code == 401
 
@@ -78,20 +92,40 @@ async def test_graphiql_page_is_served_without_a_token_but_holds_no_data(databas
 async def test_production_verifies_es256_tokens_with_the_public_key_only(database):
     world = await make_world(database)
     key = ec.generate_private_key(ec.SECP256R1())
-    public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
-    settings = replace(TEST_SETTINGS, jwt_algorithm="ES256", jwt_verify_key=public, jwt_signing_key=None)
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    settings = replace(
+        TEST_SETTINGS, jwt_algorithm="ES256", jwt_verify_key=public, jwt_signing_key=None
+    )
     issuer = replace(settings, jwt_signing_key=private)
     good = mint(issuer, Claims(str(world.users["se"]), world.tenant_id, False))
-    hs = hs256_by_hand({"sub": str(world.users["se"]), "tid": world.tenant_id, "iss": "complaintdesk", "exp": 2**40}, public)
+    hs = hs256_by_hand(
+        {
+            "sub": str(world.users["se"]),
+            "tid": world.tenant_id,
+            "iss": "complaintdesk",
+            "exp": 2**40,
+        },
+        public,
+    )
     async with client(database, settings) as http:
         ok = await http.post("/graphql", json=QUERY, headers={"Authorization": f"Bearer {good}"})
-        confused = await http.post("/graphql", json=QUERY, headers={"Authorization": f"Bearer {hs}"})
+        confused = await http.post(
+            "/graphql", json=QUERY, headers={"Authorization": f"Bearer {hs}"}
+        )
     assert ok.status_code == 200 and "errors" not in ok.json()
     assert confused.status_code == 401  # the public key is never accepted as an HMAC secret
 
 
-async def test_an_unexpected_error_is_logged_with_the_request_id_and_answered_without_internals(database, monkeypatch, caplog):
+async def test_an_unexpected_error_is_logged_with_the_request_id_and_answered_without_internals(
+    database, monkeypatch, caplog
+):
     world = await make_world(database)
     token = mint(TEST_SETTINGS, Claims(str(world.users["se"]), world.tenant_id, False))
 
@@ -101,7 +135,9 @@ async def test_an_unexpected_error_is_logged_with_the_request_id_and_answered_wi
     monkeypatch.setattr("server.services.queries.list_orders", broken)
     async with client(database) as http:
         response = await http.post(
-            "/graphql", json=QUERY, headers={"Authorization": f"Bearer {token}", "X-Request-ID": "req-42"}
+            "/graphql",
+            json=QUERY,
+            headers={"Authorization": f"Bearer {token}", "X-Request-ID": "req-42"},
         )
     body = response.json()
     assert "hunter2" not in response.text

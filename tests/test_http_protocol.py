@@ -7,23 +7,27 @@ from dataclasses import replace
 
 import httpx
 import pytest
-
 from conftest import TEST_SETTINGS
+from support import make_world, op
+
 from complaintdesk.app import create_app
 from server.security.auth import Claims, mint
 from server.settings import Limits
-from support import make_world, op
 
 RESPONSE_JSON = "application/graphql-response+json"
 
 
 def client(database, settings=TEST_SETTINGS) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(settings, database)), base_url="http://test")
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(settings, database)), base_url="http://test"
+    )
 
 
 async def token_for(database) -> dict[str, str]:
     world = await make_world(database)
-    return {"Authorization": f"Bearer {mint(TEST_SETTINGS, Claims(str(world.users['se']), world.tenant_id, False))}"}
+    return {
+        "Authorization": f"Bearer {mint(TEST_SETTINGS, Claims(str(world.users['se']), world.tenant_id, False))}"
+    }
 
 
 REQUEST_ERRORS = {
@@ -38,8 +42,12 @@ REQUEST_ERRORS = {
 async def test_a_request_error_is_400_without_data_in_graphql_response_json(database, case):
     headers = await token_for(database)
     async with client(database) as http:
-        modern = await http.post("/graphql", json=REQUEST_ERRORS[case], headers={**headers, "Accept": RESPONSE_JSON})
-        legacy = await http.post("/graphql", json=REQUEST_ERRORS[case], headers={**headers, "Accept": "application/json"})
+        modern = await http.post(
+            "/graphql", json=REQUEST_ERRORS[case], headers={**headers, "Accept": RESPONSE_JSON}
+        )
+        legacy = await http.post(
+            "/graphql", json=REQUEST_ERRORS[case], headers={**headers, "Accept": "application/json"}
+        )
     assert modern.status_code == 400 and modern.headers["content-type"] == RESPONSE_JSON
     assert "data" not in modern.json() and modern.json()["errors"]
     assert legacy.status_code == 200 and legacy.headers["content-type"] == "application/json"
@@ -50,7 +58,11 @@ async def test_a_result_is_200_in_the_media_type_asked_for(database):
     headers = await token_for(database)
     body = {"query": op("Worklist"), "variables": {"first": 5}}
     async with client(database) as http:
-        modern = await http.post("/graphql", json=body, headers={**headers, "Accept": f"{RESPONSE_JSON}, application/json;q=0.9"})
+        modern = await http.post(
+            "/graphql",
+            json=body,
+            headers={**headers, "Accept": f"{RESPONSE_JSON}, application/json;q=0.9"},
+        )
         default = await http.post("/graphql", json=body, headers=headers)
     assert modern.status_code == 200 and modern.headers["content-type"] == RESPONSE_JSON
     assert modern.json()["data"]["workOrders"]["edges"] == []
@@ -65,7 +77,9 @@ async def test_a_field_error_keeps_200_and_data(database, monkeypatch):
 
     monkeypatch.setattr("server.services.queries.list_orders", broken)
     async with client(database) as http:
-        response = await http.post("/graphql", json={"query": op("Worklist")}, headers={**headers, "Accept": RESPONSE_JSON})
+        response = await http.post(
+            "/graphql", json={"query": op("Worklist")}, headers={**headers, "Accept": RESPONSE_JSON}
+        )
     assert response.status_code == 200 and "data" in response.json()
     assert response.json()["errors"][0]["extensions"]["code"] == "INTERNAL"
 
@@ -75,7 +89,9 @@ async def test_get_runs_queries_and_refuses_mutations_with_405(database):
     mutation = op("AssignWorkOrder")
     async with client(database) as http:
         query = await http.get("/graphql", params={"query": op("Catalogue")}, headers=headers)
-        refused = await http.get("/graphql", params={"query": mutation, "variables": "{}"}, headers=headers)
+        refused = await http.get(
+            "/graphql", params={"query": mutation, "variables": "{}"}, headers=headers
+        )
         put = await http.put("/graphql", json={"query": op("Catalogue")}, headers=headers)
     assert query.status_code == 200 and query.json()["data"]["catalogue"]["channels"]
     assert refused.status_code == 405 and refused.headers["allow"] == "POST"
@@ -93,12 +109,19 @@ async def test_a_request_body_over_the_limit_is_refused_with_413(database):
         yield b'"}'
 
     async with client(database, settings) as http:
-        declared = await http.post("/graphql", json={"query": "{ __typename }" + padding}, headers=headers)
-        streamed = await http.post("/graphql", content=chunks(), headers={**headers, "Content-Type": "application/json"})
+        declared = await http.post(
+            "/graphql", json={"query": "{ __typename }" + padding}, headers=headers
+        )
+        streamed = await http.post(
+            "/graphql", content=chunks(), headers={**headers, "Content-Type": "application/json"}
+        )
         small = await http.post("/graphql", json={"query": "{ __typename }"}, headers=headers)
     for response in (declared, streamed):
         assert response.status_code == 413
-        assert response.json()["errors"][0]["message"] == "the request body exceeds the limit of 2000 bytes (limit: body_bytes)"
+        assert (
+            response.json()["errors"][0]["message"]
+            == "the request body exceeds the limit of 2000 bytes (limit: body_bytes)"
+        )
     assert small.status_code == 200 and small.json() == {"data": {"__typename": "Query"}}
 
 
@@ -111,10 +134,15 @@ async def test_a_request_over_the_timeout_is_stopped_with_504(database, monkeypa
 
     monkeypatch.setattr("server.services.queries.list_orders", slow)
     async with client(database, settings) as http:
-        response = await http.post("/graphql", json={"query": op("Worklist")}, headers={**headers, "Accept": RESPONSE_JSON})
+        response = await http.post(
+            "/graphql", json={"query": op("Worklist")}, headers={**headers, "Accept": RESPONSE_JSON}
+        )
     assert response.status_code == 504 and "data" not in response.json()
     error = response.json()["errors"][0]
-    assert error["message"] == "the request took longer than the limit of 0.2 s and was stopped (limit: timeout_seconds)"
+    assert (
+        error["message"]
+        == "the request took longer than the limit of 0.2 s and was stopped (limit: timeout_seconds)"
+    )
     assert error["extensions"] == {"code": "LIMIT_EXCEEDED", "limit": "timeout_seconds"}
 
 
@@ -122,7 +150,8 @@ MALFORMED_BODIES = {
     "a JSON string": b'"{ __typename }"',
     "null": b"null",
     "invalid UTF-8": b'{"query": "{ __typename \xff }"}',
-    "nested thousands of levels deep": b'{"query": "{ __typename }", "x": %s}' % (b"[" * 5000 + b"]" * 5000),
+    "nested thousands of levels deep": b'{"query": "{ __typename }", "x": %s}'
+    % (b"[" * 5000 + b"]" * 5000),
 }
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from support import make_world, op, register
 
 from schema.app import schema
 from schema.context import Context
@@ -20,7 +21,6 @@ from server.adapters import events
 from server.db.models import WorkOrder
 from server.db.session import Database
 from server.services import history
-from support import make_world, op, register
 
 QUIET = 0.4  # how long a subscriber that should receive nothing is watched
 
@@ -45,10 +45,16 @@ class Stream:
 
 
 @asynccontextmanager
-async def subscribed(world, username: str, operation: str, **variables: Any) -> AsyncIterator[Stream]:
+async def subscribed(
+    world, username: str, operation: str, **variables: Any
+) -> AsyncIterator[Stream]:
     """A subscription through the schema, as the WebSocket handler runs it, as `username`."""
     caller = await world.caller(username)
-    stream = Stream(await schema.subscribe(op(operation), variable_values=variables, context_value=Context(caller, "test")))
+    stream = Stream(
+        await schema.subscribe(
+            op(operation), variable_values=variables, context_value=Context(caller, "test")
+        )
+    )
     try:
         yield stream
     finally:
@@ -76,17 +82,25 @@ async def nothing_within(task: asyncio.Task[Any], seconds: float = QUIET) -> boo
 
 async def test_a_subscriber_receives_events_of_its_own_dealer_only(database):
     world = await make_world(database)
-    async with subscribed(world, "care_a", "OrderEvents") as for_a, subscribed(world, "care_b", "OrderEvents") as for_b:
+    async with (
+        subscribed(world, "care_a", "OrderEvents") as for_a,
+        subscribed(world, "care_b", "OrderEvents") as for_b,
+    ):
         next_a, next_b = await started(for_a), await started(for_b)
         order = await register(world, dealer="a")
         event = (await received(next_a))["orderEvents"]
         assert (event["kind"], event["toState"], event["orderId"], event["orderNumber"]) == (
-            "registered", "unprocessed", order["id"], order["number"],
-        )  # fmt: skip
+            "registered",
+            "unprocessed",
+            order["id"],
+            order["number"],
+        )
         assert event["order"]["dealer"]["name"] == "dlr-a" and event["orderVersion"] == 1
         assert await nothing_within(next_b)
 
-        other = await register(world, dealer="b")  # care_b's stream is alive: it was only not told about dealer a
+        other = await register(
+            world, dealer="b"
+        )  # care_b's stream is alive: it was only not told about dealer a
         assert (await received(next_b))["orderEvents"]["orderId"] == other["id"]
 
 
@@ -121,16 +135,34 @@ async def test_each_change_is_published_once_after_commit_and_never_when_rolled_
         caller = await world.caller("care_a")
         with pytest.raises(RuntimeError):
             async with caller.db.write() as session:
-                row = await session.scalar(select(WorkOrder).where(WorkOrder.number == order["number"]))
-                await history.record(session, row, caller.user_id, datetime.now(UTC), "note", comment="never committed")
+                row = await session.scalar(
+                    select(WorkOrder).where(WorkOrder.number == order["number"])
+                )
+                await history.record(
+                    session,
+                    row,
+                    caller.user_id,
+                    datetime.now(UTC),
+                    "note",
+                    comment="never committed",
+                )
                 raise RuntimeError("the use case fails after writing its event")
         await caller.db.close()
         assert await nothing_within(pending)
 
-        done = await world.gql("care_a", "TransitionWorkOrder", input={"id": order["id"], "expectedVersion": 1, "transition": "review"})
+        done = await world.gql(
+            "care_a",
+            "TransitionWorkOrder",
+            input={"id": order["id"], "expectedVersion": 1, "transition": "review"},
+        )
         assert done["transitionWorkOrder"]["order"]["state"] == "in_progress"
         event = (await received(pending))["orderEvents"]
-        assert (event["kind"], event["fromState"], event["toState"], event["orderVersion"]) == ("transition", "unprocessed", "in_progress", 2)
+        assert (event["kind"], event["fromState"], event["toState"], event["orderVersion"]) == (
+            "transition",
+            "unprocessed",
+            "in_progress",
+            2,
+        )
         assert await nothing_within(stream.next())
 
 
@@ -139,8 +171,16 @@ async def test_board_counters_start_with_the_board_and_follow_changes_in_scope(d
     await register(world, dealer="a")
     async with subscribed(world, "manager_a", "BoardCounters") as stream:
         first = (await received(stream.next()))["boardCounters"]
-        assert {s["state"]: s["count"] for s in first["byState"]} == {"unprocessed": 1, "in_progress": 0, "handled": 0, "pending": 0}
-        assert first["open"] == 1 and first["byState"][0]["label"] == {"zh": "未处理", "en": "Unprocessed"}
+        assert {s["state"]: s["count"] for s in first["byState"]} == {
+            "unprocessed": 1,
+            "in_progress": 0,
+            "handled": 0,
+            "pending": 0,
+        }
+        assert first["open"] == 1 and first["byState"][0]["label"] == {
+            "zh": "未处理",
+            "en": "Unprocessed",
+        }
 
         pending = stream.next()
         await register(world, dealer="b")  # outside manager_a's scope: no recount
@@ -153,7 +193,9 @@ async def test_board_counters_start_with_the_board_and_follow_changes_in_scope(d
 
     board = (await world.gql("se", "Board", orgUnitId=world.dealer_gid("b")))["board"]
     assert (board["__typename"], board["open"]) == ("Board", 1)
-    missing = (await world.gql("se", "Board", orgUnitId="T3JnVW5pdDo5OTk5OTk5"))["board"]  # OrgUnit:9999999
+    missing = (await world.gql("se", "Board", orgUnitId="T3JnVW5pdDo5OTk5OTk5"))[
+        "board"
+    ]  # OrgUnit:9999999
     assert missing["__typename"] == "NotFound"
 
 
@@ -173,7 +215,19 @@ async def test_a_subscription_ends_when_the_token_expires(database):
 async def test_the_local_bus_hands_events_from_another_event_loop_to_the_subscriber():
     """The embedded worker publishes from its own loop, in its own thread."""
     bus = events.LocalBus()
-    event = events.OrderEvent(1, 2, 3, "SKD-20261202-00001", "/t/east/dlr-a", "unprocessed", 1, "registered", datetime.now(UTC), None, "unprocessed")
+    event = events.OrderEvent(
+        1,
+        2,
+        3,
+        "SKD-20261202-00001",
+        "/t/east/dlr-a",
+        "unprocessed",
+        1,
+        "registered",
+        datetime.now(UTC),
+        None,
+        "unprocessed",
+    )
     async with bus.subscription(1) as queue, bus.subscription(2) as other_tenant:
         thread = threading.Thread(target=lambda: asyncio.run(bus.publish([event])))
         thread.start()

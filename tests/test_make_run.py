@@ -12,7 +12,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from conftest import DB_SUFFIX, need_service
 from support import VIN, op
 
@@ -28,15 +27,34 @@ def free_port() -> int:
 
 def pg_database(name: str) -> str:
     need_service("PostgreSQL", "127.0.0.1", 5432)
-    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'], check=True)
-    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f'CREATE DATABASE "{name}"'], check=True)
+    subprocess.run(
+        [
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-qc",
+            f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+        ],
+        check=True,
+    )
+    subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f'CREATE DATABASE "{name}"'],
+        check=True,
+    )
     return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
 
 
 def start(env: dict[str, str], port: int) -> tuple[subprocess.Popen[str], dict[str, str]]:
     cli = Path(sys.executable).with_name("complaintdesk")
     proc = subprocess.Popen(
-        [str(cli), "run", "--port", str(port)], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        [str(cli), "run", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     tokens: dict[str, str] = {}
     deadline = time.monotonic() + 120
@@ -53,7 +71,9 @@ def start(env: dict[str, str], port: int) -> tuple[subprocess.Popen[str], dict[s
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_make_run_serves_the_demo_and_the_operator_token_registers_a_complaint(tmp_path, backend):
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "JWT_SECRET")}
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "JWT_SECRET")
+    }
     env["COMPLAINTDESK_VAR"] = str(tmp_path / "var")
     if backend == "postgresql":
         env["DATABASE_URL"] = pg_database(f"complaintdesk_run_test{DB_SUFFIX}")
@@ -69,7 +89,11 @@ def test_make_run_serves_the_demo_and_the_operator_token_registers_a_complaint(t
             except httpx.TransportError:
                 time.sleep(0.1)
         headers = {"Authorization": f"Bearer {tokens['operator']}"}
-        page = httpx.post(f"{url}/graphql", json={"query": op("Worklist"), "variables": {"first": 100}}, headers=headers).json()
+        page = httpx.post(
+            f"{url}/graphql",
+            json={"query": op("Worklist"), "variables": {"first": 100}},
+            headers=headers,
+        ).json()
         edges = page["data"]["workOrders"]["edges"]
         assert len(edges) == 100 and page["data"]["workOrders"]["pageInfo"]["hasNextPage"]
         dealer = edges[0]["node"]["dealer"]["id"]
@@ -82,10 +106,16 @@ def test_make_run_serves_the_demo_and_the_operator_token_registers_a_complaint(t
             "summary": "试驾时销售顾问态度恶劣",
             "details": "客户原话：我再也不想来这家店了。",
         }
-        result = httpx.post(f"{url}/graphql", json={"query": op("RegisterComplaint"), "variables": {"input": registration}}, headers=headers)
+        result = httpx.post(
+            f"{url}/graphql",
+            json={"query": op("RegisterComplaint"), "variables": {"input": registration}},
+            headers=headers,
+        )
         order = result.json()["data"]["registerComplaint"]
         assert order["__typename"] == "WorkOrderPayload", order
-        assert order["order"]["state"] == "unprocessed" and order["order"]["number"].startswith("SKD-")
+        assert order["order"]["state"] == "unprocessed" and order["order"]["number"].startswith(
+            "SKD-"
+        )
     finally:
         proc.terminate()
         proc.wait(timeout=20)

@@ -4,11 +4,11 @@ domain error to the typed error of the field's result union."""
 from __future__ import annotations
 
 import pytest
+from support import make_world, register
 
 from schema.errors import Conflict, NotFound, NotPermitted, ValidationError, answer
 from schema.ids import encode
 from server.domain.errors import ConflictError, FieldProblem, InvalidInputError, NotFoundError
-from support import make_world, register
 
 # Strings that are no id of the type a filter takes: another type's id, and no id at all.
 NO_IDS = [encode("Vehicle", 1), "not-an-id"]

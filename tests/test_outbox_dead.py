@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from support import World, make_world
 
-from schema.ids import encode
 from complaintdesk import cli
+from schema.ids import encode
+from server.adapters.notifications import Notification
 from server.db.models import OutboxMessage
 from server.domain.retry import RetryPolicy
-from server.adapters.notifications import Notification
 from server.services import outbox
-from support import World, make_world
 
 POLICY = RetryPolicy(
     base_delay=timedelta(seconds=10), factor=3, cap=timedelta(seconds=100), max_attempts=4

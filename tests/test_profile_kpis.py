@@ -10,7 +10,11 @@ import pytest
 
 from server.domain.kpi import Measure
 from server.profiles import (
-    ProfileInvalidError, bundled_profile_path, load_profile_dir, parse_profile, read_profile_dir,
+    ProfileInvalidError,
+    bundled_profile_path,
+    load_profile_dir,
+    parse_profile,
+    read_profile_dir,
 )
 
 
@@ -24,14 +28,18 @@ def test_skoda_assesses_three_rates_with_the_part_one_score_and_incentives():
         ("first_time_resolution", Measure.FIRST_TIME_RESOLUTION, None),
     ]
     assert dict(rules.weights) == {
-        "timely_response": Decimal("0.3"), "timely_closure": Decimal("0.3"),
+        "timely_response": Decimal("0.3"),
+        "timely_closure": Decimal("0.3"),
         "first_time_resolution": Decimal("0.4"),
     }
     assert (rules.scale, rules.score_is_assumption) == (100, True)
     assert rules.incentive is not None
     incentive = rules.incentive
     assert (incentive.top, incentive.reward, incentive.penalty_below, incentive.penalty) == (
-        5, 10000, Decimal(40), 10000,
+        5,
+        10000,
+        Decimal(40),
+        10000,
     )
 
 

@@ -9,6 +9,7 @@ from typing import Any, get_args
 
 import pytest
 from sqlalchemy import select
+from support import make_world
 
 from complaintdesk.cli import main
 from server.db.models import Tenant
@@ -23,7 +24,6 @@ from server.profiles import (
     read_profile_dir,
 )
 from server.profiles.validators import MeaningName
-from support import make_world
 
 SKODA = bundled_profile_path("skoda")
 

@@ -14,8 +14,8 @@ import yaml
 from server.domain.grading import ALERT_RECIPIENTS
 from server.domain.workflow import Meaning
 from server.profiles import (
-    Action,
     DOCUMENTS,
+    Action,
     ClockRule,
     Profile,
     ProfileInvalidError,
@@ -58,7 +58,12 @@ def errors_of(documents: dict[str, Any]) -> list[str]:
 
 
 def test_skoda_profile_loads_with_its_settings(skoda: Profile) -> None:
-    assert (skoda.name, skoda.version, skoda.number_prefix, skoda.language) == ("skoda", "2026.1", "SKD", "zh-CN")
+    assert (skoda.name, skoda.version, skoda.number_prefix, skoda.language) == (
+        "skoda",
+        "2026.1",
+        "SKD",
+        "zh-CN",
+    )
     assert (skoda.timezone, skoda.working_hours) == ("Asia/Shanghai", ("09:00-18:00",))
     assert set(skoda.documents) >= {*DOCUMENTS, "policy.yaml", "calendar.yaml", "warnings.yaml"}
     assert (skoda.policy_add, skoda.policy_remove) == ((), ())
@@ -90,7 +95,11 @@ def test_skoda_routing_matches_the_assignment_table(skoda: Profile, code: str) -
 
 
 def test_skoda_has_exactly_the_table_plus_a_consultation(skoda: Profile) -> None:
-    consultations = {c for c, cat in skoda.categories.items() if skoda.order_types[cat.order_type].nature == "consultation"}
+    consultations = {
+        c
+        for c, cat in skoda.categories.items()
+        if skoda.order_types[cat.order_type].nature == "consultation"
+    }
     assert set(skoda.categories) == set(ROUTING_TABLE) | consultations
     assert consultations and all(skoda.categories[c].grade is None for c in consultations)
 
@@ -119,14 +128,23 @@ def test_skoda_workflow(skoda: Profile) -> None:
     ]
     assert all(s.meaning == Meaning(s.name) for s in wf.states)
     assert wf.initial == "unprocessed"
-    assert {t.name: (t.sources, t.target, t.permission, t.requires_comment, t.records_resolution) for t in wf.transitions} == {
+    assert {
+        t.name: (t.sources, t.target, t.permission, t.requires_comment, t.records_resolution)
+        for t in wf.transitions
+    } == {
         "review": (("unprocessed",), "in_progress", "workorder.review", False, False),
         "resolve": (("in_progress",), "handled", "workorder.close", False, True),
         "confirm": (("handled",), "closed", "workorder.confirm", False, False),
         "reopen": (("handled",), "in_progress", "workorder.reopen", True, False),
         "suspend": (("in_progress",), "pending", "workorder.suspend", True, False),
         "resume": (("pending",), "in_progress", "workorder.suspend", False, False),
-        "cancel": (("unprocessed", "in_progress", "pending"), "cancelled", "workorder.cancel", True, False),
+        "cancel": (
+            ("unprocessed", "in_progress", "pending"),
+            "cancelled",
+            "workorder.cancel",
+            True,
+            False,
+        ),
     }
     assert wf.resolving_transition("in_progress").name == "resolve"
 
@@ -134,16 +152,42 @@ def test_skoda_workflow(skoda: Profile) -> None:
 def test_skoda_clocks(skoda: Profile) -> None:
     def closure(grade: str, target: int | None, on_breach: Action = Action()) -> ClockRule:
         return ClockRule(
-            "closure", target, "working_days", (grade,), (), (), "registered", "resolve", "suspend", "resume", Action(), on_breach
+            "closure",
+            target,
+            "working_days",
+            (grade,),
+            (),
+            (),
+            "registered",
+            "resolve",
+            "suspend",
+            "resume",
+            Action(),
+            on_breach,
         )
 
     assert skoda.clocks == (
-        ClockRule("response", 120, "business_minutes", ("A", "B", "C"), (), (), "registered", "first_contact", None, None),
+        ClockRule(
+            "response",
+            120,
+            "business_minutes",
+            ("A", "B", "C"),
+            (),
+            (),
+            "registered",
+            "first_contact",
+            None,
+            None,
+        ),
         closure("A", 3),
         closure("B", 7, Action(regrade="C", move_to_tier="SALES_SE")),
         closure("C", None),
     )
-    assert (skoda.warn_before_percent, skoda.repeat_days, skoda.first_time_resolution_days) == (20, 7, 7)
+    assert (skoda.warn_before_percent, skoda.repeat_days, skoda.first_time_resolution_days) == (
+        20,
+        7,
+        7,
+    )
 
 
 def test_every_label_has_chinese_and_english(skoda: Profile) -> None:
@@ -163,8 +207,12 @@ def test_every_label_has_chinese_and_english(skoda: Profile) -> None:
 
 
 def test_intake_flags_cover_the_upgrade_warning_conditions(skoda: Profile) -> None:
-    assert {"customer_agitated", "claims_media", "nobody_contacted", "hq_special_case"} <= set(skoda.flags)
-    assert {"refund", "replacement", "compensation", "written_reply", "immediate_reply"} <= set(skoda.demands)
+    assert {"customer_agitated", "claims_media", "nobody_contacted", "hq_special_case"} <= set(
+        skoda.flags
+    )
+    assert {"refund", "replacement", "compensation", "written_reply", "immediate_reply"} <= set(
+        skoda.demands
+    )
 
 
 # ---------------------------------------------------------------- validation
@@ -187,7 +235,9 @@ def test_errors_in_several_documents_are_all_reported(documents: dict[str, Any])
     ]
 
 
-def test_a_shape_error_does_not_hide_reference_errors_in_the_same_document(documents: dict[str, Any]) -> None:
+def test_a_shape_error_does_not_hide_reference_errors_in_the_same_document(
+    documents: dict[str, Any],
+) -> None:
     documents["workflow.yaml"]["transitions"][0]["colour"] = "red"
     documents["workflow.yaml"]["transitions"][3]["to"] = "closd"
     errors = errors_of(documents)
@@ -211,8 +261,16 @@ def test_policy_document_is_optional(documents: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     ("document", "edit", "expected"),
     [
-        ("channels.yaml", lambda d: d["channels"][2].update(colour="red"), "channels.yaml: channels[2].colour: unknown key (allowed: code, label)"),
-        ("grades.yaml", lambda d: d["grades"][0]["label"].update(de="A"), "grades.yaml: grades[0].label.de: unknown key (allowed: zh, en)"),
+        (
+            "channels.yaml",
+            lambda d: d["channels"][2].update(colour="red"),
+            "channels.yaml: channels[2].colour: unknown key (allowed: code, label)",
+        ),
+        (
+            "grades.yaml",
+            lambda d: d["grades"][0]["label"].update(de="A"),
+            "grades.yaml: grades[0].label.de: unknown key (allowed: zh, en)",
+        ),
         (
             "profile.yaml",
             lambda d: d.update(lang="en"),
@@ -221,7 +279,9 @@ def test_policy_document_is_optional(documents: dict[str, Any]) -> None:
         ),
     ],
 )
-def test_unknown_keys_are_refused(documents: dict[str, Any], document: str, edit: Any, expected: str) -> None:
+def test_unknown_keys_are_refused(
+    documents: dict[str, Any], document: str, edit: Any, expected: str
+) -> None:
     edit(documents[document])
     assert errors_of(documents) == [expected]
 
@@ -231,11 +291,15 @@ def test_unknown_document_and_empty_document(documents: dict[str, Any]) -> None:
     documents["flags.yaml"] = None
     errors = errors_of(documents)
     assert errors[0] == "flags.yaml: expected a mapping of keys (the document is empty)"
-    assert errors[1].startswith("kpi.yaml: unknown document (documents: profile.yaml, channels.yaml, ")
+    assert errors[1].startswith(
+        "kpi.yaml: unknown document (documents: profile.yaml, channels.yaml, "
+    )
 
 
 def test_profile_settings_are_checked(documents: dict[str, Any]) -> None:
-    documents["profile.yaml"].update(version=2026.1, number_prefix="skd1", working_hours=["9-18"], backdate_limit_hours=-1)
+    documents["profile.yaml"].update(
+        version=2026.1, number_prefix="skd1", working_hours=["9-18"], backdate_limit_hours=-1
+    )
     assert errors_of(documents) == [  # within a document, errors come in path order
         "profile.yaml: backdate_limit_hours: Input should be greater than or equal to 0",
         "profile.yaml: number_prefix: number prefix 'skd1' must be 2 to 6 uppercase letters A-Z, e.g. 'SKD'",
@@ -281,23 +345,35 @@ def test_clock_rules_are_checked(documents: dict[str, Any]) -> None:
     rule.update(clock="closur", resumes_on=None, target=0)
     rule["applies_to"]["channels"] = ["pigeon"]
     errors = errors_of(documents)
-    assert errors[0] == "deadlines.yaml: clocks[1]: pauses_on and resumes_on go together: a paused clock must be able to resume"
-    assert errors[1].startswith("deadlines.yaml: clocks[1].applies_to.channels[0]: unknown channel 'pigeon' (channels: hotline_400, ")
+    assert (
+        errors[0]
+        == "deadlines.yaml: clocks[1]: pauses_on and resumes_on go together: a paused clock must be able to resume"
+    )
+    assert errors[1].startswith(
+        "deadlines.yaml: clocks[1].applies_to.channels[0]: unknown channel 'pigeon' (channels: hotline_400, "
+    )
     assert errors[2] == (
         "deadlines.yaml: clocks[1].clock: unknown clock 'closur' "
         f"(response, closure or a workflow state: response, closure, {STATES})"
     )
-    assert errors[3] == "deadlines.yaml: clocks[1].target: Input should be greater than or equal to 1"
+    assert (
+        errors[3] == "deadlines.yaml: clocks[1].target: Input should be greater than or equal to 1"
+    )
 
 
 def test_policy_with_an_unknown_role_is_refused(documents: dict[str, Any]) -> None:
-    documents["policy.yaml"] = {"add": [{"role": "boss", "permission": "workorder.read"}], "remove": []}
+    documents["policy.yaml"] = {
+        "add": [{"role": "boss", "permission": "workorder.read"}],
+        "remove": [],
+    }
     assert errors_of(documents) == [
         "policy.yaml: add[0].role: unknown role 'boss' (roles: care_specialist, gm, manager, operator, rbo, se, tenant_admin)"
     ]
 
 
-def test_policy_may_not_use_platform_permissions_or_remove_what_is_not_granted(documents: dict[str, Any]) -> None:
+def test_policy_may_not_use_platform_permissions_or_remove_what_is_not_granted(
+    documents: dict[str, Any],
+) -> None:
     documents["policy.yaml"] = {
         "add": [{"role": "tenant_admin", "permission": "platform.tenants"}],
         "remove": [{"role": "operator", "permission": "workorder.close"}],
@@ -333,7 +409,9 @@ def copy_profile(tmp_path: Path) -> Path:
 def test_yaml_errors_are_reported_with_the_other_errors(tmp_path: Path) -> None:
     folder = copy_profile(tmp_path)
     (folder / "grades.yaml").write_text("grades: [A\n", encoding="utf-8")
-    (folder / "channels.yaml").write_text("channels:\n  - code: fax\n    code: fax2\n", encoding="utf-8")
+    (folder / "channels.yaml").write_text(
+        "channels:\n  - code: fax\n    code: fax2\n", encoding="utf-8"
+    )
     (folder / "routing.yaml").unlink()
     with pytest.raises(ProfileInvalidError) as caught:
         load_profile_dir(folder)
@@ -376,7 +454,13 @@ def test_breach_actions_and_tenant_days_are_checked(documents: dict[str, Any]) -
 def test_the_permission_catalogue_leaves_out_the_platform() -> None:
     permissions = base_catalogue().permissions
     assert "platform.tenants" not in permissions
-    assert {"workorder.register", "workorder.review", "workorder.assign", "workorder.close", "workorder.confirm"} <= permissions
+    assert {
+        "workorder.register",
+        "workorder.review",
+        "workorder.assign",
+        "workorder.close",
+        "workorder.confirm",
+    } <= permissions
 
 
 # ---------------------------------------------------------------- the shipped GTMC profile
@@ -396,10 +480,20 @@ def gtmc_documents() -> dict[str, Any]:
 
 
 def test_gtmc_profile_loads_with_its_settings(gtmc: Profile) -> None:
-    assert (gtmc.name, gtmc.version, gtmc.number_prefix, gtmc.language) == ("gtmc", "2026.1", "GTMC", "zh-CN")
+    assert (gtmc.name, gtmc.version, gtmc.number_prefix, gtmc.language) == (
+        "gtmc",
+        "2026.1",
+        "GTMC",
+        "zh-CN",
+    )
     assert (gtmc.timezone, gtmc.working_hours) == ("Asia/Shanghai", ("09:00-18:00",))
     assert {"grading.yaml", "policy.yaml", "calendar.yaml"} <= set(gtmc.documents)
-    assert (gtmc.policy_add, gtmc.policy_remove, gtmc.extra_holidays, gtmc.extra_workdays) == ((), (), frozenset(), frozenset())
+    assert (gtmc.policy_add, gtmc.policy_remove, gtmc.extra_holidays, gtmc.extra_workdays) == (
+        (),
+        (),
+        frozenset(),
+        frozenset(),
+    )
 
 
 def test_gtmc_grades_channels_tiers_and_categories(gtmc: Profile) -> None:
@@ -409,10 +503,24 @@ def test_gtmc_grades_channels_tiers_and_categories(gtmc: Profile) -> None:
         ("important", "重要投诉", 3),
     ]
     assert [c.label.zh for c in gtmc.channels.values()] == [
-        "呼叫中心(新规)", "呼叫中心(再电)", "800热线", "现场", "其它电话(担当)", "其它电话(经理)", "第三方", "入库谢礼时顾客投诉",
-    ]  # fmt: skip
-    assert {t.code: t.level for t in gtmc.tiers.values()} == {"DLR": "dealer", "GTMC_CR": "brand", "TMCI": "brand"}
-    assert {c.code: (gtmc.order_types[c.order_type].kind, c.grade, c.routing) for c in gtmc.categories.values()} == {
+        "呼叫中心(新规)",
+        "呼叫中心(再电)",
+        "800热线",
+        "现场",
+        "其它电话(担当)",
+        "其它电话(经理)",
+        "第三方",
+        "入库谢礼时顾客投诉",
+    ]
+    assert {t.code: t.level for t in gtmc.tiers.values()} == {
+        "DLR": "dealer",
+        "GTMC_CR": "brand",
+        "TMCI": "brand",
+    }
+    assert {
+        c.code: (gtmc.order_types[c.order_type].kind, c.grade, c.routing)
+        for c in gtmc.categories.values()
+    } == {
         "sales": ("sales", "general", ("DLR", "GTMC_CR")),
         "service": ("aftersales", "general", ("DLR", "GTMC_CR")),
         "quality": ("aftersales", "general", ("DLR", "GTMC_CR")),
@@ -432,10 +540,20 @@ def test_gtmc_workflow_is_the_icrop_chain(gtmc: Profile) -> None:
         ("cancelled", "cancelled", True),
     ]
     state = wf.initial
-    for step in ("submit", "forward", "plan", "resolve", "confirm"):  # operator → CR manager → manager → SC/SA → revisit
+    for step in (
+        "submit",
+        "forward",
+        "plan",
+        "resolve",
+        "confirm",
+    ):  # operator → CR manager → manager → SC/SA → revisit
         state = wf.fire(state, step).target
     assert state == "closed"
-    assert {t.name: t.permission for t in wf.transitions if t.name in ("submit", "forward", "plan", "resolve")} == {
+    assert {
+        t.name: t.permission
+        for t in wf.transitions
+        if t.name in ("submit", "forward", "plan", "resolve")
+    } == {
         "submit": "workorder.register",  # the operator (话务员)
         "forward": "workorder.review",  # the CR manager
         "plan": "workorder.assign",  # the sales or after-sales manager
@@ -447,19 +565,37 @@ def test_gtmc_workflow_is_the_icrop_chain(gtmc: Profile) -> None:
 
 def test_gtmc_clocks(gtmc: Profile) -> None:
     def step(clock: str, target: int, starts_on: str, stops_on: str) -> ClockRule:
-        return ClockRule(clock, target, "business_minutes", (), (), (), starts_on, stops_on, None, None)
+        return ClockRule(
+            clock, target, "business_minutes", (), (), (), starts_on, stops_on, None, None
+        )
 
     assert gtmc.clocks == (
-        ClockRule("response", 24, "natural_hours", (), (), (), "registered", "first_contact", None, None),
+        ClockRule(
+            "response", 24, "natural_hours", (), (), (), "registered", "first_contact", None, None
+        ),
         step("operator_entry", 60, "registered", "submit"),  # 话务员 1 h
         step("cr_review", 120, "submit", "forward"),  # CR经理 2 h
         step("manager_review", 120, "forward", "plan"),  # 销售/售后经理 2 h
-        ClockRule("closure", None, "working_days", (), (), (), "registered", "resolve", "suspend", "resume"),
+        ClockRule(
+            "closure",
+            None,
+            "working_days",
+            (),
+            (),
+            (),
+            "registered",
+            "resolve",
+            "suspend",
+            "resume",
+        ),
     )
     # A step clock is the time spent in the state it is named after: it starts on the way in and stops on the way out.
     for rule in gtmc.clocks[1:4]:
         assert gtmc.workflow.transition(rule.stops_on).sources == (rule.clock,)
-        assert rule.starts_on == "registered" or gtmc.workflow.transition(rule.starts_on).target == rule.clock
+        assert (
+            rule.starts_on == "registered"
+            or gtmc.workflow.transition(rule.starts_on).target == rule.clock
+        )
 
 
 # DOMAIN.md §4.1 read literally, row by row and cell by cell (Part I.5).
@@ -468,8 +604,13 @@ GTMC_TABLE = [
     (
         "important_preliminary",
         {
-            "government_police_ties", "extreme_action", "lawsuit_threat", "media_exposure", "refuses_inspection",
-            "third_party_inspection", "complaint_to_maker",
+            "government_police_ties",
+            "extreme_action",
+            "lawsuit_threat",
+            "media_exposure",
+            "refuses_inspection",
+            "third_party_inspection",
+            "complaint_to_maker",
         },
         {"replacement", "refund", "written_reply"},
     ),
@@ -477,27 +618,47 @@ GTMC_TABLE = [
     (
         "important_preliminary",
         {
-            "injury", "fire", "unintended_acceleration", "airbag_not_deployed", "driving_turning_stopping", "accelerator_stuck",
-            "engine_stall", "poor_braking", "poor_steering", "no_power_assist", "wheel_lock", "fuel_leak",
+            "injury",
+            "fire",
+            "unintended_acceleration",
+            "airbag_not_deployed",
+            "driving_turning_stopping",
+            "accelerator_stuck",
+            "engine_stall",
+            "poor_braking",
+            "poor_steering",
+            "no_power_assist",
+            "wheel_lock",
+            "fuel_leak",
         },
         set(),
     ),
     ("important", {"lawsuit_case"}, set()),
     ("important_preliminary", {"local_government", "local_media", "internet"}, set()),
-    ("important", {"cctv", "police", "fire_service", "recall_centre", "china_consumers_association"}, set()),
-]  # fmt: skip
+    (
+        "important",
+        {"cctv", "police", "fire_service", "recall_centre", "china_consumers_association"},
+        set(),
+    ),
+]
 
 
 def test_gtmc_grading_rules_are_the_table(gtmc: Profile) -> None:
     assert [(r.grade, set(r.flags), set(r.demands)) for r in gtmc.grading_rules] == GTMC_TABLE
     # Every criterion is a code of its own, used by exactly one cell; large compensation only alerts.
     assert sorted(f for r in gtmc.grading_rules for f in r.flags) == sorted(gtmc.flags)
-    assert sorted(d for r in gtmc.grading_rules for d in r.demands) == sorted(set(gtmc.demands) - {"large_compensation"})
+    assert sorted(d for r in gtmc.grading_rules for d in r.demands) == sorted(
+        set(gtmc.demands) - {"large_compensation"}
+    )
 
 
 def test_gtmc_alerts_refund_replacement_and_large_compensation(gtmc: Profile) -> None:
     assert [(a.flags, a.demands, a.notify) for a in gtmc.alerts] == [
-        (frozenset(), frozenset({"refund", "replacement", "large_compensation"}), ("managers", "region_managers"))
+        (
+            frozenset(),
+            frozenset({"refund", "replacement", "large_compensation"}),
+            ("managers", "region_managers"),
+        )
     ]
     assert gtmc.alerts_for([], ["refund"]) == gtmc.alerts
     assert gtmc.alerts_for(["cctv"], ["written_reply"]) == ()
@@ -515,7 +676,9 @@ def test_gtmc_alerts_refund_replacement_and_large_compensation(gtmc: Profile) ->
         (set(), {"large_compensation"}, "general"),
     ],
 )
-def test_gtmc_proposes_the_highest_class(gtmc: Profile, flags: set[str], demands: set[str], grade: str) -> None:
+def test_gtmc_proposes_the_highest_class(
+    gtmc: Profile, flags: set[str], demands: set[str], grade: str
+) -> None:
     assert gtmc.propose_grade("quality", flags, demands).grade == grade
 
 
@@ -546,7 +709,15 @@ def test_gtmc_export_round_trip(gtmc: Profile) -> None:
 
 def test_grading_document_is_optional(skoda: Profile, documents: dict[str, Any]) -> None:
     assert (skoda.grading_rules, skoda.alerts) == ((), ())
-    documents["grading.yaml"] = {"rules": [{"grade": "B", "when_any": {"demands": ["refund"]}, "reason": {"zh": "退车", "en": "Refund"}}]}
+    documents["grading.yaml"] = {
+        "rules": [
+            {
+                "grade": "B",
+                "when_any": {"demands": ["refund"]},
+                "reason": {"zh": "退车", "en": "Refund"},
+            }
+        ]
+    }
     profile = parse_profile(documents)
     assert profile.propose_grade("A4a", [], ["refund"]).grade == "B"
     assert profile.propose_grade("Q1", [], ["refund"]).grade is None  # consultations are not graded
@@ -565,11 +736,15 @@ def test_grading_references_are_checked(gtmc_documents: dict[str, Any]) -> None:
         "grading.yaml: rules[1].when_any.demands[0]: unknown demand 'exchange' "
         "(demands: replacement, refund, written_reply, large_compensation)",
     ]
-    assert errors[3].startswith("grading.yaml: rules[3].when_any.flags[0]: unknown flag 'injured' (flags: dealer_can_handle, ")
+    assert errors[3].startswith(
+        "grading.yaml: rules[3].when_any.flags[0]: unknown flag 'injured' (flags: dealer_can_handle, "
+    )
     assert len(errors) == 4
 
 
-def test_grading_codes_in_the_wrong_list_and_empty_conditions(gtmc_documents: dict[str, Any]) -> None:
+def test_grading_codes_in_the_wrong_list_and_empty_conditions(
+    gtmc_documents: dict[str, Any],
+) -> None:
     grading = gtmc_documents["grading.yaml"]
     grading["rules"][0]["when_any"] = {"flags": ["refund"], "demands": ["cctv"]}
     grading["alerts"][0]["when_any"] = {"flags": [], "demands": []}
@@ -580,7 +755,9 @@ def test_grading_codes_in_the_wrong_list_and_empty_conditions(gtmc_documents: di
     ]
 
 
-def test_grading_shape_errors_are_reported_with_the_reference_errors(gtmc_documents: dict[str, Any]) -> None:
+def test_grading_shape_errors_are_reported_with_the_reference_errors(
+    gtmc_documents: dict[str, Any],
+) -> None:
     grading = gtmc_documents["grading.yaml"]
     grading["rules"][0]["when"] = grading["rules"][0].pop("when_any")
     grading["rules"][2]["grade"] = "important_prelim"

@@ -9,10 +9,11 @@ import asyncio
 from datetime import timedelta
 
 import pytest
+from kpi_month import AS_OF, LINES, MONTH, SPECS, cn, load_month
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError
+from support import DEALERS, make_world
 
-from kpi_month import AS_OF, LINES, MONTH, SPECS, cn, load_month
 from server.db.models import (
     KpiAdjustment,
     KpiOrderOutcome,
@@ -22,7 +23,6 @@ from server.db.models import (
 )
 from server.domain.errors import InvalidInputError
 from server.services.reconciliation import reconcile
-from support import DEALERS, make_world
 
 LETTERS = {"timely": "T", "not_timely": "N", "pending": "P"}
 KPIS = ("timely_response", "timely_closure", "first_time_resolution")
@@ -31,9 +31,11 @@ FROZEN = (KpiStatement, KpiStatementLine, KpiOrderOutcome, KpiAdjustment)
 
 async def _lines(world, statement_id):
     async with world.database.reader(world.tenant_id) as session:
-        rows = (await session.scalars(
-            select(KpiStatementLine).where(KpiStatementLine.statement_id == statement_id)
-        )).all()
+        rows = (
+            await session.scalars(
+                select(KpiStatementLine).where(KpiStatementLine.statement_id == statement_id)
+            )
+        ).all()
     return {(row.org_path, row.kpi): row for row in rows}
 
 
@@ -125,10 +127,14 @@ async def test_a_change_after_the_close_is_one_adjustment_in_the_next_month(data
     async with database.reader(world.tenant_id) as session:
         adjustment = (await session.scalars(select(KpiAdjustment))).one()
     assert (adjustment.work_order_id, adjustment.kpi, adjustment.period) == (
-        ids["a3"], "timely_response", "2026-04",
+        ids["a3"],
+        "timely_response",
+        "2026-04",
     )
     assert (adjustment.from_outcome, adjustment.to_outcome, adjustment.cause) == (
-        "not_timely", "timely", "rerun",
+        "not_timely",
+        "timely",
+        "rerun",
     )
     assert await reconcile(database, world.tenant_id, MONTH, now=AS_OF + timedelta(hours=2)) == (
         rerun.__class__(issued.statement_id, MONTH, issued=False, adjustments=0)

@@ -9,13 +9,13 @@ from datetime import timedelta
 
 import dramatiq
 import pytest
-from sqlalchemy import func, select
-
 from kpi_month import AS_OF, MONTH, cn, load_month
+from sqlalchemy import func, select
+from support import make_world
+
 from complaintdesk import cli
 from server.db.models import KpiStatement
 from server.services import reconciliation
-from support import make_world
 from workers import resources
 from workers.actors import reconcile_due, reconcile_month
 from workers.broker import broker
@@ -71,16 +71,24 @@ async def test_a_tenant_admin_runs_it_through_graphql_and_nobody_else_may(databa
     world.clock.now = AS_OF
     data = await world.gql("se", "RunReconciliation", input={"month": MONTH})
     assert data["runReconciliation"] == {
-        "__typename": "NotPermitted", "permission": "kpi.reconcile",
+        "__typename": "NotPermitted",
+        "permission": "kpi.reconcile",
         "message": "you do not hold the permission 'kpi.reconcile' here",
     }
     assert await _statements(world) == []
-    run = (await world.gql("admin", "RunReconciliation", input={"month": MONTH}))["runReconciliation"]
+    run = (await world.gql("admin", "RunReconciliation", input={"month": MONTH}))[
+        "runReconciliation"
+    ]
     assert (run["__typename"], run["month"], run["issued"], run["adjustments"]) == (
-        "ReconciliationRun", MONTH, True, 0,
+        "ReconciliationRun",
+        MONTH,
+        True,
+        0,
     )
     world.clock.now = AS_OF + timedelta(hours=1)
-    again = (await world.gql("admin", "RunReconciliation", input={"month": MONTH}))["runReconciliation"]
+    again = (await world.gql("admin", "RunReconciliation", input={"month": MONTH}))[
+        "runReconciliation"
+    ]
     assert (again["statementId"], again["issued"]) == (run["statementId"], False)
     assert await _statements(world) == [MONTH]
 
@@ -106,7 +114,10 @@ async def test_the_command_line_reconciles_a_month_with_a_progress_bar(
     argv = ["reconcile", "--tenant", world.slug, "--month", MONTH]
     assert await asyncio.to_thread(cli.main, argv) == 0
     printed = capsys.readouterr()
-    assert printed.out.strip() == f"{MONTH}: statement issued; 0 pending orders of earlier months settled"
+    assert (
+        printed.out.strip()
+        == f"{MONTH}: statement issued; 0 pending orders of earlier months settled"
+    )
     assert "[##############################] lines" in printed.err
     assert await _statements(world) == [MONTH]
     assert await asyncio.to_thread(cli.main, [*argv[:-1], "2026-13"]) == 2

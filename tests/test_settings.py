@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from server.domain.retry import RetryPolicy
 from server.adapters.notifications import LogSender, SmtpSender, WebhookSender, sender_for
+from server.domain.retry import RetryPolicy
 from server.services import deadlines
 from server.settings import ConfigurationError, NotifyConfig, Settings, load
 from workers.broker import _broker

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import copy
 
-from server.profiles import bundled_profile_path, read_profile_dir
 from support import make_world
+
+from server.profiles import bundled_profile_path, read_profile_dir
 
 
 async def test_the_tenant_admin_imports_a_profile_and_a_bad_one_changes_nothing(database):
@@ -21,9 +22,13 @@ async def test_the_tenant_admin_imports_a_profile_and_a_bad_one_changes_nothing(
 
     documents = copy.deepcopy(read_profile_dir(bundled_profile_path("skoda")))
     documents["profile.yaml"]["version"] = "2026.2"
-    assert (await world.gql("manager_a", "ImportProfile", documents=documents))["importProfile"]["__typename"] == "NotPermitted"
+    assert (await world.gql("manager_a", "ImportProfile", documents=documents))["importProfile"][
+        "__typename"
+    ] == "NotPermitted"
     read = (await world.gql("manager_a", "TenantProfile"))["tenantProfile"]
     assert (read["__typename"], read["permission"]) == ("NotPermitted", "tenant.profile")
     done = (await world.gql("admin", "ImportProfile", documents=documents))["importProfile"]
     assert (done["__typename"], done["version"]) == ("TenantProfile", "2026.2")
-    assert (await world.gql("operator", "Catalogue"))["catalogue"]["grades"]  # every caller now reads the new version
+    assert (await world.gql("operator", "Catalogue"))["catalogue"][
+        "grades"
+    ]  # every caller now reads the new version

@@ -8,12 +8,12 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from support import make_world, register
+from test_escalation import handle
 
 from schema.ids import decode
 from server.db.models import OutboxMessage
 from server.services import deadlines
-from support import make_world, register
-from test_escalation import handle
 
 SH = ZoneInfo("Asia/Shanghai")
 PHONE = {"name": "王先生", "phones": ["13812345678"]}

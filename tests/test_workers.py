@@ -9,14 +9,14 @@ from datetime import UTC, datetime, timedelta
 import dramatiq
 import pytest
 from sqlalchemy import func, select
-
-from server.db.models import OutboxMessage
-from schema.ids import decode
 from support import make_world, register
+
+from schema.ids import decode
+from server.db.models import OutboxMessage
+from server.services.ticks import claim
 from workers import resources
 from workers.actors import deliver_notification, flush_outbox, purge_outbox, scan_deadlines
 from workers.broker import broker
-from server.services.ticks import claim
 
 
 @pytest.fixture
@@ -43,7 +43,10 @@ def drain() -> None:
 async def test_scan_and_delivery_on_the_stub_broker_send_each_notification_once(database, worker):
     world = await make_world(database)
     world.clock.now = datetime(2025, 9, 30, 2, 0, tzinfo=UTC)  # long past: both clocks breached
-    orders = [await register(world, customer={"name": f"客户{n}", "phones": [f"1390000{n:04d}"]}) for n in range(3)]
+    orders = [
+        await register(world, customer={"name": f"客户{n}", "phones": [f"1390000{n:04d}"]})
+        for n in range(3)
+    ]
     for _ in range(3):  # duplicate ticks
         scan_deadlines.send()
         await asyncio.to_thread(drain)
@@ -54,10 +57,16 @@ async def test_scan_and_delivery_on_the_stub_broker_send_each_notification_once(
     # Order ids are unique across tenants; other tests' tenants in this database may have due orders too.
     prefixes = tuple(f"sla:{decode('WorkOrder', o['id'])}:" for o in orders)
     keys = [line["key"] for line in lines if line["key"].startswith(prefixes)]
-    assert len(keys) == len(set(keys)) == 3 * 2 * 2  # orders x (response, closure) x (manager_a, gm_a)
+    assert (
+        len(keys) == len(set(keys)) == 3 * 2 * 2
+    )  # orders x (response, closure) x (manager_a, gm_a)
     db = database.tenant(world.tenant_id)
     async with db.read() as session:
-        pending = await session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.delivered_at.is_(None)))
+        pending = await session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.delivered_at.is_(None))
+        )
     await db.close()
     assert pending == 0  # this tenant's outbox is empty
 
@@ -68,7 +77,9 @@ async def test_two_schedulers_claim_each_tick_once(database):
     assert sorted(claims) == [False, False, False, True]
 
 
-async def test_the_daily_purge_removes_delivered_notifications_past_retention_and_nothing_owed(database, worker, monkeypatch):
+async def test_the_daily_purge_removes_delivered_notifications_past_retention_and_nothing_owed(
+    database, worker, monkeypatch
+):
     monkeypatch.setenv("OUTBOX_RETENTION_DAYS", "30")
     world = await make_world(database)
     now = datetime.now(UTC)
@@ -76,15 +87,25 @@ async def test_the_daily_purge_removes_delivered_notifications_past_retention_an
     db = database.tenant(world.tenant_id)
     async with db.write() as session:
         for key, days in ages.items():
-            session.add(OutboxMessage(
-                key=key, topic="test", subject=key, body={}, created_at=now - timedelta(days=40), attempts=1,
-                next_attempt_at=now - timedelta(days=40), delivered_at=None if days is None else now - timedelta(days=days),
-            ))  # fmt: skip
+            session.add(
+                OutboxMessage(
+                    key=key,
+                    topic="test",
+                    subject=key,
+                    body={},
+                    created_at=now - timedelta(days=40),
+                    attempts=1,
+                    next_attempt_at=now - timedelta(days=40),
+                    delivered_at=None if days is None else now - timedelta(days=days),
+                )
+            )
     for _ in range(2):  # a second purge, or a duplicate message, finds nothing more
         purge_outbox.send()
         await asyncio.to_thread(drain)
     async with db.read() as session:
-        kept = set(await session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.in_(ages))))
+        kept = set(
+            await session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.in_(ages)))
+        )
     await db.close()
     assert kept == {"delivered-29-days-ago", "owed-for-40-days"}
 
@@ -102,7 +123,12 @@ async def test_the_delivery_actor_retries_as_the_settings_say_then_leaves_it_dea
     now = datetime.now(UTC)
     async with db.write() as session:
         message = OutboxMessage(
-            key="unreachable", topic="test", subject="s", body={}, created_at=now, next_attempt_at=now
+            key="unreachable",
+            topic="test",
+            subject="s",
+            body={},
+            created_at=now,
+            next_attempt_at=now,
         )
         session.add(message)
     seen = []

@@ -15,14 +15,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
-
 from conftest import DB_SUFFIX, fresh_pg_database, need_service
+from sqlalchemy import func, select
+from support import make_world, register
+
 from schema.ids import decode
 from server.db import migrate
 from server.db.models import OutboxMessage, SlaEffect
 from server.db.session import Database
-from support import make_world, register
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -40,7 +40,9 @@ async def pg(tmp_path):
     await database.dispose()
 
 
-def environment(database: Database, log: Path, redis_url: str = "redis://127.0.0.1:6379/0") -> dict[str, str]:
+def environment(
+    database: Database, log: Path, redis_url: str = "redis://127.0.0.1:6379/0"
+) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         DATABASE_URL=database.url,
@@ -52,11 +54,17 @@ def environment(database: Database, log: Path, redis_url: str = "redis://127.0.0
 
 
 def start_worker(env: dict[str, str], tmp_path: Path) -> subprocess.Popen[bytes]:
-    with (tmp_path / f"worker-{uuid.uuid4().hex[:6]}.log").open("wb") as out:  # the child keeps its own copy
+    with (tmp_path / f"worker-{uuid.uuid4().hex[:6]}.log").open(
+        "wb"
+    ) as out:  # the child keeps its own copy
         return subprocess.Popen(
             [str(BIN / "complaintdesk"), "worker", "--processes", "1", "--threads", "2"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 def send(env: dict[str, str], *actors: str) -> None:
@@ -98,7 +106,11 @@ async def due_orders(database: Database, count: int) -> None:
 
 
 def delivered_keys(log: Path) -> list[str]:
-    return [json.loads(line)["key"] for line in log.read_text(encoding="utf-8").splitlines()] if log.exists() else []
+    return (
+        [json.loads(line)["key"] for line in log.read_text(encoding="utf-8").splitlines()]
+        if log.exists()
+        else []
+    )
 
 
 async def test_two_workers_scanning_the_same_due_orders_record_and_send_each_once(pg, tmp_path):
@@ -109,7 +121,11 @@ async def test_two_workers_scanning_the_same_due_orders_record_and_send_each_onc
         send(env, *["scan_deadlines"] * 6)
         await wait_for(lambda: _equals(table_count(pg, SlaEffect), 60))
         send(env, *["flush_outbox"] * 4)
-        await wait_for(lambda: _equals(table_count(pg, OutboxMessage, OutboxMessage.delivered_at.is_not(None)), 120))
+        await wait_for(
+            lambda: _equals(
+                table_count(pg, OutboxMessage, OutboxMessage.delivered_at.is_not(None)), 120
+            )
+        )
     finally:
         for proc in workers:
             stop(proc)
@@ -120,7 +136,9 @@ async def test_two_workers_scanning_the_same_due_orders_record_and_send_each_onc
 
 async def test_a_worker_killed_mid_scan_leaves_nothing_half_done(pg, tmp_path):
     await due_orders(pg, 400)
-    env = environment(pg, tmp_path / "sent.jsonl") | {"COMPLAINTDESK_SCAN_BATCH": "10"}  # 40 transactions
+    env = environment(pg, tmp_path / "sent.jsonl") | {
+        "COMPLAINTDESK_SCAN_BATCH": "10"
+    }  # 40 transactions
     worker = start_worker(env, tmp_path)
     send(env, "scan_deadlines")
     await wait_for(lambda: _more_than(table_count(pg, SlaEffect), 0))
@@ -132,7 +150,12 @@ async def test_a_worker_killed_mid_scan_leaves_nothing_half_done(pg, tmp_path):
         send(env, "scan_deadlines", "scan_deadlines")
         await wait_for(lambda: _equals(table_count(pg, SlaEffect), 800), seconds=120)
         send(env, "flush_outbox")
-        await wait_for(lambda: _equals(table_count(pg, OutboxMessage, OutboxMessage.delivered_at.is_not(None)), 1600), 120)
+        await wait_for(
+            lambda: _equals(
+                table_count(pg, OutboxMessage, OutboxMessage.delivered_at.is_not(None)), 1600
+            ),
+            120,
+        )
     finally:
         stop(worker)
     keys = delivered_keys(tmp_path / "sent.jsonl")
@@ -148,18 +171,32 @@ async def test_with_redis_down_the_api_works_and_the_outbox_delivers_when_it_is_
     world = await make_world(pg)
     order = await register(world)
     assigned = await world.gql(
-        "manager_a", "AssignWorkOrder", input={"id": order["id"], "expectedVersion": 1, "primaryHandlerId": world.user_gid("care_a")}
+        "manager_a",
+        "AssignWorkOrder",
+        input={
+            "id": order["id"],
+            "expectedVersion": 1,
+            "primaryHandlerId": world.user_gid("care_a"),
+        },
     )
     assert assigned["assignWorkOrder"]["__typename"] == "WorkOrderPayload"
     waiting = OutboxMessage.topic == "workorder.assigned"
     assert await table_count(pg, OutboxMessage, waiting, OutboxMessage.delivered_at.is_(None)) == 1
-    tick = subprocess.run([sys.executable, "-c", "from workers.scheduler import tick; tick('every-minute')"], cwd=ROOT, env=env)
+    tick = subprocess.run(
+        [sys.executable, "-c", "from workers.scheduler import tick; tick('every-minute')"],
+        cwd=ROOT,
+        env=env,
+    )
     assert tick.returncode == 0  # the scheduler logs the broker error and carries on
     redis = _private_redis(port)
     worker = start_worker(env, tmp_path)
     try:
         send(env, "flush_outbox")
-        await wait_for(lambda: _equals(table_count(pg, OutboxMessage, waiting, OutboxMessage.delivered_at.is_not(None)), 1))
+        await wait_for(
+            lambda: _equals(
+                table_count(pg, OutboxMessage, waiting, OutboxMessage.delivered_at.is_not(None)), 1
+            )
+        )
     finally:
         stop(worker)
         redis.terminate()
@@ -183,11 +220,27 @@ def _free_port() -> int:
 
 def _private_redis(port: int) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     for _ in range(100):
-        if subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True).stdout.strip() == b"PONG":
+        if (
+            subprocess.run(
+                ["redis-cli", "-p", str(port), "ping"], capture_output=True
+            ).stdout.strip()
+            == b"PONG"
+        ):
             return proc
         time.sleep(0.05)
     raise AssertionError("private redis-server did not start")

@@ -7,18 +7,25 @@ from datetime import UTC, datetime, timedelta
 
 import dramatiq
 
-from workers.broker import broker  # noqa: F401  (configures the broker before any actor is declared)
-from workers.resources import database, sender
 from server import settings
 from server.services import deadlines, outbox, reconciliation
+from workers.broker import broker  # noqa: F401  (configures the broker before any actor is declared)
+from workers.resources import database, sender
 
 log = logging.getLogger("complaintdesk.workers")
 
 
-@dramatiq.actor(queue_name="deadlines", max_retries=3, min_backoff=1_000, max_backoff=30_000, time_limit=600_000)
+@dramatiq.actor(
+    queue_name="deadlines", max_retries=3, min_backoff=1_000, max_backoff=30_000, time_limit=600_000
+)
 async def scan_deadlines() -> None:
     report = await deadlines.scan(database(), datetime.now(UTC), settings.load().scan_batch)
-    log.info("deadline scan: %d orders, %d effects, %d notifications", report.orders, report.effects, report.notifications)
+    log.info(
+        "deadline scan: %d orders, %d effects, %d notifications",
+        report.orders,
+        report.effects,
+        report.notifications,
+    )
 
 
 @dramatiq.actor(queue_name="notifications", max_retries=3, min_backoff=1_000, max_backoff=30_000)
@@ -51,8 +58,13 @@ async def reconcile_due() -> None:
 
 # A month of a large tenant takes a while; a retry or a duplicate finds the statement issued and
 # only compares it again, which writes nothing when nothing changed.
-@dramatiq.actor(queue_name="reconciliation", max_retries=3, min_backoff=10_000, max_backoff=300_000,
-                time_limit=3_600_000)
+@dramatiq.actor(
+    queue_name="reconciliation",
+    max_retries=3,
+    min_backoff=10_000,
+    max_backoff=300_000,
+    time_limit=3_600_000,
+)
 async def reconcile_month(tenant_id: int, month: str) -> None:
     run = await reconciliation.reconcile(database(), tenant_id, month, now=datetime.now(UTC))
     verb = "issued" if run.issued else "re-run"

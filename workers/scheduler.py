@@ -45,13 +45,18 @@ def tick(name: str) -> None:
     for actor in TICKS[name][1]:
         try:
             actor.send()
-        except Exception:  # the broker is down: the next tick catches up, the outbox keeps everything
-            log.exception("tick %s at %s: could not send %s", name, at.isoformat(), actor.actor_name)
+        except (
+            Exception
+        ):  # the broker is down: the next tick catches up, the outbox keeps everything
+            log.exception(
+                "tick %s at %s: could not send %s", name, at.isoformat(), actor.actor_name
+            )
 
 
 def build(blocking: bool) -> BackgroundScheduler | BlockingScheduler:
     scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(
-        timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30}
+        timezone="UTC",
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
     )
     for name, (fields, _actors) in TICKS.items():
         scheduler.add_job(tick, CronTrigger(timezone="UTC", **fields), args=[name], id=name)

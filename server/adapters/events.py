@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from abc import ABC, abstractmethod
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
@@ -150,14 +150,18 @@ class RedisBus(_Publisher):
         super().__init__()
         self.url = url
         self._local = LocalBus()
-        self._clients: dict[asyncio.AbstractEventLoop, aioredis.Redis] = {}  # connections never cross loops
+        self._clients: dict[
+            asyncio.AbstractEventLoop, aioredis.Redis
+        ] = {}  # connections never cross loops
         self._listener: asyncio.Task[None] | None = None
         self._listening = asyncio.Event()
 
     def _client(self) -> aioredis.Redis:
         loop = asyncio.get_running_loop()
         if loop not in self._clients:
-            self._clients[loop] = aioredis.Redis.from_url(self.url, socket_connect_timeout=2, socket_timeout=5)
+            self._clients[loop] = aioredis.Redis.from_url(
+                self.url, socket_connect_timeout=2, socket_timeout=5
+            )
         return self._clients[loop]
 
     async def publish(self, events: Iterable[OrderEvent]) -> None:

@@ -45,7 +45,10 @@ class LogSender:
         self.path = Path(path) if path else None
 
     async def send(self, note: Notification) -> None:
-        line = json.dumps({"key": note.key, "topic": note.topic, "to": note.recipient, "subject": note.subject}, ensure_ascii=False)
+        line = json.dumps(
+            {"key": note.key, "topic": note.topic, "to": note.recipient, "subject": note.subject},
+            ensure_ascii=False,
+        )
         log.info("notification %s", line)
         if self.path:
             with self.path.open("a", encoding="utf-8") as f:
@@ -59,7 +62,9 @@ class SmtpSender:
 
     async def send(self, note: Notification) -> None:
         if not note.email:
-            log.warning("notification %s: %s has no e-mail address; not sent", note.key, note.recipient)
+            log.warning(
+                "notification %s: %s has no e-mail address; not sent", note.key, note.recipient
+            )
             return
         message = EmailMessage()
         message["From"], message["To"], message["Subject"] = self.sender, note.email, note.subject
@@ -84,11 +89,21 @@ class WebhookSender:
 
     async def send(self, note: Notification) -> None:
         payload = json.dumps(
-            {"key": note.key, "topic": note.topic, "subject": note.subject, "to": note.recipient, "body": note.body},
+            {
+                "key": note.key,
+                "topic": note.topic,
+                "subject": note.subject,
+                "to": note.recipient,
+                "body": note.body,
+            },
             ensure_ascii=False,
         ).encode()
         signature = hmac.new(self.secret, payload, hashlib.sha256).hexdigest()
-        headers = {"Content-Type": "application/json", "X-Complaintdesk-Signature": f"sha256={signature}", "Idempotency-Key": note.key}
+        headers = {
+            "Content-Type": "application/json",
+            "X-Complaintdesk-Signature": f"sha256={signature}",
+            "Idempotency-Key": note.key,
+        }
         async with httpx.AsyncClient(timeout=15) as client:
             (await client.post(self.url, content=payload, headers=headers)).raise_for_status()
 

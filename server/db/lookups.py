@@ -25,12 +25,22 @@ from server.db.session import TENANT, TenantScopeError
 
 @cache
 def _rows_statement(table: Table, key: str, dialect: str) -> Select[Any]:
-    return select(table).where(among.condition(dialect, table.c[key], "keys"), table.c.tenant_id == bindparam("tenant_id")).order_by(table.c.id)
+    return (
+        select(table)
+        .where(
+            among.condition(dialect, table.c[key], "keys"),
+            table.c.tenant_id == bindparam("tenant_id"),
+        )
+        .order_by(table.c.id)
+    )
 
 
 @cache
 def _newest_statement(table: Table, key: str, dialect: str) -> Select[Any]:
-    mine = (among.condition(dialect, table.c[key], "keys"), table.c.tenant_id == bindparam("tenant_id"))
+    mine = (
+        among.condition(dialect, table.c[key], "keys"),
+        table.c.tenant_id == bindparam("tenant_id"),
+    )
     newest = select(func.max(table.c.id)).where(*mine).group_by(table.c[key])
     return select(table).where(table.c.id.in_(newest), table.c.tenant_id == bindparam("tenant_id"))
 
@@ -46,7 +56,9 @@ async def newest(session: AsyncSession, column: Any, keys: Collection[Any]) -> l
     return await _run(session, _newest_statement, column, keys)
 
 
-async def _run(session: AsyncSession, statement: Any, column: Any, keys: Collection[Any]) -> list[Row[Any]]:
+async def _run(
+    session: AsyncSession, statement: Any, column: Any, keys: Collection[Any]
+) -> list[Row[Any]]:
     tenant_id = session.info.get(TENANT)
     if tenant_id is None:
         raise TenantScopeError("session is bound to no tenant")

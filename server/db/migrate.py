@@ -28,5 +28,7 @@ async def autogenerate(engine: AsyncEngine, message: str) -> None:
     """Developer aid: write a new revision from the difference between the models and the database."""
     async with engine.begin() as conn:
         await conn.run_sync(
-            lambda sync_conn: command.revision(_config(sync_conn), message=message, autogenerate=True)
+            lambda sync_conn: command.revision(
+                _config(sync_conn), message=message, autogenerate=True
+            )
         )

@@ -151,7 +151,9 @@ class NumberSequence(TenantOwned, Base):
 
 # Partial indexes of the escalations board: escalated orders only, with org_path for the scope check.
 ESCALATIONS_ONLY: dict[str, Any] = {
-    "postgresql_where": text("escalated"), "sqlite_where": text("escalated"), "postgresql_include": ["org_path"],
+    "postgresql_where": text("escalated"),
+    "sqlite_where": text("escalated"),
+    "postgresql_include": ["org_path"],
 }
 
 
@@ -169,13 +171,21 @@ class WorkOrder(TenantOwned, Base):
         # orders: partial indexes on those alone, one per order it pages them in (age, breach). They
         # hold org_path, so a region's or dealer's board finds its page's ids without reading rows.
         Index("ix_work_orders_escalations_age", "tenant_id", "id", **ESCALATIONS_ONLY),
-        Index("ix_work_orders_escalations_breach", "tenant_id", "next_deadline_at", "id", **ESCALATIONS_ONLY),
+        Index(
+            "ix_work_orders_escalations_breach",
+            "tenant_id",
+            "next_deadline_at",
+            "id",
+            **ESCALATIONS_ONLY,
+        ),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     number: Mapped[str] = mapped_column(String(40))
     org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))
     # Byte order in every locale: the scope filter selects a subtree as a range (services/queries.py).
-    org_path: Mapped[str] = mapped_column(String(400).with_variant(String(400, collation="C"), "postgresql"))
+    org_path: Mapped[str] = mapped_column(
+        String(400).with_variant(String(400, collation="C"), "postgresql")
+    )
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     vehicle_id: Mapped[int | None] = mapped_column(ForeignKey("vehicles.id"))
     profile_version: Mapped[str] = mapped_column(String(40))
@@ -208,8 +218,12 @@ class WorkOrder(TenantOwned, Base):
     # Repeat complaints: the order this one repeats, and which complaint on the issue it is (1st, 2nd...).
     repeat_of_id: Mapped[int | None] = mapped_column(ForeignKey("work_orders.id"))
     repeat_number: Mapped[int] = mapped_column(default=1)
-    repeated: Mapped[bool] = mapped_column(default=False)  # a repeat followed: not resolved the first time
-    escalated: Mapped[bool] = mapped_column(default=False)  # above its first tier, a repeat, or with a slip
+    repeated: Mapped[bool] = mapped_column(
+        default=False
+    )  # a repeat followed: not resolved the first time
+    escalated: Mapped[bool] = mapped_column(
+        default=False
+    )  # above its first tier, a repeat, or with a slip
     involved_staff: Mapped[list[int]] = mapped_column(JSON, default=list)  # may never handle it
 
     # The ORM adds "WHERE version = :old" to every UPDATE and raises StaleDataError when another
@@ -226,7 +240,9 @@ class WorkOrderEvent(TenantOwned, Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"))
     at: Mapped[datetime]
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the system (deadline scan)
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id")
+    )  # None: the system (deadline scan)
     kind: Mapped[str] = mapped_column(String(40))
     transition: Mapped[str | None] = mapped_column(String(40))
     from_state: Mapped[str | None] = mapped_column(String(40))
@@ -267,8 +283,14 @@ class CalendarYear(TenantOwned, Base):
     loaded_at: Mapped[datetime]
 
 
-MISSING_ONLY: dict[str, Any] = {"postgresql_where": text("missing_year IS NOT NULL"), "sqlite_where": text("missing_year IS NOT NULL")}
-CHECKED_ONLY: dict[str, Any] = {"postgresql_where": text("next_check_at IS NOT NULL"), "sqlite_where": text("next_check_at IS NOT NULL")}
+MISSING_ONLY: dict[str, Any] = {
+    "postgresql_where": text("missing_year IS NOT NULL"),
+    "sqlite_where": text("missing_year IS NOT NULL"),
+}
+CHECKED_ONLY: dict[str, Any] = {
+    "postgresql_where": text("next_check_at IS NOT NULL"),
+    "sqlite_where": text("next_check_at IS NOT NULL"),
+}
 
 
 class WorkOrderClock(TenantOwned, Base):
@@ -383,7 +405,9 @@ class WarningSlip(TenantOwned, Base):
     repeat_words: Mapped[str | None] = mapped_column(Text)  # 客户再次投诉内容
     state: Mapped[str] = mapped_column(String(20))  # issued, acknowledged, resulted
     issued_at: Mapped[datetime]
-    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # the CSR; None: the system
+    issued_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id")
+    )  # the CSR; None: the system
     acknowledged_at: Mapped[datetime | None]
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     result: Mapped[str | None] = mapped_column(Text)

@@ -13,7 +13,12 @@ from typing import Any
 import orjson
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 from sqlalchemy.pool import NullPool
 
@@ -26,7 +31,9 @@ EVENTS = "events"  # every session's: the bus its committed order events go out 
 # PostgreSQL's row-level security (migration 0006) backs up the ORM filter below: a tenant's
 # transaction runs as this role with this setting, and the policies let it touch only its rows.
 TENANT_ROLE = "complaintdesk_tenant"
-ENTER_TENANT = text("SELECT set_config('role', :role, true), set_config('complaintdesk.tenant_id', :tenant, true)")
+ENTER_TENANT = text(
+    "SELECT set_config('role', :role, true), set_config('complaintdesk.tenant_id', :tenant, true)"
+)
 
 
 class TenantScopeError(RuntimeError):
@@ -40,7 +47,9 @@ def create_engine(url: str, *, immediate: bool = False, pooled: bool = True) -> 
     parsed = make_url(url)
     # JSON columns (an order's demands and flags, an event's data) are read on every page: orjson
     # decodes them several times faster than the standard library. Writing keeps the default.
-    options: dict[str, Any] = {"json_deserializer": orjson.loads} | ({} if pooled else {"poolclass": NullPool})
+    options: dict[str, Any] = {"json_deserializer": orjson.loads} | (
+        {} if pooled else {"poolclass": NullPool}
+    )
     if parsed.get_backend_name() != "sqlite":
         return create_async_engine(url, pool_pre_ping=True, **options)
     if parsed.database and parsed.database != ":memory:":
@@ -77,7 +86,9 @@ def _scope_to_tenant(state: ORMExecuteState) -> None:
     if not state.is_orm_statement:
         return  # the option reaches mapped entities only; Core look-ups bind their tenant (lookups.py)
     state.statement = state.statement.options(
-        with_loader_criteria(TenantOwned, lambda cls: cls.tenant_id == tenant_id, include_aliases=True)
+        with_loader_criteria(
+            TenantOwned, lambda cls: cls.tenant_id == tenant_id, include_aliases=True
+        )
     )
 
 
@@ -112,7 +123,9 @@ class Database:
         self.events = events if events is not None else LocalBus()
         self.engine = create_engine(url, pooled=pooled)
         sqlite = self.engine.dialect.name == "sqlite"
-        self.write_engine = create_engine(url, immediate=True, pooled=pooled) if sqlite else self.engine
+        self.write_engine = (
+            create_engine(url, immediate=True, pooled=pooled) if sqlite else self.engine
+        )
         self._reads = async_sessionmaker(
             self.engine, expire_on_commit=False, info={EVENTS: self.events}
         )

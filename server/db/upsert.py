@@ -16,7 +16,9 @@ def insert(session: AsyncSession, table: Any) -> Any:
     return (postgresql if _postgresql(session) else sqlite).insert(table)
 
 
-def insert_many(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]) -> tuple[Any, Any]:
+def insert_many(
+    session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]
+) -> tuple[Any, Any]:
     """insert() of many rows, all with the same keys: (statement, parameters) for `session.execute`.
     The rows are inserted in their order, so generated ids ascend with it.
 
@@ -29,7 +31,9 @@ def insert_many(session: AsyncSession, table: Table, rows: Sequence[dict[str, An
         return sqlite.insert(table), list(rows)
     columns = list(rows[0])
     arrays = [bindparam(name, type_=postgresql.ARRAY(table.c[name].type)) for name in columns]
-    unnested = func.unnest(*arrays).table_valued(*columns, with_ordinality="position").render_derived()
+    unnested = (
+        func.unnest(*arrays).table_valued(*columns, with_ordinality="position").render_derived()
+    )
     ordered = select(*(unnested.c[name] for name in columns)).order_by(unnested.c.position)
     statement = postgresql.insert(table).from_select(columns, ordered)
     return statement, {name: [row[name] for row in rows] for name in columns}

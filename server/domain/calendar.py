@@ -57,14 +57,18 @@ class WorkingHours:
             if start >= end:
                 raise ValueError(f"working window {_fmt(start, end)} must end after it starts")
             if previous_end is not None and start < previous_end:
-                raise ValueError(f"working window {_fmt(start, end)} overlaps or precedes the window before it")
+                raise ValueError(
+                    f"working window {_fmt(start, end)} overlaps or precedes the window before it"
+                )
             previous_end = end
 
     @classmethod
     def parse(cls, spec: Sequence[str]) -> WorkingHours:
         """Parse ["09:00-12:00", "13:00-18:00"]; windows may be given in any order."""
         if isinstance(spec, str):
-            raise ValueError(f"working hours must be a list of windows such as ['09:00-18:00'], not {spec!r}")
+            raise ValueError(
+                f"working hours must be a list of windows such as ['09:00-18:00'], not {spec!r}"
+            )
         return cls(tuple(sorted(_parse_window(item) for item in spec)))
 
 
@@ -96,7 +100,9 @@ class DayRules:
         for name in ("working_weekdays", "holidays", "workdays", "known_years"):
             object.__setattr__(self, name, frozenset(getattr(self, name)))
         if not self.working_weekdays <= frozenset(range(7)):
-            raise ValueError(f"working weekdays must be 0 (Monday) to 6 (Sunday), got {sorted(self.working_weekdays)}")
+            raise ValueError(
+                f"working weekdays must be 0 (Monday) to 6 (Sunday), got {sorted(self.working_weekdays)}"
+            )
         both = self.holidays & self.workdays
         if both:
             raise ValueError(f"dates cannot be both holiday and working day: {sorted(both)}")
@@ -162,7 +168,9 @@ class BusinessCalendar:
 
     def is_working_time(self, instant: datetime) -> bool:
         day = self._local(instant).date()
-        return self.days.is_working_day(day) and any(s <= instant < e for s, e in self._day_segments(day))
+        return self.days.is_working_day(day) and any(
+            s <= instant < e for s, e in self._day_segments(day)
+        )
 
     def next_working_start(self, instant: datetime) -> datetime:
         """The instant itself (in UTC) if inside working time, else the next window start."""
@@ -205,7 +213,9 @@ class BusinessCalendar:
 
 def _count_idle(idle: int, day: date) -> int:
     if idle + 1 > MAX_IDLE_DAYS:
-        raise ValueError(f"no working day in the {MAX_IDLE_DAYS} days up to {day}; check working weekdays and holidays")
+        raise ValueError(
+            f"no working day in the {MAX_IDLE_DAYS} days up to {day}; check working weekdays and holidays"
+        )
     return idle + 1
 
 

@@ -30,12 +30,25 @@ def triggered(
     return tuple(rule for rule in rules if _holds(rule, meaning, calls, flags, demands))
 
 
-def _holds(rule: WarningRule, meaning: Meaning, calls: Mapping[Meaning, int], flags: frozenset[str], demands: frozenset[str]) -> bool:
+def _holds(
+    rule: WarningRule,
+    meaning: Meaning,
+    calls: Mapping[Meaning, int],
+    flags: frozenset[str],
+    demands: frozenset[str],
+) -> bool:
     if rule.meaning is not None and rule.meaning is not meaning:
         return False
-    if rule.calls_at_least is not None and calls.get(rule.meaning or meaning, 0) < rule.calls_at_least:
+    if (
+        rule.calls_at_least is not None
+        and calls.get(rule.meaning or meaning, 0) < rule.calls_at_least
+    ):
         return False
-    return rule.flags <= flags and rule.demands <= demands and bool(rule.meaning or rule.flags or rule.demands)
+    return (
+        rule.flags <= flags
+        and rule.demands <= demands
+        and bool(rule.meaning or rule.flags or rule.demands)
+    )
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,13 @@ from server.domain.workflow import Label
 
 # Who an alert may notify. region_managers are those who may assign at the order's region node
 # (the RBO in VW and Skoda terms), so "the manager and the RBO at once" (§7.4) can be said.
-ALERT_RECIPIENTS = ("primary_handler", "secondary_handler", "managers", "region_managers", "tenant_admins")
+ALERT_RECIPIENTS = (
+    "primary_handler",
+    "secondary_handler",
+    "managers",
+    "region_managers",
+    "tenant_admins",
+)
 
 
 @dataclass(frozen=True)
@@ -68,7 +74,9 @@ def propose_grade(
     return Proposal(best, tuple(rule.reason for rule in matched if rule.grade == best))
 
 
-def matching_alerts(alerts: Sequence[AlertRule], flags: Iterable[str], demands: Iterable[str]) -> tuple[AlertRule, ...]:
+def matching_alerts(
+    alerts: Sequence[AlertRule], flags: Iterable[str], demands: Iterable[str]
+) -> tuple[AlertRule, ...]:
     """The alerts to send at registration, in profile order."""
     present = (frozenset(flags), frozenset(demands))
     return tuple(alert for alert in alerts if _any(alert, *present))

@@ -236,9 +236,15 @@ def rank(assessed: Sequence[Assessed], incentive: Incentive) -> list[Ranked]:
                 place, previous = position, (a.score, a.deliveries)
             rewarded = a.score is not None and place <= incentive.top
             fined = a.score is not None and a.score < incentive.penalty_below
-            out.append(Ranked(
-                a.dealer, group, place, a.score, a.deliveries,
-                reward=incentive.reward if rewarded else 0,
-                penalty=incentive.penalty if fined else 0,
-            ))
+            out.append(
+                Ranked(
+                    a.dealer,
+                    group,
+                    place,
+                    a.score,
+                    a.deliveries,
+                    reward=incentive.reward if rewarded else 0,
+                    penalty=incentive.penalty if fined else 0,
+                )
+            )
     return out

@@ -14,7 +14,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum
 
-from server.domain.calendar import BusinessCalendar, CalendarMissingError, add_natural_days, add_natural_hours
+from server.domain.calendar import (
+    BusinessCalendar,
+    CalendarMissingError,
+    add_natural_days,
+    add_natural_hours,
+)
 
 
 class Unit(str, Enum):
@@ -61,7 +66,14 @@ class Clock:
         return self.running_since is not None and self.stopped_at is None
 
 
-def start(name: str, target: int | None, unit: Unit, at: datetime, calendar: BusinessCalendar, warn_percent: int) -> Clock:
+def start(
+    name: str,
+    target: int | None,
+    unit: Unit,
+    at: datetime,
+    calendar: BusinessCalendar,
+    warn_percent: int,
+) -> Clock:
     clock = Clock(name=name, target=target, unit=Unit(unit), started_at=at, running_since=at)
     return schedule(clock, calendar, warn_percent)
 
@@ -73,7 +85,9 @@ def schedule(clock: Clock, calendar: BusinessCalendar, warn_percent: int) -> Clo
     try:
         budget = clock.budget if clock.budget is not None else _budget(clock, calendar)
         due = _due(clock, budget, calendar)
-        warn = _instant_after(clock, calendar, max(budget - budget * warn_percent // 100 - clock.used, 0))
+        warn = _instant_after(
+            clock, calendar, max(budget - budget * warn_percent // 100 - clock.used, 0)
+        )
     except CalendarMissingError as missing:
         return replace(clock, due_at=None, warn_at=None, missing_year=missing.year)
     return replace(clock, budget=budget, due_at=due, warn_at=min(warn, due), missing_year=None)
@@ -86,7 +100,9 @@ def pause(clock: Clock, at: datetime, calendar: BusinessCalendar) -> Clock:
     try:
         used = clock.used + _elapsed(clock, clock.running_since, at, calendar)
     except CalendarMissingError as missing:
-        return replace(clock, running_since=None, due_at=None, warn_at=None, missing_year=missing.year)
+        return replace(
+            clock, running_since=None, due_at=None, warn_at=None, missing_year=missing.year
+        )
     return replace(clock, used=used, running_since=None, due_at=None, warn_at=None)
 
 
@@ -143,7 +159,9 @@ def _budget(clock: Clock, calendar: BusinessCalendar) -> int:
             return clock.target
         case Unit.WORKING_DAYS:
             start = calendar.next_working_start(clock.started_at)
-            return calendar.business_minutes_between(start, calendar.add_working_days(clock.started_at, clock.target))
+            return calendar.business_minutes_between(
+                start, calendar.add_working_days(clock.started_at, clock.target)
+            )
         case Unit.NATURAL_HOURS:
             return clock.target * 60
         case Unit.NATURAL_DAYS:

@@ -23,4 +23,6 @@ def outermost(paths: list[str]) -> list[str]:
 
 def valid_code(code: str) -> bool:
     """Path segments: lowercase ASCII letters, digits and hyphens, so a path is also a safe LIKE prefix."""
-    return 2 <= len(code) <= 40 and all(c.isascii() and (c.isdigit() or c.islower() or c == "-") for c in code)
+    return 2 <= len(code) <= 40 and all(
+        c.isascii() and (c.isdigit() or c.islower() or c == "-") for c in code
+    )

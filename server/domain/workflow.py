@@ -63,10 +63,14 @@ class Workflow:
         """The transition to apply, or why it may not run from `current`."""
         transition = self.transition(name)
         if transition is None or current not in transition.sources:
-            raise TransitionNotAllowedError(current, name, [t.name for t in self.available(current)])
+            raise TransitionNotAllowedError(
+                current, name, [t.name for t in self.available(current)]
+            )
         if transition.requires_comment and not (comment and comment.strip()):
             # The step may run; the input lacks a field: a ValidationError naming it, not a refusal.
-            raise InvalidInputError([FieldProblem(("comment",), f"'{name}' needs a comment giving the reason")])
+            raise InvalidInputError(
+                [FieldProblem(("comment",), f"'{name}' needs a comment giving the reason")]
+            )
         return transition
 
     def resolving_transition(self, current: str) -> Transition | None:

@@ -28,7 +28,9 @@ class Claims:
 
 def mint(settings: Settings, claims: Claims, lifetime: timedelta | None = None) -> str:
     if settings.jwt_signing_key is None:
-        raise RuntimeError("this deployment only verifies tokens; mint them where the private key is")
+        raise RuntimeError(
+            "this deployment only verifies tokens; mint them where the private key is"
+        )
     now = datetime.now(UTC)
     payload = {
         "iss": ISSUER,
@@ -59,7 +61,9 @@ def verify(settings: Settings, token: str) -> Claims:
     if (tenant_id is None) == (not platform) or not (tenant_id is None or _tenant_key(tenant_id)):
         raise InvalidTokenError("a token names exactly one tenant, or the platform")
     expires_at = datetime.fromtimestamp(payload["exp"], UTC)
-    return Claims(subject=str(payload["sub"]), tenant_id=tenant_id, platform=platform, expires_at=expires_at)
+    return Claims(
+        subject=str(payload["sub"]), tenant_id=tenant_id, platform=platform, expires_at=expires_at
+    )
 
 
 def _tenant_key(value: object) -> bool:

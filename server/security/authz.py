@@ -35,7 +35,9 @@ class Principal:
 
 
 def known_roles() -> frozenset[str]:
-    return frozenset(row[1] for row in base_policy()) | frozenset(row[2] for row in base_policy() if row[0] == "g")
+    return frozenset(row[1] for row in base_policy()) | frozenset(
+        row[2] for row in base_policy() if row[0] == "g"
+    )
 
 
 def known_permissions() -> frozenset[str]:
@@ -45,7 +47,12 @@ def known_permissions() -> frozenset[str]:
 class PolicyBook:
     """One tenant's role → permission policy, built once per policy version."""
 
-    def __init__(self, domain: str, add: tuple[tuple[str, str], ...] = (), remove: tuple[tuple[str, str], ...] = ()):
+    def __init__(
+        self,
+        domain: str,
+        add: tuple[tuple[str, str], ...] = (),
+        remove: tuple[tuple[str, str], ...] = (),
+    ):
         self.domain = domain
         self._enforcer = casbin.Enforcer(str(POLICIES / "model.conf"))
         for row in base_policy():
@@ -78,7 +85,8 @@ class Authz:
         key = (permission, path)
         if key not in self._checked:
             self._checked[key] = any(
-                covers(g.path, path) and self.book.allows(g.role, permission) for g in self.principal.grants
+                covers(g.path, path) and self.book.allows(g.role, permission)
+                for g in self.principal.grants
             )
         return self._checked[key]
 
@@ -88,4 +96,6 @@ class Authz:
 
     def scopes(self, permission: str) -> list[str]:
         """The subtrees where the caller holds `permission`, for filtering lists in SQL."""
-        return outermost([g.path for g in self.principal.grants if self.book.allows(g.role, permission)])
+        return outermost(
+            [g.path for g in self.principal.grants if self.book.allows(g.role, permission)]
+        )

@@ -19,7 +19,11 @@ async def set_absent(caller: Caller, user_id: int, absent: bool) -> User:
     now = caller.clock()
     async with caller.db.write() as session:
         user = await references.resolve(session, caller, references.COLLEAGUE, user_id, lock=True)
-        paths = (await session.scalars(select(RoleAssignment.org_path).where(RoleAssignment.user_id == user_id))).all()
+        paths = (
+            await session.scalars(
+                select(RoleAssignment.org_path).where(RoleAssignment.user_id == user_id)
+            )
+        ).all()
         if not any(caller.authz.check("workorder.assign", p) for p in paths):
             raise NotPermittedError("workorder.assign")
         user.absent = absent
@@ -32,7 +36,9 @@ async def _tell_deputies(caller: Caller, session: AsyncSession, user: User, now:
     finals = [s.name for s in caller.profile.workflow.states if s.final]
     orders = (
         await session.scalars(
-            select(WorkOrder).where(WorkOrder.primary_handler_id == user.id, WorkOrder.state.not_in(finals))
+            select(WorkOrder).where(
+                WorkOrder.primary_handler_id == user.id, WorkOrder.state.not_in(finals)
+            )
         )
     ).all()
     for order in orders:

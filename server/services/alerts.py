@@ -12,13 +12,20 @@ from server.services import outbox
 from server.services.tenancy import TenantRuntime
 
 
-async def raise_for(session: AsyncSession, tenant: TenantRuntime, order: WorkOrder, now: datetime) -> None:
+async def raise_for(
+    session: AsyncSession, tenant: TenantRuntime, order: WorkOrder, now: datetime
+) -> None:
     for index, rule in enumerate(tenant.profile.alerts_for(order.flags, order.demands)):
         message = outbox.Message(
             key=f"alert:{order.id}:{index}",
             topic="workorder.alert",
             subject=f"【立即关注】工单 {order.number}：{rule.reason.zh} / order {order.number}: {rule.reason.en}",
-            body={"order": order.number, "reason": rule.reason.en, "demands": order.demands, "flags": order.flags},
+            body={
+                "order": order.number,
+                "reason": rule.reason.en,
+                "demands": order.demands,
+                "flags": order.flags,
+            },
         )
         recipients = await outbox.recipients(session, tenant.book, order, rule.notify)
         await outbox.put(session, message, recipients, now)

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.adapters.holiday_source import statutory_days, supported_years
 from server.db.models import CalendarDay, CalendarYear, OrgUnit, Tenant
 from server.domain.calendar import BusinessCalendar, DayRules, WorkingHours
-from server.adapters.holiday_source import statutory_days, supported_years
 from server.profiles import Profile
 
 # Enough history for orders registered late and reports on past periods.
@@ -39,13 +39,19 @@ async def store_days(session: AsyncSession, tenant_id: int, rules: DayRules, sou
     """Replace the statutory days of rules.known_years and mark those years loaded."""
     years = sorted(rules.known_years)
     await session.execute(
-        delete(CalendarDay).where(CalendarDay.tenant_id == tenant_id, CalendarDay.source == "statutory")
+        delete(CalendarDay)
+        .where(CalendarDay.tenant_id == tenant_id, CalendarDay.source == "statutory")
         .where(CalendarDay.day >= date(years[0], 1, 1), CalendarDay.day <= date(years[-1], 12, 31))
-    )  # fmt: skip
+    )
     for kind, days in (("holiday", rules.holidays), ("workday", rules.workdays)):
-        session.add_all(CalendarDay(tenant_id=tenant_id, day=d, kind=kind, source="statutory") for d in sorted(days))
+        session.add_all(
+            CalendarDay(tenant_id=tenant_id, day=d, kind=kind, source="statutory")
+            for d in sorted(days)
+        )
     for year in years:
-        await session.merge(CalendarYear(tenant_id=tenant_id, year=year, source=source, loaded_at=datetime.now(UTC)))
+        await session.merge(
+            CalendarYear(tenant_id=tenant_id, year=year, source=source, loaded_at=datetime.now(UTC))
+        )
 
 
 async def load_days(session: AsyncSession) -> DayRules:
@@ -59,7 +65,11 @@ async def load_days(session: AsyncSession) -> DayRules:
 
 
 async def load_unit_hours(session: AsyncSession) -> dict[str, UnitHours]:
-    overriding = OrgUnit.timezone.is_not(None) | OrgUnit.working_hours.is_not(None) | OrgUnit.working_weekdays.is_not(None)
+    overriding = (
+        OrgUnit.timezone.is_not(None)
+        | OrgUnit.working_hours.is_not(None)
+        | OrgUnit.working_weekdays.is_not(None)
+    )
     units = (await session.scalars(select(OrgUnit).where(overriding))).all()
     return {
         u.path: UnitHours(
@@ -71,13 +81,19 @@ async def load_unit_hours(session: AsyncSession) -> dict[str, UnitHours]:
     }
 
 
-def calendar_for(profile: Profile, days: DayRules, units: Mapping[str, UnitHours], path: str) -> BusinessCalendar:
+def calendar_for(
+    profile: Profile, days: DayRules, units: Mapping[str, UnitHours], path: str
+) -> BusinessCalendar:
     """The calendar at an org unit: the nearest setting up the tree, else the profile's."""
     chain = [units[p] for p in _ancestors(path) if p in units]
     timezone = next((u.timezone for u in chain if u.timezone), profile.timezone)
     hours = next((u.working_hours for u in chain if u.working_hours), profile.working_hours)
-    weekdays = next((u.working_weekdays for u in chain if u.working_weekdays is not None), days.working_weekdays)
-    extras = DayRules(holidays=profile.extra_holidays, workdays=profile.extra_workdays, known_years=frozenset())
+    weekdays = next(
+        (u.working_weekdays for u in chain if u.working_weekdays is not None), days.working_weekdays
+    )
+    extras = DayRules(
+        holidays=profile.extra_holidays, workdays=profile.extra_workdays, known_years=frozenset()
+    )
     rules = DayRules(weekdays, days.holidays, days.workdays, days.known_years).merged(extras)
     return BusinessCalendar(ZoneInfo(timezone), WorkingHours.parse(hours), rules)
 
@@ -91,4 +107,3 @@ def _ancestors(path: str) -> Iterable[str]:
 async def bump_runtime(session: AsyncSession, tenant_id: int) -> None:
     tenant = await session.get_one(Tenant, tenant_id)
     tenant.policy_version += 1
-

@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 
 from sqlalchemy import bindparam, select
 
-from server.security.auth import Claims
-from server.security.authz import Authz, Grant, Principal
 from server.db.models import RoleAssignment, Tenant, User
 from server.db.session import Database, TenantDb
 from server.domain import bounds
 from server.profiles import Profile
+from server.security.auth import Claims
+from server.security.authz import Authz, Grant, Principal
 from server.services.tenancy import TenantRuntime, cached_runtime, runtime
 
 
@@ -46,14 +46,18 @@ class Caller:
 # One row per grant (one with no role when there is none): the user, the tenant's policy version
 # and the grants in one round trip, with a statement built once for every request.
 _PRINCIPAL = (
-    select(User.id, User.username, Tenant.policy_version, RoleAssignment.role, RoleAssignment.org_path)
+    select(
+        User.id, User.username, Tenant.policy_version, RoleAssignment.role, RoleAssignment.org_path
+    )
     .join(Tenant, Tenant.id == User.tenant_id)
     .outerjoin(RoleAssignment, RoleAssignment.user_id == User.id)
     .where(User.id == bindparam("user_id"), User.active)
 )
 
 
-async def tenant_caller(database: Database, claims: Claims, clock: Callable[[], datetime] = utcnow) -> Caller:
+async def tenant_caller(
+    database: Database, claims: Claims, clock: Callable[[], datetime] = utcnow
+) -> Caller:
     """One indexed read per request: the user with its tenant's policy version and its grants."""
     assert claims.tenant_id is not None
     user_id = bounds.whole_number(claims.subject, bounds.INTEGER_MAX)

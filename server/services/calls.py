@@ -21,7 +21,13 @@ from server.services.tenancy import TenantRuntime
 
 
 async def record_call(
-    caller: Caller, order_id: int, channel: str, words: str, flags: list[str], demands: list[str], expected_version: int | None
+    caller: Caller,
+    order_id: int,
+    channel: str,
+    words: str,
+    flags: list[str],
+    demands: list[str],
+    expected_version: int | None,
 ) -> tuple[CustomerCall, WorkOrder]:
     _check(caller, channel, words, flags, demands)
     async with changing(caller, order_id, expected_version) as change:
@@ -29,21 +35,40 @@ async def record_call(
         caller.authz.require("workorder.call", order.org_path)
         state = caller.profile.workflow.state(order.state)
         if state.final:
-            raise TransitionNotAllowedError(order.state, "recordCustomerCall", reason="the order is closed: register a new complaint")
+            raise TransitionNotAllowedError(
+                order.state,
+                "recordCustomerCall",
+                reason="the order is closed: register a new complaint",
+            )
         call = CustomerCall(
-            work_order_id=order.id, at=change.now, channel=channel, words=words, flags=flags, state=order.state,
-            meaning=state.meaning.value, recorded_by_id=caller.user_id,
-        )  # fmt: skip
+            work_order_id=order.id,
+            at=change.now,
+            channel=channel,
+            words=words,
+            flags=flags,
+            state=order.state,
+            meaning=state.meaning.value,
+            recorded_by_id=caller.user_id,
+        )
         change.session.add(call)
         order.flags = list(dict.fromkeys([*order.flags, *flags]))
         order.demands = list(dict.fromkeys([*order.demands, *demands]))
-        await change.record("customer_call", comment=words, data={"channel": channel, "flags": flags, "demands": demands})
+        await change.record(
+            "customer_call",
+            comment=words,
+            data={"channel": channel, "flags": flags, "demands": demands},
+        )
         await evaluate(change.session, caller.tenant, order, caller.user_id, change.now, words)
     return call, order
 
 
 async def evaluate(
-    session: AsyncSession, tenant: TenantRuntime, order: WorkOrder, by: int | None, now: datetime, words: str | None = None,
+    session: AsyncSession,
+    tenant: TenantRuntime,
+    order: WorkOrder,
+    by: int | None,
+    now: datetime,
+    words: str | None = None,
     counts: dict[Meaning, int] | None = None,
 ) -> list[str]:
     """Issue a slip for every warning rule that holds now and has none yet; returns their triggers.
@@ -53,7 +78,13 @@ async def evaluate(
     if counts is None:
         counts = await call_counts(session, order.id)
     issued = []
-    for rule in triggered(tenant.profile.warning_rules, meaning, counts, frozenset(order.flags), frozenset(order.demands)):
+    for rule in triggered(
+        tenant.profile.warning_rules,
+        meaning,
+        counts,
+        frozenset(order.flags),
+        frozenset(order.demands),
+    ):
         reason = f"{rule.label.zh} / {rule.label.en}"
         if await slips.issue(session, tenant, order, rule.code, reason, by, now, words):
             issued.append(rule.code)
@@ -63,7 +94,9 @@ async def evaluate(
 async def call_counts(session: AsyncSession, order_id: int) -> dict[Meaning, int]:
     await session.flush()
     rows = await session.execute(
-        select(CustomerCall.meaning, func.count()).where(CustomerCall.work_order_id == order_id).group_by(CustomerCall.meaning)
+        select(CustomerCall.meaning, func.count())
+        .where(CustomerCall.work_order_id == order_id)
+        .group_by(CustomerCall.meaning)
     )
     return {Meaning(meaning): count for meaning, count in rows.all()}
 
@@ -72,10 +105,22 @@ def _check(caller: Caller, channel: str, words: str, flags: list[str], demands: 
     profile = caller.profile
     problems = []
     if channel not in profile.channels:
-        problems.append(FieldProblem(("channel",), f"unknown channel '{channel}' (known: {', '.join(profile.channels)})"))
+        problems.append(
+            FieldProblem(
+                ("channel",), f"unknown channel '{channel}' (known: {', '.join(profile.channels)})"
+            )
+        )
     if problem := text_problem(words, required=True):
         problems.append(FieldProblem(("words",), problem))
-    problems += [FieldProblem((f"flags[{i}]",), f"unknown flag '{f}'") for i, f in enumerate(flags) if f not in profile.flags]
-    problems += [FieldProblem((f"demands[{i}]",), f"unknown demand '{d}'") for i, d in enumerate(demands) if d not in profile.demands]
+    problems += [
+        FieldProblem((f"flags[{i}]",), f"unknown flag '{f}'")
+        for i, f in enumerate(flags)
+        if f not in profile.flags
+    ]
+    problems += [
+        FieldProblem((f"demands[{i}]",), f"unknown demand '{d}'")
+        for i, d in enumerate(demands)
+        if d not in profile.demands
+    ]
     if problems:
         raise InvalidInputError(problems)

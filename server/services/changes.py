@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Unpack
 from datetime import datetime
+from typing import Unpack
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
@@ -31,7 +31,9 @@ class Change:
 
 
 @asynccontextmanager
-async def changing(caller: Caller, order_id: int, expected_version: int | None) -> AsyncIterator[Change]:
+async def changing(
+    caller: Caller, order_id: int, expected_version: int | None
+) -> AsyncIterator[Change]:
     """Yields the locked order; an order the caller may not read is NotFound, exactly like a missing one.
     Without an expected version (only for purely additive changes, such as logging a customer's call)
     the change applies to whatever version is current."""

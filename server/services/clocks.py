@@ -57,20 +57,40 @@ def start_new(tenant: TenantRuntime, order: WorkOrder, at: datetime) -> list[Wor
     for name, rule in rules_for(tenant.profile, order).items():
         if rule.starts_on == "registered":
             row = WorkOrderClock(name=name)
-            store(row, sla.start(name, rule.target, Unit(rule.unit), at, calendar, tenant.profile.warn_before_percent))
+            store(
+                row,
+                sla.start(
+                    name,
+                    rule.target,
+                    Unit(rule.unit),
+                    at,
+                    calendar,
+                    tenant.profile.warn_before_percent,
+                ),
+            )
             rows.append(row)
     order.next_deadline_at = next_deadline(rows)
     return rows
 
 
 async def load(session: AsyncSession, order_id: int) -> list[WorkOrderClock]:
-    query = select(WorkOrderClock).where(WorkOrderClock.work_order_id == order_id).order_by(WorkOrderClock.id)
+    query = (
+        select(WorkOrderClock)
+        .where(WorkOrderClock.work_order_id == order_id)
+        .order_by(WorkOrderClock.id)
+    )
     return list((await session.scalars(query)).all())
 
 
 async def apply(
-    session: AsyncSession, tenant: TenantRuntime, order: WorkOrder, event: str, at: datetime, *,
-    final: bool = False, cancelled: bool = False,
+    session: AsyncSession,
+    tenant: TenantRuntime,
+    order: WorkOrder,
+    event: str,
+    at: datetime,
+    *,
+    final: bool = False,
+    cancelled: bool = False,
 ) -> list[str]:
     """Start, pause, resume and stop clocks on `event`; returns what changed, for the history.
     `final`: the order is closed or cancelled, and every open clock ends (`cancelled`: as such)."""
@@ -131,38 +151,65 @@ async def retarget(
     changed = []
     for row in rows:
         rule = rules.get(row.name)
-        if rule is None or row.stopped_at is not None or (rule.target, rule.unit) == (row.target, row.unit):
+        if (
+            rule is None
+            or row.stopped_at is not None
+            or (rule.target, rule.unit) == (row.target, row.unit)
+        ):
             continue
-        clock = Clock(row.name, rule.target, Unit(rule.unit), row.started_at, row.running_since, row.used)
+        clock = Clock(
+            row.name, rule.target, Unit(rule.unit), row.started_at, row.running_since, row.used
+        )
         store(row, sla.schedule(clock, calendar, tenant.profile.warn_before_percent))
         changed.append(f"{row.name} now {rule.target or 'unlimited'} {rule.unit}")
     order.next_deadline_at = next_deadline(rows)
     return changed
 
 
-async def alert_missing(session: AsyncSession, tenant: TenantRuntime, rows: Any, now: datetime) -> None:
+async def alert_missing(
+    session: AsyncSession, tenant: TenantRuntime, rows: Any, now: datetime
+) -> None:
     """Tell the tenant's admins, once per year, that deadlines wait for that year's calendar."""
     for year in sorted({r.missing_year for r in rows if r.missing_year is not None}):
         message = outbox.Message(
             key=f"calendar-missing:{year}",
             topic="calendar.missing",
             subject=f"【日历缺失】{year} 年节假日与调休未载入，相关工单时限暂无法计算 / the {year} holiday calendar is not loaded",
-            body={"year": year, "action": f"load the {year} statutory holidays and make-up working days"},
+            body={
+                "year": year,
+                "action": f"load the {year} statutory holidays and make-up working days",
+            },
         )
-        await outbox.put(session, message, await outbox.recipients(session, tenant.book, None, ("tenant_admins",)), now)
+        await outbox.put(
+            session,
+            message,
+            await outbox.recipients(session, tenant.book, None, ("tenant_admins",)),
+            now,
+        )
 
 
-async def reschedule_missing(session: AsyncSession, tenant: TenantRuntime, years: Iterable[int]) -> int:
+async def reschedule_missing(
+    session: AsyncSession, tenant: TenantRuntime, years: Iterable[int]
+) -> int:
     """Compute the deadlines that waited for these years' calendars; returns how many got one."""
-    waiting = (await session.scalars(select(WorkOrderClock).where(WorkOrderClock.missing_year.in_(list(years))))).all()
+    waiting = (
+        await session.scalars(
+            select(WorkOrderClock).where(WorkOrderClock.missing_year.in_(list(years)))
+        )
+    ).all()
     order_ids = {row.work_order_id for row in waiting}
-    orders = {o.id: o for o in (await session.scalars(select(WorkOrder).where(WorkOrder.id.in_(order_ids)))).all()}
+    orders = {
+        o.id: o
+        for o in (await session.scalars(select(WorkOrder).where(WorkOrder.id.in_(order_ids)))).all()
+    }
     for row in waiting:
         calendar = tenant.calendar(orders[row.work_order_id].org_path)
         store(row, sla.schedule(to_clock(row), calendar, tenant.profile.warn_before_percent))
     for order in orders.values():
         next_at = next_deadline(await load(session, order.id))
-        await session.execute(update(WorkOrder).where(WorkOrder.id == order.id).values(next_deadline_at=next_at))
+        await session.execute(
+            update(WorkOrder).where(WorkOrder.id == order.id).values(next_deadline_at=next_at)
+        )
     return sum(1 for row in waiting if row.due_at is not None)
 
 
@@ -203,7 +250,11 @@ def store(row: WorkOrderClock, clock: Clock) -> None:
 
 def next_deadline(rows: Any) -> datetime | None:
     """The earliest deadline of the running clocks, passed or not (a breached clock still runs)."""
-    due = [r.due_at for r in rows if r.due_at is not None and r.running_since is not None and r.stopped_at is None]
+    due = [
+        r.due_at
+        for r in rows
+        if r.due_at is not None and r.running_since is not None and r.stopped_at is None
+    ]
     return min(due, default=None)
 
 
@@ -216,6 +267,15 @@ def _verb(clock: Clock) -> str:
 
 
 _FIELDS = (
-    "name", "target", "started_at", "running_since", "used", "budget", "due_at", "warn_at",
-    "stopped_at", "missing_year", "cancelled",
+    "name",
+    "target",
+    "started_at",
+    "running_since",
+    "used",
+    "budget",
+    "due_at",
+    "warn_at",
+    "stopped_at",
+    "missing_year",
+    "cancelled",
 )

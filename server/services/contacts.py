@@ -17,7 +17,11 @@ async def log_contact(
 ) -> tuple[ContactAttempt, WorkOrder]:
     problems = []
     if outcome not in OUTCOMES:
-        problems.append(FieldProblem(("outcome",), f"unknown outcome '{outcome}' (known: {', '.join(OUTCOMES)})"))
+        problems.append(
+            FieldProblem(
+                ("outcome",), f"unknown outcome '{outcome}' (known: {', '.join(OUTCOMES)})"
+            )
+        )
     if problem := text_problem(note, required=False):
         problems.append(FieldProblem(("note",), problem))
     if problems:
@@ -26,12 +30,22 @@ async def log_contact(
         order: WorkOrder = change.order
         caller.authz.require("workorder.contact", order.org_path)
         if caller.profile.workflow.state(order.state).final:
-            raise TransitionNotAllowedError(order.state, "logContactAttempt", reason=f"the order is {order.state}")
-        attempt = ContactAttempt(work_order_id=order.id, at=change.now, actor_id=caller.user_id, outcome=outcome, note=note)
+            raise TransitionNotAllowedError(
+                order.state, "logContactAttempt", reason=f"the order is {order.state}"
+            )
+        attempt = ContactAttempt(
+            work_order_id=order.id,
+            at=change.now,
+            actor_id=caller.user_id,
+            outcome=outcome,
+            note=note,
+        )
         change.session.add(attempt)
         data: dict[str, object] = {"outcome": outcome}
         if outcome == "reached" and order.responded_at is None:
             order.responded_at = change.now
-            data["clocks"] = await clocks.apply(change.session, caller.tenant, order, "first_contact", change.now)
+            data["clocks"] = await clocks.apply(
+                change.session, caller.tenant, order, "first_contact", change.now
+            )
         await change.record("contact", comment=note, data=data)
     return attempt, order

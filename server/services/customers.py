@@ -18,7 +18,9 @@ from server.services.caller import Caller
 class Found:
     customer: Customer
     vehicles: list[Vehicle]
-    orders: list[WorkOrder]  # open or recent, of those the caller may see: link a repeat, don't duplicate
+    orders: list[
+        WorkOrder
+    ]  # open or recent, of those the caller may see: link a repeat, don't duplicate
     unmasked: bool  # whether the caller may read the customer's phones and address
 
 
@@ -32,11 +34,19 @@ async def find_by_phone(caller: Caller, phone: str) -> Found | None:
         raise InvalidInputError([FieldProblem(("phone",), str(exc))]) from exc
     async with caller.db.read() as session:
         customer = await session.scalar(
-            select(Customer).join(CustomerPhone, CustomerPhone.customer_id == Customer.id).where(CustomerPhone.number == number)
+            select(Customer)
+            .join(CustomerPhone, CustomerPhone.customer_id == Customer.id)
+            .where(CustomerPhone.number == number)
         )
         if customer is None:
             return None
-        vehicles = list((await session.scalars(select(Vehicle).where(Vehicle.customer_id == customer.id).order_by(Vehicle.id))).all())
+        vehicles = list(
+            (
+                await session.scalars(
+                    select(Vehicle).where(Vehicle.customer_id == customer.id).order_by(Vehicle.id)
+                )
+            ).all()
+        )
     orders = await queries.possible_duplicates(caller, [number], None)
     unmasked = caller.authz.check("customer.pii", f"/{caller.tenant.slug}")
     return Found(customer, vehicles, orders, unmasked)

@@ -95,7 +95,9 @@ async def scan(database: Database, now: datetime, batch: int = BATCH) -> ScanRep
             await pages.commit()
             if not rows:
                 break
-            for tenant_id, group in groupby(sorted(rows, key=lambda r: r.tenant_id), key=lambda r: r.tenant_id):
+            for tenant_id, group in groupby(
+                sorted(rows, key=lambda r: r.tenant_id), key=lambda r: r.tenant_id
+            ):
                 # An order with two clocks due is one order: the batch that locks it handles both.
                 order_ids = sorted({row.work_order_id for row in group})
                 batches.create_task(one(tenant_id, versions[tenant_id], order_ids))
@@ -103,10 +105,17 @@ async def scan(database: Database, now: datetime, batch: int = BATCH) -> ScanRep
     return report
 
 
-async def _due_clocks(conn: AsyncConnection, now: datetime, after: tuple[datetime, int] | None, batch: int) -> tuple[list[Any], dict[int, int]]:
+async def _due_clocks(
+    conn: AsyncConnection, now: datetime, after: tuple[datetime, int] | None, batch: int
+) -> tuple[list[Any], dict[int, int]]:
     """A page of due clocks across tenants, and the policy version of each tenant on it."""
     query = (
-        select(WorkOrderClock.tenant_id, WorkOrderClock.work_order_id, WorkOrderClock.next_check_at, WorkOrderClock.id)
+        select(
+            WorkOrderClock.tenant_id,
+            WorkOrderClock.work_order_id,
+            WorkOrderClock.next_check_at,
+            WorkOrderClock.id,
+        )
         .where(WorkOrderClock.next_check_at <= now)
         .order_by(WorkOrderClock.next_check_at, WorkOrderClock.id)
         .limit(batch)
@@ -116,15 +125,28 @@ async def _due_clocks(conn: AsyncConnection, now: datetime, after: tuple[datetim
     rows = list((await conn.execute(query)).all())
     if not rows:
         return [], {}
-    versions = select(Tenant.id, Tenant.policy_version).where(Tenant.id.in_({row.tenant_id for row in rows}))
+    versions = select(Tenant.id, Tenant.policy_version).where(
+        Tenant.id.in_({row.tenant_id for row in rows})
+    )
     return rows, {t: v for t, v in (await conn.execute(versions)).all()}
 
 
-async def _scan_tenant(database: Database, tenant_id: int, version: int, order_ids: list[int], now: datetime, report: ScanReport) -> None:
+async def _scan_tenant(
+    database: Database,
+    tenant_id: int,
+    version: int,
+    order_ids: list[int],
+    now: datetime,
+    report: ScanReport,
+) -> None:
     tenant = await runtime(database, tenant_id, version)
     async with database.writer(tenant_id) as session, session.begin():
         # Another worker holding some of these orders is scanning them now: skip, don't wait.
-        locked = await session.execute(select(*_COLUMNS).where(among(session, WorkOrder.id, order_ids)).with_for_update(skip_locked=True))
+        locked = await session.execute(
+            select(*_COLUMNS)
+            .where(among(session, WorkOrder.id, order_ids))
+            .with_for_update(skip_locked=True)
+        )
         orders = {row.id: DueOrder(*row) for row in locked.all()}
         if not orders:
             return
@@ -132,14 +154,28 @@ async def _scan_tenant(database: Database, tenant_id: int, version: int, order_i
         effects = await _record_effects(session, orders, now)
         report.effects += len(effects)
         await history.record_all(
-            session, [history.Event(e.order, None, now, f"sla_{e.kind}", data={"clock": e.clock, "due_at": e.due_at.isoformat()}) for e in effects]
+            session,
+            [
+                history.Event(
+                    e.order,
+                    None,
+                    now,
+                    f"sla_{e.kind}",
+                    data={"clock": e.clock, "due_at": e.due_at.isoformat()},
+                )
+                for e in effects
+            ],
         )
-        written = await _notify(session, tenant, effects, now)  # not `+= await`: batches run at once
+        written = await _notify(
+            session, tenant, effects, now
+        )  # not `+= await`: batches run at once
         report.notifications += written
         await _act(session, tenant, [e for e in effects if e.kind == "breached"], now)
 
 
-async def _record_effects(session: AsyncSession, orders: dict[int, DueOrder], now: datetime) -> list[Effect]:
+async def _record_effects(
+    session: AsyncSession, orders: dict[int, DueOrder], now: datetime
+) -> list[Effect]:
     """Moves each due clock on (a warned clock is looked at again at its deadline, a breached one
     no more) and records its effect; returns the effects recorded now, not those recorded before."""
     # One statement finds the due clocks and moves them on, returning what it moved.
@@ -150,7 +186,9 @@ async def _record_effects(session: AsyncSession, orders: dict[int, DueOrder], no
             WorkOrderClock.next_check_at <= now,
             WorkOrderClock.due_at.is_not(None),
         )
-        .values(next_check_at=case((WorkOrderClock.due_at <= now, None), else_=WorkOrderClock.due_at))
+        .values(
+            next_check_at=case((WorkOrderClock.due_at <= now, None), else_=WorkOrderClock.due_at)
+        )
         .returning(WorkOrderClock.work_order_id, WorkOrderClock.name, WorkOrderClock.due_at)
     )
     due = (await session.execute(moved, execution_options={"synchronize_session": False})).all()
@@ -158,14 +196,27 @@ async def _record_effects(session: AsyncSession, orders: dict[int, DueOrder], no
         return []
     found = {(row.work_order_id, row.name, _kind(row.due_at, now)): row.due_at for row in due}
     values = [
-        {"tenant_id": session.info[TENANT], "work_order_id": order_id, "clock": clock, "kind": kind, "due_at": due_at, "recorded_at": now}
+        {
+            "tenant_id": session.info[TENANT],
+            "work_order_id": order_id,
+            "clock": clock,
+            "kind": kind,
+            "due_at": due_at,
+            "recorded_at": now,
+        }
         for (order_id, clock, kind), due_at in found.items()
     ]
-    table = SlaEffect.__table__  # not the mapped class: the ORM's bulk-insert bookkeeping costs more than the statement
+    table = (
+        SlaEffect.__table__
+    )  # not the mapped class: the ORM's bulk-insert bookkeeping costs more than the statement
     statement, parameters = upsert.insert_many(session, table, values)
-    statement = statement.on_conflict_do_nothing().returning(table.c.work_order_id, table.c.clock, table.c.kind)
+    statement = statement.on_conflict_do_nothing().returning(
+        table.c.work_order_id, table.c.clock, table.c.kind
+    )
     new = [tuple(row) for row in await session.execute(statement, parameters)]
-    return [Effect(orders[o], clock, kind, found[(o, clock, kind)]) for o, clock, kind in sorted(new)]
+    return [
+        Effect(orders[o], clock, kind, found[(o, clock, kind)]) for o, clock, kind in sorted(new)
+    ]
 
 
 def _kind(due_at: datetime, now: datetime) -> str:
@@ -179,14 +230,19 @@ def _action(tenant: TenantRuntime, effect: Effect) -> Action:
     return rule.on_breach if effect.kind == "breached" else rule.on_due_soon
 
 
-async def _notify(session: AsyncSession, tenant: TenantRuntime, effects: list[Effect], now: datetime) -> int:
+async def _notify(
+    session: AsyncSession, tenant: TenantRuntime, effects: list[Effect], now: datetime
+) -> int:
     by_audience: dict[tuple[str, ...], list[Effect]] = {}
     for effect in effects:
         by_audience.setdefault(_action(tenant, effect).notify, []).append(effect)
     messages: list[tuple[outbox.Message, set[int]]] = []
     for who, group in by_audience.items():
         audiences = await outbox.recipients_of(session, tenant.book, [e.order for e in group], who)
-        messages.extend((_message(effect), recipients) for effect, recipients in zip(group, audiences, strict=True))
+        messages.extend(
+            (_message(effect), recipients)
+            for effect, recipients in zip(group, audiences, strict=True)
+        )
     return await outbox.put_many(session, messages, now)
 
 
@@ -197,11 +253,19 @@ def _message(effect: Effect) -> outbox.Message:
         key=f"sla:{order.id}:{clock}:{kind}:{due}",
         topic=f"sla.{kind}",
         subject=f"【{words[0]}】工单 {order.number} {clock} / order {order.number}: {clock} deadline {words[1]}",
-        body={"order": order.number, "clock": clock, "kind": kind, "due_at": due, "grade": order.grade},
+        body={
+            "order": order.number,
+            "clock": clock,
+            "kind": kind,
+            "due_at": due,
+            "grade": order.grade,
+        },
     )
 
 
-async def _act(session: AsyncSession, tenant: TenantRuntime, breaches: list[Effect], now: datetime) -> None:
+async def _act(
+    session: AsyncSession, tenant: TenantRuntime, breaches: list[Effect], now: datetime
+) -> None:
     """The profile's automatic consequence of a breach: a new grade, a higher tier, recomputed clocks."""
     acting: dict[int, tuple[Effect, Action]] = {}
     for effect in breaches:
@@ -212,7 +276,11 @@ async def _act(session: AsyncSession, tenant: TenantRuntime, breaches: list[Effe
     if not acting:
         return
     rows: dict[int, list[WorkOrderClock]] = {order_id: [] for order_id in acting}
-    query = select(WorkOrderClock).where(among(session, WorkOrderClock.work_order_id, list(acting))).order_by(WorkOrderClock.id)
+    query = (
+        select(WorkOrderClock)
+        .where(among(session, WorkOrderClock.work_order_id, list(acting)))
+        .order_by(WorkOrderClock.id)
+    )
     for row in await session.scalars(query):
         rows[row.work_order_id].append(row)
     changes: list[dict[str, Any]] = []
@@ -225,7 +293,9 @@ async def _act(session: AsyncSession, tenant: TenantRuntime, breaches: list[Effe
         if regrade is None and tier is None:
             continue
         order.version += 1
-        reason = f"{effect.clock} deadline breached: the profile regrades and escalates automatically"
+        reason = (
+            f"{effect.clock} deadline breached: the profile regrades and escalates automatically"
+        )
         if regrade is not None:
             before, order.grade = order.grade, regrade
             changed = await clocks.retarget(session, tenant, order, rows[order.id])
@@ -249,7 +319,12 @@ async def _act(session: AsyncSession, tenant: TenantRuntime, breaches: list[Effe
 
 # What a breach action may change on an order (a regrade, a tier move, and so its clocks).
 _ACTED = (
-    "grade", "tier", "escalated", "primary_handler_id", "secondary_handler_id", "version",
+    "grade",
+    "tier",
+    "escalated",
+    "primary_handler_id",
+    "secondary_handler_id",
+    "version",
     "next_deadline_at",
 )
 

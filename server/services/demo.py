@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 from vininfo import Vin
 
-from server.security.auth import Claims
 from server.db.models import OrgUnit, WorkOrder
 from server.db.session import Database, TenantDb
 from server.profiles import bundled_profile_path, load_profile_dir
+from server.security.auth import Claims
 from server.services import assignment, contacts, organisation, registration, tenancy, transitions
 from server.services.caller import Caller, tenant_caller
 
@@ -44,7 +44,9 @@ class DemoClock:
         return self.now
 
 
-async def load_demo(database: Database, orders: int = 200, progress: Callable[[str], None] = print) -> dict[str, int]:
+async def load_demo(
+    database: Database, orders: int = 200, progress: Callable[[str], None] = print
+) -> dict[str, int]:
     """Creates the demo tenant unless it exists; returns user ids by username."""
     tenant_id = await tenancy.tenant_id_by_slug(database, SLUG)
     if tenant_id is not None:
@@ -57,7 +59,9 @@ async def load_demo(database: Database, orders: int = 200, progress: Callable[[s
         await organisation.add_org_unit(db, "/skoda", "region", region, name)
         for dealer in dealers:
             path = f"/skoda/{region}/{dealer}"
-            await organisation.add_org_unit(db, f"/skoda/{region}", "dealer", dealer, f"斯柯达 {dealer}")
+            await organisation.add_org_unit(
+                db, f"/skoda/{region}", "dealer", dealer, f"斯柯达 {dealer}"
+            )
             for code, dept in DEPARTMENTS.items():
                 await organisation.add_org_unit(db, path, "department", code, dept)
             await _add(db, f"care-{dealer}", f"{dealer} 关爱专员", "care_specialist", path)
@@ -66,7 +70,9 @@ async def load_demo(database: Database, orders: int = 200, progress: Callable[[s
         await _add(db, username, display, role, path)
     # DOMAIN Part I.9: one region keeps 10:00-19:30, to show hours inherited down the tree.
     await organisation.set_hours(db, "/skoda/west", None, ["10:00-19:30"], None)
-    progress("demo tenant 'skoda': 2 regions, 6 dealers with departments, a user per role and staff per dealer")
+    progress(
+        "demo tenant 'skoda': 2 regions, 6 dealers with departments, a user per role and staff per dealer"
+    )
     ids = await organisation.user_ids(db)
     await _orders(database, tenant_id, ids, orders, progress)
     await db.close()
@@ -122,7 +128,13 @@ def _plan(
     ]
 
 
-async def _orders(database: Database, tenant_id: int, ids: dict[str, int], count: int, progress: Callable[[str], None]) -> None:
+async def _orders(
+    database: Database,
+    tenant_id: int,
+    ids: dict[str, int],
+    count: int,
+    progress: Callable[[str], None],
+) -> None:
     rng = random.Random(20261122)
     loaded_at = datetime.now(UTC)
     clock = DemoClock(loaded_at)
@@ -136,7 +148,11 @@ async def _orders(database: Database, tenant_id: int, ids: dict[str, int], count
     for n, planned in enumerate(plan):
         clock.now += planned.gap
         dealer = planned.dealer
-        order = (await registration.register_complaint(operator, _registration(rng, dealer.id, planned.category, n))).order
+        order = (
+            await registration.register_complaint(
+                operator, _registration(rng, dealer.id, planned.category, n)
+            )
+        ).order
         handlers = (ids[f"care-{dealer.code}"], ids[f"manager-{dealer.code}"])
         version = order.version
         for step, gap in planned.steps:
@@ -148,13 +164,25 @@ async def _orders(database: Database, tenant_id: int, ids: dict[str, int], count
     await se.db.close()
 
 
-def _registration(rng: random.Random, dealer_id: int, category: str, n: int) -> registration.Registration:
-    summaries = ["销售顾问承诺的赠品未兑现", "提车时间一再推迟", "价格与报价不一致", "新车漆面有划痕", "无法按时上牌"]
+def _registration(
+    rng: random.Random, dealer_id: int, category: str, n: int
+) -> registration.Registration:
+    summaries = [
+        "销售顾问承诺的赠品未兑现",
+        "提车时间一再推迟",
+        "价格与报价不一致",
+        "新车漆面有划痕",
+        "无法按时上牌",
+    ]
     summary = rng.choice(summaries)
     return registration.Registration(
         dealer_id=dealer_id,
-        customer=registration.CustomerInput(name=f"客户{n:03d}", phones=[f"139{rng.randint(10_000_000, 99_999_999)}"]),
-        vehicle=registration.VehicleInput(vin=demo_vin(rng), model=rng.choice(["明锐", "速派", "柯迪亚克"])),
+        customer=registration.CustomerInput(
+            name=f"客户{n:03d}", phones=[f"139{rng.randint(10_000_000, 99_999_999)}"]
+        ),
+        vehicle=registration.VehicleInput(
+            vin=demo_vin(rng), model=rng.choice(["明锐", "速派", "柯迪亚克"])
+        ),
         channel=CHANNEL,
         category=category,
         summary=summary,
@@ -172,13 +200,21 @@ def demo_vin(rng: random.Random) -> str:
     raise AssertionError("every VIN body has exactly one valid check digit")
 
 
-async def _step(se: Caller, order_id: int, step: str, version: int, handlers: tuple[int, int]) -> WorkOrder:
+async def _step(
+    se: Caller, order_id: int, step: str, version: int, handlers: tuple[int, int]
+) -> WorkOrder:
     if step == "assign":
         return await assignment.assign(se, order_id, handlers[0], handlers[1], version)
     if step == "contact":
-        return (await contacts.log_contact(se, order_id, "reached", "已致电客户，安抚情绪并说明处理方案", version))[1]
+        return (
+            await contacts.log_contact(
+                se, order_id, "reached", "已致电客户，安抚情绪并说明处理方案", version
+            )
+        )[1]
     if step == "resolve":
-        result = transitions.Resolution("已与客户达成一致并兑现承诺", "补发赠品", "销售顾问承诺未登记", "客户表示满意")
+        result = transitions.Resolution(
+            "已与客户达成一致并兑现承诺", "补发赠品", "销售顾问承诺未登记", "客户表示满意"
+        )
         return await transitions.close(se, order_id, result, version)
     comment = {"suspend": "等待厂家配件到货", "cancel": "重复登记，已取消"}.get(step)
     return await transitions.transition(se, order_id, step, version, comment)

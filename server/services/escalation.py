@@ -91,18 +91,34 @@ async def escalate(caller: Caller, order_id: int, reason: str, expected_version:
     return await _step(caller, order_id, reason, expected_version, "escalated")
 
 
-async def hand_back(caller: Caller, order_id: int, instructions: str, expected_version: int) -> WorkOrder:
+async def hand_back(
+    caller: Caller, order_id: int, instructions: str, expected_version: int
+) -> WorkOrder:
     return await _step(caller, order_id, instructions, expected_version, "returned")
 
 
 # kind: (step, permission, field named in errors, where to go, why it may not go there)
 _STEPS = {
-    "escalated": ("escalate", "workorder.escalate", "reason", next_tier, "the order is at the highest tier of its category"),
-    "returned": ("return", "workorder.return", "instructions", previous_tier, "the order is at the first tier of its category"),
+    "escalated": (
+        "escalate",
+        "workorder.escalate",
+        "reason",
+        next_tier,
+        "the order is at the highest tier of its category",
+    ),
+    "returned": (
+        "return",
+        "workorder.return",
+        "instructions",
+        previous_tier,
+        "the order is at the first tier of its category",
+    ),
 }
 
 
-async def _step(caller: Caller, order_id: int, why: str, expected_version: int, kind: str) -> WorkOrder:
+async def _step(
+    caller: Caller, order_id: int, why: str, expected_version: int, kind: str
+) -> WorkOrder:
     step, permission, field, target_of, refusal = _STEPS[kind]
     _require_text(field, why)
     async with changing(caller, order_id, expected_version) as change:
@@ -110,7 +126,11 @@ async def _step(caller: Caller, order_id: int, why: str, expected_version: int, 
         routing = caller.profile.categories[change.order.category].routing
         target = target_of(routing, change.order.tier)
         if target is None:
-            possible = [other[0] for other in _STEPS.values() if other[3](routing, change.order.tier) is not None]
+            possible = [
+                other[0]
+                for other in _STEPS.values()
+                if other[3](routing, change.order.tier) is not None
+            ]
             raise TransitionNotAllowedError(change.order.tier, step, possible, refusal)
         change.order.updated_at = change.now
         up = kind == "escalated"

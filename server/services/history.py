@@ -73,7 +73,10 @@ async def record(
     comment: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> None:
-    await record_all(session, [Event(order, actor_id, at, kind, transition, from_state, to_state, comment, data or {})])
+    await record_all(
+        session,
+        [Event(order, actor_id, at, kind, transition, from_state, to_state, comment, data or {})],
+    )
 
 
 async def record_all(session: AsyncSession, written: Sequence[Event]) -> None:
@@ -83,15 +86,25 @@ async def record_all(session: AsyncSession, written: Sequence[Event]) -> None:
     table = WorkOrderEvent.__table__
     rows = [
         {
-            "tenant_id": e.order.tenant_id, "work_order_id": e.order.id, "at": e.at, "actor_id": e.actor_id, "kind": e.kind,
-            "transition": e.transition, "from_state": e.from_state, "to_state": e.to_state, "comment": e.comment, "data": e.data,
+            "tenant_id": e.order.tenant_id,
+            "work_order_id": e.order.id,
+            "at": e.at,
+            "actor_id": e.actor_id,
+            "kind": e.kind,
+            "transition": e.transition,
+            "from_state": e.from_state,
+            "to_state": e.to_state,
+            "comment": e.comment,
+            "data": e.data,
         }
         for e in written
-    ]  # fmt: skip
+    ]
     statement, parameters = upsert.insert_many(session, table, rows)
     # On the connection, not the session: no autoflush of the use case's pending changes first.
     connection = await session.connection()
-    ids = sorted((await connection.execute(statement.returning(table.c.id), parameters)).scalars())  # ascend in row order
+    ids = sorted(
+        (await connection.execute(statement.returning(table.c.id), parameters)).scalars()
+    )  # ascend in row order
     session.info.setdefault(_WRITTEN, []).extend(zip(ids, written, strict=True))
 
 

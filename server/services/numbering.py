@@ -18,7 +18,9 @@ async def next_number(session: AsyncSession, prefix: str, timezone: str, at: dat
     value = await session.scalar(
         upsert.insert(session, NumberSequence)
         .values(tenant_id=session.info[TENANT], day=day, value=1)
-        .on_conflict_do_update(index_elements=["day", "tenant_id"], set_={"value": NumberSequence.value + 1})
+        .on_conflict_do_update(
+            index_elements=["day", "tenant_id"], set_={"value": NumberSequence.value + 1}
+        )
         .returning(NumberSequence.value)
     )
     return f"{prefix}-{day}-{value:05d}"

@@ -14,13 +14,13 @@ from typing import Any, Protocol, cast
 from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.security.authz import PolicyBook
+from server.adapters.notifications import Notification, Sender
 from server.db import upsert
 from server.db.among import among
 from server.db.models import OutboxMessage, RoleAssignment, User, WorkOrder
 from server.db.session import TENANT, Database
 from server.domain.retry import RetryPolicy
-from server.adapters.notifications import Notification, Sender
+from server.security.authz import PolicyBook
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,9 @@ async def put(session: AsyncSession, message: Message, recipients: set[int], now
     return await put_many(session, [(message, recipients)], now)
 
 
-async def put_many(session: AsyncSession, messages: Sequence[tuple[Message, set[int]]], now: datetime) -> int:
+async def put_many(
+    session: AsyncSession, messages: Sequence[tuple[Message, set[int]]], now: datetime
+) -> int:
     """put() for many messages in one statement (per 1,000 rows), for the deadline scan's batches;
     returns how many copies were new."""
     rows = [
@@ -58,7 +60,9 @@ async def put_many(session: AsyncSession, messages: Sequence[tuple[Message, set[
     # The table, not the mapped class: the ORM's bulk-insert bookkeeping costs more than the statement.
     table = OutboxMessage.__table__
     statement, parameters = upsert.insert_many(session, table, rows)
-    done = await session.execute(statement.on_conflict_do_nothing().returning(table.c.id), parameters)
+    done = await session.execute(
+        statement.on_conflict_do_nothing().returning(table.c.id), parameters
+    )
     return len(done.all())
 
 
@@ -70,11 +74,17 @@ class Addressed(Protocol):
     secondary_handler_id: int | None
 
 
-async def recipients(session: AsyncSession, book: PolicyBook, order: WorkOrder | None, who: tuple[str, ...]) -> set[int]:
+async def recipients(
+    session: AsyncSession, book: PolicyBook, order: WorkOrder | None, who: tuple[str, ...]
+) -> set[int]:
     """primary_handler, secondary_handler, managers (who may assign at the order's own dealer),
     region_managers (who may assign at its region), tenant_admins: permissions decide, not role names."""
     if order is None:
-        return await holders(session, book, "tenant.profile", None) if "tenant_admins" in who else set()
+        return (
+            await holders(session, book, "tenant.profile", None)
+            if "tenant_admins" in who
+            else set()
+        )
     return (await recipients_of(session, book, [order], who))[0]
 
 
@@ -88,7 +98,9 @@ async def recipients_of(
     if "region_managers" in who:
         nodes |= {tier_node(order.org_path, "region") for order in orders}
     assigners = await holders_at(session, book, "workorder.assign", nodes) if nodes else {}
-    admins = await holders(session, book, "tenant.profile", None) if "tenant_admins" in who else set()
+    admins = (
+        await holders(session, book, "tenant.profile", None) if "tenant_admins" in who else set()
+    )
     found = []
     for order in orders:
         mine = set(admins)
@@ -104,19 +116,29 @@ async def recipients_of(
     return found
 
 
-async def tier_managers(session: AsyncSession, book: PolicyBook, dealer_path: str, level: str) -> set[int]:
+async def tier_managers(
+    session: AsyncSession, book: PolicyBook, dealer_path: str, level: str
+) -> set[int]:
     """Who may assign at the tier's own node above the order: the dealer, its region, or the brand root."""
-    return await holders(session, book, "workorder.assign", RoleAssignment.org_path == tier_node(dealer_path, level))
+    return await holders(
+        session, book, "workorder.assign", RoleAssignment.org_path == tier_node(dealer_path, level)
+    )
 
 
 def tier_node(dealer_path: str, level: str) -> str:
     depth = {"brand": 1, "region": 2}.get(level)
-    return dealer_path if depth is None else "/" + "/".join(dealer_path.strip("/").split("/")[:depth])
+    return (
+        dealer_path if depth is None else "/" + "/".join(dealer_path.strip("/").split("/")[:depth])
+    )
 
 
-async def holders_at(session: AsyncSession, book: PolicyBook, permission: str, nodes: set[str]) -> dict[str, set[int]]:
+async def holders_at(
+    session: AsyncSession, book: PolicyBook, permission: str, nodes: set[str]
+) -> dict[str, set[int]]:
     """holders() at each of these nodes, in one query."""
-    query = select(RoleAssignment.org_path, RoleAssignment.user_id, RoleAssignment.role).where(among(session, RoleAssignment.org_path, nodes))
+    query = select(RoleAssignment.org_path, RoleAssignment.user_id, RoleAssignment.role).where(
+        among(session, RoleAssignment.org_path, nodes)
+    )
     found: dict[str, set[int]] = {}
     for path, user_id, role in (await session.execute(query)).all():
         if book.allows(role, permission):
@@ -130,7 +152,9 @@ async def holders(session: AsyncSession, book: PolicyBook, permission: str, wher
     return {user_id for user_id, role in rows if book.allows(role, permission)}
 
 
-async def due(database: Database, now: datetime, batch: int = 500) -> AsyncIterator[list[tuple[int, int]]]:
+async def due(
+    database: Database, now: datetime, batch: int = 500
+) -> AsyncIterator[list[tuple[int, int]]]:
     """(tenant, message) pairs waiting to be sent, across tenants, page by page; dead ones wait for
     an admin."""
     after = 0

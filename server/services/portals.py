@@ -23,7 +23,13 @@ class RegisteredOrigins:
     async def any_tenant(self) -> frozenset[str]:
         if time.monotonic() - self._read_at > REFRESH_SECONDS:
             async with self.database.platform() as session:
-                lists = (await session.scalars(select(Tenant.profile_documents["portal.yaml"]["origins"]))).all()
-            self._origins = frozenset(origin.rstrip("/").lower() for origins in lists if origins for origin in origins)
+                lists = (
+                    await session.scalars(
+                        select(Tenant.profile_documents["portal.yaml"]["origins"])
+                    )
+                ).all()
+            self._origins = frozenset(
+                origin.rstrip("/").lower() for origins in lists if origins for origin in origins
+            )
             self._read_at = time.monotonic()
         return self._origins

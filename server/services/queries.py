@@ -37,10 +37,10 @@ from server.db.models import (
     OrgUnit,
     User,
     Vehicle,
+    WarningSlip,
     WorkOrder,
     WorkOrderClock,
     WorkOrderEvent,
-    WarningSlip,
 )
 from server.domain import bounds
 from server.domain.errors import FieldProblem, InvalidInputError, NotFoundError
@@ -99,12 +99,17 @@ def _subtree(path: str) -> ColumnElement[bool]:
     LIKE whose pattern is a parameter it cannot). Path segments are [a-z0-9-] and '0' follows '/',
     so the range holds exactly the subtree; on PostgreSQL org_path has the "C" collation, so the
     comparison is by bytes in every locale."""
-    return or_(WorkOrder.org_path == path, and_(WorkOrder.org_path >= path + "/", WorkOrder.org_path < path + "0"))
+    return or_(
+        WorkOrder.org_path == path,
+        and_(WorkOrder.org_path >= path + "/", WorkOrder.org_path < path + "0"),
+    )
 
 
 async def get_order(caller: Caller, order_id: int) -> WorkOrder:
     async with caller.db.read() as session:
-        order = await session.scalar(select(WorkOrder).where(WorkOrder.id == order_id, visible(caller)))
+        order = await session.scalar(
+            select(WorkOrder).where(WorkOrder.id == order_id, visible(caller))
+        )
     if order is None:
         raise NotFoundError("work order", str(order_id))
     return order
@@ -114,7 +119,9 @@ async def list_orders(
     caller: Caller, where: OrderFilter, first: int, after: int | None
 ) -> Page[Row[Any]]:
     if not 0 < first <= MAX_PAGE:
-        raise InvalidInputError([FieldProblem(("first",), f"ask for 1 to {MAX_PAGE} orders a page")])
+        raise InvalidInputError(
+            [FieldProblem(("first",), f"ask for 1 to {MAX_PAGE} orders a page")]
+        )
     _check_instants(where)
     query = _ORDER_ROWS.where(visible(caller)).order_by(WorkOrder.id.desc()).limit(first + 1)
     if after is not None:
@@ -133,7 +140,9 @@ def _sla_filtered(caller: Caller, query: Select[Unpack[Ts]], f: OrderFilter) -> 
     if f.breached:
         query = query.where(exists().where(running, WorkOrderClock.due_at <= now))
     if f.due_soon:
-        query = query.where(exists().where(running, WorkOrderClock.warn_at <= now, WorkOrderClock.due_at > now))
+        query = query.where(
+            exists().where(running, WorkOrderClock.warn_at <= now, WorkOrderClock.due_at > now)
+        )
     if f.pending_matters:
         pending = [s.name for s in caller.profile.workflow.states if s.meaning is Meaning.PENDING]
         query = query.where(WorkOrder.state.in_(pending))
@@ -141,7 +150,10 @@ def _sla_filtered(caller: Caller, query: Select[Unpack[Ts]], f: OrderFilter) -> 
 
 
 def _check_instants(where: OrderFilter) -> None:
-    bounds_given = (("registeredFrom", where.registered_from), ("registeredTo", where.registered_to))
+    bounds_given = (
+        ("registeredFrom", where.registered_from),
+        ("registeredTo", where.registered_to),
+    )
     problems = [
         FieldProblem(("filter", field), problem)
         for field, value in bounds_given
@@ -168,7 +180,12 @@ async def _filtered(session: Any, query: Select[Unpack[Ts]], f: OrderFilter) -> 
     if f.registered_to is not None:
         query = query.where(WorkOrder.registered_at < f.registered_to)
     if f.assignee_id is not None:
-        query = query.where(or_(WorkOrder.primary_handler_id == f.assignee_id, WorkOrder.secondary_handler_id == f.assignee_id))
+        query = query.where(
+            or_(
+                WorkOrder.primary_handler_id == f.assignee_id,
+                WorkOrder.secondary_handler_id == f.assignee_id,
+            )
+        )
     if f.text:
         query = query.where(WorkOrder.summary.contains(f.text, autoescape=True))
     return query
@@ -183,7 +200,14 @@ async def _by_ids(caller: Caller, model: Any, ids: Sequence[int]) -> list[Row[An
 async def orders(caller: Caller, ids: Sequence[int]) -> list[WorkOrder | None]:
     """Orders by id, limited to what the caller may see (a link may point outside their scope)."""
     async with caller.db.read() as session:
-        rows = {o.id: o for o in (await session.scalars(select(WorkOrder).where(among(session, WorkOrder.id, set(ids)), visible(caller)))).all()}
+        rows = {
+            o.id: o
+            for o in (
+                await session.scalars(
+                    select(WorkOrder).where(among(session, WorkOrder.id, set(ids)), visible(caller))
+                )
+            ).all()
+        }
     return [rows.get(i) for i in ids]
 
 
@@ -228,7 +252,10 @@ async def contact_attempts(caller: Caller, order_ids: Sequence[int]) -> list[lis
 
 async def last_events(caller: Caller, order_ids: Sequence[int]) -> list[Row[Any] | None]:
     async with caller.db.read() as session:
-        rows = {e.work_order_id: e for e in await lookups.newest(session, WorkOrderEvent.work_order_id, set(order_ids))}
+        rows = {
+            e.work_order_id: e
+            for e in await lookups.newest(session, WorkOrderEvent.work_order_id, set(order_ids))
+        }
     return [rows.get(i) for i in order_ids]
 
 
@@ -244,17 +271,27 @@ async def calls(caller: Caller, order_ids: Sequence[int]) -> list[list[Row[Any]]
     return await _grouped(caller, CustomerCall.work_order_id, order_ids)
 
 
-async def possible_duplicates(caller: Caller, phones: list[str], vin: str | None, exclude: int | None = None) -> list[WorkOrder]:
+async def possible_duplicates(
+    caller: Caller, phones: list[str], vin: str | None, exclude: int | None = None
+) -> list[WorkOrder]:
     """Open or recent orders of the same customer (by phone) or vehicle (by VIN), for the operator to
     link a repeat instead of registering a duplicate."""
     recent = caller.clock() - timedelta(days=DUPLICATE_DAYS)
     finals = [s.name for s in caller.profile.workflow.states if s.final]
-    same = [WorkOrder.customer_id.in_(select(CustomerPhone.customer_id).where(CustomerPhone.number.in_(phones)))]
+    same = [
+        WorkOrder.customer_id.in_(
+            select(CustomerPhone.customer_id).where(CustomerPhone.number.in_(phones))
+        )
+    ]
     if vin:
         same.append(WorkOrder.vehicle_id.in_(select(Vehicle.id).where(Vehicle.vin == vin)))
     query = (
         select(WorkOrder)
-        .where(visible(caller), or_(*same), or_(WorkOrder.state.not_in(finals), WorkOrder.registered_at >= recent))
+        .where(
+            visible(caller),
+            or_(*same),
+            or_(WorkOrder.state.not_in(finals), WorkOrder.registered_at >= recent),
+        )
         .order_by(WorkOrder.id.desc())
         .limit(10)
     )
@@ -288,18 +325,24 @@ async def list_escalations(
 ) -> Page[WorkOrder]:
     """Escalated orders (above their first tier, repeats, or with a warning slip) the caller may see."""
     if not 0 < first <= MAX_PAGE:
-        raise InvalidInputError([FieldProblem(("first",), f"ask for 1 to {MAX_PAGE} orders a page")])
+        raise InvalidInputError(
+            [FieldProblem(("first",), f"ask for 1 to {MAX_PAGE} orders a page")]
+        )
     hours = where.older_than_hours
     if hours is not None and (problem := bounds.range_problem(hours, 0, bounds.HOURS_MAX)):
         raise InvalidInputError([FieldProblem(("filter", "olderThanHours"), problem)])
     # The page's ids first, then its rows. The ids come from a partial index alone (index-only: it
     # holds org_path, so a region's board passes over other regions' entries without reading their
     # rows); filtering rows instead read ~2,500 of them, on as many pages, for a region's first page.
-    matching = _filtered_escalations(caller, select(WorkOrder.id).where(WorkOrder.escalated, visible(caller)), where)
+    matching = _filtered_escalations(
+        caller, select(WorkOrder.id).where(WorkOrder.escalated, visible(caller)), where
+    )
     async with caller.db.read() as session:
         matching = await _filtered(session, matching, OrderFilter(org_unit_id=where.org_unit_id))
         page = _escalations_page(matching, where.sort, after, first + 1)
-        query = select(WorkOrder).where(WorkOrder.id.in_(page)).order_by(*_escalation_order(where.sort))
+        query = (
+            select(WorkOrder).where(WorkOrder.id.in_(page)).order_by(*_escalation_order(where.sort))
+        )
         rows = list((await session.scalars(query)).all())
     return Page(rows[:first], len(rows) > first)
 
@@ -313,33 +356,56 @@ def _escalation_order(sort: str) -> tuple[SQLColumnExpression[Any], ...]:
     return (WorkOrder.id,)
 
 
-def _escalations_page(matching: Select[Any], sort: str, after: EscalationPosition | None, size: int) -> Any:
+def _escalations_page(
+    matching: Select[Any], sort: str, after: EscalationPosition | None, size: int
+) -> Any:
     """The ids of the page after `after`, by keyset: a page stays put while orders ahead of it
     change, and a deep page costs what the first one does."""
     # correlate(None): the same table outside must not turn the ids' subquery into a per-row one.
     if sort != "breach":
         since = matching.where(WorkOrder.id > after.last_id) if after is not None else matching
         return since.order_by(WorkOrder.id).limit(size).correlate(None)
-    deadline, undated = WorkOrder.next_deadline_at, matching.where(WorkOrder.next_deadline_at.is_(None))
+    deadline, undated = (
+        WorkOrder.next_deadline_at,
+        matching.where(WorkOrder.next_deadline_at.is_(None)),
+    )
     if after is not None and after.deadline is None:  # already among the orders without a deadline
-        return undated.where(WorkOrder.id > after.last_id).order_by(WorkOrder.id).limit(size).correlate(None)
+        return (
+            undated.where(WorkOrder.id > after.last_id)
+            .order_by(WorkOrder.id)
+            .limit(size)
+            .correlate(None)
+        )
     # Two index ranges rather than one OR, which no index serves in this order: the dated orders
     # after the position, then those without a deadline; the caller keeps the first `size`.
     dated = matching.where(deadline.is_not(None))
     if after is not None:
         dated = dated.where(tuple_(deadline, WorkOrder.id) > (after.deadline, after.last_id))
-    parts = [dated.order_by(deadline, WorkOrder.id).limit(size).subquery(), undated.order_by(WorkOrder.id).limit(size).subquery()]
+    parts = [
+        dated.order_by(deadline, WorkOrder.id).limit(size).subquery(),
+        undated.order_by(WorkOrder.id).limit(size).subquery(),
+    ]
     return union_all(*(select(part.c.id) for part in parts))
 
 
 def _filtered_escalations(caller: Caller, query: Select[Any], f: EscalationFilter) -> Select[Any]:
-    for column, values in ((WorkOrder.category, f.categories), (WorkOrder.tier, f.tiers), (WorkOrder.grade, f.grades)):
+    for column, values in (
+        (WorkOrder.category, f.categories),
+        (WorkOrder.tier, f.tiers),
+        (WorkOrder.grade, f.grades),
+    ):
         if values:
             query = query.where(column.in_(values))
     if f.slip_states:
-        query = query.where(exists().where(WarningSlip.work_order_id == WorkOrder.id, WarningSlip.state.in_(f.slip_states)))
+        query = query.where(
+            exists().where(
+                WarningSlip.work_order_id == WorkOrder.id, WarningSlip.state.in_(f.slip_states)
+            )
+        )
     if f.older_than_hours is not None:
-        query = query.where(WorkOrder.registered_at <= caller.clock() - timedelta(hours=f.older_than_hours))
+        query = query.where(
+            WorkOrder.registered_at <= caller.clock() - timedelta(hours=f.older_than_hours)
+        )
     return query
 
 

@@ -42,7 +42,14 @@ from server.db.models import (
 from server.db.session import Database
 from server.domain.errors import FieldProblem, InvalidInputError
 from server.domain.kpi import (
-    ZERO, KpiDefinition, KpiRules, Measure, Month, Outcome, PeriodError, Tally,
+    ZERO,
+    KpiDefinition,
+    KpiRules,
+    Measure,
+    Month,
+    Outcome,
+    PeriodError,
+    Tally,
 )
 from server.domain.workflow import Meaning
 from server.services.caller import Caller
@@ -72,7 +79,12 @@ async def run_reconciliation(caller: Caller, month: str) -> Run:
 
 
 async def reconcile(
-    database: Database, tenant_id: int, month: str, *, now: datetime, by: int | None = None,
+    database: Database,
+    tenant_id: int,
+    month: str,
+    *,
+    now: datetime,
+    by: int | None = None,
     progress: Progress | None = None,
 ) -> Run:
     async with database.reader(tenant_id) as session:
@@ -110,9 +122,15 @@ async def due(database: Database, now: datetime) -> list[tuple[int, str]]:
     async with database.platform() as session:
         query = select(Tenant.id, Tenant.policy_version, Tenant.created_at)
         tenants = (await session.execute(query)).all()
-        issued = set((await session.execute(
-            select(KpiStatement.tenant_id, KpiStatement.period).where(KpiStatement.kind == MONTHLY)
-        )).all())
+        issued = set(
+            (
+                await session.execute(
+                    select(KpiStatement.tenant_id, KpiStatement.period).where(
+                        KpiStatement.kind == MONTHLY
+                    )
+                )
+            ).all()
+        )
     out = []
     for tenant_id, version, created_at in tenants:
         profile = (await runtime(database, tenant_id, version)).profile
@@ -163,19 +181,39 @@ class _Reporter:
 
 
 async def _issue(
-    session: AsyncSession, tenant: TenantRuntime, rules: KpiRules, period: Month, *,
-    now: datetime, by: int | None, report: _Reporter,
+    session: AsyncSession,
+    tenant: TenantRuntime,
+    rules: KpiRules,
+    period: Month,
+    *,
+    now: datetime,
+    by: int | None,
+    report: _Reporter,
 ) -> Run:
     zone = tenant.profile.timezone
     statement = KpiStatement(
-        period=str(period), kind=MONTHLY, starts_at=period.start(zone), ends_at=period.end(zone),
-        issued_at=now, issued_by_id=by, profile_version=tenant.profile.version,
+        period=str(period),
+        kind=MONTHLY,
+        starts_at=period.start(zone),
+        ends_at=period.end(zone),
+        issued_at=now,
+        issued_by_id=by,
+        profile_version=tenant.profile.version,
     )
     session.add(statement)
     await session.flush()
     report("outcomes")
-    columns = ["tenant_id", "statement_id", "work_order_id", "org_unit_id", "org_path", "kpi",
-               "outcome", "due_at", "at"]
+    columns = [
+        "tenant_id",
+        "statement_id",
+        "work_order_id",
+        "org_unit_id",
+        "org_path",
+        "kpi",
+        "outcome",
+        "due_at",
+        "at",
+    ]
     for kpi in rules.kpis:
         fresh = _outcomes(tenant, rules, kpi, period, now=now).subquery()
         rows = select(literal(tenant.tenant_id), literal(statement.id), *fresh.c)
@@ -196,7 +234,11 @@ async def _issue(
 
 
 async def _rerun(
-    session: AsyncSession, tenant: TenantRuntime, rules: KpiRules, issued: KpiStatement, *,
+    session: AsyncSession,
+    tenant: TenantRuntime,
+    rules: KpiRules,
+    issued: KpiStatement,
+    *,
     now: datetime,
 ) -> int:
     target = Month.parse(issued.period).next()
@@ -225,8 +267,14 @@ def _effective() -> Any:
 
 
 async def _compare(
-    session: AsyncSession, tenant: TenantRuntime, rules: KpiRules, origin: KpiStatement, *,
-    now: datetime, into: str, pending_only: bool,
+    session: AsyncSession,
+    tenant: TenantRuntime,
+    rules: KpiRules,
+    origin: KpiStatement,
+    *,
+    now: datetime,
+    into: str,
+    pending_only: bool,
 ) -> int:
     """Adjustments, carried into `into`, for each order of `origin` whose outcome differs now."""
     period = Month.parse(origin.period)
@@ -237,10 +285,19 @@ async def _compare(
         fresh = _outcomes(tenant, rules, kpi, period, now=now).subquery()
         differences = (
             select(
-                literal(tenant.tenant_id), literal(origin.id), literal(into),
-                KpiOrderOutcome.work_order_id, KpiOrderOutcome.org_unit_id,
-                KpiOrderOutcome.org_path, KpiOrderOutcome.kpi, effective, fresh.c.outcome, cause,
-                fresh.c.due_at, fresh.c.at, literal(now, KpiAdjustment.created_at.type),
+                literal(tenant.tenant_id),
+                literal(origin.id),
+                literal(into),
+                KpiOrderOutcome.work_order_id,
+                KpiOrderOutcome.org_unit_id,
+                KpiOrderOutcome.org_path,
+                KpiOrderOutcome.kpi,
+                effective,
+                fresh.c.outcome,
+                cause,
+                fresh.c.due_at,
+                fresh.c.at,
+                literal(now, KpiAdjustment.created_at.type),
             )
             .join(fresh, fresh.c.work_order_id == KpiOrderOutcome.work_order_id)
             .where(
@@ -252,9 +309,21 @@ async def _compare(
         )
         if pending_only:
             differences = differences.where(effective == Outcome.PENDING.value)
-        columns = ["tenant_id", "origin_statement_id", "period", "work_order_id", "org_unit_id",
-                   "org_path", "kpi", "from_outcome", "to_outcome", "cause", "due_at", "at",
-                   "created_at"]
+        columns = [
+            "tenant_id",
+            "origin_statement_id",
+            "period",
+            "work_order_id",
+            "org_unit_id",
+            "org_path",
+            "kpi",
+            "from_outcome",
+            "to_outcome",
+            "cause",
+            "due_at",
+            "at",
+            "created_at",
+        ]
         result = await session.execute(
             KpiAdjustment.__table__.insert().from_select(columns, differences)
         )
@@ -296,8 +365,10 @@ def _clock_outcomes(
     breached = (
         select(func.min(SlaEffect.due_at))
         .where(
-            SlaEffect.tenant_id == WorkOrder.tenant_id, SlaEffect.work_order_id == WorkOrder.id,
-            SlaEffect.clock == kpi.clock, SlaEffect.kind == "breached",
+            SlaEffect.tenant_id == WorkOrder.tenant_id,
+            SlaEffect.work_order_id == WorkOrder.id,
+            SlaEffect.clock == kpi.clock,
+            SlaEffect.kind == "breached",
         )
         .correlate(WorkOrder)
         .scalar_subquery()
@@ -317,14 +388,22 @@ def _clock_outcomes(
     )
     return (
         select(
-            WorkOrder.id.label("work_order_id"), WorkOrder.org_unit_id, WorkOrder.org_path,
-            literal(kpi.code).label("kpi"), outcome.label("outcome"), due.label("due_at"),
+            WorkOrder.id.label("work_order_id"),
+            WorkOrder.org_unit_id,
+            WorkOrder.org_path,
+            literal(kpi.code).label("kpi"),
+            outcome.label("outcome"),
+            due.label("due_at"),
             clock.stopped_at.label("at"),
         )
-        .join(clock, and_(
-            clock.tenant_id == WorkOrder.tenant_id, clock.work_order_id == WorkOrder.id,
-            clock.name == kpi.clock,
-        ))
+        .join(
+            clock,
+            and_(
+                clock.tenant_id == WorkOrder.tenant_id,
+                clock.work_order_id == WorkOrder.id,
+                clock.name == kpi.clock,
+            ),
+        )
         .where(*_population(tenant, rules, period))
     )
 
@@ -339,8 +418,10 @@ def _first_time_outcomes(
     first_repeat = (
         select(func.min(repeat.received_at))
         .where(
-            repeat.tenant_id == WorkOrder.tenant_id, repeat.repeat_of_id == WorkOrder.id,
-            repeat.state.not_in(cancelled), repeat.received_at <= window_end,
+            repeat.tenant_id == WorkOrder.tenant_id,
+            repeat.repeat_of_id == WorkOrder.id,
+            repeat.state.not_in(cancelled),
+            repeat.received_at <= window_end,
         )
         .correlate(WorkOrder)
         .scalar_subquery()
@@ -352,8 +433,11 @@ def _first_time_outcomes(
         else_=Outcome.TIMELY.value,
     )
     return select(
-        WorkOrder.id.label("work_order_id"), WorkOrder.org_unit_id, WorkOrder.org_path,
-        literal(kpi.code).label("kpi"), outcome.label("outcome"),
+        WorkOrder.id.label("work_order_id"),
+        WorkOrder.org_unit_id,
+        WorkOrder.org_path,
+        literal(kpi.code).label("kpi"),
+        outcome.label("outcome"),
         case((WorkOrder.closed_at.is_not(None), window_end), else_=None).label("due_at"),
         first_repeat.label("at"),
     ).where(*_population(tenant, rules, period))
@@ -367,7 +451,9 @@ async def _write_lines(
     o = KpiOrderOutcome
     counted = await session.execute(
         select(
-            o.org_unit_id, o.kpi, func.count(),
+            o.org_unit_id,
+            o.kpi,
+            func.count(),
             *(func.sum(case((o.outcome == value.value, 1), else_=0)) for value in Outcome),
         )
         .where(o.tenant_id == tenant.tenant_id, o.statement_id == statement.id)
@@ -379,8 +465,10 @@ async def _write_lines(
     a = KpiAdjustment
     carried = await session.execute(
         select(
-            a.org_unit_id, a.kpi,
-            func.sum(_signed(a, Outcome.TIMELY)), func.sum(_signed(a, Outcome.NOT_TIMELY)),
+            a.org_unit_id,
+            a.kpi,
+            func.sum(_signed(a, Outcome.TIMELY)),
+            func.sum(_signed(a, Outcome.NOT_TIMELY)),
         )
         .where(a.tenant_id == tenant.tenant_id, a.period == statement.period)
         .group_by(a.org_unit_id, a.kpi)
@@ -394,12 +482,21 @@ async def _write_lines(
     rows = []
     for (unit_id, kpi), tally in _with_ancestors(tenant, tallies).items():
         unit = tenant.units[unit_id]
-        rows.append(KpiStatementLine(
-            statement_id=statement.id, org_unit_id=unit_id, org_path=unit.path, level=unit.kind,
-            kpi=kpi, population=tally.population, timely=tally.timely,
-            not_timely=tally.not_timely, pending=tally.pending,
-            adjusted_timely=tally.adjusted_timely, adjusted_not_timely=tally.adjusted_not_timely,
-        ))
+        rows.append(
+            KpiStatementLine(
+                statement_id=statement.id,
+                org_unit_id=unit_id,
+                org_path=unit.path,
+                level=unit.kind,
+                kpi=kpi,
+                population=tally.population,
+                timely=tally.timely,
+                not_timely=tally.not_timely,
+                pending=tally.pending,
+                adjusted_timely=tally.adjusted_timely,
+                adjusted_not_timely=tally.adjusted_not_timely,
+            )
+        )
     session.add_all(rows)
     await session.flush()
 

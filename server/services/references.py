@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from server.db.models import OrgUnit, RoleAssignment, User, WarningSlip, WorkOrder
 from server.domain.errors import DomainError, FieldProblem, InvalidInputError, NotFoundError

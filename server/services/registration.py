@@ -55,9 +55,15 @@ class Registration:
     received_at: datetime | None = None
     demands: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
-    grade_override_reason: str | None = None  # required when `grade` differs from what the rules propose
-    repeat_of_id: int | None = None  # the operator links this complaint to an earlier order on the issue
-    involved_staff_ids: list[int] = field(default_factory=list)  # named in the complaint: never its handlers
+    grade_override_reason: str | None = (
+        None  # required when `grade` differs from what the rules propose
+    )
+    repeat_of_id: int | None = (
+        None  # the operator links this complaint to an earlier order on the issue
+    )
+    involved_staff_ids: list[int] = field(
+        default_factory=list
+    )  # named in the complaint: never its handlers
 
 
 @dataclass
@@ -90,7 +96,9 @@ async def register_complaint(caller: Caller, reg: Registration) -> Registered:
     async with caller.db.write() as session:
         dealer, linked = await _references(caller, session, reg)
         _backdated(caller, checked.received_at, now, dealer.path)
-        customer_id, new_customer, new_phones = await _customer(session, reg.customer, checked.phones)
+        customer_id, new_customer, new_phones = await _customer(
+            session, reg.customer, checked.phones
+        )
         vehicle = await _vehicle(session, reg.vehicle, checked.vin, customer_id)
         vehicle_id = vehicle.id if vehicle else None
         repeat = await repeats.find(
@@ -100,7 +108,9 @@ async def register_complaint(caller: Caller, reg: Registration) -> Registered:
         if repeat is not None:
             order.repeat_of_id, order.repeat_number = repeat.prior.id, repeat.number
             routed = repeats.route_up(caller, order, repeat, now)
-        order.number = await next_number(session, caller.profile.number_prefix, caller.profile.timezone, now)
+        order.number = await next_number(
+            session, caller.profile.number_prefix, caller.profile.timezone, now
+        )
         started = clocks.start_new(caller.tenant, order, order.received_at)
         session.add(order)
         await session.flush()
@@ -112,12 +122,24 @@ async def register_complaint(caller: Caller, reg: Registration) -> Registered:
             await repeats.link(session, caller, order, repeat, now)
         data: dict[str, object] = {"clocks": [f"{c.name} started" for c in started]}
         if repeat is not None:
-            data["repeat_of"] = {"number": repeat.prior.number, "complaint": repeat.number, "tier": order.tier}
+            data["repeat_of"] = {
+                "number": repeat.prior.number,
+                "complaint": repeat.number,
+                "tier": order.tier,
+            }
         if checked.proposed_grade != order.grade:
-            data["grade_override"] = {"proposed": checked.proposed_grade, "chosen": order.grade, "reason": reg.grade_override_reason}
+            data["grade_override"] = {
+                "proposed": checked.proposed_grade,
+                "chosen": order.grade,
+                "reason": reg.grade_override_reason,
+            }
         await alerts.raise_for(session, caller.tenant, order, now)
-        await calls.evaluate(session, caller.tenant, order, caller.user_id, now, order.details, counts={})  # no calls yet
-        await record(session, order, caller.user_id, now, "registered", to_state=order.state, data=data)
+        await calls.evaluate(
+            session, caller.tenant, order, caller.user_id, now, order.details, counts={}
+        )  # no calls yet
+        await record(
+            session, order, caller.user_id, now, "registered", to_state=order.state, data=data
+        )
         if repeat is not None:
             await escalation.record(session, caller.tenant, [routed], now)
     return Registered(order, dealer, new_customer, new_phones if new_customer else [], vehicle)
@@ -140,13 +162,30 @@ def _check(caller: Caller, reg: Registration, now: datetime) -> Checked:
     _intake_codes(profile, reg.category, reg.flags, reg.demands, problems)
     category = profile.categories.get(reg.category)
     if category is not None and not category.routing:
-        problems.append(FieldProblem(("category",), f"category '{reg.category}' is reached by regrading, not at intake"))
-    proposal = profile.propose_grade(reg.category, reg.flags, reg.demands) if category and not problems else None
+        problems.append(
+            FieldProblem(
+                ("category",), f"category '{reg.category}' is reached by regrading, not at intake"
+            )
+        )
+    proposal = (
+        profile.propose_grade(reg.category, reg.flags, reg.demands)
+        if category and not problems
+        else None
+    )
     grade = reg.grade or (proposal.grade if proposal else None)
     if reg.grade is not None:
         _code("grade", reg.grade, profile.grades, problems)
-    if proposal and reg.grade not in (None, proposal.grade) and text_problem(reg.grade_override_reason, required=True):
-        problems.append(FieldProblem(("gradeOverrideReason",), f"the rules propose grade {proposal.grade}: give the reason for {reg.grade}"))
+    if (
+        proposal
+        and reg.grade not in (None, proposal.grade)
+        and text_problem(reg.grade_override_reason, required=True)
+    ):
+        problems.append(
+            FieldProblem(
+                ("gradeOverrideReason",),
+                f"the rules propose grade {proposal.grade}: give the reason for {reg.grade}",
+            )
+        )
     received_at = _received_at(reg.received_at, now, problems)
     if problems:
         raise InvalidInputError(problems)
@@ -214,7 +253,11 @@ def _texts(reg: Registration, problems: list[FieldProblem]) -> None:
 def _code(name: str, value: str, known: Collection[str], problems: list[FieldProblem]) -> None:
     if value not in known:
         options = ", ".join(sorted(known))
-        problems.append(FieldProblem((name,), f"unknown {name.split('[')[0].rstrip('s')} '{value}' (known: {options})"))
+        problems.append(
+            FieldProblem(
+                (name,), f"unknown {name.split('[')[0].rstrip('s')} '{value}' (known: {options})"
+            )
+        )
 
 
 def _received_at(value: datetime | None, now: datetime, problems: list[FieldProblem]) -> datetime:
@@ -255,7 +298,9 @@ def _backdated(caller: Caller, received_at: datetime, now: datetime, path: str) 
         raise NotPermittedError("workorder.backdate")
 
 
-async def _customer(session: AsyncSession, data: CustomerInput, phones: list[str]) -> tuple[int, Customer | None, list[CustomerPhone]]:
+async def _customer(
+    session: AsyncSession, data: CustomerInput, phones: list[str]
+) -> tuple[int, Customer | None, list[CustomerPhone]]:
     """The customer who owns one of these numbers, or a new one; new numbers are added to them.
     Returns the customer's id, the customer if new, and the phones added, in their order.
 
@@ -296,7 +341,9 @@ async def _add_phones(
     return added
 
 
-async def _vehicle(session: AsyncSession, data: VehicleInput | None, vin: str | None, customer_id: int) -> Vehicle | None:
+async def _vehicle(
+    session: AsyncSession, data: VehicleInput | None, vin: str | None, customer_id: int
+) -> Vehicle | None:
     """The vehicle with this VIN, added when new (by whichever of two simultaneous registrations
     comes first); a mileage reported higher than the known one updates it."""
     if data is None or vin is None:
@@ -322,7 +369,13 @@ async def _vehicle(session: AsyncSession, data: VehicleInput | None, vin: str | 
 
 
 def _order(
-    caller: Caller, reg: Registration, checked: Checked, now: datetime, dealer: OrgUnit, customer_id: int, vehicle_id: int | None
+    caller: Caller,
+    reg: Registration,
+    checked: Checked,
+    now: datetime,
+    dealer: OrgUnit,
+    customer_id: int,
+    vehicle_id: int | None,
 ) -> WorkOrder:
     profile = caller.profile
     category = profile.categories[reg.category]

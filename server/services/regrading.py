@@ -11,10 +11,16 @@ from server.services.caller import Caller
 from server.services.changes import changing
 
 
-async def regrade(caller: Caller, order_id: int, grade: str, reason: str, expected_version: int) -> WorkOrder:
+async def regrade(
+    caller: Caller, order_id: int, grade: str, reason: str, expected_version: int
+) -> WorkOrder:
     problems = []
     if grade not in caller.profile.grades:
-        problems.append(FieldProblem(("grade",), f"unknown grade '{grade}' (known: {', '.join(caller.profile.grades)})"))
+        problems.append(
+            FieldProblem(
+                ("grade",), f"unknown grade '{grade}' (known: {', '.join(caller.profile.grades)})"
+            )
+        )
     if problem := text_problem(reason, required=True):
         problems.append(FieldProblem(("reason",), problem))
     if problems:
@@ -23,9 +29,15 @@ async def regrade(caller: Caller, order_id: int, grade: str, reason: str, expect
         order = change.order
         caller.authz.require("workorder.regrade", order.org_path)
         if order.grade is None:
-            raise TransitionNotAllowedError(order.state, "regrade", reason="consultations are not graded")
+            raise TransitionNotAllowedError(
+                order.state, "regrade", reason="consultations are not graded"
+            )
         before = order.grade
         order.grade = grade
         changed = await clocks.retarget(change.session, caller.tenant, order)
-        await change.record("regraded", comment=reason, data={"before": {"grade": before}, "after": {"grade": grade}, "clocks": changed})
+        await change.record(
+            "regraded",
+            comment=reason,
+            data={"before": {"grade": before}, "after": {"grade": grade}, "clocks": changed},
+        )
     return change.order

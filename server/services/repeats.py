@@ -24,9 +24,14 @@ class Repeat:
 
 
 async def find(
-    session: AsyncSession, caller: Caller, category: str, customer_id: int, vehicle_id: int | None, received_at: datetime,
+    session: AsyncSession,
+    caller: Caller,
+    category: str,
+    customer_id: int,
+    vehicle_id: int | None,
+    received_at: datetime,
     linked: WorkOrder | None,
-) -> Repeat | None:  # fmt: skip
+) -> Repeat | None:
     """The earlier order this complaint repeats: the one the operator linked (resolved by the caller
     with the rest of the registration's ids), else the customer's most recent on the issue."""
     prior = linked or await _recent(session, caller, category, customer_id, vehicle_id, received_at)
@@ -37,7 +42,12 @@ async def find(
 
 
 async def _recent(
-    session: AsyncSession, caller: Caller, category: str, customer_id: int, vehicle_id: int | None, received_at: datetime
+    session: AsyncSession,
+    caller: Caller,
+    category: str,
+    customer_id: int,
+    vehicle_id: int | None,
+    received_at: datetime,
 ) -> WorkOrder | None:
     window = timedelta(days=caller.profile.repeat_days)
     same_customer = WorkOrder.customer_id == customer_id
@@ -46,7 +56,11 @@ async def _recent(
     return await session.scalar(
         select(WorkOrder)
         .where(same_customer, WorkOrder.category == category)
-        .where(WorkOrder.handled_at.is_not(None), WorkOrder.handled_at <= received_at, WorkOrder.handled_at >= received_at - window)
+        .where(
+            WorkOrder.handled_at.is_not(None),
+            WorkOrder.handled_at <= received_at,
+            WorkOrder.handled_at >= received_at - window,
+        )
         .order_by(WorkOrder.handled_at.desc())
         .limit(1)
     )
@@ -58,14 +72,22 @@ def route_up(
     """The new order goes to the tier that handles this complaint number, escalated like any order
     moved up; recorded (escalation.record) once the order is stored."""
     number, prior = repeat.number, repeat.prior.number
-    why = f"第 {number} 次投诉同一问题（{prior}）/ complaint number {number} on the issue of {prior}"
+    why = (
+        f"第 {number} 次投诉同一问题（{prior}）/ complaint number {number} on the issue of {prior}"
+    )
     return escalation.move(order, repeat.routing.tier, up=True, why=why, by=caller.user_id, at=now)
 
 
-async def link(session: AsyncSession, caller: Caller, order: WorkOrder, repeat: Repeat, now: datetime) -> None:
+async def link(
+    session: AsyncSession, caller: Caller, order: WorkOrder, repeat: Repeat, now: datetime
+) -> None:
     """After the new order is inserted: mark the original, and past the routing table warn upward."""
     # A fact about the original, not an edit of it: its version stays, so its handler is not disturbed.
-    await session.execute(update(WorkOrder).where(WorkOrder.id == repeat.prior.id).values(repeated=True))
+    await session.execute(
+        update(WorkOrder).where(WorkOrder.id == repeat.prior.id).values(repeated=True)
+    )
     if repeat.routing.beyond_table:
         reason = f"第 {repeat.number} 次投诉同一问题 / complaint number {repeat.number} on the same issue"
-        await slips.issue(session, caller.tenant, order, "REPEAT", reason, caller.user_id, now, order.details)
+        await slips.issue(
+            session, caller.tenant, order, "REPEAT", reason, caller.user_id, now, order.details
+        )

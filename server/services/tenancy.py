@@ -9,13 +9,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from server.security.authz import PolicyBook
-from server.domain.calendar import BusinessCalendar, DayRules
 from server.db.models import OrgUnit, Tenant
 from server.db.session import Database
+from server.domain.calendar import BusinessCalendar, DayRules
 from server.domain.errors import FieldProblem, InvalidInputError
 from server.domain.tree import valid_code
 from server.profiles import Profile, parse_profile
+from server.security.authz import PolicyBook
 from server.services import calendars
 from server.services.calendars import UnitHours, calendar_for
 
@@ -51,14 +51,19 @@ async def runtime(database: Database, tenant_id: int, policy_version: int) -> Te
         return cached
     # A burst of requests after start-up or a profile import would each rebuild it: one does.
     async with database.runtime_lock(tenant_id):
-        return cached_runtime(database, tenant_id, policy_version) or await _load_runtime(database, tenant_id)
+        return cached_runtime(database, tenant_id, policy_version) or await _load_runtime(
+            database, tenant_id
+        )
 
 
 async def _load_runtime(database: Database, tenant_id: int) -> TenantRuntime:
     async with database.platform() as session:
         tenant = await session.get_one(Tenant, tenant_id)
     async with database.reader(tenant_id) as session:
-        days, unit_hours = await calendars.load_days(session), await calendars.load_unit_hours(session)
+        days, unit_hours = (
+            await calendars.load_days(session),
+            await calendars.load_unit_hours(session),
+        )
         units = {unit.id: unit for unit in await session.scalars(select(OrgUnit))}
     profile = parse_profile(tenant.profile_documents)
     fresh = TenantRuntime(
@@ -79,7 +84,9 @@ async def _load_runtime(database: Database, tenant_id: int) -> TenantRuntime:
 async def create_tenant(database: Database, slug: str, name: str, profile: Profile) -> int:
     """A new tenant with its brand root org unit (path /<slug>). Validated before anything is written."""
     if not valid_code(slug):
-        raise InvalidInputError([FieldProblem(("slug",), "use 2–40 lowercase letters, digits and hyphens")])
+        raise InvalidInputError(
+            [FieldProblem(("slug",), "use 2–40 lowercase letters, digits and hyphens")]
+        )
     async with database.platform() as session, session.begin():
         if await session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
             raise InvalidInputError([FieldProblem(("slug",), f"a tenant '{slug}' exists already")])
@@ -93,12 +100,16 @@ async def create_tenant(database: Database, slug: str, name: str, profile: Profi
         )
         session.add(tenant)
         await session.flush()
-        session.add(OrgUnit(tenant_id=tenant.id, kind="brand", code=slug, name=name, path=f"/{slug}"))
+        session.add(
+            OrgUnit(tenant_id=tenant.id, kind="brand", code=slug, name=name, path=f"/{slug}")
+        )
         await calendars.seed_statutory(session, tenant.id)
         return tenant.id
 
 
-async def replace_profile(database: Database, tenant_id: int, documents: Mapping[str, Any]) -> Profile:
+async def replace_profile(
+    database: Database, tenant_id: int, documents: Mapping[str, Any]
+) -> Profile:
     """Validate the documents completely, then apply them; a profile with errors writes nothing.
     Bumping the policy version makes every process reload the tenant's runtime."""
     profile = parse_profile(documents)

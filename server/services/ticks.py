@@ -16,8 +16,13 @@ async def claim(database: Database, name: str, at: datetime) -> bool:
     """True for the one scheduler that records this tick first."""
     async with database.platform() as session, session.begin():
         claimed = await session.execute(
-            upsert.insert(session, SchedulerTick).values(name=name, tick_at=at).on_conflict_do_nothing().returning(SchedulerTick.name)
+            upsert.insert(session, SchedulerTick)
+            .values(name=name, tick_at=at)
+            .on_conflict_do_nothing()
+            .returning(SchedulerTick.name)
         )
         first = bool(claimed.all())
-        await session.execute(delete(SchedulerTick).where(SchedulerTick.tick_at < at - timedelta(days=1)))
+        await session.execute(
+            delete(SchedulerTick).where(SchedulerTick.tick_at < at - timedelta(days=1))
+        )
         return first

@@ -13,14 +13,20 @@ from server.services.caller import Caller
 from server.services.changes import Change, changing
 
 
-async def transition(caller: Caller, order_id: int, name: str, expected_version: int, comment: str | None = None) -> WorkOrder:
+async def transition(
+    caller: Caller, order_id: int, name: str, expected_version: int, comment: str | None = None
+) -> WorkOrder:
     _check_comment(comment)
     async with changing(caller, order_id, expected_version) as change:
         workflow = caller.profile.workflow
         step = workflow.fire(change.order.state, name, comment)
         if step.records_resolution:
-            allowed = [t.name for t in workflow.available(change.order.state) if not t.records_resolution]
-            raise TransitionNotAllowedError(change.order.state, name, allowed, "it records a resolution: use closeWorkOrder")
+            allowed = [
+                t.name for t in workflow.available(change.order.state) if not t.records_resolution
+            ]
+            raise TransitionNotAllowedError(
+                change.order.state, name, allowed, "it records a resolution: use closeWorkOrder"
+            )
         await _apply(change, step, comment)
     return change.order
 
@@ -33,7 +39,9 @@ class Resolution:
     customer_feedback: str | None = None
 
 
-async def close(caller: Caller, order_id: int, result: Resolution, expected_version: int) -> WorkOrder:
+async def close(
+    caller: Caller, order_id: int, result: Resolution, expected_version: int
+) -> WorkOrder:
     problems = [
         FieldProblem((name,), problem)
         for name, value, required in (
@@ -51,7 +59,9 @@ async def close(caller: Caller, order_id: int, result: Resolution, expected_vers
         step = workflow.resolving_transition(change.order.state)
         if step is None:
             allowed = [t.name for t in workflow.available(change.order.state)]
-            raise TransitionNotAllowedError(change.order.state, "close", allowed, "the order cannot be closed from this state")
+            raise TransitionNotAllowedError(
+                change.order.state, "close", allowed, "the order cannot be closed from this state"
+            )
         order = change.order
         order.resolution, order.measures = result.resolution, result.measures
         order.root_cause, order.customer_feedback = result.root_cause, result.customer_feedback
@@ -75,7 +85,12 @@ async def _apply(change: Change, step: Transition, comment: str | None) -> None:
         session, caller.tenant, order, step.name, now, final=final, cancelled=cancelled
     )
     await change.record(
-        "transition", transition=step.name, from_state=previous, to_state=step.target, comment=comment, data=_clocks(changed)
+        "transition",
+        transition=step.name,
+        from_state=previous,
+        to_state=step.target,
+        comment=comment,
+        data=_clocks(changed),
     )
 
 

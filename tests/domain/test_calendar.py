@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from calendar_facts import HOLIDAYS_2025, OFF_WEEKDAYS_2026, WORKDAYS_2025, WORKDAYS_2026
+
 from server.domain.calendar import (
     BusinessCalendar,
     CalendarMissingError,
@@ -27,7 +27,9 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 RULES_2025 = DayRules(holidays=HOLIDAYS_2025, workdays=WORKDAYS_2025, known_years=frozenset({2025}))
-RULES_2026 = DayRules(holidays=OFF_WEEKDAYS_2026, workdays=WORKDAYS_2026, known_years=frozenset({2026}))
+RULES_2026 = DayRules(
+    holidays=OFF_WEEKDAYS_2026, workdays=WORKDAYS_2026, known_years=frozenset({2026})
+)
 RULES_2025_2026 = RULES_2025.merged(RULES_2026)
 
 NINE_TO_SIX = WorkingHours.parse(["09:00-18:00"])
@@ -65,8 +67,16 @@ def oracle_params() -> list[object]:
     params: list[object] = []
     for case, received, hours, response_due, wd, closure_due in ORACLE:
         cal = BusinessCalendar(SHANGHAI, HOURS[hours], RULES_2025)
-        params.append(pytest.param(cal, received, "minutes", RESPONSE_MINUTES, response_due, id=f"case{case}-response"))
-        params.append(pytest.param(cal, received, "working_days", wd, closure_due, id=f"case{case}-closure+{wd}WD"))
+        params.append(
+            pytest.param(
+                cal, received, "minutes", RESPONSE_MINUTES, response_due, id=f"case{case}-response"
+            )
+        )
+        params.append(
+            pytest.param(
+                cal, received, "working_days", wd, closure_due, id=f"case{case}-closure+{wd}WD"
+            )
+        )
     return params
 
 
@@ -78,7 +88,9 @@ def due(cal: BusinessCalendar, received: str, clock: str, amount: int) -> dateti
 
 
 @pytest.mark.parametrize(("cal", "received", "clock", "amount", "expected"), oracle_params())
-def test_deadlines_2025_oracle(cal: BusinessCalendar, received: str, clock: str, amount: int, expected: str) -> None:
+def test_deadlines_2025_oracle(
+    cal: BusinessCalendar, received: str, clock: str, amount: int, expected: str
+) -> None:
     result = due(cal, received, clock, amount)
     assert result == local(expected)
     assert result.tzinfo is UTC
@@ -98,48 +110,183 @@ BOTH_YEARS = BusinessCalendar(SHANGHAI, NINE_TO_SIX, RULES_2025_2026)
     ("cal", "received", "clock", "amount", "expected"),
     [
         # Friday 17:55, no holiday nearby: 5 minutes on Friday, 115 on Monday.
-        pytest.param(STANDARD, "2025-03-07 17:55", "minutes", 120, "2025-03-10 10:55", id="fri-1755-response"),
-        pytest.param(STANDARD, "2025-03-07 17:55", "working_days", 3, "2025-03-12 17:55", id="fri-1755-closure"),
+        pytest.param(
+            STANDARD, "2025-03-07 17:55", "minutes", 120, "2025-03-10 10:55", id="fri-1755-response"
+        ),
+        pytest.param(
+            STANDARD,
+            "2025-03-07 17:55",
+            "working_days",
+            3,
+            "2025-03-12 17:55",
+            id="fri-1755-closure",
+        ),
         # Started 2025-09-30 late afternoon, across National Day (10-01..08) to make-up Sat 10-11.
-        pytest.param(STANDARD, "2025-09-30 17:30", "minutes", 120, "2025-10-09 10:30", id="national-day-response"),
-        pytest.param(STANDARD, "2025-09-30 17:30", "working_days", 3, "2025-10-11 17:30", id="national-day-closure"),
+        pytest.param(
+            STANDARD,
+            "2025-09-30 17:30",
+            "minutes",
+            120,
+            "2025-10-09 10:30",
+            id="national-day-response",
+        ),
+        pytest.param(
+            STANDARD,
+            "2025-09-30 17:30",
+            "working_days",
+            3,
+            "2025-10-11 17:30",
+            id="national-day-closure",
+        ),
         # A count running out exactly at 18:00 ends at the next opening, as working days do.
-        pytest.param(STANDARD, "2025-03-03 16:00", "minutes", 120, "2025-03-04 09:00", id="ends-at-window-end"),
-        pytest.param(STANDARD, "2025-03-07 16:00", "minutes", 120, "2025-03-10 09:00", id="ends-at-friday-close"),
+        pytest.param(
+            STANDARD,
+            "2025-03-03 16:00",
+            "minutes",
+            120,
+            "2025-03-04 09:00",
+            id="ends-at-window-end",
+        ),
+        pytest.param(
+            STANDARD,
+            "2025-03-07 16:00",
+            "minutes",
+            120,
+            "2025-03-10 09:00",
+            id="ends-at-friday-close",
+        ),
         # 18:00 is outside the half-open window: start moves to 09:00 next day.
-        pytest.param(STANDARD, "2025-03-03 18:00", "minutes", 120, "2025-03-04 11:00", id="start-at-window-end"),
-        pytest.param(STANDARD, "2025-03-03 18:00", "working_days", 1, "2025-03-05 09:00", id="start-at-window-end-wd"),
+        pytest.param(
+            STANDARD,
+            "2025-03-03 18:00",
+            "minutes",
+            120,
+            "2025-03-04 11:00",
+            id="start-at-window-end",
+        ),
+        pytest.param(
+            STANDARD,
+            "2025-03-03 18:00",
+            "working_days",
+            1,
+            "2025-03-05 09:00",
+            id="start-at-window-end-wd",
+        ),
         # Zero amounts give the moved start.
-        pytest.param(STANDARD, "2025-03-08 12:00", "minutes", 0, "2025-03-10 09:00", id="zero-minutes-moves"),
-        pytest.param(STANDARD, "2025-03-04 12:00", "working_days", 0, "2025-03-04 12:00", id="zero-days-inside"),
+        pytest.param(
+            STANDARD, "2025-03-08 12:00", "minutes", 0, "2025-03-10 09:00", id="zero-minutes-moves"
+        ),
+        pytest.param(
+            STANDARD,
+            "2025-03-04 12:00",
+            "working_days",
+            0,
+            "2025-03-04 12:00",
+            id="zero-days-inside",
+        ),
         # 10:00–19:30 region.
-        pytest.param(REGION, "2025-03-07 19:00", "minutes", 120, "2025-03-10 11:30", id="region-1900-response"),
-        pytest.param(REGION, "2025-03-07 19:30", "minutes", 120, "2025-03-10 12:00", id="region-1930-response"),
-        pytest.param(REGION, "2025-03-07 19:30", "working_days", 3, "2025-03-13 10:00", id="region-1930-closure"),
+        pytest.param(
+            REGION,
+            "2025-03-07 19:00",
+            "minutes",
+            120,
+            "2025-03-10 11:30",
+            id="region-1900-response",
+        ),
+        pytest.param(
+            REGION,
+            "2025-03-07 19:30",
+            "minutes",
+            120,
+            "2025-03-10 12:00",
+            id="region-1930-response",
+        ),
+        pytest.param(
+            REGION,
+            "2025-03-07 19:30",
+            "working_days",
+            3,
+            "2025-03-13 10:00",
+            id="region-1930-closure",
+        ),
         # Dealer also open on Saturdays.
-        pytest.param(SATURDAY_DEALER, "2025-03-07 17:00", "minutes", 120, "2025-03-08 10:00", id="saturday-response"),
-        pytest.param(SATURDAY_DEALER, "2025-03-07 17:00", "working_days", 3, "2025-03-11 17:00", id="saturday-closure"),
+        pytest.param(
+            SATURDAY_DEALER,
+            "2025-03-07 17:00",
+            "minutes",
+            120,
+            "2025-03-08 10:00",
+            id="saturday-response",
+        ),
+        pytest.param(
+            SATURDAY_DEALER,
+            "2025-03-07 17:00",
+            "working_days",
+            3,
+            "2025-03-11 17:00",
+            id="saturday-closure",
+        ),
         # ...but not on a Saturday inside the Dragon Boat holiday (05-31..06-02).
         pytest.param(
-            SATURDAY_DEALER, "2025-05-30 17:00", "minutes", 120, "2025-06-03 10:00", id="saturday-holiday-response"
+            SATURDAY_DEALER,
+            "2025-05-30 17:00",
+            "minutes",
+            120,
+            "2025-06-03 10:00",
+            id="saturday-holiday-response",
         ),
         # Lunch break 12:00–13:00.
-        pytest.param(LUNCH, "2025-03-03 11:00", "minutes", 120, "2025-03-03 14:00", id="lunch-across"),
-        pytest.param(LUNCH, "2025-03-03 10:00", "minutes", 120, "2025-03-03 13:00", id="lunch-ends-at-noon"),
-        pytest.param(LUNCH, "2025-03-03 12:30", "minutes", 120, "2025-03-03 15:00", id="lunch-start-in-break"),
-        pytest.param(LUNCH, "2025-03-03 12:30", "working_days", 3, "2025-03-06 13:00", id="lunch-closure-from-break"),
-        pytest.param(LUNCH, "2025-03-03 17:00", "minutes", 480, "2025-03-04 17:00", id="lunch-full-day"),
+        pytest.param(
+            LUNCH, "2025-03-03 11:00", "minutes", 120, "2025-03-03 14:00", id="lunch-across"
+        ),
+        pytest.param(
+            LUNCH, "2025-03-03 10:00", "minutes", 120, "2025-03-03 13:00", id="lunch-ends-at-noon"
+        ),
+        pytest.param(
+            LUNCH, "2025-03-03 12:30", "minutes", 120, "2025-03-03 15:00", id="lunch-start-in-break"
+        ),
+        pytest.param(
+            LUNCH,
+            "2025-03-03 12:30",
+            "working_days",
+            3,
+            "2025-03-06 13:00",
+            id="lunch-closure-from-break",
+        ),
+        pytest.param(
+            LUNCH, "2025-03-03 17:00", "minutes", 480, "2025-03-04 17:00", id="lunch-full-day"
+        ),
         # Into 2026 with both years loaded: 2025-12-31 then 2026-01-01/02 off, Sun 01-04 a make-up day.
-        pytest.param(BOTH_YEARS, "2025-12-31 17:00", "minutes", 120, "2026-01-04 10:00", id="into-2026-response"),
-        pytest.param(BOTH_YEARS, "2025-12-31 10:00", "working_days", 3, "2026-01-06 10:00", id="into-2026-closure"),
+        pytest.param(
+            BOTH_YEARS,
+            "2025-12-31 17:00",
+            "minutes",
+            120,
+            "2026-01-04 10:00",
+            id="into-2026-response",
+        ),
+        pytest.param(
+            BOTH_YEARS,
+            "2025-12-31 10:00",
+            "working_days",
+            3,
+            "2026-01-06 10:00",
+            id="into-2026-closure",
+        ),
     ],
 )
-def test_own_cases(cal: BusinessCalendar, received: str, clock: str, amount: int, expected: str) -> None:
+def test_own_cases(
+    cal: BusinessCalendar, received: str, clock: str, amount: int, expected: str
+) -> None:
     assert due(cal, received, clock, amount) == local(expected)
 
 
 def test_stopped_clock_resumes_with_remaining_business_minutes() -> None:
-    received, paused, resumed = local("2025-03-04 10:00"), local("2025-03-05 10:00"), local("2025-03-10 14:00")
+    received, paused, resumed = (
+        local("2025-03-04 10:00"),
+        local("2025-03-05 10:00"),
+        local("2025-03-10 14:00"),
+    )
     assert STANDARD.add_working_days(received, 3) == local("2025-03-07 10:00")
     used = STANDARD.business_minutes_between(received, paused)
     assert used == 540
@@ -171,7 +318,9 @@ def test_business_minutes_between(start: str, end: str, minutes: int) -> None:
 
 
 def test_business_minutes_between_with_lunch_break() -> None:
-    assert LUNCH.business_minutes_between(local("2025-03-03 11:30"), local("2025-03-03 13:30")) == 60
+    assert (
+        LUNCH.business_minutes_between(local("2025-03-03 11:30"), local("2025-03-03 13:30")) == 60
+    )
 
 
 def test_deadline_in_unpublished_year_is_refused() -> None:
@@ -223,19 +372,36 @@ def test_accepts_any_timezone_and_returns_utc() -> None:
 @pytest.mark.parametrize(
     "call",
     [
-        pytest.param(lambda: STANDARD.add_business_minutes(datetime(2025, 3, 3, 10), 1), id="naive-minutes"),
-        pytest.param(lambda: STANDARD.add_working_days(datetime(2025, 3, 3, 10), 1), id="naive-days"),
         pytest.param(
-            lambda: STANDARD.business_minutes_between(local("2025-03-03 10:00"), datetime(2025, 3, 3, 11)),
+            lambda: STANDARD.add_business_minutes(datetime(2025, 3, 3, 10), 1), id="naive-minutes"
+        ),
+        pytest.param(
+            lambda: STANDARD.add_working_days(datetime(2025, 3, 3, 10), 1), id="naive-days"
+        ),
+        pytest.param(
+            lambda: STANDARD.business_minutes_between(
+                local("2025-03-03 10:00"), datetime(2025, 3, 3, 11)
+            ),
             id="naive-between",
         ),
-        pytest.param(lambda: STANDARD.is_working_time(datetime(2025, 3, 3, 10)), id="naive-working-time"),
-        pytest.param(lambda: add_natural_hours(datetime(2025, 3, 3, 10), 1), id="naive-natural"),
-        pytest.param(lambda: STANDARD.add_business_minutes(local("2025-03-03 10:00"), -1), id="negative-minutes"),
-        pytest.param(lambda: STANDARD.add_working_days(local("2025-03-03 10:00"), -1), id="negative-days"),
-        pytest.param(lambda: add_natural_days(local("2025-03-03 10:00"), -1), id="negative-natural"),
         pytest.param(
-            lambda: STANDARD.business_minutes_between(local("2025-03-03 11:00"), local("2025-03-03 10:00")),
+            lambda: STANDARD.is_working_time(datetime(2025, 3, 3, 10)), id="naive-working-time"
+        ),
+        pytest.param(lambda: add_natural_hours(datetime(2025, 3, 3, 10), 1), id="naive-natural"),
+        pytest.param(
+            lambda: STANDARD.add_business_minutes(local("2025-03-03 10:00"), -1),
+            id="negative-minutes",
+        ),
+        pytest.param(
+            lambda: STANDARD.add_working_days(local("2025-03-03 10:00"), -1), id="negative-days"
+        ),
+        pytest.param(
+            lambda: add_natural_days(local("2025-03-03 10:00"), -1), id="negative-natural"
+        ),
+        pytest.param(
+            lambda: STANDARD.business_minutes_between(
+                local("2025-03-03 11:00"), local("2025-03-03 10:00")
+            ),
             id="end-before-start",
         ),
     ],

@@ -8,13 +8,27 @@ from decimal import Decimal
 import pytest
 
 from server.domain.kpi import (
-    Assessed, Incentive, KpiRules, Month, PeriodError, Quarter, Tally, rank, rate, score,
+    Assessed,
+    Incentive,
+    KpiRules,
+    Month,
+    PeriodError,
+    Quarter,
+    Tally,
+    rank,
+    rate,
+    score,
 )
 
 RULES = KpiRules(
-    natures=frozenset({"complaint"}), kpis=(),
+    natures=frozenset({"complaint"}),
+    kpis=(),
     weights={"r": Decimal("0.3"), "c": Decimal("0.3"), "f": Decimal("0.4")},
-    scale=100, score_is_assumption=True, run_day=1, run_hour=2, appeal_days=10,
+    scale=100,
+    score_is_assumption=True,
+    run_day=1,
+    run_hour=2,
+    appeal_days=10,
     incentive=Incentive(5, 10000, Decimal(40), 10000, "CNY"),
 )
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from test_calendar import NINE_TO_SIX, RULES_2025, RULES_2026, SHANGHAI
 
 from server.domain import sla
 from server.domain.calendar import BusinessCalendar, DayRules
 from server.domain.sla import SlaStatus, Unit
-from test_calendar import NINE_TO_SIX, RULES_2025, RULES_2026, SHANGHAI
 
 CAL = BusinessCalendar(SHANGHAI, NINE_TO_SIX, RULES_2025.merged(RULES_2026))
 
@@ -55,7 +55,10 @@ def test_a_response_count_that_runs_out_at_the_close_is_due_at_the_next_opening(
     ("received", "due"),
     [
         ("2025-10-04 11:00", "2025-10-13 09:00"),  # received on a holiday: starts Thu 10-09 09:00
-        ("2025-09-29 18:30", "2025-10-11 09:00"),  # after hours, across National Day, make-up Saturday
+        (
+            "2025-09-29 18:30",
+            "2025-10-11 09:00",
+        ),  # after hours, across National Day, make-up Saturday
         ("2025-09-30 10:00", "2025-10-11 10:00"),
     ],
 )
@@ -89,7 +92,9 @@ def test_a_deadline_in_an_unpublished_year_is_missing_until_that_year_is_loaded(
     clock = sla.start("closure", 3, Unit.WORKING_DAYS, at("2026-12-30 10:00"), CAL, 20)
     assert clock.due_at is None and clock.missing_year == 2027
     assert sla.status(clock, at("2026-12-30 11:00")) is SlaStatus.CALENDAR_MISSING
-    rules_2027 = DayRules(holidays=frozenset({datetime(2027, 1, 1).date()}), known_years=frozenset({2027}))
+    rules_2027 = DayRules(
+        holidays=frozenset({datetime(2027, 1, 1).date()}), known_years=frozenset({2027})
+    )
     loaded = BusinessCalendar(SHANGHAI, NINE_TO_SIX, CAL.days.merged(rules_2027))
     # Wed 12-30, Thu 12-31, (Fri 01-01 off), Mon 01-04, Tue 01-05: the third working day after is Tue.
     assert sla.schedule(clock, loaded, 20).due_at == at("2027-01-05 10:00")

@@ -14,34 +14,56 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = '0006'
-down_revision: str | None = '0005'
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 ROLE = "complaintdesk_tenant"
 CURRENT_TENANT = "nullif(current_setting('complaintdesk.tenant_id', true), '')::integer"
 TENANT_TABLES = (
-    "org_units", "users", "role_assignments", "customers", "customer_phones", "vehicles",
-    "number_sequences", "work_orders", "work_order_events", "contact_attempts", "calendar_days",
-    "calendar_years", "work_order_clocks", "sla_effects", "outbox", "customer_calls", "warning_slips",
-)  # fmt: skip
+    "org_units",
+    "users",
+    "role_assignments",
+    "customers",
+    "customer_phones",
+    "vehicles",
+    "number_sequences",
+    "work_orders",
+    "work_order_events",
+    "contact_attempts",
+    "calendar_days",
+    "calendar_years",
+    "work_order_clocks",
+    "sla_effects",
+    "outbox",
+    "customer_calls",
+    "warning_slips",
+)
 
 
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     # Roles belong to the server, not the database: another database may have made it already.
-    op.execute(f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{ROLE}') THEN CREATE ROLE {ROLE} NOLOGIN; END IF; END $$")
+    op.execute(
+        f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{ROLE}') THEN CREATE ROLE {ROLE} NOLOGIN; END IF; END $$"
+    )
     op.execute(f"GRANT USAGE ON SCHEMA public TO {ROLE}")
     op.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {ROLE}")
     for table in TENANT_TABLES:
         op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {ROLE}")
         op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-        op.execute(f"CREATE POLICY tenant_rows ON {table} USING (tenant_id = {CURRENT_TENANT}) WITH CHECK (tenant_id = {CURRENT_TENANT})")
-    op.execute(f"GRANT SELECT, UPDATE ON tenants TO {ROLE}")  # a tenant's own policy version moves with its calendar
+        op.execute(
+            f"CREATE POLICY tenant_rows ON {table} USING (tenant_id = {CURRENT_TENANT}) WITH CHECK (tenant_id = {CURRENT_TENANT})"
+        )
+    op.execute(
+        f"GRANT SELECT, UPDATE ON tenants TO {ROLE}"
+    )  # a tenant's own policy version moves with its calendar
     op.execute("ALTER TABLE tenants ENABLE ROW LEVEL SECURITY")
-    op.execute(f"CREATE POLICY tenant_rows ON tenants USING (id = {CURRENT_TENANT}) WITH CHECK (id = {CURRENT_TENANT})")
+    op.execute(
+        f"CREATE POLICY tenant_rows ON tenants USING (id = {CURRENT_TENANT}) WITH CHECK (id = {CURRENT_TENANT})"
+    )
 
 
 def downgrade() -> None:

@@ -17,27 +17,27 @@ from alembic import op
 
 import server.db.types
 
-revision: str = '0008'
-down_revision: str | None = '0007'
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-DEAD = sa.text('dead_at IS NOT NULL')
+DEAD = sa.text("dead_at IS NOT NULL")
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('dead_at', server.db.types.UtcDateTime(timezone=True)))
-        batch_op.drop_index('ix_outbox_pending')
-        batch_op.create_index('ix_outbox_pending', ['delivered_at', 'dead_at', 'next_attempt_at'])
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("dead_at", server.db.types.UtcDateTime(timezone=True)))
+        batch_op.drop_index("ix_outbox_pending")
+        batch_op.create_index("ix_outbox_pending", ["delivered_at", "dead_at", "next_attempt_at"])
     op.create_index(
-        'ix_outbox_dead', 'outbox', ['tenant_id', 'id'], postgresql_where=DEAD, sqlite_where=DEAD
+        "ix_outbox_dead", "outbox", ["tenant_id", "id"], postgresql_where=DEAD, sqlite_where=DEAD
     )
 
 
 def downgrade() -> None:
-    op.drop_index('ix_outbox_dead', table_name='outbox')
-    with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.drop_index('ix_outbox_pending')
-        batch_op.create_index('ix_outbox_pending', ['delivered_at', 'next_attempt_at'])
-        batch_op.drop_column('dead_at')
+    op.drop_index("ix_outbox_dead", table_name="outbox")
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_index("ix_outbox_pending")
+        batch_op.create_index("ix_outbox_pending", ["delivered_at", "next_attempt_at"])
+        batch_op.drop_column("dead_at")

@@ -14,20 +14,20 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0009'
-down_revision: str | None = '0008'
+revision: str = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('work_order_clocks') as batch_op:
+    with op.batch_alter_table("work_order_clocks") as batch_op:
         column: sa.Column[bool] = sa.Column(
-            'cancelled', sa.Boolean(), nullable=False, server_default=sa.false()
+            "cancelled", sa.Boolean(), nullable=False, server_default=sa.false()
         )
         batch_op.add_column(column)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('work_order_clocks') as batch_op:
-        batch_op.drop_column('cancelled')
+    with op.batch_alter_table("work_order_clocks") as batch_op:
+        batch_op.drop_column("cancelled")

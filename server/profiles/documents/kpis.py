@@ -78,9 +78,14 @@ def build(doc: KpisDoc) -> Mapping[str, Any]:
             run_day=doc.reconciliation.day,
             run_hour=doc.reconciliation.hour,
             appeal_days=doc.appeal_days,
-            incentive=None if incentive is None else Incentive(
-                incentive.top, incentive.reward, Decimal(str(incentive.penalty_below)),
-                incentive.penalty, incentive.currency,
+            incentive=None
+            if incentive is None
+            else Incentive(
+                incentive.top,
+                incentive.reward,
+                Decimal(str(incentive.penalty_below)),
+                incentive.penalty,
+                incentive.currency,
             ),
         )
     }
