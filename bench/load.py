@@ -2,7 +2,7 @@
 
 wrk's --latency table stops at 50/75/90/99 %, so the script's done() prints p50 and p95 from wrk's
 own latency histogram. The script is passed by absolute path: wrk silently sends GETs when it
-cannot find it (STACK.md §6).
+cannot find it (docs/architecture.md#wrk).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The GraphQL schema, with its caches built once so every request reuses them (STACK.md §2)."""
+"""The GraphQL schema, with its caches built once so every request reuses them
+(docs/architecture.md#validation-cache)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Depth, aliases, cost and literal page sizes are one validation rule. Its class is built once per
 `Limits` value (rules_for is cached), so strawberry's ValidationCache, keyed by
-(schema, document, rules), keeps hitting (STACK.md §2: a rule built per request never hits).
+(schema, document, rules), keeps hitting (docs/architecture.md#validation-cache).
 Tokens are a parse option (part of the ParserCache key), and page sizes sent as variables, which
 validation never sees, are checked just before execution.
 

@@ -1,5 +1,5 @@
 """The statutory calendar facts the tests check against, written once by hand from the sources:
-2025 from ../shared/scenarios/deadlines-2025.md, 2026 from STACK.md §5. Never computed by the
+2025 and 2026 as in docs/deadline-scenarios.md, which names their sources. Never computed by the
 code under test."""
 
 from __future__ import annotations

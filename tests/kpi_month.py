@@ -1,7 +1,7 @@
 """A hand-computed month (March 2026, China time) of 30 population orders across three dealers,
 written straight into the tables with known clock timings, for the reconciliation tests.
 
-Each order names the outcome a person reading DOMAIN.md Part I.7 expects for each KPI:
+Each order names the outcome a person reading docs/rules.md#kpis expects for each KPI:
 R response, C closure, F first-time resolution; T timely, N not timely, P pending, - not in the
 population. The statement is taken at 2026-04-01 02:00 China time (AS_OF), after the month.
 """

@@ -1,4 +1,4 @@
-"""DESIGN.md §3's direction of dependencies, checked by the import-linter contracts in pyproject.toml."""
+"""The layers of docs/architecture.md, checked by the import-linter contracts in pyproject.toml."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Per-process resources of the actors, created lazily on the AsyncIO middleware's event loop
-(a pooled async engine must not cross event loops, STACK.md §4)."""
+(a pooled async engine must not cross event loops, docs/architecture.md#event-loops)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def share_events(bus: Bus) -> None:
 @cache
 def database() -> Database:
     # Unpooled: the embedded worker shares its process with the server, and a pooled connection
-    # must never cross event loops (STACK.md §4).
+    # must never cross event loops (docs/architecture.md#event-loops).
     config = settings.load()
     # With Redis, what the deadline scan writes reaches the subscribers of every server process.
     bus = _serving[0] if _serving else bus_for(config.redis_url)

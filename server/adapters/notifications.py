@@ -1,6 +1,7 @@
 """Delivery adapters for outbox messages: a log line (embedded), SMTP e-mail, or a signed webhook.
 
-Messages carry no phone numbers or addresses (DOMAIN.md Part I.12): only order numbers and deadlines.
+Messages carry no phone numbers or addresses (docs/rules.md#privacy): only order numbers and
+deadlines.
 """
 
 from __future__ import annotations

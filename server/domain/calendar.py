@@ -1,12 +1,12 @@
 """Business-time arithmetic: working hours, working days and the clocks built on them.
 
 Pure and stdlib-only. Every instant in and out is timezone-aware; results are in UTC.
-Business time is reckoned in the calendar's own timezone (DOMAIN.md Part I.2 and I.13).
+Business time is reckoned in the calendar's own timezone (docs/rules.md#clock-types and #deadlines).
 
 One rule for every business-time deadline: it is an instant of working time. A count that runs out
 exactly at the close of a window (18:00) ends at the next opening (09:00 of the next working day),
 the same business instant written the one way a working-day deadline is written already ("+N
-working days" from a 09:00 start ends at 09:00, DOMAIN.md Part I.13 and deadlines-2025.md cases 4
+working days" from a 09:00 start ends at 09:00, docs/deadline-scenarios.md cases 4
 and 12). So a clock paused and resumed with no working time between shows the deadline it showed
 before, to the minute, and its breach is reported when the next working time begins.
 """

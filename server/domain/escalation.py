@@ -54,7 +54,7 @@ def _holds(
 @dataclass(frozen=True)
 class Routing:
     """Where the nth complaint on the same issue goes; beyond the table it stays with the last tier
-    and asks for an upgrade-warning slip (DOMAIN.md Part I.4)."""
+    and asks for an upgrade-warning slip (docs/rules.md#skoda-routing)."""
 
     tier: str
     beyond_table: bool

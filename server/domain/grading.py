@@ -1,8 +1,8 @@
 """Grading at intake: profile rules propose a grade from the flags and demands ticked at registration,
-and alert rules name who must hear of the order at once (DOMAIN.md Part I.5, §4.1; §4.4 D, §7.4).
+and alert rules name who must hear of the order at once (docs/rules.md#gtmc-grading, #alerts).
 
-The grade is only proposed: the operator may override it with a reason (Part I.5), so a proposal
-carries the reasons that produced it.
+The grade is only proposed: the operator may override it with a reason
+(docs/rules.md#gtmc-grading), so a proposal carries the reasons that produced it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from server.domain.workflow import Label
 
 # Who an alert may notify. region_managers are those who may assign at the order's region node
-# (the RBO in VW and Skoda terms), so "the manager and the RBO at once" (§7.4) can be said.
+# (the RBO in VW and Skoda terms), so "the manager and the RBO at once" can be said
+# (docs/rules.md#alerts).
 ALERT_RECIPIENTS = (
     "primary_handler",
     "secondary_handler",

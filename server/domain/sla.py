@@ -2,7 +2,7 @@
 
 A clock has a budget, the time it may run, in minutes of its own kind: business minutes for
 business-minute and working-day clocks, plain minutes for natural clocks. Pausing keeps the
-budget used so far; resuming adds what is left from the resume instant (DOMAIN.md Part I.13).
+budget used so far; resuming adds what is left from the resume instant (docs/rules.md#deadlines).
 An unpaused working-day clock ends at the same clock time on the Nth working day, exactly as the
 rule says, rather than at the equivalent count of business minutes (which would end at 18:00 of
 the day before instead of 09:00).

@@ -9,7 +9,7 @@ from server.domain.errors import FieldProblem, InvalidInputError, TransitionNotA
 
 
 class Meaning(str, Enum):
-    """What a profile's own state names stand for (DOMAIN.md Part I.3)."""
+    """What a profile's own state names stand for (docs/rules.md#states)."""
 
     UNPROCESSED = "unprocessed"
     IN_PROGRESS = "in_progress"

@@ -8,7 +8,7 @@ from functools import cache
 from pathlib import Path
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
-# Roles outside every tenant (DESIGN §4): a tenant profile may neither grant nor use them.
+# Roles outside every tenant (policies/README.md): a tenant profile may neither grant nor use them.
 PLATFORM_ROLES = frozenset({"platform_admin"})
 
 

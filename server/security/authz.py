@@ -4,7 +4,7 @@ Which roles a user holds at an org unit is the union of their grants on the unit
 ancestors (Plone's local roles, acquired downward). Casbin answers the other half: whether a
 role carries a permission in the tenant's policy (base policy plus the profile's changes, with
 role inheritance as `g` lines). Asking Casbin per role keeps its cost flat however many org
-units a tenant has (STACK.md §3, alternative B).
+units a tenant has (docs/architecture.md#casbin).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Marking a handler absent: their orders' secondary handlers are told to step in (every order has a
-primary and a secondary so that an absence never stalls it, DOMAIN.md §10)."""
+primary and a secondary so that an absence never stalls it, docs/rules.md#absence)."""
 
 from __future__ import annotations
 

@@ -68,7 +68,8 @@ async def load_demo(
             await _add(db, f"manager-{dealer}", f"{dealer} 关爱经理", "manager", path)
     for username, (display, role, path) in USERS.items():
         await _add(db, username, display, role, path)
-    # DOMAIN Part I.9: one region keeps 10:00-19:30, to show hours inherited down the tree.
+    # One region keeps 10:00-19:30, to show hours inherited down the tree
+    # (docs/rules.md#region-hours).
     await organisation.set_hours(db, "/skoda/west", None, ["10:00-19:30"], None)
     progress(
         "demo tenant 'skoda': 2 regions, 6 dealers with departments, a user per role and staff per dealer"

@@ -1,5 +1,5 @@
 """The monthly reconciliation: a frozen KPI statement per tenant and month, its re-runs and the
-adjustments they carry into later statements (DOMAIN.md Part I.7, §8; rules in domain/kpi.py).
+adjustments they carry into later statements (docs/rules.md#kpis; rules in domain/kpi.py).
 
 Issuing a month writes, in one transaction:
 1. each population order's outcome per KPI, computed and inserted by one INSERT ... SELECT per

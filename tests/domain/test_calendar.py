@@ -1,6 +1,6 @@
 """Business-time arithmetic against hand-computed cases.
 
-Expected instants are written by hand (scenarios/deadlines-2025.md verbatim, plus our own cases
+Expected instants are written by hand (docs/deadline-scenarios.md verbatim, plus our own cases
 checked on a paper calendar); none is computed with the code under test.
 """
 
@@ -44,7 +44,8 @@ def local(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=SHANGHAI)
 
 
-# (case, received, hours, response due, closure working days, closure due) — deadlines-2025.md verbatim.
+# (case, received, hours, response due, closure working days, closure due), copied verbatim
+# from docs/deadline-scenarios.md.
 ORACLE = [
     (1, "2025-09-30 10:00", "09–18", "2025-09-30 12:00", 3, "2025-10-11 10:00"),
     (2, "2025-09-26 17:55", "09–18", "2025-09-28 10:55", 3, "2025-09-30 17:55"),

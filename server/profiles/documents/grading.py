@@ -1,4 +1,5 @@
-"""grading.yaml: grade proposals and immediate alerts at intake (DOMAIN.md Part I.5)."""
+"""grading.yaml: grade proposals and immediate alerts at intake (docs/rules.md#gtmc-grading and
+#alerts)."""
 
 from __future__ import annotations
 
