@@ -35,7 +35,10 @@ def per_request_rules() -> ASGIApp:
     """The trap: a limiter made per request builds a new validation-rule class each time, so the
     ValidationCache key (schema, document, rules) never repeats and every request validates again."""
     first_cache = next(i for i, e in enumerate(schema.extensions) if _is_cache(e))
-    limiter = lambda: QueryDepthLimiter(max_depth=20)  # noqa: E731
+
+    def limiter() -> QueryDepthLimiter:
+        return QueryDepthLimiter(max_depth=20)
+
     schema.extensions = (
         *schema.extensions[:first_cache],
         limiter,

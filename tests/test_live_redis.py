@@ -71,8 +71,13 @@ async def cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[dic
             ]
             with (folder / f"server-{port}.log").open("wb") as log:  # the child keeps its own copy
                 servers.append(
-                    subprocess.Popen(
-                        command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+                    await asyncio.to_thread(
+                        subprocess.Popen,
+                        command,
+                        cwd=ROOT,
+                        env=env,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
                     )
                 )
         for port, server in zip(ports, servers, strict=True):

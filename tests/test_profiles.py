@@ -150,7 +150,9 @@ def test_skoda_workflow(skoda: Profile) -> None:
 
 
 def test_skoda_clocks(skoda: Profile) -> None:
-    def closure(grade: str, target: int | None, on_breach: Action = Action()) -> ClockRule:
+    nothing = Action()
+
+    def closure(grade: str, target: int | None, on_breach: Action = nothing) -> ClockRule:
         return ClockRule(
             "closure",
             target,
@@ -162,7 +164,7 @@ def test_skoda_clocks(skoda: Profile) -> None:
             "resolve",
             "suspend",
             "resume",
-            Action(),
+            nothing,
             on_breach,
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any, ClassVar
 
@@ -38,7 +39,11 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: JSON, list[str]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UtcDateTime(),
+        dict[str, Any]: JSON,
+        list[str]: JSON,
+    }
     # Each model maps one declared table (SQLAlchemy types it as any FromClause, a join or select).
     __table__: ClassVar[Table]
 
@@ -229,7 +234,10 @@ class WorkOrder(TenantOwned, Base):
     # The ORM adds "WHERE version = :old" to every UPDATE and raises StaleDataError when another
     # transaction got there first: the backstop behind the expectedVersion check. The version is
     # bumped by hand, once per change (server/services/changes.py), however many flushes it takes.
-    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+    __mapper_args__: Mapping[str, Any] = {
+        "version_id_col": version,
+        "version_id_generator": False,
+    }
 
 
 class WorkOrderEvent(TenantOwned, Base):

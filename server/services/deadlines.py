@@ -128,7 +128,7 @@ async def _due_clocks(
     versions = select(Tenant.id, Tenant.policy_version).where(
         Tenant.id.in_({row.tenant_id for row in rows})
     )
-    return rows, {t: v for t, v in (await conn.execute(versions)).all()}
+    return rows, dict((await conn.execute(versions)).all())
 
 
 async def _scan_tenant(

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Generic, TypeVar, TypeVarTuple, Unpack
+from typing import Any, Generic, TypeVar, TypeVarTuple
 
 from sqlalchemy import (
     ColumnElement,
@@ -74,7 +74,7 @@ class OrderFilter:
 # mapped instances cost a worklist request more CPU than its statement (bench/README.md). The
 # statement stays an ORM one, so the tenant filter of server/db/session.py still applies.
 # Built once: selecting 35 columns coerces each of them again on every call.
-_ORDER_ROWS: Select[Unpack[tuple[Any, ...]]] = select(
+_ORDER_ROWS: Select[*tuple[Any, ...]] = select(
     *(attribute.class_attribute for attribute in inspect(WorkOrder).column_attrs)
 )
 
@@ -133,7 +133,7 @@ async def list_orders(
     return Page(rows[:first], len(rows) > first)
 
 
-def _sla_filtered(caller: Caller, query: Select[Unpack[Ts]], f: OrderFilter) -> Select[Unpack[Ts]]:
+def _sla_filtered(caller: Caller, query: Select[*Ts], f: OrderFilter) -> Select[*Ts]:
     now = caller.clock()
     running = (WorkOrderClock.work_order_id == WorkOrder.id) & WorkOrderClock.stopped_at.is_(None)
     running &= WorkOrderClock.running_since.is_not(None)
@@ -163,7 +163,7 @@ def _check_instants(where: OrderFilter) -> None:
         raise InvalidInputError(problems)
 
 
-async def _filtered(session: Any, query: Select[Unpack[Ts]], f: OrderFilter) -> Select[Unpack[Ts]]:
+async def _filtered(session: Any, query: Select[*Ts], f: OrderFilter) -> Select[*Ts]:
     for column, values in (
         (WorkOrder.state, f.states),
         (WorkOrder.grade, f.grades),
@@ -415,4 +415,4 @@ async def count_by_state(caller: Caller, where: OrderFilter) -> dict[str, int]:
     query = _sla_filtered(caller, query, where)
     async with caller.db.read() as session:
         query = await _filtered(session, query, where)
-        return {state: count for state, count in await session.execute(query)}
+        return dict(await session.execute(query))

@@ -36,18 +36,18 @@ async def issue(
     """The slip for this trigger, unless the order has one already (then None: nothing happens twice)."""
     category = tenant.profile.categories[order.category]
     to_tier = next_tier(category.routing, order.tier) or order.tier
-    values = dict(
-        work_order_id=order.id,
-        trigger=trigger,
-        reason=reason,
-        from_tier=order.tier,
-        to_tier=to_tier,
-        repeat_words=words,
-        state="issued",
-        issued_at=now,
-        issued_by_id=by,
-        tenant_id=order.tenant_id,
-    )
+    values = {
+        "work_order_id": order.id,
+        "trigger": trigger,
+        "reason": reason,
+        "from_tier": order.tier,
+        "to_tier": to_tier,
+        "repeat_words": words,
+        "state": "issued",
+        "issued_at": now,
+        "issued_by_id": by,
+        "tenant_id": order.tenant_id,
+    }
     slip_id = await session.scalar(
         upsert.insert(session, WarningSlip)
         .values(**values)
