@@ -1,6 +1,7 @@
 """Delivery adapters for outbox messages: a log line (embedded), SMTP e-mail, or a signed webhook.
 
-Messages carry no phone numbers or addresses (DOMAIN.md Part I.12): only order numbers and deadlines.
+Messages carry no phone numbers or addresses (DOMAIN.md Part I.12): only order numbers and
+deadlines.
 """
 
 from __future__ import annotations
@@ -81,7 +82,8 @@ class SmtpSender:
 
 
 class WebhookSender:
-    """POSTs JSON signed with HMAC-SHA256 (X-Complaintdesk-Signature), with the key as Idempotency-Key."""
+    """POSTs JSON signed with HMAC-SHA256 (X-Complaintdesk-Signature), with the key as
+    Idempotency-Key."""
 
     def __init__(self, url: str, secret: str):
         self.url = url

@@ -1,5 +1,6 @@
-"""Grading at intake: profile rules propose a grade from the flags and demands ticked at registration,
-and alert rules name who must hear of the order at once (DOMAIN.md Part I.5, §4.1; §4.4 D, §7.4).
+"""Grading at intake: profile rules propose a grade from the flags and demands ticked at
+registration, and alert rules name who must hear of the order at once (DOMAIN.md Part I.5, §4.1;
+§4.4 D, §7.4).
 
 The grade is only proposed: the operator may override it with a reason (Part I.5), so a proposal
 carries the reasons that produced it.

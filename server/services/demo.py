@@ -71,7 +71,8 @@ async def load_demo(
     # DOMAIN Part I.9: one region keeps 10:00-19:30, to show hours inherited down the tree.
     await organisation.set_hours(db, "/skoda/west", None, ["10:00-19:30"], None)
     progress(
-        "demo tenant 'skoda': 2 regions, 6 dealers with departments, a user per role and staff per dealer"
+        "demo tenant 'skoda': 2 regions, 6 dealers with departments, "
+        "a user per role and staff per dealer"
     )
     ids = await organisation.user_ids(db)
     await _orders(database, tenant_id, ids, orders, progress)

@@ -274,8 +274,8 @@ async def calls(caller: Caller, order_ids: Sequence[int]) -> list[list[Row[Any]]
 async def possible_duplicates(
     caller: Caller, phones: list[str], vin: str | None, exclude: int | None = None
 ) -> list[WorkOrder]:
-    """Open or recent orders of the same customer (by phone) or vehicle (by VIN), for the operator to
-    link a repeat instead of registering a duplicate."""
+    """Open or recent orders of the same customer (by phone) or vehicle (by VIN), for the operator
+    to link a repeat instead of registering a duplicate."""
     recent = caller.clock() - timedelta(days=DUPLICATE_DAYS)
     finals = [s.name for s in caller.profile.workflow.states if s.final]
     same = [
@@ -314,7 +314,8 @@ class EscalationFilter:
 
 @dataclass(frozen=True)
 class EscalationPosition:
-    """Where the page before ended: its last order, and for the breach order that order's deadline."""
+    """Where the page before ended: its last order, and for the breach order that order's
+    deadline."""
 
     last_id: int
     deadline: datetime | None = None
@@ -323,7 +324,8 @@ class EscalationPosition:
 async def list_escalations(
     caller: Caller, where: EscalationFilter, first: int, after: EscalationPosition | None
 ) -> Page[WorkOrder]:
-    """Escalated orders (above their first tier, repeats, or with a warning slip) the caller may see."""
+    """Escalated orders (above their first tier, repeats, or with a warning slip) the caller may
+    see."""
     if not 0 < first <= MAX_PAGE:
         raise InvalidInputError(
             [FieldProblem(("first",), f"ask for 1 to {MAX_PAGE} orders a page")]
@@ -333,7 +335,8 @@ async def list_escalations(
         raise InvalidInputError([FieldProblem(("filter", "olderThanHours"), problem)])
     # The page's ids first, then its rows. The ids come from a partial index alone (index-only: it
     # holds org_path, so a region's board passes over other regions' entries without reading their
-    # rows); filtering rows instead read ~2,500 of them, on as many pages, for a region's first page.
+    # rows); filtering rows instead read ~2,500 of them, on as many pages, for a region's first
+    # page.
     matching = _filtered_escalations(
         caller, select(WorkOrder.id).where(WorkOrder.escalated, visible(caller)), where
     )
@@ -349,9 +352,10 @@ async def list_escalations(
 
 def _escalation_order(sort: str) -> tuple[SQLColumnExpression[Any], ...]:
     if sort == "breach":
-        # Past-due first, the longest overdue first; next_deadline_at is the earliest running deadline.
-        # NULLS LAST is the order of ix_work_orders_escalations_breach, so the index serves the page
-        # (ordering by "next_deadline_at IS NULL" first made PostgreSQL sort every escalated order).
+        # Past-due first, the longest overdue first; next_deadline_at is the earliest running
+        # deadline. NULLS LAST is the order of ix_work_orders_escalations_breach, so the index
+        # serves the page (ordering by "next_deadline_at IS NULL" first made PostgreSQL sort every
+        # escalated order).
         return (WorkOrder.next_deadline_at.asc().nulls_last(), WorkOrder.id)
     return (WorkOrder.id,)
 
