@@ -1,4 +1,5 @@
-"""The HTTP edge: bearer tokens, 401s without data, /healthz, GraphiQL, and masked internal errors."""
+"""The HTTP edge: bearer tokens, 401s without data, /healthz, GraphiQL, and masked internal
+errors."""
 
 from __future__ import annotations
 

@@ -59,7 +59,8 @@ def wait_until_answering(url: str, token: str, server: subprocess.Popen[bytes], 
         except httpx.TransportError:
             time.sleep(0.2)
     pytest.fail(
-        f"the server did not answer at {url} (exit code {server.poll()}):\n{log.read_text()[-3000:]}"
+        f"the server did not answer at {url} (exit code {server.poll()}):\n"
+        f"{log.read_text()[-3000:]}"
     )
 
 

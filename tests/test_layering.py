@@ -1,4 +1,5 @@
-"""DESIGN.md §3's direction of dependencies, checked by the import-linter contracts in pyproject.toml."""
+"""DESIGN.md §3's direction of dependencies, checked by the import-linter contracts in
+pyproject.toml."""
 
 from __future__ import annotations
 

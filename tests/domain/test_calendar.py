@@ -44,7 +44,8 @@ def local(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=SHANGHAI)
 
 
-# (case, received, hours, response due, closure working days, closure due) — deadlines-2025.md verbatim.
+# (case, received, hours, response due, closure working days, closure due) — deadlines-2025.md
+# verbatim.
 ORACLE = [
     (1, "2025-09-30 10:00", "09–18", "2025-09-30 12:00", 3, "2025-10-11 10:00"),
     (2, "2025-09-26 17:55", "09–18", "2025-09-28 10:55", 3, "2025-09-30 17:55"),
@@ -256,7 +257,8 @@ BOTH_YEARS = BusinessCalendar(SHANGHAI, NINE_TO_SIX, RULES_2025_2026)
         pytest.param(
             LUNCH, "2025-03-03 17:00", "minutes", 480, "2025-03-04 17:00", id="lunch-full-day"
         ),
-        # Into 2026 with both years loaded: 2025-12-31 then 2026-01-01/02 off, Sun 01-04 a make-up day.
+        # Into 2026 with both years loaded: 2025-12-31 then 2026-01-01/02 off, Sun 01-04 a make-up
+        # day.
         pytest.param(
             BOTH_YEARS,
             "2025-12-31 17:00",

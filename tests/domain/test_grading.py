@@ -1,4 +1,5 @@
-"""Grade proposals and immediate alerts at intake (DOMAIN.md Part I.5, §4.1, §7.4), on hand-built rules.
+"""Grade proposals and immediate alerts at intake (DOMAIN.md Part I.5, §4.1, §7.4), on hand-built
+rules.
 
 The rules mirror a few cells of the GTMC grading table, so the expectations can be read off the
 table: the highest class any matching rule proposes wins; nothing matching keeps the default.
