@@ -419,4 +419,4 @@ async def count_by_state(caller: Caller, where: OrderFilter) -> dict[str, int]:
     query = _sla_filtered(caller, query, where)
     async with caller.db.read() as session:
         query = await _filtered(session, query, where)
-        return dict(await session.execute(query))
+        return dict((await session.execute(query)).all())
