@@ -20,6 +20,7 @@ run: install
 	$(BIN)/complaintdesk run
 
 test: install
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest
 

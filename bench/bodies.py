@@ -1,4 +1,5 @@
-"""Request bodies: the contract's Worklist and RegisterComplaint operations, as the portal sends them.
+"""Request bodies: the contract's Worklist and RegisterComplaint operations, as the portal sends
+them.
 
 Every registration names a phone and a VIN never seen before, so each one creates a customer and a
 vehicle. They are counted on from the highest benchmark phone already in the database (prefix 136;
@@ -57,8 +58,10 @@ def fill(parts: tuple[str, str, str], key: tuple[str, str]) -> str:
 
 
 def keys(start: int, count: int) -> list[tuple[str, str]]:
-    """(phone, VIN) pairs start .. start+count-1: a national mobile number and a VIN of maker LVV."""
-    # Both wrap around (at 10^8 phones, 33 million VINs): a complaint then names a known customer or vehicle.
+    """(phone, VIN) pairs start .. start+count-1: a national mobile number and a VIN of maker
+    LVV."""
+    # Both wrap around (at 10^8 phones, 33 million VINs): a complaint then names a known customer or
+    # vehicle.
     return [
         (f"{PHONE_PREFIX}{k % 10**8:08d}", vin("LVV", "JETH8", "S", k % VINS))
         for k in range(start, start + count)

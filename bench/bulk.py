@@ -19,7 +19,8 @@ from server.db.session import Database
 # A day's sequence never goes backwards, even if --reset left an older, higher value behind.
 SEQUENCES = text(
     "INSERT INTO number_sequences (tenant_id, day, value) VALUES (:tenant_id, :day, :value) "
-    "ON CONFLICT (day, tenant_id) DO UPDATE SET value = GREATEST(number_sequences.value, EXCLUDED.value)"
+    "ON CONFLICT (day, tenant_id) "
+    "DO UPDATE SET value = GREATEST(number_sequences.value, EXCLUDED.value)"
 )
 
 

@@ -22,7 +22,8 @@ from server.services.caller import tenant_caller
 
 
 async def smoke(url: str, token: str, body: str, expect: Callable[[dict[str, Any]], bool]) -> None:
-    """One request before the load: wrk only sees status codes, and GraphQL errors come back as 200."""
+    """One request before the load: wrk only sees status codes, and GraphQL errors come back as
+    200."""
     async with httpx.AsyncClient(timeout=30) as client:
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         response = await client.post(url, content=body, headers=headers)
@@ -61,7 +62,8 @@ async def _execute(
 
 
 async def validations(database: Database, claims: Claims, times: int = 3) -> int:
-    """How often graphql-core validated the Worklist document over `times` executions (1 = cache hits)."""
+    """How often graphql-core validated the Worklist document over `times` executions (1 = cache
+    hits)."""
     counted = mock.MagicMock(side_effect=strawberry_schema.validate)
     with mock.patch.object(strawberry_schema, "validate", counted):
         for _ in range(times):

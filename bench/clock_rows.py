@@ -121,7 +121,7 @@ def add(batch: rows.Batch, made: Clocks) -> None:
         order = Order(**{name: values[k] for name, k in at.items()})  # type: ignore[arg-type]
         started = made.ahead(order)
         batch.rows["work_order_clocks"].extend(_record(row) for row in started)
-        orders[i] = values[:-1] + (clocks.next_deadline(started),)
+        orders[i] = (*values[:-1], clocks.next_deadline(started))
 
 
 def first_check(rows: list[WorkOrderClock]) -> datetime | None:

@@ -1,4 +1,5 @@
-"""The benchmark database: created when missing, migrated, and a tenant's rows removed on --reset."""
+"""The benchmark database: created when missing, migrated, and a tenant's rows removed on
+--reset."""
 
 from __future__ import annotations
 
@@ -60,7 +61,8 @@ async def delete_tenant(database: Database, tenant_id: int) -> None:
 
 
 async def vacuum_analyze(database: Database) -> None:
-    """Fresh statistics and visibility maps, so plans are the ones a settled production database gets."""
+    """Fresh statistics and visibility maps, so plans are the ones a settled production database
+    gets."""
     async with database.engine.connect() as conn:
         conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
         for table in Base.metadata.sorted_tables:

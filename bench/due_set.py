@@ -26,15 +26,18 @@ from server.services import clocks
 CANDIDATES = text(
     "SELECT o.id, o.org_path, o.grade, o.category, o.channel, o.state FROM work_orders o "
     "WHERE o.tenant_id = :tenant AND o.next_deadline_at > :now "
-    "AND NOT EXISTS (SELECT 1 FROM sla_effects e WHERE e.tenant_id = o.tenant_id AND e.work_order_id = o.id) "
+    "AND NOT EXISTS (SELECT 1 FROM sla_effects e "
+    "WHERE e.tenant_id = o.tenant_id AND e.work_order_id = o.id) "
     "ORDER BY random() LIMIT :count"
 )
 DROP_CLOCKS = text(
-    "DELETE FROM work_order_clocks WHERE tenant_id = :tenant AND work_order_id = ANY(CAST(:ids AS bigint[]))"
+    "DELETE FROM work_order_clocks "
+    "WHERE tenant_id = :tenant AND work_order_id = ANY(CAST(:ids AS bigint[]))"
 )
 NEXT_DEADLINES = text(
     "UPDATE work_orders o SET next_deadline_at = d.at "
-    "FROM unnest(CAST(:ids AS bigint[]), CAST(:ats AS timestamptz[])) AS d(id, at) WHERE o.id = d.id"
+    "FROM unnest(CAST(:ids AS bigint[]), CAST(:ats AS timestamptz[])) AS d(id, at) "
+    "WHERE o.id = d.id"
 )
 # Clock starts are searched between now and this long ago (a B closure of 7 working days around a
 # holiday is the longest), to the second.
@@ -50,7 +53,8 @@ class DueSet:
 
 
 async def make(database: Database, made: Clocks, count: int) -> DueSet:
-    """Makes `count` orders due as of `made.now`; fewer if not enough orders have a deadline ahead."""
+    """Makes `count` orders due as of `made.now`; fewer if not enough orders have a deadline
+    ahead."""
     tenant_id = made.tenant.tenant_id
     async with database.engine.begin() as conn:
         found = (
@@ -110,7 +114,8 @@ def _due_clocks(
 
 
 def _latest(holds: Callable[[datetime], bool], low: datetime, high: datetime) -> datetime:
-    """The latest start in [low, high] for which `holds` (monotonic: true early, false late) is true."""
+    """The latest start in [low, high] for which `holds` (monotonic: true early, false late) is
+    true."""
     while high - low > PRECISION:
         middle = low + (high - low) / 2
         if holds(middle):

@@ -1,8 +1,9 @@
-"""Escalating generated orders: picks them, builds their rows (escalation_rows) and writes everything
-in one transaction: COPY for the new calls, slips, clocks and events, one UPDATE ... FROM a temporary
-table for the orders.
+"""Escalating generated orders: picks them, builds their rows (escalation_rows) and writes
+everything in one transaction: COPY for the new calls, slips, clocks and events, one UPDATE ... FROM
+a temporary table for the orders.
 
-    .venv/bin/python -m bench.escalation_load --escalated 50000   # into a tenant bench.generate made
+    # into a tenant bench.generate made
+    .venv/bin/python -m bench.escalation_load --escalated 50000
 
 About 15 % are repeat complaints (a later order of the same dealer, received within the repeat
 window after an earlier one was handled), the rest open orders whose customers call again or whose
@@ -52,22 +53,28 @@ ORDER_COLUMNS = (
 )
 SELECT_ORDERS = f"SELECT {', '.join(ORDER_COLUMNS)} FROM work_orders WHERE tenant_id = $1"
 OPEN = SELECT_ORDERS + (
-    " AND state = ANY($2) AND NOT escalated AND repeat_of_id IS NULL AND id <> ALL($3) ORDER BY md5(id::text || $4) LIMIT $5"
+    " AND state = ANY($2) AND NOT escalated AND repeat_of_id IS NULL AND id <> ALL($3) "
+    "ORDER BY md5(id::text || $4) LIMIT $5"
 )
 # Each sampled handled order with the first later order of its dealer received inside the window.
 REPEAT_PAIRS = """
 SELECT p.id, r.id FROM (
     SELECT id, tenant_id, org_path, handled_at FROM work_orders
-    WHERE tenant_id = $1 AND state IN ('handled', 'closed') AND handled_at IS NOT NULL AND NOT repeated AND NOT escalated
+    WHERE tenant_id = $1 AND state IN ('handled', 'closed') AND handled_at IS NOT NULL
+      AND NOT repeated AND NOT escalated
     ORDER BY md5(id::text || $2) LIMIT $3
 ) p CROSS JOIN LATERAL (
     SELECT id FROM work_orders r
-    WHERE r.tenant_id = p.tenant_id AND r.org_path = p.org_path AND r.id > p.id AND r.state <> 'cancelled'
-      AND NOT r.escalated AND r.received_at BETWEEN p.handled_at AND p.handled_at + make_interval(days => $4)
+    WHERE r.tenant_id = p.tenant_id AND r.org_path = p.org_path AND r.id > p.id
+      AND r.state <> 'cancelled' AND NOT r.escalated
+      AND r.received_at BETWEEN p.handled_at AND p.handled_at + make_interval(days => $4)
     ORDER BY r.id LIMIT 1
 ) r
 """
-PEOPLE = "SELECT role, org_path, user_id FROM role_assignments WHERE tenant_id = $1 AND role = ANY($2) ORDER BY id"
+PEOPLE = (
+    "SELECT role, org_path, user_id FROM role_assignments"
+    " WHERE tenant_id = $1 AND role = ANY($2) ORDER BY id"
+)
 UPDATE_ORDERS = (
     "UPDATE work_orders w SET "
     + ", ".join(f"{c} = e.{c}" for c in rows.ORDER_UPDATE if c != "id")
@@ -77,7 +84,8 @@ MARK_PRIORS = (
     "UPDATE work_orders SET repeated = true WHERE tenant_id = $1 AND id = ANY($2::bigint[])"
 )
 REGISTRATIONS = """
-UPDATE work_order_events e SET data = (e.data::jsonb || v.data::jsonb)::json FROM unnest($2::bigint[], $3::text[]) AS v(id, data)
+UPDATE work_order_events e SET data = (e.data::jsonb || v.data::jsonb)::json
+FROM unnest($2::bigint[], $3::text[]) AS v(id, data)
 WHERE e.tenant_id = $1 AND e.work_order_id = v.id AND e.kind = 'registered'
 """
 
@@ -96,8 +104,10 @@ async def load(database: Database, tenant_id: int, count: int, seed: int) -> str
         1 for s in slips if s[rows.COLUMNS["warning_slips"].index("state")] == "issued"
     )
     return (
-        f"{len(batch.orders):,} orders escalated ({len(pairs):,} repeat complaints), {len(slips):,} warning slips "
-        f"({still_open:,} open), {len(batch.rows['customer_calls']):,} calls, {len(batch.rows['work_order_events']):,} events"
+        f"{len(batch.orders):,} orders escalated ({len(pairs):,} repeat complaints), "
+        f"{len(slips):,} warning slips ({still_open:,} open), "
+        f"{len(batch.rows['customer_calls']):,} calls, "
+        f"{len(batch.rows['work_order_events']):,} events"
     )
 
 
@@ -145,7 +155,8 @@ async def _setting(database: Database, driver: asyncpg.Connection, tenant_id: in
 async def _repeats(
     driver: asyncpg.Connection, setting: rows.Setting, wanted: int, seed: str
 ) -> list[tuple[rows.Order, rows.Order]]:
-    """Up to `wanted` (prior, repeat) pairs: no order in two pairs, none beyond its routing table."""
+    """Up to `wanted` (prior, repeat) pairs: no order in two pairs, none beyond its routing
+    table."""
     found = await driver.fetch(
         REPEAT_PAIRS, setting.tenant_id, seed, wanted * 2, setting.profile.repeat_days
     )
@@ -184,7 +195,8 @@ async def _write(driver: asyncpg.Connection, tenant_id: int, batch: rows.Batch) 
     # CREATE TABLE AS keeps the column types but not the NOT NULL constraints of columns left out.
     columns = ", ".join(rows.ORDER_UPDATE)
     await driver.execute(
-        f"CREATE TEMP TABLE escalated_orders ON COMMIT DROP AS SELECT {columns} FROM work_orders WITH NO DATA"
+        f"CREATE TEMP TABLE escalated_orders ON COMMIT DROP AS SELECT {columns} FROM work_orders "
+        "WITH NO DATA"
     )
     await driver.copy_records_to_table(
         "escalated_orders", records=batch.orders, columns=rows.ORDER_UPDATE

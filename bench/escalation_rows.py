@@ -72,7 +72,8 @@ COLUMNS = {
         "next_check_at",
     ),
 }
-# The order columns an escalation may change; written back with one UPDATE ... FROM a temporary table.
+# The order columns an escalation may change; written back with one UPDATE ... FROM a temporary
+# table.
 ORDER_UPDATE = (
     "id",
     "customer_id",
@@ -147,7 +148,8 @@ class Order:
 
 @dataclass(frozen=True)
 class People:
-    """Who acts at each level: the dealer's manager, the region's RBO, the brand's SE; the operator takes calls."""
+    """Who acts at each level: the dealer's manager, the region's RBO, the brand's SE; the operator
+    takes calls."""
 
     operator: int
     se: int
@@ -207,7 +209,8 @@ class Story:
     clocks: list[WorkOrderClock] = field(default_factory=list)
 
     def later(self, low: float, high: float) -> datetime:
-        """Minutes after the last step, always short of `now`: each step takes part of the time left."""
+        """Minutes after the last step, always short of `now`: each step takes part of the time
+        left."""
         room = (self.setting.now - self.at).total_seconds() / 60
         self.at += timedelta(
             minutes=min(self.rng.uniform(low, high), room * self.rng.uniform(0.05, 0.4))
@@ -262,7 +265,8 @@ class Story:
 
 
 def open_order(setting: Setting, batch: Batch, rng: random.Random, order: Order) -> None:
-    """Calls that raise a slip, a tier move, or both (the slip's department then takes the order up)."""
+    """Calls that raise a slip, a tier move, or both (the slip's department then takes the order
+    up)."""
     story = Story(setting, batch, rng, order, order.updated_at)
     moves = next_tier(story.routing(), order.tier) is not None
     plot = rng.choices(("slip", "move", "both"), weights=(35, 45, 20))[0] if moves else "slip"
@@ -282,8 +286,8 @@ def repeats_within_table(profile: Profile, prior: Order) -> bool:
 
 
 def repeat(setting: Setting, batch: Batch, prior: Order, order: Order) -> None:
-    """`order` was registered within the repeat window after `prior` was handled: at intake it becomes
-    the customer's second complaint on the issue, routed to the category's next handler. Its
+    """`order` was registered within the repeat window after `prior` was handled: at intake it
+    becomes the customer's second complaint on the issue, routed to the category's next handler. Its
     version stays: the link is made before the order is first written."""
     number = prior.repeat_number + 1
     routing = route(setting.profile.categories[prior.category].routing, number)
@@ -360,8 +364,8 @@ def _reason(rule: WarningRule) -> str:
 
 
 def _slip(story: Story, rule: WarningRule, words: str) -> None:
-    """Issued with its acknowledgement clock; then, unless it is one of the open ones, acknowledged by
-    the tier it goes to and given a result."""
+    """Issued with its acknowledgement clock; then, unless it is one of the open ones, acknowledged
+    by the tier it goes to and given a result."""
     setting, order, trigger, reason, by = (
         story.setting,
         story.order,
@@ -434,7 +438,8 @@ def _stop(row: WorkOrderClock | None, at: datetime, calendar: BusinessCalendar) 
 
 def _move_up(story: Story, twice: bool) -> None:
     """escalateWorkOrder from the current tier's level; the new tier takes the order unassigned and,
-    more often than not, assigns itself (the RBO or SE as primary, the level above or the SE as deputy)."""
+    more often than not, assigns itself (the RBO or SE as primary, the level above or the SE as
+    deputy)."""
     order, people, rng = story.order, story.setting.people, story.rng
     for _ in range(2 if twice else 1):
         target = next_tier(story.routing(), order.tier)

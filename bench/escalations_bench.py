@@ -1,7 +1,8 @@
-"""The escalations benchmark (issue 3): the contract's Escalations operation, first page of 50, against
-the real app in one uvicorn process, as the brand-wide SE and as one region's RBO, with and without
-filters. Reports p50/p95 and requests/s next to the goal, p95 at most 100 ms, and the server's CPU
-per request (from /proc), which other work on a shared machine delays but does not add to.
+"""The escalations benchmark (issue 3): the contract's Escalations operation, first page of 50,
+against the real app in one uvicorn process, as the brand-wide SE and as one region's RBO, with and
+without filters. Reports p50/p95 and requests/s next to the goal, p95 at most 100 ms, and the
+server's CPU per request (from /proc), which other work on a shared machine delays but does not add
+to.
 
     .venv/bin/python -m bench.escalations_bench [--connections 1 --runs 3 --duration 8]
 
@@ -131,7 +132,8 @@ def _parser() -> argparse.ArgumentParser:
 async def _people(database: Database, tenant_id: int) -> People:
     """The SE, the RBO of the first region, and the last region as the SE's filter."""
     query = text(
-        "SELECT r.role, r.user_id, r.org_unit_id FROM role_assignments r JOIN org_units u ON u.id = r.org_unit_id "
+        "SELECT r.role, r.user_id, r.org_unit_id "
+        "FROM role_assignments r JOIN org_units u ON u.id = r.org_unit_id "
         "WHERE r.tenant_id = :t AND r.role IN ('se', 'rbo') ORDER BY u.path"
     )
     async with database.engine.connect() as conn:
@@ -188,13 +190,15 @@ class Measured:
 
 def table(chosen: list[Variant], measured: dict[str, Measured]) -> str:
     lines = [
-        f"{'variant':<44} {'req/s':>6} {'p50 ms':>7} {'p95 ms':>7} {'CPU ms':>7} {'failed':>6}  p95 <= {GOAL_P95_MS:g} ms"
+        f"{'variant':<44} {'req/s':>6} {'p50 ms':>7} {'p95 ms':>7} "
+        f"{'CPU ms':>7} {'failed':>6}  p95 <= {GOAL_P95_MS:g} ms"
     ]
     for v in chosen:
         r, cpu = measured[v.key].result, measured[v.key].cpu_ms
         verdict = "PASS" if r.p95_ms <= GOAL_P95_MS and r.failures == 0 else "BELOW"
         lines.append(
-            f"{v.label:<44} {r.rps:>6.1f} {r.p50_ms:>7.1f} {r.p95_ms:>7.1f} {cpu:>7.1f} {r.failures:>6}  {verdict}"
+            f"{v.label:<44} {r.rps:>6.1f} {r.p50_ms:>7.1f} {r.p95_ms:>7.1f} {cpu:>7.1f} "
+            f"{r.failures:>6}  {verdict}"
         )
     return "\n".join(lines)
 
@@ -202,8 +206,8 @@ def table(chosen: list[Variant], measured: dict[str, Measured]) -> str:
 async def measure(
     args: argparse.Namespace, people: People, chosen: list[Variant]
 ) -> dict[str, Measured]:
-    """One server for every variant; rounds interleave them, so a burst of load from elsewhere on the
-    machine lowers the variants of one round rather than every run of one variant."""
+    """One server for every variant; rounds interleave them, so a burst of load from elsewhere on
+    the machine lowers the variants of one round rather than every run of one variant."""
     settings = settings_module.load()
     tokens = {
         who: mint(settings, Claims(str(user), people.tenant_id, False))
@@ -234,7 +238,8 @@ async def measure(
                 runs[v.key].append(result)
                 cpu[v.key].append((cpu_seconds(server) - before) * 1000 / max(result.requests, 1))
                 print(
-                    f"    {v.key:<18} {result.rps:7.1f} req/s  p50 {result.p50_ms:7.1f} ms  p95 {result.p95_ms:7.1f} ms"
+                    f"    {v.key:<18} {result.rps:7.1f} req/s  p50 {result.p50_ms:7.1f} ms  p95 "
+                    f"{result.p95_ms:7.1f} ms"
                     f"  server CPU {cpu[v.key][-1]:5.1f} ms/req",
                     flush=True,
                 )
@@ -275,22 +280,26 @@ async def main_async(args: argparse.Namespace) -> int:
         tenant_id = await tenancy.tenant_id_by_slug(database, args.slug)
         if tenant_id is None:
             raise SystemExit(
-                f"no tenant '{args.slug}' in {args.database_url}: run python -m bench.generate --escalated 50000 first"
+                f"no tenant '{args.slug}' in {args.database_url}: "
+                "run python -m bench.generate --escalated 50000 first"
             )
         people = await _people(database, tenant_id)
         orders, escalated, open_slips = await _counts(database, tenant_id)
         generator = "wrk" if load.WRK else "httpx closed loop (wrk not found)"
         print(
-            f"tenant '{args.slug}': {orders:,} orders, {escalated:,} escalated, {open_slips:,} open slips; "
+            f"tenant '{args.slug}': {orders:,} orders, {escalated:,} escalated, "
+            f"{open_slips:,} open slips; "
             f"load: {generator}, {args.connections} connection(s), {args.runs} x {args.duration:g}s"
         )
         print(
-            f"load average before the run: {os.getloadavg()[0]:.2f} (2 cores shared: near 0 when idle)"
+            f"load average before the run: {os.getloadavg()[0]:.2f} (2 cores shared: "
+            "near 0 when idle)"
         )
         chosen = [v for v in variants(people) if not args.only or v.key in args.only.split(",")]
         claims = Claims(str(people.se), tenant_id, False)
         print(
-            f"statements per request (SE, oldest first): {await _statements(database, claims, {'first': PAGE})}"
+            "statements per request (SE, oldest first): "
+            f"{await _statements(database, claims, {'first': PAGE})}"
         )
         results = await measure(args, people, chosen)
     finally:

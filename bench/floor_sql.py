@@ -66,7 +66,8 @@ Related = dict[str, Any]
 # server/db/session.py's ENTER_TENANT, sent as each tenant transaction begins (row-level security).
 # Not imported: that module's hooks refuse the floor's sessions, which belong to no tenant.
 ENTER_TENANT = text(
-    "SELECT set_config('role', 'complaintdesk_tenant', true), set_config('complaintdesk.tenant_id', :tenant, true)"
+    "SELECT set_config('role', 'complaintdesk_tenant', true), "
+    "set_config('complaintdesk.tenant_id', :tenant, true)"
 )
 
 
@@ -329,7 +330,8 @@ def _order_values(
 
 
 def _clock_rows(tenant_id: int, order_id: int, now: datetime) -> list[dict[str, Any]]:
-    """Grade A starts two clocks; the real service computes their instants on the business calendar."""
+    """Grade A starts two clocks; the real service computes their instants on the business
+    calendar."""
     common = {
         "tenant_id": tenant_id,
         "work_order_id": order_id,

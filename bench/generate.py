@@ -79,8 +79,9 @@ async def generate(args: argparse.Namespace) -> int:
         started = time.perf_counter()
         org = await build(database, args.slug, profile, args.regions, args.dealers)
         print(
-            f"tenant '{args.slug}' (id {org.tenant_id}): {args.regions} regions, {len(org.dealers)} dealers, "
-            f"{2 * len(org.dealers) + args.regions + 3} users, in {time.perf_counter() - started:.1f}s"
+            f"tenant '{args.slug}' (id {org.tenant_id}): {args.regions} regions, "
+            f"{len(org.dealers)} dealers, {2 * len(org.dealers) + args.regions + 3} users, "
+            f"in {time.perf_counter() - started:.1f}s"
         )
         started = time.perf_counter()
         setting = rows.Setting.of(org, profile, rows.OPEN_PATHS if args.open else rows.PATHS)
@@ -89,9 +90,8 @@ async def generate(args: argparse.Namespace) -> int:
         print(f"{args.orders:,} orders in {time.perf_counter() - started:.1f}s")
         if args.escalated:
             started = time.perf_counter()
-            print(
-                f"{await escalation_load.load(database, org.tenant_id, args.escalated, args.seed)}, in {time.perf_counter() - started:.1f}s"
-            )
+            loaded = await escalation_load.load(database, org.tenant_id, args.escalated, args.seed)
+            print(f"{loaded}, in {time.perf_counter() - started:.1f}s")
         print("vacuum analyze ...")
         await vacuum_analyze(database)
         return 0

@@ -2,7 +2,8 @@
 all started and warmed up first, then measured in `--runs` rounds of wrk runs; the medians are
 printed with the ratios to the floors and the goals.
 
-    .venv/bin/python -m bench.http_bench [--runs 3 --duration 8 --connections 32 --only list,list-floor-sql]
+    .venv/bin/python -m bench.http_bench [--runs 3 --duration 8 --connections 32]
+    .venv/bin/python -m bench.http_bench --only list,list-floor-sql   # some variants only
 """
 
 from __future__ import annotations
@@ -105,7 +106,8 @@ class Bench:
         self.next_key = await bodies.next_key(self.database.engine, self.tenant_id)
 
     def take_keys(self, count: int) -> list[tuple[str, str]]:
-        """Disjoint ranges: requests still in flight when a run ends must not share a key with the next run."""
+        """Disjoint ranges: requests still in flight when a run ends must not share a key with the
+        next run."""
         keys, self.next_key = bodies.keys(self.next_key, count), self.next_key + count
         return keys
 
@@ -246,7 +248,8 @@ async def _measured(bench: Bench, variant: Variant, base: str) -> Result:
     # Requests still in flight when wrk stops are committed but not counted: created >= answered.
     created = f"  ({await bench.orders() - before} orders created)" if registers else ""
     print(
-        f"    {variant.key:<24} {result.rps:8.0f} req/s  p50 {result.p50_ms:7.1f} ms  p95 {result.p95_ms:7.1f} ms"
+        f"    {variant.key:<24} {result.rps:8.0f} req/s  p50 {result.p50_ms:7.1f} ms  p95 "
+        f"{result.p95_ms:7.1f} ms"
         f"  {result.requests} answered{created}",
         flush=True,
     )
@@ -271,7 +274,8 @@ async def main_async(args: argparse.Namespace) -> int:
     try:
         generator = "wrk" if load.WRK else "httpx closed loop (wrk not found)"
         print(
-            f"tenant '{args.slug}': {await bench.orders():,} orders; load: {generator}, {args.connections} connections, "
+            f"tenant '{args.slug}': {await bench.orders():,} orders; load: "
+            f"{generator}, {args.connections} connections, "
             f"{args.warmup:g}s warm-up, {args.runs} x {args.duration:g}s"
         )
         # Other processes on the same cores lower every figure, and the floors as much as the app.

@@ -1,4 +1,5 @@
-"""Load generators: wrk with a Lua script (preferred), or a closed-loop httpx client when wrk is missing.
+"""Load generators: wrk with a Lua script (preferred), or a closed-loop httpx client when wrk is
+missing.
 
 wrk's --latency table stops at 50/75/90/99 %, so the script's done() prints p50 and p95 from wrk's
 own latency histogram. The script is passed by absolute path: wrk silently sends GETs when it
@@ -52,7 +53,8 @@ class Result:
 
 
 def median(runs: list[Result]) -> Result:
-    """One variant's rounds as one result: medians of the rates and latencies, totals of the counts."""
+    """One variant's rounds as one result: medians of the rates and latencies, totals of the
+    counts."""
     return Result(
         rps=statistics.median(r.rps for r in runs),
         p50_ms=statistics.median(r.p50_ms for r in runs),
@@ -86,7 +88,8 @@ wrk.headers["Authorization"] = "Bearer {token}"
 function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format("BENCH requests=%d p50=%d p95=%d failures=%d\\n", summary.requests,
-    latency:percentile(50), latency:percentile(95), e.connect + e.read + e.write + e.status + e.timeout))
+    latency:percentile(50), latency:percentile(95),
+    e.connect + e.read + e.write + e.status + e.timeout))
 end
 """
 

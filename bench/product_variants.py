@@ -1,4 +1,5 @@
-"""The real application with one thing changed, to show what strawberry's caches (and the GC settings) are worth.
+"""The real application with one thing changed, to show what strawberry's caches (and the GC
+settings) are worth.
 
 Each factory runs in its own uvicorn process, so it edits the product schema's extension list in
 place and then builds the app with complaintdesk.app.create_app: everything else (middleware,
@@ -33,9 +34,13 @@ def uncached() -> ASGIApp:
 
 def per_request_rules() -> ASGIApp:
     """The trap: a limiter made per request builds a new validation-rule class each time, so the
-    ValidationCache key (schema, document, rules) never repeats and every request validates again."""
+    ValidationCache key (schema, document, rules) never repeats and every request validates
+    again."""
     first_cache = next(i for i, e in enumerate(schema.extensions) if _is_cache(e))
-    limiter = lambda: QueryDepthLimiter(max_depth=20)  # noqa: E731
+
+    def limiter() -> QueryDepthLimiter:
+        return QueryDepthLimiter(max_depth=20)
+
     schema.extensions = (
         *schema.extensions[:first_cache],
         limiter,

@@ -1,4 +1,5 @@
-"""A progress line every `every` rows: count, rate and the time left, so a 1,000,000-row load is watchable."""
+"""A progress line every `every` rows: count, rate and the time left, so a 1,000,000-row load is
+watchable."""
 
 from __future__ import annotations
 
@@ -29,4 +30,7 @@ class Progress:
         rate = self.done / elapsed if elapsed > 0 else 0.0
         left = (self.total - self.done) / rate if rate > 0 else 0.0
         share = 100 * self.done / self.total if self.total else 100.0
-        return f"  {self.done:>9,}/{self.total:,} {self.label} ({share:5.1f}%)  {rate:8,.0f} rows/s  ETA {left:5.0f}s"
+        return (
+            f"  {self.done:>9,}/{self.total:,} {self.label} ({share:5.1f}%)  "
+            f"{rate:8,.0f} rows/s  ETA {left:5.0f}s"
+        )

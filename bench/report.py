@@ -37,7 +37,8 @@ def ratios(results: Mapping[str, Result]) -> str:
         if measured in results and floor in results:
             value = results[measured].rps / results[floor].rps
             lines.append(
-                f"{what:<58} {value:>8.1%} {'>= ' + format(goal, '.0%'):>8}  {'PASS' if value >= goal else 'BELOW'}"
+                f"{what:<58} {value:>8.1%} {'>= ' + format(goal, '.0%'):>8}  "
+                f"{'PASS' if value >= goal else 'BELOW'}"
             )
     for measured, floor, what in CONTEXT:
         if measured in results and floor in results:

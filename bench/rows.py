@@ -202,7 +202,8 @@ class Timeline:
 
 @dataclass
 class Ids:
-    """Ids reserved from the tables' sequences, because orders must name their customer and vehicle."""
+    """Ids reserved from the tables' sequences, because orders must name their customer and
+    vehicle."""
 
     customers: list[int]
     vehicles: list[int]
@@ -221,7 +222,8 @@ class Batch:
 
 
 def build(setting: Setting, timeline: Timeline, rng: random.Random, first: int, ids: Ids) -> Batch:
-    """Orders first .. first+len(ids.orders)-1 (global counters keep phones, VINs and numbers unique)."""
+    """Orders first .. first+len(ids.orders)-1 (global counters keep phones, VINs and numbers
+    unique)."""
     batch = Batch()
     for i, order_id in enumerate(ids.orders):
         k = first + i
@@ -392,7 +394,8 @@ def _contact(
 
 
 def _actor(step: str, users: dict[str, int], dealer: Dealer) -> int:
-    """Who takes a step: cancelling needs a manager, confirming the call centre, the rest the care specialist."""
+    """Who takes a step: cancelling needs a manager, confirming the call centre, the rest the care
+    specialist."""
     return {"cancel": dealer.manager_id, "confirm": users["operator"]}.get(step, dealer.care_id)
 
 

@@ -35,7 +35,8 @@ DUE_NOW = text(
     "SELECT count(DISTINCT work_order_id) FROM work_order_clocks WHERE next_check_at <= :now"
 )
 OPEN = text(
-    "SELECT count(*) FROM work_orders WHERE tenant_id = :tenant AND state NOT IN ('closed', 'cancelled')"
+    "SELECT count(*) FROM work_orders "
+    "WHERE tenant_id = :tenant AND state NOT IN ('closed', 'cancelled')"
 )
 
 
@@ -123,7 +124,8 @@ async def measure(url: str, orders: int, due: int, runs: int, seed: int) -> Case
             open_orders = (await conn.execute(OPEN, {"tenant": tenant_id})).scalar_one()
         case = Case(orders=open_orders, due=due)
         print(
-            f"{open_orders:,} open orders; {runs} ticks with {due:,} due each, + 1 under tracemalloc",
+            f"{open_orders:,} open orders; {runs} ticks with {due:,} due each, "
+            "+ 1 under tracemalloc",
             flush=True,
         )
         for run in range(runs + 1):

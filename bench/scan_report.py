@@ -35,10 +35,12 @@ class Tick:
             else f", tracemalloc peak {self.traced_peak_mb:.1f} MB"
         )
         return (
-            f"{self.seconds:.3f}s for {self.due_found:,} due ({self.due_soon:,} due soon, {self.breached:,} breached): "
-            f"{self.orders:,} orders, {self.effects:,} effects, {self.notifications:,} notifications; "
+            f"{self.seconds:.3f}s for {self.due_found:,} due ({self.due_soon:,} due soon, "
+            f"{self.breached:,} breached): {self.orders:,} orders, {self.effects:,} effects, "
+            f"{self.notifications:,} notifications; "
             f"{self.leftover} left over from earlier ticks; set made in {self.prepared:.1f}s; "
-            f"RSS {self.rss_before_mb:.0f} MB before the tick, peak {self.tick_rss_mb:.0f} MB in it, "
+            f"RSS {self.rss_before_mb:.0f} MB before the tick, "
+            f"peak {self.tick_rss_mb:.0f} MB in it, "
             f"ru_maxrss {self.maxrss_mb:.0f} MB{traced}"
         )
 
@@ -61,17 +63,20 @@ class Case:
 
 def table(cases: list[Case]) -> str:
     lines = [
-        f"{'open orders':>12} {'due/tick':>9} {'ticks':>6} {'median s':>9} {'max s':>8} {'per due ms':>11} "
-        f"{'effects':>8} {'notif.':>7} {'RSS growth MB':>14} {'ru_maxrss MB':>13} {'tracemalloc MB':>15}"
+        f"{'open orders':>12} {'due/tick':>9} {'ticks':>6} {'median s':>9} {'max s':>8} "
+        f"{'per due ms':>11} {'effects':>8} {'notif.':>7} "
+        f"{'RSS growth MB':>14} {'ru_maxrss MB':>13} {'tracemalloc MB':>15}"
     ]
     for case in cases:
         last = case.ticks[-1]
         effects = statistics.median(t.effects for t in case.ticks)
         notifications = statistics.median(t.notifications for t in case.ticks)
         lines.append(
-            f"{case.orders:>12,} {case.due:>9,} {len(case.timed):>6} {case.median:>9.3f} {max(case.timed):>8.3f} "
+            f"{case.orders:>12,} {case.due:>9,} {len(case.timed):>6} {case.median:>9.3f} "
+            f"{max(case.timed):>8.3f} "
             f"{1000 * case.median / case.due:>11.3f} {effects:>8,.0f} {notifications:>7,.0f} "
-            f"{max(t.tick_rss_mb - t.rss_before_mb for t in case.ticks):>14.1f} {last.maxrss_mb:>13.0f} "
+            f"{max(t.tick_rss_mb - t.rss_before_mb for t in case.ticks):>14.1f} "
+            f"{last.maxrss_mb:>13.0f} "
             f"{last.traced_peak_mb or 0:>15.1f}"
         )
     return "\n".join(lines)

@@ -13,6 +13,7 @@ import httpx
 
 REPO = Path(__file__).resolve().parents[1]
 UVICORN = Path(sys.executable).with_name("uvicorn")
+_READY_SECONDS = 30.0
 
 
 def free_port() -> int:
@@ -55,9 +56,9 @@ async def serving(factory: str, env: Mapping[str, str]) -> AsyncIterator[str]:
         await _stop(process)
 
 
-async def _ready(base: str, process: asyncio.subprocess.Process, timeout: float = 30.0) -> None:
+async def _ready(base: str, process: asyncio.subprocess.Process) -> None:
     async with httpx.AsyncClient() as client:
-        for _ in range(int(timeout / 0.1)):
+        for _ in range(int(_READY_SECONDS / 0.1)):
             if process.returncode is not None:
                 raise RuntimeError(f"uvicorn exited with {process.returncode}")
             try:
@@ -66,7 +67,7 @@ async def _ready(base: str, process: asyncio.subprocess.Process, timeout: float 
             except httpx.TransportError:
                 pass
             await asyncio.sleep(0.1)
-    raise RuntimeError(f"{base} did not answer /healthz within {timeout}s")
+    raise RuntimeError(f"{base} did not answer /healthz within {_READY_SECONDS}s")
 
 
 async def _stop(process: asyncio.subprocess.Process) -> None:

@@ -76,7 +76,10 @@ def _parser() -> argparse.ArgumentParser:
     wrk.set_defaults(handler=_worker)
     sub.add_parser(
         "scheduler",
-        help="send the periodic ticks (deadline scan, outbox delivery, daily outbox purge) to the workers",
+        help=(
+            "send the periodic ticks (deadline scan, outbox delivery, daily outbox purge) "
+            "to the workers"
+        ),
     ).set_defaults(handler=_scheduler)
     cal = sub.add_parser(
         "calendar", help="load a year's statutory holidays and make-up working days for a tenant"
@@ -154,9 +157,9 @@ def _token(args: argparse.Namespace) -> None:
 def _no_such_user(user: str, tenant: str, known: list[str]) -> str:
     if not known:
         return (
-            f"tenant '{tenant}' has no users yet: `complaintdesk tenant import` creates the tenant and its"
-            " root unit only. For a tenant with a user per role, load the demo (`complaintdesk demo`,"
-            " tenant 'skoda'; see README.md, 'A tenant with users')."
+            f"tenant '{tenant}' has no users yet: `complaintdesk tenant import` creates the tenant "
+            "and its root unit only. For a tenant with a user per role, load the demo "
+            "(`complaintdesk demo`, tenant 'skoda'; see README.md, 'A tenant with users')."
         )
     shown = ", ".join(known[:20]) + (f" and {len(known) - 20} more" if len(known) > 20 else "")
     return f"no user '{user}' in tenant '{tenant}'; its users are: {shown}"
@@ -175,7 +178,8 @@ def _tenant(args: argparse.Namespace) -> None:
         )
     )
     print(
-        f"tenant '{args.slug}' created (id {tenant_id}) from profile '{profile.name}' {profile.version}"
+        f"tenant '{args.slug}' created (id {tenant_id}) "
+        f"from profile '{profile.name}' {profile.version}"
     )
 
 
@@ -189,7 +193,8 @@ def _export_schema(args: argparse.Namespace) -> None:
 def _worker(args: argparse.Namespace) -> int:
     if not settings_module.load().redis_url:
         raise SystemExit(
-            "complaintdesk worker needs REDIS_URL; without it `complaintdesk run` runs the worker in-process"
+            "complaintdesk worker needs REDIS_URL; without it `complaintdesk run` runs the worker "
+            "in-process"
         )
     from dramatiq.cli import main as dramatiq_main
 
@@ -224,7 +229,8 @@ def _calendar(args: argparse.Namespace) -> None:
 
     computed = asyncio.run(_with_database(work))
     print(
-        f"{args.year}: {len(rules.holidays)} holidays, {len(rules.workdays)} make-up working days loaded; {computed} deadlines computed"
+        f"{args.year}: {len(rules.holidays)} holidays, "
+        f"{len(rules.workdays)} make-up working days loaded; {computed} deadlines computed"
     )
 
 
@@ -300,7 +306,8 @@ def _run(args: argparse.Namespace) -> None:
 
     tokens = asyncio.run(_with_database(prepare))
     print(
-        f"\nGraphiQL: http://{args.host}:{args.port}/graphql  (add the header Authorization: Bearer <token>)"
+        f"\nGraphiQL: http://{args.host}:{args.port}/graphql  "
+        "(add the header Authorization: Bearer <token>)"
     )
     print("Demo tokens, one per role (tenant 'skoda'):")
     for name, token in tokens:
@@ -321,7 +328,8 @@ def _embedded_workers(settings: settings_module.Settings, events: Bus) -> Callab
     `events`; with it, they are processes of their own."""
     if settings.redis_url:
         print(
-            "REDIS_URL is set: run `complaintdesk worker` and `complaintdesk scheduler` beside the server"
+            "REDIS_URL is set: run `complaintdesk worker` and `complaintdesk scheduler` beside the "
+            "server"
         )
         return lambda: None
     from workers import embedded

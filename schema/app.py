@@ -29,7 +29,8 @@ logging.getLogger("strawberry.execution").setLevel(logging.CRITICAL)
 
 
 def _merged(name: str, *parts: type) -> type:
-    """merge_types, keeping the first part's description (merge_types drops it; the contract needs it)."""
+    """merge_types, keeping the first part's description (merge_types drops it; the contract needs
+    it)."""
     merged = merge_types(name, parts)
     first = get_object_definition(parts[0], strict=True)
     get_object_definition(merged, strict=True).description = first.description
@@ -47,7 +48,8 @@ schema = strawberry.Schema(
     config=StrawberryConfig(scalar_map={datetime: DateTime}),
     extensions=[
         MaskUnexpectedErrors,
-        EnforceLimits,  # sets the token limit and adds its rules in on_operation, before the caches read them
+        # sets the token limit and adds its rules in on_operation, before the caches read them
+        EnforceLimits,
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
     ],

@@ -35,8 +35,8 @@ class Loader(DataLoader[int, Any]):
         self.held: dict[int, Any] = {}
 
     def soon(self, key: int, then: Callable[[Any], R]) -> Soon[R]:
-        """`then(row)` now when this request holds the key (schema/prefetch.py sees to it for pages);
-        else an awaitable that loads it with the next batch."""
+        """`then(row)` now when this request holds the key (schema/prefetch.py sees to it for
+        pages); else an awaitable that loads it with the next batch."""
         row = self.held.get(key, _MISSING)
         if row is _MISSING:
             return self._later(key, then)

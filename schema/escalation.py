@@ -114,7 +114,10 @@ def _position(sort: EscalationSort, after: str | None) -> queries.EscalationPosi
 @strawberry.type
 class EscalationQuery:
     @strawberry.field(
-        description="Escalated orders and open warning slips across every dealer you may see (SE: the brand; RBO: the region)."
+        description=(
+            "Escalated orders and open warning slips across every dealer you may see (SE: "
+            "the brand; RBO: the region)."
+        )
     )
     async def escalations(
         self,
@@ -153,7 +156,10 @@ class EscalationQuery:
         return await answer(run, ValidationError)
 
     @strawberry.field(
-        description="The grade the profile's rules propose for an intake, with the reasons, before registering."
+        description=(
+            "The grade the profile's rules propose for an intake, with the reasons, "
+            "before registering."
+        )
     )
     async def grade_proposal(
         self,
@@ -176,7 +182,10 @@ class EscalationQuery:
         return await answer(run, ValidationError)
 
     @strawberry.field(
-        description="Open or recent orders of a customer (any of the phones) or vehicle, before registering a complaint."
+        description=(
+            "Open or recent orders of a customer (any of the phones) or vehicle, "
+            "before registering a complaint."
+        )
     )
     async def possible_duplicates(
         self,
@@ -267,7 +276,9 @@ class RecordCustomerCallInput:
     )
     expected_version: int | None = strawberry.field(
         default=None,
-        description="Optional: a call only adds, so it applies to the current version unless you name one.",
+        description=(
+            "Optional: a call only adds, so it applies to the current version unless you name one."
+        ),
     )
 
 
@@ -299,7 +310,10 @@ class SlipResultInput:
 @strawberry.type
 class EscalationMutation:
     @strawberry.mutation(
-        description="Record the customer calling again: needs workorder.call. Evaluates the upgrade-warning rules."
+        description=(
+            "Record the customer calling again: needs workorder.call. "
+            "Evaluates the upgrade-warning rules."
+        )
     )
     async def record_customer_call(
         self,
@@ -356,7 +370,9 @@ class EscalationMutation:
         )
 
     @strawberry.mutation(
-        description="Hand the order back to the tier below with instructions: needs workorder.return."
+        description=(
+            "Hand the order back to the tier below with instructions: needs workorder.return."
+        )
     )
     async def return_work_order(
         self,
@@ -381,7 +397,10 @@ class EscalationMutation:
         )
 
     @strawberry.mutation(
-        description="Change the grade: needs workorder.regrade. The clocks take the new grade's targets, keeping time used."
+        description=(
+            "Change the grade: needs workorder.regrade. "
+            "The clocks take the new grade's targets, keeping time used."
+        )
     )
     async def regrade_work_order(
         self,
@@ -407,7 +426,10 @@ class EscalationMutation:
         )
 
     @strawberry.mutation(
-        description="Mark a handler absent or back: needs workorder.assign where they work. Their orders' deputies are told to take over."
+        description=(
+            "Mark a handler absent or back: needs workorder.assign where they work. "
+            "Their orders' deputies are told to take over."
+        )
     )
     async def set_absence(
         self,
@@ -423,7 +445,10 @@ class EscalationMutation:
         return await answer(run, NotPermitted, NotFound, sent_id=user_id)
 
     @strawberry.mutation(
-        description="Acknowledge an upgrade-warning slip: needs slip.acknowledge; stops its acknowledgement clock."
+        description=(
+            "Acknowledge an upgrade-warning slip: needs slip.acknowledge; "
+            "stops its acknowledgement clock."
+        )
     )
     async def acknowledge_slip(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The slip.")]

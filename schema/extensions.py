@@ -1,4 +1,5 @@
-"""Schema extensions: unexpected errors are logged with the request id and answered without internals."""
+"""Schema extensions: unexpected errors are logged with the request id and answered without
+internals."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ log = logging.getLogger("complaintdesk.graphql")
 
 
 class MaskUnexpectedErrors(SchemaExtension):
-    """GraphQL's own errors (syntax, validation, coercion) pass; anything raised by our code is a bug."""
+    """GraphQL's own errors (syntax, validation, coercion) pass; anything raised by our code is a
+    bug."""
 
     def on_operation(self) -> Iterator[None]:
         yield

@@ -54,7 +54,8 @@ def wants_graphql_response(accept: str | None) -> bool:
 
 def never_executed(result: ExecutionResult) -> bool:
     """A request error: refused before execution (PreExecutionError), or by graphql-core's variable
-    coercion, which answers data None with errors that have no path (field errors always have one)."""
+    coercion, which answers data None with errors that have no path (field errors always have
+    one)."""
     if isinstance(result, PreExecutionError):
         return True
     return (
@@ -102,7 +103,8 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Any, None]):
 
 
 class GraphQLHTTPView(GraphQL[Any, None]):
-    """Strawberry's ASGI view with the status codes and media types of the graphql-over-http spec."""
+    """Strawberry's ASGI view with the status codes and media types of the graphql-over-http
+    spec."""
 
     graphql_transport_ws_handler_class = TransportWSHandler
 
@@ -111,7 +113,8 @@ class GraphQLHTTPView(GraphQL[Any, None]):
             schema,
             graphql_ide=None,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
-            max_subscriptions_per_connection=20,  # a portal screen needs a few; a leak should not grow unbounded
+            # a portal screen needs a few; a leak should not grow unbounded
+            max_subscriptions_per_connection=20,
         )
         self.operations = operations
 
@@ -223,7 +226,8 @@ def _subscription(query: str | None, operation_name: str | None, tokens: int) ->
 
 
 def _refine(exc: HTTPException, method: str) -> HTTPException:
-    """A mutation sent over GET is a method problem (405), not a malformed request (strawberry's 400)."""
+    """A mutation sent over GET is a method problem (405), not a malformed request (strawberry's
+    400)."""
     if method == "GET" and isinstance(exc.__cause__, InvalidOperationTypeError):
         return MethodNotAllowed("mutations are sent with POST; GET runs queries only", "POST")
     return exc

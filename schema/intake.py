@@ -13,7 +13,10 @@ from server.services import customers
 
 
 @strawberry.type(
-    description="What is known of a calling number: the customer (null when it is new), their vehicles and orders."
+    description=(
+        "What is known of a calling number: the customer (null when it is new), "
+        "their vehicles and orders."
+    )
 )
 class CustomerLookup:
     customer: Customer | None = strawberry.field(
@@ -21,7 +24,10 @@ class CustomerLookup:
     )
     vehicles: list[Vehicle] = strawberry.field(description="Their vehicles, oldest first.")
     orders: list[WorkOrder] = strawberry.field(
-        description="Their open or recent orders that you may see, newest first: link a repeat instead of registering a duplicate."
+        description=(
+            "Their open or recent orders that you may see, newest first: "
+            "link a repeat instead of registering a duplicate."
+        )
     )
 
 
@@ -34,7 +40,9 @@ CustomerLookupResult = Annotated[
 @strawberry.type(description="Intake aids.")
 class IntakeQuery:
     @strawberry.field(
-        description="The customer calling from this number, for the intake form (needs workorder.register)."
+        description=(
+            "The customer calling from this number, for the intake form (needs workorder.register)."
+        )
     )
     async def customer_lookup(
         self,

@@ -58,7 +58,8 @@ TOKEN_ABORT = (
 
 
 def limits_for(tenant: TenantRuntime | None, settings: Settings) -> Limits:
-    """The limits of one tenant's requests: the deployment's, tightened by the tenant's portal.yaml."""
+    """The limits of one tenant's requests: the deployment's, tightened by the tenant's
+    portal.yaml."""
     if tenant is None:
         return settings.limits
     return _tightened(settings.limits, tuple(sorted(tenant.profile.limit_overrides.items())))
@@ -191,7 +192,8 @@ class _Walk:
         )
 
     def first(self, node: FieldNode, definition: Any) -> tuple[int | None, int]:
-        """The page size a field asks for (None: not a page), and the `first` literal written (else 0)."""
+        """The page size a field asks for (None: not a page), and the `first` literal written (else
+        0)."""
         if definition is None or "first" not in definition.args:
             return None, 0
         given = next((a.value for a in node.arguments or () if a.name.value == "first"), None)
@@ -208,7 +210,8 @@ class _Walk:
 def measure(
     schema: GraphQLSchema, operation: OperationDefinitionNode, fragments: Any, page_size: int
 ) -> Measure:
-    """Depth, aliases, cost and largest page of one operation. `fragments` looks a fragment up by name."""
+    """Depth, aliases, cost and largest page of one operation. `fragments` looks a fragment up by
+    name."""
     walk = _Walk(schema, fragments, page_size)
     return walk.selections(
         operation.selection_set, _Where(schema.get_root_type(operation.operation))
@@ -288,7 +291,8 @@ class EnforceLimits(SchemaExtension):
 
 
 def _page_variables(ctx: Any) -> Iterator[Any]:
-    """The values (sent, else their defaults) of the variables some field uses as its `first` argument."""
+    """The values (sent, else their defaults) of the variables some field uses as its `first`
+    argument."""
     document = ctx.graphql_document
     if document is None:
         return

@@ -1,4 +1,5 @@
-"""Boards and live updates: the `board` query and the subscriptions (graphql-transport-ws on /graphql).
+"""Boards and live updates: the `board` query and the subscriptions (graphql-transport-ws on
+/graphql).
 
 Every event is checked against the subscriber's own rights before it is sent: a subscriber sees
 an event only for an order it could read with `workOrder(id)` at that moment.
@@ -75,7 +76,10 @@ class OrderEvent:
         return encode("WorkOrderEvent", self.event.event_id)
 
     @strawberry.field(
-        description="What happened: registered, transition, assigned, contact, customer_call, escalated, sla_breached, ..."
+        description=(
+            "What happened: registered, transition, assigned, contact, customer_call, "
+            "escalated, sla_breached, ..."
+        )
     )
     def kind(self) -> str:
         return self.event.kind
@@ -103,7 +107,10 @@ class OrderEvent:
         return self.event.number
 
     @strawberry.field(
-        description="The order's version after this event: compare with what your screen shows to skip a refetch."
+        description=(
+            "The order's version after this event: compare with what your screen shows to skip a "
+            "refetch."
+        )
     )
     def order_version(self) -> int:
         return self.event.version
@@ -126,7 +133,9 @@ class OrderEvent:
 )
 class LiveQuery:
     @strawberry.field(
-        description="Counters of the open orders you may see, or of those at or below one region or dealer."
+        description=(
+            "Counters of the open orders you may see, or of those at or below one region or dealer."
+        )
     )
     async def board(self, info: Info, org_unit_id: OrgUnitArgument = None) -> BoardResult:
         async def run() -> Board:
@@ -140,7 +149,8 @@ class LiveQuery:
 )
 class Subscription:
     @strawberry.subscription(
-        description="Every history event of the orders you may see (or of those at or below one org unit), as it commits. "
+        description="Every history event of the orders you may see "
+        "(or of those at or below one org unit), as it commits. "
         "Best effort: after a reconnect, refetch what you show."
     )
     async def order_events(
@@ -158,7 +168,10 @@ class Subscription:
                     await context.caller.db.close()
 
     @strawberry.subscription(
-        description="The board now, then again whenever an order in its scope changes (bursts coalesced into one update)."
+        description=(
+            "The board now, then again whenever an order in its scope changes (bursts coalesced "
+            "into one update)."
+        )
     )
     async def board_counters(
         self, info: Info, org_unit_id: OrgUnitArgument = None
@@ -179,7 +192,8 @@ class Subscription:
 
 
 async def _scope(context: Context, org_unit_id: strawberry.ID | None) -> tuple[int, str] | None:
-    """The org unit (id, path) a board or stream is narrowed to; NotFound when the caller cannot see it."""
+    """The org unit (id, path) a board or stream is narrowed to; NotFound when the caller cannot see
+    it."""
     if org_unit_id is None:
         return None
     unit = await context.loaders.org_unit_by_id.load(key("OrgUnit", org_unit_id))

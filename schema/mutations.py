@@ -1,4 +1,5 @@
-"""Mutations: one input object each, answered with a union of the payload and the typed errors it can meet."""
+"""Mutations: one input object each, answered with a union of the payload and the typed errors it
+can meet."""
 
 from __future__ import annotations
 
@@ -94,7 +95,9 @@ class RegisterComplaintInput:
     category: str = strawberry.field(description="Category code (see catalogue).")
     grade: str | None = strawberry.field(
         default=None,
-        description="Grade; defaults to what the profile's grading rules propose (see gradeProposal).",
+        description=(
+            "Grade; defaults to what the profile's grading rules propose (see gradeProposal)."
+        ),
     )
     grade_override_reason: str | None = strawberry.field(
         default=None,
@@ -102,7 +105,9 @@ class RegisterComplaintInput:
     )
     received_at: datetime | None = strawberry.field(
         default=None,
-        description="When the complaint reached the brand or dealer; defaults to now, never in the future.",
+        description=(
+            "When the complaint reached the brand or dealer; defaults to now, never in the future."
+        ),
     )
     summary: str = strawberry.field(description="One line, at most 500 characters.")
     details: str = strawberry.field(
@@ -112,7 +117,10 @@ class RegisterComplaintInput:
     flags: list[str] = strawberry.field(default_factory=list, description="Flag codes.")
     repeat_of_id: strawberry.ID | None = strawberry.field(
         default=None,
-        description="Link to an earlier order on the same issue (see possibleDuplicates); found automatically otherwise.",
+        description=(
+            "Link to an earlier order on the same issue (see possibleDuplicates); "
+            "found automatically otherwise."
+        ),
     )
     involved_staff_ids: list[strawberry.ID] = strawberry.field(
         default_factory=list,
@@ -170,7 +178,8 @@ def payload(info: Info, row: Any) -> WorkOrderPayload:
 
 
 def registered_payload(info: Info, done: registration.Registered) -> WorkOrderPayload:
-    """The payload, with the loaders primed from the rows the registration has just written or read."""
+    """The payload, with the loaders primed from the rows the registration has just written or
+    read."""
     result = payload(info, done.order)
     loaders = info.context.loaders
     loaders.org_unit_by_id.prime(done.dealer.id, done.dealer)
@@ -183,7 +192,10 @@ def registered_payload(info: Info, done: registration.Registered) -> WorkOrderPa
 
 
 @strawberry.type(
-    description="What you can change; each mutation is one transaction, answered with the result or typed errors."
+    description=(
+        "What you can change; each mutation is one transaction, "
+        "answered with the result or typed errors."
+    )
 )
 class Mutation:
     @strawberry.mutation(
@@ -254,7 +266,9 @@ class Mutation:
         )
 
     @strawberry.mutation(
-        description="Take a workflow step; the permission it needs comes from the tenant's workflow."
+        description=(
+            "Take a workflow step; the permission it needs comes from the tenant's workflow."
+        )
     )
     async def transition_work_order(
         self,
@@ -282,7 +296,10 @@ class Mutation:
         )
 
     @strawberry.mutation(
-        description="Log a contact attempt: needs workorder.contact. The first reached contact is the response."
+        description=(
+            "Log a contact attempt: needs workorder.contact. "
+            "The first reached contact is the response."
+        )
     )
     async def log_contact_attempt(
         self,
@@ -313,7 +330,10 @@ class Mutation:
         )
 
     @strawberry.mutation(
-        description="Record the resolution and take the resolving step: needs its permission (workorder.close)."
+        description=(
+            "Record the resolution and take the resolving step: "
+            "needs its permission (workorder.close)."
+        )
     )
     async def close_work_order(
         self,

@@ -63,7 +63,8 @@ class PersistedOperations:
                 )
         if persisted_only and (query is None or sha256(query) not in self.documents):
             raise refused(
-                "only the operations of the frontend contract may run for this tenant: send the sha256Hash "
+                "only the operations of the frontend contract may run for this tenant: "
+                "send the sha256Hash "
                 "of one of them in extensions.persistedQuery (limit: persisted_only)",
                 "PERSISTED_QUERY_REQUIRED",
             )

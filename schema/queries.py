@@ -57,7 +57,10 @@ class WorkOrderFilter:
     )
     pending_matters: bool = strawberry.field(
         default=False,
-        description="Only orders on the pending-matters ledger (未了事宜: closure clock stopped with a reason).",
+        description=(
+            "Only orders on the pending-matters ledger (未了事宜: "
+            "closure clock stopped with a reason)."
+        ),
     )
 
 
@@ -88,7 +91,10 @@ def _code(code: str, label: DomainLabel) -> Code:
 
 
 @strawberry.type(
-    description="An entry of the pending-matters ledger (未了事宜台帐): the closure clock is stopped with a reason."
+    description=(
+        "An entry of the pending-matters ledger (未了事宜台帐): "
+        "the closure clock is stopped with a reason."
+    )
 )
 class PendingMatter:
     order: WorkOrder = strawberry.field(description="The order on the ledger.")
@@ -198,7 +204,10 @@ class Query:
         return await answer(run, ValidationError)
 
     @strawberry.field(
-        description="The pending-matters ledger of the orders you may see, newest first; at most 100 a page."
+        description=(
+            "The pending-matters ledger of the orders you may see, newest first; "
+            "at most 100 a page."
+        )
     )
     async def pending_matters(
         self, info: Info, first: PageSize = 20, after: Cursor = None
@@ -212,7 +221,9 @@ class Query:
         return await answer(run, ValidationError)
 
     @strawberry.field(
-        description="Channels, categories, grades, states, flags and demands of your tenant, with labels."
+        description=(
+            "Channels, categories, grades, states, flags and demands of your tenant, with labels."
+        )
     )
     def catalogue(self, info: Info) -> Catalogue:
         p = info.context.caller.profile

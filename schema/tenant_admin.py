@@ -56,7 +56,9 @@ class TenantAdminQuery:
 @strawberry.type
 class TenantAdminMutation:
     @strawberry.mutation(
-        description="Import a new version of the tenant's profile: needs tenant.profile at the brand root."
+        description=(
+            "Import a new version of the tenant's profile: needs tenant.profile at the brand root."
+        )
     )
     async def import_profile(
         self,

@@ -101,7 +101,9 @@ def _phones(customer: Customer) -> Soon[list[str]]:
 
 
 @strawberry.type(
-    description="The customer who complained. Phones and address are masked unless you hold customer.pii."
+    description=(
+        "The customer who complained. Phones and address are masked unless you hold customer.pii."
+    )
 )
 class Customer:
     row: strawberry.Private[models.Customer]
@@ -338,7 +340,8 @@ class WorkOrder:
         lambda o: Label.of(o.ctx.caller.profile.workflow.state(o.row.state).label),
     )
     available_transitions: list[str] = computed(
-        "Workflow steps this order allows from its state (whether you may take them is checked on use).",
+        "Workflow steps this order allows from its state (whether you may take them is checked on "
+        "use).",
         lambda o: [t.name for t in o.ctx.caller.profile.workflow.available(o.row.state)],
     )
     grade: str | None = from_row(
@@ -363,7 +366,8 @@ class WorkOrder:
         _due_at(lambda o: "response"),
     )
     closure_due_at: datetime | None = computed(
-        "Deadline for closing (the closure clock); null when unlimited, paused or the calendar is missing.",
+        "Deadline for closing (the closure clock); null when unlimited, "
+        "paused or the calendar is missing.",
         _due_at(lambda o: "closure"),
     )
     current_step_due_at: datetime | None = computed(

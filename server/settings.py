@@ -47,7 +47,8 @@ class Limits:
     body_bytes: int = 100_000  # HTTP request body
     timeout_seconds: float = 10.0  # parse, validation and execution of one request
     persisted_only: bool = False  # only the operations of frontend-contract/ (by sha256) may run
-    introspection: bool = True  # __schema and __type answer (GraphiQL and codegen need them; a locked-down deployment may not)
+    # __schema and __type answer (GraphiQL and codegen need them; a locked-down deployment may not)
+    introspection: bool = True
 
 
 ADAPTERS = ("log", "smtp", "webhook")
@@ -197,7 +198,8 @@ _PARSE: dict[str, Callable[[str], int | float | bool]] = {
 
 
 def _limits(env: Mapping[str, str]) -> Limits:
-    """Limits() with each GRAPHQL_LIMIT_<FIELD> variable that is set applied, e.g. GRAPHQL_LIMIT_DEPTH=10."""
+    """Limits() with each GRAPHQL_LIMIT_<FIELD> variable that is set applied, e.g.
+    GRAPHQL_LIMIT_DEPTH=10."""
     given: dict[str, Any] = {}  # each value parsed by its field's own type
     for f in fields(Limits):
         key = f"GRAPHQL_LIMIT_{f.name.upper()}"

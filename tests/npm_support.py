@@ -45,7 +45,8 @@ def run(
 
 
 def npm_installed() -> None:
-    """node_modules exactly as package-lock.json pins it: `npm ci`, skipped when this lock is installed."""
+    """node_modules exactly as package-lock.json pins it: `npm ci`, skipped when this lock is
+    installed."""
     need_node()
     lock = hashlib.sha256((FRONTEND / "package-lock.json").read_bytes()).hexdigest()
     if STAMP.exists() and STAMP.read_text().strip() == lock:

@@ -78,7 +78,8 @@ class World:
         )
 
     async def gql(self, username: str, operation: str, **variables: Any) -> dict[str, Any]:
-        """Run a contract operation (frontend-contract/operations/<operation>.graphql) as `username`."""
+        """Run a contract operation (frontend-contract/operations/<operation>.graphql) as
+        `username`."""
         caller = await self.caller(username)
         try:
             result = await schema.execute(

@@ -1,4 +1,5 @@
-"""policies/README.md's matrix, cell by cell, at own dealer, sibling dealer, other region and other tenant."""
+"""policies/README.md's matrix, cell by cell, at own dealer, sibling dealer, other region and other
+tenant."""
 
 from __future__ import annotations
 

@@ -65,5 +65,7 @@ async def test_two_registrations_with_the_same_new_phone_at_once_share_one_custo
     assert [o["__typename"] for o in orders] == ["WorkOrderPayload", "WorkOrderPayload"], orders
     assert orders[0]["order"]["customer"]["id"] == orders[1]["order"]["customer"]["id"]
     after = await row_counts(world)
-    orders_, _events, customers, phones, vehicles = (a - b for a, b in zip(after, before))
+    orders_, _events, customers, phones, vehicles = (
+        a - b for a, b in zip(after, before, strict=True)
+    )
     assert (orders_, customers, phones, vehicles) == (2, 1, 1, 1)

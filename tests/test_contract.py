@@ -103,7 +103,7 @@ def test_errors_md_lists_every_typed_error_with_its_fields():
     assert "| `expectedVersion` | `Int!` |" in text and "Returned by: `Query.workOrder`" in text
 
 
-# --- each check fails on a broken contract (built in tmp dirs) -------------------------------------
+# --- each check fails on a broken contract (built in tmp dirs) ----------------------------------
 
 
 @pytest.fixture
@@ -196,7 +196,10 @@ def test_a_breaking_change_recorded_under_an_old_release_is_still_caught(broken)
 
 
 def test_a_breaking_change_recorded_under_unreleased_with_a_deprecation_path_passes(broken):
-    entry = "- `WorkOrder.number`: removed. Deprecation path: show `id` instead; `number` returns until 0.2.0."
+    entry = (
+        "- `WorkOrder.number`: removed. "
+        "Deprecation path: show `id` instead; `number` returns until 0.2.0."
+    )
     changelog = (
         (broken / "CHANGELOG.md")
         .read_text(encoding="utf-8")
@@ -215,7 +218,10 @@ def test_breaking_argument_changes_name_the_argument_coordinate():
 
 
 def test_a_missing_description_is_caught():
-    sdl = '"""Root."""\ntype Query {\n  """Described."""\n  a(x: Int): Int\n  b: Int\n}\ntype Thing { c: Int }'
+    sdl = (
+        '"""Root."""\ntype Query {\n  """Described."""\n  a(x: Int): Int\n  b: Int\n}\n'
+        "type Thing { c: Int }"
+    )
     assert missing_descriptions(build_schema(sdl)) == ["Query.a(x:)", "Query.b", "Thing", "Thing.c"]
 
 

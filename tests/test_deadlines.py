@@ -79,16 +79,19 @@ async def test_pending_matters_stop_the_closure_clock_and_resuming_keeps_the_tim
     world = await make_world(database)
     world.clock.now = at("2025-03-04 10:00")
     order = await register(world)
-    step = lambda name, version, comment=None: world.gql(  # noqa: E731
-        "care_a",
-        "TransitionWorkOrder",
-        input={
-            "id": order["id"],
-            "expectedVersion": version,
-            "transition": name,
-            "comment": comment,
-        },
-    )
+
+    async def step(name: str, version: int, comment: str | None = None) -> dict:
+        return await world.gql(
+            "care_a",
+            "TransitionWorkOrder",
+            input={
+                "id": order["id"],
+                "expectedVersion": version,
+                "transition": name,
+                "comment": comment,
+            },
+        )
+
     assert (await step("review", 1))["transitionWorkOrder"]["order"]["version"] == 2
     world.clock.now = at("2025-03-05 10:00")
     assert (await step("suspend", 2, "等待厂家配件到货"))["transitionWorkOrder"]["order"][

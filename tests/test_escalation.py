@@ -232,7 +232,7 @@ async def test_the_escalations_list_follows_scope_and_filters(database):
         key: await register(world, dealer=key, customer={"name": key, "phones": [f"1391111000{i}"]})
         for i, key in enumerate("abc")
     }
-    for key, order in orders.items():
+    for order in orders.values():
         await call(world, order["id"], "记者", flags=["claims_media"])
     await register(
         world, dealer="a", customer={"name": "quiet", "phones": ["13922220000"]}

@@ -1,4 +1,5 @@
-"""The SE's escalations board over 2,000 dealers: its page costs the same SQL statements at 5 or 50."""
+"""The SE's escalations board over 2,000 dealers: its page costs the same SQL statements at 5 or
+50."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The HTTP edge: bearer tokens, 401s without data, /healthz, GraphiQL, and masked internal errors."""
+"""The HTTP edge: bearer tokens, 401s without data, /healthz, GraphiQL, and masked internal
+errors."""
 
 from __future__ import annotations
 
@@ -21,8 +22,12 @@ from server.security.auth import Claims, mint
 
 
 def hs256_by_hand(payload: dict, secret: str) -> str:
-    """An HMAC token keyed with the public key (PyJWT refuses to make one: the algorithm-confusion attack)."""
-    part = lambda data: base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=")  # noqa: E731
+    """An HMAC token keyed with the public key (PyJWT refuses to make one: the
+    algorithm-confusion attack)."""
+
+    def part(data: dict) -> bytes:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=")
+
     signing_input = part({"alg": "HS256", "typ": "JWT"}) + b"." + part(payload)
     signature = base64.urlsafe_b64encode(
         hmac.new(secret.encode(), signing_input, hashlib.sha256).digest()

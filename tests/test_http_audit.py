@@ -3,6 +3,7 @@ fresh SQLite database with one tenant, the audit's requests carrying a user's be
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
@@ -58,7 +59,8 @@ def wait_until_answering(url: str, token: str, server: subprocess.Popen[bytes], 
         except httpx.TransportError:
             time.sleep(0.2)
     pytest.fail(
-        f"the server did not answer at {url} (exit code {server.poll()}):\n{log.read_text()[-3000:]}"
+        f"the server did not answer at {url} (exit code {server.poll()}):\n"
+        f"{log.read_text()[-3000:]}"
     )
 
 
@@ -87,8 +89,8 @@ async def live_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator
     log = folder / "server.log"
     url = f"http://127.0.0.1:{port}/graphql"
     with log.open("wb") as output:
-        server = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT
+        server = await asyncio.to_thread(
+            subprocess.Popen, command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT
         )
         try:
             wait_until_answering(url, token, server, log)

@@ -1,4 +1,5 @@
-"""CORS: browsers may call only from a tenant's registered portal origins; nothing else is allowed."""
+"""CORS: browsers may call only from a tenant's registered portal origins; nothing else is
+allowed."""
 
 from __future__ import annotations
 
@@ -66,9 +67,8 @@ async def test_any_other_preflight_is_refused(database, headers):
 
 async def test_requests_from_a_registered_origin_are_readable_and_others_refused(database):
     world = await make_world(database)
-    auth = {
-        "Authorization": f"Bearer {mint(TEST_SETTINGS, Claims(str(world.users['se']), world.tenant_id, False))}"
-    }
+    claims = Claims(str(world.users["se"]), world.tenant_id, False)
+    auth = {"Authorization": f"Bearer {mint(TEST_SETTINGS, claims)}"}
     async with client(database) as http:
         allowed = await http.post("/graphql", json=QUERY, headers={**auth, "Origin": PORTAL})
         unauthorized = await http.post("/graphql", json=QUERY, headers={"Origin": PORTAL})
@@ -100,7 +100,8 @@ async def test_without_registered_origins_no_browser_may_call_from_elsewhere(dat
 
 
 async def test_a_tenant_may_be_called_only_from_its_own_portals(database):
-    """Origins come from each tenant's portal.yaml; a preflight (no token) passes for any tenant's."""
+    """Origins come from each tenant's portal.yaml; a preflight (no token) passes for any
+    tenant's."""
     vw_portal = f"https://portal-{uuid.uuid4().hex[:8]}.vw.example"
     await make_world(database, portal={"origins": [PORTAL]})
     vw = await make_world(database, portal={"origins": [vw_portal]})

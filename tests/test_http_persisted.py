@@ -1,4 +1,5 @@
-"""Persisted operations: the contract's documents by sha256 (APQ shape), and tenants that run only those."""
+"""Persisted operations: the contract's documents by sha256 (APQ shape), and tenants that run only
+those."""
 
 from __future__ import annotations
 
@@ -26,9 +27,8 @@ def client(database, settings=TEST_SETTINGS) -> httpx.AsyncClient:
 
 async def token_for(database) -> dict[str, str]:
     world = await make_world(database)
-    return {
-        "Authorization": f"Bearer {mint(TEST_SETTINGS, Claims(str(world.users['se']), world.tenant_id, False))}"
-    }
+    claims = Claims(str(world.users["se"]), world.tenant_id, False)
+    return {"Authorization": f"Bearer {mint(TEST_SETTINGS, claims)}"}
 
 
 def by_hash(name: str) -> dict:

@@ -25,9 +25,8 @@ def client(database, settings=TEST_SETTINGS) -> httpx.AsyncClient:
 
 async def token_for(database) -> dict[str, str]:
     world = await make_world(database)
-    return {
-        "Authorization": f"Bearer {mint(TEST_SETTINGS, Claims(str(world.users['se']), world.tenant_id, False))}"
-    }
+    claims = Claims(str(world.users["se"]), world.tenant_id, False)
+    return {"Authorization": f"Bearer {mint(TEST_SETTINGS, claims)}"}
 
 
 REQUEST_ERRORS = {
@@ -139,9 +138,8 @@ async def test_a_request_over_the_timeout_is_stopped_with_504(database, monkeypa
         )
     assert response.status_code == 504 and "data" not in response.json()
     error = response.json()["errors"][0]
-    assert (
-        error["message"]
-        == "the request took longer than the limit of 0.2 s and was stopped (limit: timeout_seconds)"
+    assert error["message"] == (
+        "the request took longer than the limit of 0.2 s and was stopped (limit: timeout_seconds)"
     )
     assert error["extensions"] == {"code": "LIMIT_EXCEEDED", "limit": "timeout_seconds"}
 

@@ -1,4 +1,5 @@
-"""Grades proposed at intake by the profile's rules (GTMC), operator overrides, and immediate alerts."""
+"""Grades proposed at intake by the profile's rules (GTMC), operator overrides, and immediate
+alerts."""
 
 from __future__ import annotations
 

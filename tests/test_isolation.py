@@ -74,7 +74,7 @@ async def test_no_user_of_one_tenant_sees_anything_of_another(database):
     x, y = await make_world(database), await make_world(database)
     theirs = await orders_by_dealer(y)
     mine = await orders_by_dealer(x)
-    for key, order in theirs.items():
+    for order in theirs.values():
         assert (await x.gql("se", "OrderDetail", id=order["id"]))["workOrder"][
             "__typename"
         ] == "NotFound"

@@ -28,10 +28,14 @@ DEEP = (
 )  # depth 50
 ALIASES = "{ " + " ".join(f"a{n}: __typename" for n in range(1000)) + " }"
 PAGE = "{ workOrders(first: 10000) { ... on WorkOrderConnection { edges { node { id } } } } }"
-PAGE_VARIABLE = "query($first: Int) { workOrders(first: $first) { ... on WorkOrderConnection { edges { node { id } } } } }"
+PAGE_VARIABLE = (
+    "query($first: Int) { workOrders(first: $first) "
+    "{ ... on WorkOrderConnection { edges { node { id } } } } }"
+)
 COSTLY = (  # 100 orders x (20 history entries + 20 contact attempts), each with its actor
     "{ workOrders(first: 100) { ... on WorkOrderConnection { edges { node {"
-    " history { id at kind comment actor { id displayName } } contactAttempts { id at note outcome actor { id displayName } } } } } } }"
+    " history { id at kind comment actor { id displayName } } contactAttempts { id at note outcome "
+    "actor { id displayName } } } } } } }"
 )
 
 REFUSED = {
@@ -97,9 +101,8 @@ async def test_an_over_limit_operation_is_refused_before_touching_the_database(d
 
 async def test_over_http_only_authentication_reads_the_database(database):
     world = await make_world(database)
-    headers = {
-        "Authorization": f"Bearer {mint(TEST_SETTINGS, Claims(str(world.users['se']), world.tenant_id, False))}"
-    }
+    claims = Claims(str(world.users["se"]), world.tenant_id, False)
+    headers = {"Authorization": f"Bearer {mint(TEST_SETTINGS, claims)}"}
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=create_app(TEST_SETTINGS, database)), base_url="http://t"
     ) as http:
@@ -237,9 +240,8 @@ async def test_a_tenant_tightens_the_deployments_limits_in_its_portal_yaml(datab
         transport=httpx.ASGITransport(app=create_app(deployment, database)), base_url="http://t"
     ) as http:
         for name, world in (("small", small), ("loose", loose)):
-            token = {
-                "Authorization": f"Bearer {mint(TEST_SETTINGS, Claims(str(world.users['se']), world.tenant_id, False))}"
-            }
+            claims = Claims(str(world.users["se"]), world.tenant_id, False)
+            token = {"Authorization": f"Bearer {mint(TEST_SETTINGS, claims)}"}
             answers[name] = (await http.post("/graphql", json=body, headers=token)).json()
             answers[f"{name} ad hoc"] = (
                 await http.post("/graphql", json=ad_hoc, headers=token)

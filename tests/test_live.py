@@ -26,7 +26,8 @@ QUIET = 0.4  # how long a subscriber that should receive nothing is watched
 
 
 class Stream:
-    """A subscription's results; each `next()` is a pending task, cancelled when the stream closes."""
+    """A subscription's results; each `next()` is a pending task, cancelled when the stream
+    closes."""
 
     def __init__(self, results: Any):
         self.results = results
@@ -63,7 +64,8 @@ async def subscribed(
 
 
 async def started(stream: Stream) -> asyncio.Task[Any]:
-    """The stream's next result, pending; once this returns the subscriber is registered on the bus."""
+    """The stream's next result, pending; once this returns the subscriber is registered on the
+    bus."""
     task = stream.next()
     await asyncio.sleep(0.05)
     return task

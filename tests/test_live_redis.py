@@ -54,7 +54,8 @@ async def cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[dic
         "JWT_SECRET": TEST_SETTINGS.jwt_verify_key,
         "COMPLAINTDESK_VAR": str(folder),
         "CORS_ORIGINS": "https://portal.example",
-        "GRAPHQL_LIMIT_PERSISTED_ONLY": "true",  # only the contract's operations, subscriptions included
+        # only the contract's operations, subscriptions included
+        "GRAPHQL_LIMIT_PERSISTED_ONLY": "true",
     }
     servers, ports = [], [free_port(), free_port()]
     try:
@@ -71,8 +72,13 @@ async def cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[dic
             ]
             with (folder / f"server-{port}.log").open("wb") as log:  # the child keeps its own copy
                 servers.append(
-                    subprocess.Popen(
-                        command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+                    await asyncio.to_thread(
+                        subprocess.Popen,
+                        command,
+                        cwd=ROOT,
+                        env=env,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
                     )
                 )
         for port, server in zip(ports, servers, strict=True):
@@ -99,7 +105,8 @@ def _wait_until_serving(port: int, token: str, server: subprocess.Popen[bytes], 
         except httpx.TransportError:
             time.sleep(0.2)
     pytest.fail(
-        f"server on port {port} did not answer (exit code {server.poll()}):\n{log.read_text()[-3000:]}"
+        f"server on port {port} did not answer (exit code {server.poll()}):\n"
+        f"{log.read_text()[-3000:]}"
     )
 
 

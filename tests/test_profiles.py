@@ -1,4 +1,5 @@
-"""Tenant profiles: the shipped Skoda profile, validation that reports every error, export round-trip."""
+"""Tenant profiles: the shipped Skoda profile, validation that reports every error, export
+round-trip."""
 
 from __future__ import annotations
 
@@ -150,7 +151,9 @@ def test_skoda_workflow(skoda: Profile) -> None:
 
 
 def test_skoda_clocks(skoda: Profile) -> None:
-    def closure(grade: str, target: int | None, on_breach: Action = Action()) -> ClockRule:
+    nothing = Action()
+
+    def closure(grade: str, target: int | None, on_breach: Action = nothing) -> ClockRule:
         return ClockRule(
             "closure",
             target,
@@ -162,7 +165,7 @@ def test_skoda_clocks(skoda: Profile) -> None:
             "resolve",
             "suspend",
             "resume",
-            Action(),
+            nothing,
             on_breach,
         )
 
@@ -227,11 +230,14 @@ def test_errors_in_several_documents_are_all_reported(documents: dict[str, Any])
     errors = errors_of(documents)
     assert errors == [
         "profile.yaml: timezone: unknown timezone 'Asia/Shangai' (did you mean 'Asia/Shanghai'?)",
-        "categories.yaml: categories[0].routing[1]: unknown tier 'RBOO' (tiers: DLR, RBO, SALES_SE, MEDIA_SE)",
-        f"workflow.yaml: transitions[1].permission: unknown permission 'workorder.finish' (permissions: {PERMISSIONS})",
+        "categories.yaml: categories[0].routing[1]: unknown tier 'RBOO' "
+        "(tiers: DLR, RBO, SALES_SE, MEDIA_SE)",
+        "workflow.yaml: transitions[1].permission: unknown permission 'workorder.finish' "
+        f"(permissions: {PERMISSIONS})",
         f"workflow.yaml: transitions[3].to: unknown state 'closd' (states: {STATES})",
         "deadlines.yaml: clocks[1].stops_on: unknown event 'resolved' "
-        "(events and transitions: registered, first_contact, review, resolve, confirm, reopen, suspend, resume, cancel)",
+        "(events and transitions: registered, first_contact, review, resolve, confirm, "
+        "reopen, suspend, resume, cancel)",
     ]
 
 
@@ -274,7 +280,8 @@ def test_policy_document_is_optional(documents: dict[str, Any]) -> None:
         (
             "profile.yaml",
             lambda d: d.update(lang="en"),
-            "profile.yaml: lang: unknown key (allowed: name, version, title, number_prefix, timezone, working_hours, "
+            "profile.yaml: lang: unknown key (allowed: name, version, title, "
+            "number_prefix, timezone, working_hours, "
             "backdate_limit_hours, language)",
         ),
     ],
@@ -302,9 +309,11 @@ def test_profile_settings_are_checked(documents: dict[str, Any]) -> None:
     )
     assert errors_of(documents) == [  # within a document, errors come in path order
         "profile.yaml: backdate_limit_hours: Input should be greater than or equal to 0",
-        "profile.yaml: number_prefix: number prefix 'skd1' must be 2 to 6 uppercase letters A-Z, e.g. 'SKD'",
+        "profile.yaml: number_prefix: number prefix 'skd1' must be 2 to 6 uppercase letters A-Z, "
+        "e.g. 'SKD'",
         "profile.yaml: version: Input should be a valid string (got 2026.1)",
-        "profile.yaml: working_hours[0]: '9-18' is not a working period: write 'HH:MM-HH:MM', start before end, e.g. '09:00-18:00'",
+        "profile.yaml: working_hours[0]: '9-18' is not a working period: "
+        "write 'HH:MM-HH:MM', start before end, e.g. '09:00-18:00'",
     ]
 
 
@@ -316,8 +325,10 @@ def test_category_references_and_duplicates(documents: dict[str, Any]) -> None:
     assert errors_of(documents) == [
         "categories.yaml: categories[1].code: duplicate code 'A4a' (first at categories[0])",
         "categories.yaml: categories[2].grade: unknown grade 'D' (grades: A, B, C)",
-        "categories.yaml: categories[2].order_type: unknown order type 'sales_complain' (order types: sales_complaint, sales_consultation)",
-        "categories.yaml: categories[10].grade: a complaint category needs a default grade (grades: A, B, C)",
+        "categories.yaml: categories[2].order_type: unknown order type 'sales_complain' "
+        "(order types: sales_complaint, sales_consultation)",
+        "categories.yaml: categories[10].grade: a complaint category needs a default grade "
+        "(grades: A, B, C)",
     ]
 
 
@@ -328,15 +339,18 @@ def test_workflow_structure_is_checked(documents: dict[str, Any]) -> None:
     workflow["transitions"][1]["records_resolution"] = False
     assert errors_of(documents) == [
         f"workflow.yaml: initial: unknown state 'new' (states: {STATES})",
-        "workflow.yaml: transitions: no transition records a resolution (set records_resolution: true on one)",
-        "workflow.yaml: transitions[2].from[0]: state 'closed' is final: no transition may leave it",
+        "workflow.yaml: transitions: no transition records a resolution "
+        "(set records_resolution: true on one)",
+        "workflow.yaml: transitions[2].from[0]: state 'closed' is final: "
+        "no transition may leave it",
     ]
 
 
 def test_overlapping_closure_rules_are_refused(documents: dict[str, Any]) -> None:
     documents["deadlines.yaml"]["clocks"][2]["applies_to"]["grades"] = ["A", "B"]
     assert errors_of(documents) == [
-        "deadlines.yaml: clocks[2].applies_to: overlaps clocks[1]: both 'closure' rules apply to grades A"
+        "deadlines.yaml: clocks[2].applies_to: overlaps clocks[1]: "
+        "both 'closure' rules apply to grades A"
     ]
 
 
@@ -345,12 +359,13 @@ def test_clock_rules_are_checked(documents: dict[str, Any]) -> None:
     rule.update(clock="closur", resumes_on=None, target=0)
     rule["applies_to"]["channels"] = ["pigeon"]
     errors = errors_of(documents)
-    assert (
-        errors[0]
-        == "deadlines.yaml: clocks[1]: pauses_on and resumes_on go together: a paused clock must be able to resume"
+    assert errors[0] == (
+        "deadlines.yaml: clocks[1]: pauses_on and resumes_on go together: "
+        "a paused clock must be able to resume"
     )
     assert errors[1].startswith(
-        "deadlines.yaml: clocks[1].applies_to.channels[0]: unknown channel 'pigeon' (channels: hotline_400, "
+        "deadlines.yaml: clocks[1].applies_to.channels[0]: "
+        "unknown channel 'pigeon' (channels: hotline_400, "
     )
     assert errors[2] == (
         "deadlines.yaml: clocks[1].clock: unknown clock 'closur' "
@@ -367,7 +382,8 @@ def test_policy_with_an_unknown_role_is_refused(documents: dict[str, Any]) -> No
         "remove": [],
     }
     assert errors_of(documents) == [
-        "policy.yaml: add[0].role: unknown role 'boss' (roles: care_specialist, gm, manager, operator, rbo, se, tenant_admin)"
+        "policy.yaml: add[0].role: unknown role 'boss' (roles: care_specialist, gm, "
+        "manager, operator, rbo, se, tenant_admin)"
     ]
 
 
@@ -380,8 +396,10 @@ def test_policy_may_not_use_platform_permissions_or_remove_what_is_not_granted(
     }
     errors = errors_of(documents)
     assert errors == [
-        f"policy.yaml: add[0].permission: unknown permission 'platform.tenants' (permissions: {PERMISSIONS})",
-        "policy.yaml: remove[0]: the base policy does not grant 'workorder.close' to 'operator': nothing to remove",
+        "policy.yaml: add[0].permission: unknown permission 'platform.tenants' (permissions: "
+        f"{PERMISSIONS})",
+        "policy.yaml: remove[0]: the base policy does not grant 'workorder.close' to 'operator': "
+        "nothing to remove",
     ]
 
 
@@ -589,7 +607,8 @@ def test_gtmc_clocks(gtmc: Profile) -> None:
             "resume",
         ),
     )
-    # A step clock is the time spent in the state it is named after: it starts on the way in and stops on the way out.
+    # A step clock is the time spent in the state it is named after: it starts on the way in and
+    # stops on the way out.
     for rule in gtmc.clocks[1:4]:
         assert gtmc.workflow.transition(rule.stops_on).sources == (rule.clock,)
         assert (
@@ -645,7 +664,8 @@ GTMC_TABLE = [
 
 def test_gtmc_grading_rules_are_the_table(gtmc: Profile) -> None:
     assert [(r.grade, set(r.flags), set(r.demands)) for r in gtmc.grading_rules] == GTMC_TABLE
-    # Every criterion is a code of its own, used by exactly one cell; large compensation only alerts.
+    # Every criterion is a code of its own, used by exactly one cell; large compensation only
+    # alerts.
     assert sorted(f for r in gtmc.grading_rules for f in r.flags) == sorted(gtmc.flags)
     assert sorted(d for r in gtmc.grading_rules for d in r.demands) == sorted(
         set(gtmc.demands) - {"large_compensation"}
@@ -731,13 +751,16 @@ def test_grading_references_are_checked(gtmc_documents: dict[str, Any]) -> None:
     grading["alerts"][0]["notify"][1] = "rbo"
     errors = errors_of(gtmc_documents)
     assert errors[:3] == [
-        f"grading.yaml: alerts[0].notify[1]: unknown recipient 'rbo' (recipients: {', '.join(ALERT_RECIPIENTS)})",
-        "grading.yaml: rules[1].grade: unknown grade 'urgent' (grades: general, important_preliminary, important)",
+        "grading.yaml: alerts[0].notify[1]: unknown recipient 'rbo' (recipients: "
+        f"{', '.join(ALERT_RECIPIENTS)})",
+        "grading.yaml: rules[1].grade: unknown grade 'urgent' (grades: "
+        "general, important_preliminary, important)",
         "grading.yaml: rules[1].when_any.demands[0]: unknown demand 'exchange' "
         "(demands: replacement, refund, written_reply, large_compensation)",
     ]
     assert errors[3].startswith(
-        "grading.yaml: rules[3].when_any.flags[0]: unknown flag 'injured' (flags: dealer_can_handle, "
+        "grading.yaml: rules[3].when_any.flags[0]: unknown flag 'injured' (flags: "
+        "dealer_can_handle, "
     )
     assert len(errors) == 4
 
@@ -750,8 +773,10 @@ def test_grading_codes_in_the_wrong_list_and_empty_conditions(
     grading["alerts"][0]["when_any"] = {"flags": [], "demands": []}
     assert errors_of(gtmc_documents) == [
         "grading.yaml: alerts[0].when_any: lists no flag or demand, so the rule could never match",
-        "grading.yaml: rules[0].when_any.demands[0]: 'cctv' is one of the flags, not the demands: list it under flags",
-        "grading.yaml: rules[0].when_any.flags[0]: 'refund' is one of the demands, not the flags: list it under demands",
+        "grading.yaml: rules[0].when_any.demands[0]: 'cctv' is one of the flags, "
+        "not the demands: list it under flags",
+        "grading.yaml: rules[0].when_any.flags[0]: 'refund' is one of the demands, "
+        "not the flags: list it under demands",
     ]
 
 
@@ -766,5 +791,6 @@ def test_grading_shape_errors_are_reported_with_the_reference_errors(
         "grading.yaml: alerts[0].notify: List should have at least 1 item after validation, not 0",
         "grading.yaml: rules[0].when: unknown key (allowed: grade, when_any, reason)",
         "grading.yaml: rules[0].when_any: required key is missing",
-        "grading.yaml: rules[2].grade: unknown grade 'important_prelim' (grades: general, important_preliminary, important)",
+        "grading.yaml: rules[2].grade: unknown grade 'important_prelim' (grades: "
+        "general, important_preliminary, important)",
     ]

@@ -43,7 +43,8 @@ async def test_a_tenant_session_cannot_write_a_row_of_another_tenant(database):
         with pytest.raises(DBAPIError, match="row-level security"):
             await session.execute(
                 text(
-                    "INSERT INTO number_sequences (tenant_id, day, value) VALUES (:t, '20261202', 1)"
+                    "INSERT INTO number_sequences (tenant_id, day, value) "
+                    "VALUES (:t, '20261202', 1)"
                 ),
                 {"t": theirs.tenant_id},
             )

@@ -1,4 +1,5 @@
-"""Onboarding and re-importing profiles: a profile with errors is refused whole and changes nothing."""
+"""Onboarding and re-importing profiles: a profile with errors is refused whole and changes
+nothing."""
 
 from __future__ import annotations
 

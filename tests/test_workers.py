@@ -54,7 +54,8 @@ async def test_scan_and_delivery_on_the_stub_broker_send_each_notification_once(
         flush_outbox.send()
         await asyncio.to_thread(drain)
     lines = [json.loads(line) for line in worker.read_text(encoding="utf-8").splitlines()]
-    # Order ids are unique across tenants; other tests' tenants in this database may have due orders too.
+    # Order ids are unique across tenants; other tests' tenants in this database may have due orders
+    # too.
     prefixes = tuple(f"sla:{decode('WorkOrder', o['id'])}:" for o in orders)
     keys = [line["key"] for line in lines if line["key"].startswith(prefixes)]
     assert (

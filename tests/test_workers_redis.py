@@ -182,7 +182,8 @@ async def test_with_redis_down_the_api_works_and_the_outbox_delivers_when_it_is_
     assert assigned["assignWorkOrder"]["__typename"] == "WorkOrderPayload"
     waiting = OutboxMessage.topic == "workorder.assigned"
     assert await table_count(pg, OutboxMessage, waiting, OutboxMessage.delivered_at.is_(None)) == 1
-    tick = subprocess.run(
+    tick = await asyncio.to_thread(
+        subprocess.run,
         [sys.executable, "-c", "from workers.scheduler import tick; tick('every-minute')"],
         cwd=ROOT,
         env=env,

@@ -17,7 +17,8 @@ from server import settings
 
 def _broker(config: settings.Settings) -> dramatiq.Broker:
     if config.redis_url:
-        # A message held by a worker that died is handed to another after 15 s, not the default minute.
+        # A message held by a worker that died is handed to another after 15 s, not the default
+        # minute.
         return RedisBroker(
             url=config.redis_url, namespace=config.queue_namespace, heartbeat_timeout=15_000
         )

@@ -33,7 +33,8 @@ BACKLOG = 1000  # events a slow subscriber may fall behind by before the oldest 
 
 @dataclass(frozen=True)
 class OrderEvent:
-    """One history event of one order, with what a subscriber needs to decide whether it may see it."""
+    """One history event of one order, with what a subscriber needs to decide whether it may see
+    it."""
 
     tenant_id: int
     event_id: int
@@ -79,7 +80,8 @@ class _Subscriber:
 
     def _put(self, event: OrderEvent) -> None:
         if self.queue.full():
-            self.queue.get_nowait()  # a subscriber this far behind refetches anyway; keep the newest
+            # a subscriber this far behind refetches anyway; keep the newest
+            self.queue.get_nowait()
         self.queue.put_nowait(event)
 
 

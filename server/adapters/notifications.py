@@ -82,7 +82,8 @@ class SmtpSender:
 
 
 class WebhookSender:
-    """POSTs JSON signed with HMAC-SHA256 (X-Complaintdesk-Signature), with the key as Idempotency-Key."""
+    """POSTs JSON signed with HMAC-SHA256 (X-Complaintdesk-Signature), with the key as
+    Idempotency-Key."""
 
     def __init__(self, url: str, secret: str):
         self.url = url

@@ -1,4 +1,5 @@
-"""`column IN (values)` for lists whose length varies: a scan batch's thousand ids, a page loader's keys.
+"""`column IN (values)` for lists whose length varies: a scan batch's thousand ids, a page loader's
+keys.
 
 On PostgreSQL it is `column = ANY(array)`: one parameter however long the list, so the statement
 is neither re-rendered by SQLAlchemy (~30 ms for 1,000 values) nor prepared again by the server

@@ -25,7 +25,8 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
 
 
 async def autogenerate(engine: AsyncEngine, message: str) -> None:
-    """Developer aid: write a new revision from the difference between the models and the database."""
+    """Developer aid: write a new revision from the difference between the models and the
+    database."""
     async with engine.begin() as conn:
         await conn.run_sync(
             lambda sync_conn: command.revision(

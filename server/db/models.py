@@ -1,7 +1,9 @@
-"""Tables. Every tenant-owned row carries tenant_id, and every index serving a tenant query starts with it."""
+"""Tables. Every tenant-owned row carries tenant_id, and every index serving a tenant query starts
+with it."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any, ClassVar
 
@@ -38,7 +40,11 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: JSON, list[str]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UtcDateTime(),
+        dict[str, Any]: JSON,
+        list[str]: JSON,
+    }
     # Each model maps one declared table (SQLAlchemy types it as any FromClause, a join or select).
     __table__: ClassVar[Table]
 
@@ -60,7 +66,8 @@ class Tenant(Base):
 
 
 class TenantOwned:
-    """Marks a table whose rows belong to one tenant; server/db/session.py scopes every query on it."""
+    """Marks a table whose rows belong to one tenant; server/db/session.py scopes every query on
+    it."""
 
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
 
@@ -115,7 +122,8 @@ class Customer(TenantOwned, Base):
 
 
 class CustomerPhone(TenantOwned, Base):
-    """Phones in E.164; one number belongs to one customer of a tenant, which is how callers are found."""
+    """Phones in E.164; one number belongs to one customer of a tenant, which is how callers are
+    found."""
 
     __tablename__ = "customer_phones"
     __table_args__ = (UniqueConstraint("tenant_id", "number"),)
@@ -149,7 +157,8 @@ class NumberSequence(TenantOwned, Base):
     value: Mapped[int] = mapped_column(default=0)
 
 
-# Partial indexes of the escalations board: escalated orders only, with org_path for the scope check.
+# Partial indexes of the escalations board: escalated orders only, with org_path for the scope
+# check.
 ESCALATIONS_ONLY: dict[str, Any] = {
     "postgresql_where": text("escalated"),
     "sqlite_where": text("escalated"),
@@ -182,7 +191,8 @@ class WorkOrder(TenantOwned, Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     number: Mapped[str] = mapped_column(String(40))
     org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))
-    # Byte order in every locale: the scope filter selects a subtree as a range (services/queries.py).
+    # Byte order in every locale: the scope filter selects a subtree as a range
+    # (services/queries.py).
     org_path: Mapped[str] = mapped_column(
         String(400).with_variant(String(400, collation="C"), "postgresql")
     )
@@ -215,7 +225,8 @@ class WorkOrder(TenantOwned, Base):
     customer_feedback: Mapped[str | None] = mapped_column(Text)
     # The earliest deadline of the order's running clocks, passed or not (services/clocks.py).
     next_deadline_at: Mapped[datetime | None]
-    # Repeat complaints: the order this one repeats, and which complaint on the issue it is (1st, 2nd...).
+    # Repeat complaints: the order this one repeats, and which complaint on the issue it is (1st,
+    # 2nd...).
     repeat_of_id: Mapped[int | None] = mapped_column(ForeignKey("work_orders.id"))
     repeat_number: Mapped[int] = mapped_column(default=1)
     repeated: Mapped[bool] = mapped_column(
@@ -229,7 +240,10 @@ class WorkOrder(TenantOwned, Base):
     # The ORM adds "WHERE version = :old" to every UPDATE and raises StaleDataError when another
     # transaction got there first: the backstop behind the expectedVersion check. The version is
     # bumped by hand, once per change (server/services/changes.py), however many flushes it takes.
-    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+    __mapper_args__: Mapping[str, Any] = {
+        "version_id_col": version,
+        "version_id_generator": False,
+    }
 
 
 class WorkOrderEvent(TenantOwned, Base):
@@ -263,7 +277,8 @@ class ContactAttempt(TenantOwned, Base):
 
 
 class CalendarDay(TenantOwned, Base):
-    """A statutory holiday or make-up working day (from the holiday library), or a tenant's correction."""
+    """A statutory holiday or make-up working day (from the holiday library), or a tenant's
+    correction."""
 
     __tablename__ = "calendar_days"
     day: Mapped[date] = mapped_column(Date, primary_key=True)
@@ -324,7 +339,8 @@ class WorkOrderClock(TenantOwned, Base):
 
 
 class SlaEffect(TenantOwned, Base):
-    """A warning or breach recorded once per (order, clock, due instant), however often it is found."""
+    """A warning or breach recorded once per (order, clock, due instant), however often it is
+    found."""
 
     __tablename__ = "sla_effects"
     __table_args__ = (UniqueConstraint("tenant_id", "work_order_id", "clock", "kind", "due_at"),)
@@ -365,7 +381,8 @@ class OutboxMessage(TenantOwned, Base):
 
 
 class SchedulerTick(Base):
-    """One row per periodic tick sent: the scheduler that inserts it sends the tick, any other skips."""
+    """One row per periodic tick sent: the scheduler that inserts it sends the tick, any other
+    skips."""
 
     __tablename__ = "scheduler_ticks"
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -373,7 +390,8 @@ class SchedulerTick(Base):
 
 
 class CustomerCall(TenantOwned, Base):
-    """The customer calling again about an order that is open; counted per state for the warning rules."""
+    """The customer calling again about an order that is open; counted per state for the warning
+    rules."""
 
     __tablename__ = "customer_calls"
     __table_args__ = (Index("ix_customer_calls_order", "tenant_id", "work_order_id", "id"),)
@@ -389,7 +407,8 @@ class CustomerCall(TenantOwned, Base):
 
 
 class WarningSlip(TenantOwned, Base):
-    """An upgrade-warning slip (客户投诉升级预警单): one per order and trigger, however often it fires."""
+    """An upgrade-warning slip (客户投诉升级预警单): one per order and trigger, however often it
+    fires."""
 
     __tablename__ = "warning_slips"
     __table_args__ = (

@@ -77,14 +77,16 @@ def _sqlite_pragmas(engine: AsyncEngine, begin: str) -> None:
 @event.listens_for(Session, "do_orm_execute")
 def _scope_to_tenant(state: ORMExecuteState) -> None:
     if state.is_column_load or state.is_relationship_load or state.is_insert:
-        return  # loads inherit the parent's criteria; inserts are stamped in before_flush or name tenant_id
+        # loads inherit the parent's criteria; inserts are stamped in before_flush or name tenant_id
+        return
     tenant_id = state.session.info.get(TENANT)
     if tenant_id is None:
         if not state.session.info.get(PLATFORM):
             raise TenantScopeError("session is bound to no tenant")
         return
     if not state.is_orm_statement:
-        return  # the option reaches mapped entities only; Core look-ups bind their tenant (lookups.py)
+        # the option reaches mapped entities only; Core look-ups bind their tenant (lookups.py)
+        return
     state.statement = state.statement.options(
         with_loader_criteria(
             TenantOwned, lambda cls: cls.tenant_id == tenant_id, include_aliases=True
@@ -193,7 +195,8 @@ class TenantDb:
             await self._end_read()
 
     async def _end_read(self) -> None:
-        # Closing (not rolling back) keeps what was read usable: rows detach with their values loaded.
+        # Closing (not rolling back) keeps what was read usable: rows detach with their values
+        # loaded.
         if self._reader is not None:
             await self._reader.close()
             self._reader = None

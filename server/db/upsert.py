@@ -1,5 +1,6 @@
-"""INSERT with ON CONFLICT, which PostgreSQL and SQLite both have under their own dialect's construct:
-how effects, slips, outbox rows, order numbers and scheduler ticks are written exactly once."""
+"""INSERT with ON CONFLICT, which PostgreSQL and SQLite both have under their own dialect's
+construct: how effects, slips, outbox rows, order numbers and scheduler ticks are written exactly
+once."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 
 def insert(session: AsyncSession, table: Any) -> Any:
-    """`insert(table)` in the dialect of the session's database, with on_conflict_do_nothing/do_update."""
+    """`insert(table)` in the dialect of the session's database, with
+    on_conflict_do_nothing/do_update."""
     return (postgresql if _postgresql(session) else sqlite).insert(table)
 
 

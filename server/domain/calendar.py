@@ -38,7 +38,8 @@ class CalendarMissingError(DomainError):
     def __init__(self, year: int):
         super().__init__(
             f"the statutory holidays and make-up working days for {year} are not loaded; "
-            f"a tenant admin must load the {year} calendar before deadlines in {year} can be computed"
+            f"a tenant admin must load the {year} calendar "
+            f"before deadlines in {year} can be computed"
         )
         self.year = year
 
@@ -101,7 +102,8 @@ class DayRules:
             object.__setattr__(self, name, frozenset(getattr(self, name)))
         if not self.working_weekdays <= frozenset(range(7)):
             raise ValueError(
-                f"working weekdays must be 0 (Monday) to 6 (Sunday), got {sorted(self.working_weekdays)}"
+                "working weekdays must be 0 (Monday) to 6 (Sunday), "
+                f"got {sorted(self.working_weekdays)}"
             )
         both = self.holidays & self.workdays
         if both:
@@ -117,7 +119,8 @@ class DayRules:
         return d.weekday() in self.working_weekdays
 
     def merged(self, other: DayRules) -> DayRules:
-        """Overlay other's dated exceptions (they win) and known years; the weekly pattern stays ours."""
+        """Overlay other's dated exceptions (they win) and known years; the weekly pattern stays
+        ours."""
         return DayRules(
             working_weekdays=self.working_weekdays,
             holidays=(self.holidays - other.workdays) | other.holidays,
@@ -214,7 +217,8 @@ class BusinessCalendar:
 def _count_idle(idle: int, day: date) -> int:
     if idle + 1 > MAX_IDLE_DAYS:
         raise ValueError(
-            f"no working day in the {MAX_IDLE_DAYS} days up to {day}; check working weekdays and holidays"
+            f"no working day in the {MAX_IDLE_DAYS} days up to {day}; "
+            "check working weekdays and holidays"
         )
     return idle + 1
 

@@ -37,7 +37,8 @@ class NotPermittedError(DomainError):
 class ConflictError(DomainError):
     def __init__(self, expected: int, current: int):
         super().__init__(
-            f"the order changed since you read it (you sent version {expected}, it is now {current}); reload and retry"
+            f"the order changed since you read it (you sent version {expected}, "
+            f"it is now {current}); reload and retry"
         )
         self.expected = expected
         self.current = current
@@ -57,4 +58,7 @@ class TransitionNotAllowedError(DomainError):
         if self.reason:
             return f"'{self.transition}' cannot run: {self.reason}"
         allowed = ", ".join(self.allowed) or "none"
-        return f"'{self.transition}' is not allowed from state '{self.state}' (allowed here: {allowed})"
+        return (
+            f"'{self.transition}' is not allowed from state '{self.state}' "
+            f"(allowed here: {allowed})"
+        )

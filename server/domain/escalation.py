@@ -1,4 +1,5 @@
-"""Escalation rules: upgrade-warning triggers, and which tier handles the nth complaint on an issue."""
+"""Escalation rules: upgrade-warning triggers, and which tier handles the nth complaint on an
+issue."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Grading at intake: profile rules propose a grade from the flags and demands ticked at registration,
-and alert rules name who must hear of the order at once (docs/rules.md#gtmc-grading, #alerts).
+"""Grading at intake: profile rules propose a grade from the flags and demands ticked at
+registration, and alert rules name who must hear of the order at once
+(docs/rules.md#gtmc-grading, #alerts).
 
 The grade is only proposed: the operator may override it with a reason
 (docs/rules.md#gtmc-grading), so a proposal carries the reasons that produced it.

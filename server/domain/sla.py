@@ -46,7 +46,8 @@ class SlaStatus(str, Enum):
 
 @dataclass(frozen=True)
 class Clock:
-    """One clock's state. `budget`/`due_at` are None while unlimited or while the calendar is missing."""
+    """One clock's state. `budget`/`due_at` are None while unlimited or while the calendar is
+    missing."""
 
     name: str
     target: int | None
@@ -79,7 +80,8 @@ def start(
 
 
 def schedule(clock: Clock, calendar: BusinessCalendar, warn_percent: int) -> Clock:
-    """(Re)compute budget, due and warning instants; a year with no published calendar is never guessed."""
+    """(Re)compute budget, due and warning instants; a year with no published calendar is never
+    guessed."""
     if clock.target is None or not clock.running:
         return replace(clock, due_at=None, warn_at=None, missing_year=None)
     try:

@@ -1,10 +1,12 @@
-"""Org units are addressed by materialised paths (/skoda/east/dlr-0231); a grant holds for its subtree."""
+"""Org units are addressed by materialised paths (/skoda/east/dlr-0231); a grant holds for its
+subtree."""
 
 from __future__ import annotations
 
 
 def covers(ancestor: str, path: str) -> bool:
-    """True when `path` is `ancestor` or lies below it (/skoda/east does not cover /skoda/eastern)."""
+    """True when `path` is `ancestor` or lies below it (/skoda/east does not cover
+    /skoda/eastern)."""
     return path == ancestor or path.startswith(ancestor.rstrip("/") + "/")
 
 
@@ -22,7 +24,8 @@ def outermost(paths: list[str]) -> list[str]:
 
 
 def valid_code(code: str) -> bool:
-    """Path segments: lowercase ASCII letters, digits and hyphens, so a path is also a safe LIKE prefix."""
+    """Path segments: lowercase ASCII letters, digits and hyphens, so a path is also a safe LIKE
+    prefix."""
     return 2 <= len(code) <= 40 and all(
         c.isascii() and (c.isdigit() or c.islower() or c == "-") for c in code
     )

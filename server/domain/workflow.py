@@ -1,4 +1,5 @@
-"""Workflow as data: states and transitions come from a tenant's profile; this engine only interprets them."""
+"""Workflow as data: states and transitions come from a tenant's profile; this engine only
+interprets them."""
 
 from __future__ import annotations
 
@@ -74,5 +75,6 @@ class Workflow:
         return transition
 
     def resolving_transition(self, current: str) -> Transition | None:
-        """The transition that records a resolution from `current` (what closing an order means here)."""
+        """The transition that records a resolution from `current` (what closing an order means
+        here)."""
         return next((t for t in self.available(current) if t.records_resolution), None)

@@ -6,6 +6,7 @@ import difflib
 import re
 from datetime import date
 from functools import cache
+from itertools import pairwise
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 from zoneinfo import available_timezones
@@ -59,7 +60,7 @@ def _period(value: str) -> str:
 
 
 def _ordered_periods(periods: list[str]) -> list[str]:
-    if any(later[:5] < earlier[6:] for earlier, later in zip(periods, periods[1:])):
+    if any(later[:5] < earlier[6:] for earlier, later in pairwise(periods)):
         raise ValueError("working periods must be in time order and must not overlap")
     return periods
 

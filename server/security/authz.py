@@ -26,7 +26,8 @@ class Grant:
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling. Tenant users carry a tenant and grants; the platform admin carries neither."""
+    """Who is calling. Tenant users carry a tenant and grants; the platform admin carries
+    neither."""
 
     user_id: int | None
     username: str

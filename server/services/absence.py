@@ -47,7 +47,10 @@ async def _tell_deputies(caller: Caller, session: AsyncSession, user: User, now:
         message = outbox.Message(
             key=f"absent:{order.id}:{user.id}:{now.isoformat()}",
             topic="workorder.deputy",
-            subject=f"【代理处理】{user.display_name} 缺勤，请跟进工单 {order.number} / {user.display_name} is absent: please take over order {order.number}",
+            subject=(
+                f"【代理处理】{user.display_name} 缺勤，请跟进工单 {order.number} / "
+                f"{user.display_name} is absent: please take over order {order.number}"
+            ),
             body={"order": order.number, "absent": user.username},
         )
         await outbox.put(session, message, {order.secondary_handler_id}, now)

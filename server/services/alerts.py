@@ -1,5 +1,6 @@
-"""Immediate notices at registration from the profile's alert rules (e.g. the VW rule: a demand for a
-refund, a replacement or large compensation goes to the dealer's manager and the region at once)."""
+"""Immediate notices at registration from the profile's alert rules (e.g. the VW rule: a demand for
+a refund, a replacement or large compensation goes to the dealer's manager and the region at
+once)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,10 @@ async def raise_for(
         message = outbox.Message(
             key=f"alert:{order.id}:{index}",
             topic="workorder.alert",
-            subject=f"【立即关注】工单 {order.number}：{rule.reason.zh} / order {order.number}: {rule.reason.en}",
+            subject=(
+                f"【立即关注】工单 {order.number}：{rule.reason.zh} / "
+                f"order {order.number}: {rule.reason.en}"
+            ),
             body={
                 "order": order.number,
                 "reason": rule.reason.en,

@@ -1,4 +1,5 @@
-"""assignWorkOrder: a primary and a secondary handler, each of whom may handle orders at this dealer."""
+"""assignWorkOrder: a primary and a secondary handler, each of whom may handle orders at this
+dealer."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The board: how many open orders a scope holds, per state, and how many of them are running late."""
+"""The board: how many open orders a scope holds, per state, and how many of them are running
+late."""
 
 from __future__ import annotations
 

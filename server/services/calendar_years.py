@@ -1,4 +1,5 @@
-"""Loading a year's statutory calendar (or correcting one), and computing the deadlines that waited for it."""
+"""Loading a year's statutory calendar (or correcting one), and computing the deadlines that waited
+for it."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""recordCustomerCall: the customer calls again about an open order. Calls are counted per state, and
-the profile's upgrade-warning rules are evaluated in the same transaction, so a call and the slip it
-triggers commit together, once."""
+"""recordCustomerCall: the customer calls again about an open order. Calls are counted per state,
+and the profile's upgrade-warning rules are evaluated in the same transaction, so a call and the
+slip it triggers commit together, once."""
 
 from __future__ import annotations
 
@@ -73,7 +73,8 @@ async def evaluate(
 ) -> list[str]:
     """Issue a slip for every warning rule that holds now and has none yet; returns their triggers.
     Run on every call and at intake (flags raised then count too). `counts`: the order's calls per
-    state's meaning, when the caller knows them (at intake there are none); else they are counted."""
+    state's meaning, when the caller knows them (at intake there are none); else they are
+    counted."""
     meaning = tenant.profile.workflow.state(order.state).meaning
     if counts is None:
         counts = await call_counts(session, order.id)

@@ -1,4 +1,5 @@
-"""The one way a use case takes an order for changing: visible to the caller, at the version they read."""
+"""The one way a use case takes an order for changing: visible to the caller, at the version they
+read."""
 
 from __future__ import annotations
 
@@ -34,9 +35,9 @@ class Change:
 async def changing(
     caller: Caller, order_id: int, expected_version: int | None
 ) -> AsyncIterator[Change]:
-    """Yields the locked order; an order the caller may not read is NotFound, exactly like a missing one.
-    Without an expected version (only for purely additive changes, such as logging a customer's call)
-    the change applies to whatever version is current."""
+    """Yields the locked order; an order the caller may not read is NotFound, exactly like a missing
+    one. Without an expected version (only for purely additive changes, such as logging a customer's
+    call) the change applies to whatever version is current."""
     try:
         async with caller.db.write() as session:
             order = await references.resolve(session, caller, references.ORDER, order_id, lock=True)

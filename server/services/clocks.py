@@ -143,8 +143,9 @@ async def retarget(
     order: ClockedOrder,
     rows: list[WorkOrderClock] | None = None,
 ) -> list[str]:
-    """After a regrade or escalation: each running clock takes its new rule's target, keeping the time used.
-    `rows` are the order's clocks when the caller has loaded them already (the deadline scan's batches)."""
+    """After a regrade or escalation: each running clock takes its new rule's target, keeping the
+    time used. `rows` are the order's clocks when the caller has loaded them already (the deadline
+    scan's batches)."""
     calendar = tenant.calendar(order.org_path)
     rules = rules_for(tenant.profile, order)
     rows = await load(session, order.id) if rows is None else rows
@@ -174,7 +175,10 @@ async def alert_missing(
         message = outbox.Message(
             key=f"calendar-missing:{year}",
             topic="calendar.missing",
-            subject=f"【日历缺失】{year} 年节假日与调休未载入，相关工单时限暂无法计算 / the {year} holiday calendar is not loaded",
+            subject=(
+                f"【日历缺失】{year} 年节假日与调休未载入，相关工单时限暂无法计算 / "
+                f"the {year} holiday calendar is not loaded"
+            ),
             body={
                 "year": year,
                 "action": f"load the {year} statutory holidays and make-up working days",

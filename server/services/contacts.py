@@ -1,4 +1,5 @@
-"""logContactAttempt: every call to the customer, reached or not. The first that reaches them is the response."""
+"""logContactAttempt: every call to the customer, reached or not. The first that reaches them is the
+response."""
 
 from __future__ import annotations
 

@@ -128,7 +128,7 @@ async def _due_clocks(
     versions = select(Tenant.id, Tenant.policy_version).where(
         Tenant.id.in_({row.tenant_id for row in rows})
     )
-    return rows, {t: v for t, v in (await conn.execute(versions)).all()}
+    return rows, dict((await conn.execute(versions)).all())
 
 
 async def _scan_tenant(
@@ -252,7 +252,10 @@ def _message(effect: Effect) -> outbox.Message:
     return outbox.Message(
         key=f"sla:{order.id}:{clock}:{kind}:{due}",
         topic=f"sla.{kind}",
-        subject=f"【{words[0]}】工单 {order.number} {clock} / order {order.number}: {clock} deadline {words[1]}",
+        subject=(
+            f"【{words[0]}】工单 {order.number} {clock} / "
+            f"order {order.number}: {clock} deadline {words[1]}"
+        ),
         body={
             "order": order.number,
             "clock": clock,
@@ -266,7 +269,8 @@ def _message(effect: Effect) -> outbox.Message:
 async def _act(
     session: AsyncSession, tenant: TenantRuntime, breaches: list[Effect], now: datetime
 ) -> None:
-    """The profile's automatic consequence of a breach: a new grade, a higher tier, recomputed clocks."""
+    """The profile's automatic consequence of a breach: a new grade, a higher tier, recomputed
+    clocks."""
     acting: dict[int, tuple[Effect, Action]] = {}
     for effect in breaches:
         action = _action(tenant, effect)

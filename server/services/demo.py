@@ -72,7 +72,8 @@ async def load_demo(
     # (docs/rules.md#region-hours).
     await organisation.set_hours(db, "/skoda/west", None, ["10:00-19:30"], None)
     progress(
-        "demo tenant 'skoda': 2 regions, 6 dealers with departments, a user per role and staff per dealer"
+        "demo tenant 'skoda': 2 regions, 6 dealers with departments, "
+        "a user per role and staff per dealer"
     )
     ids = await organisation.user_ids(db)
     await _orders(database, tenant_id, ids, orders, progress)

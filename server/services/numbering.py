@@ -1,4 +1,5 @@
-"""Human work-order numbers: <prefix>-<local date>-<5-digit sequence>, unique per tenant, never reused."""
+"""Human work-order numbers: <prefix>-<local date>-<5-digit sequence>, unique per tenant, never
+reused."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The org tree, its people and their grants (onboarding, the demo tenant, tenant administration)."""
+"""The org tree, its people and their grants (onboarding, the demo tenant, tenant
+administration)."""
 
 from __future__ import annotations
 
@@ -85,7 +86,8 @@ async def set_hours(
     working_hours: list[str] | None,
     working_weekdays: list[int] | None,
 ) -> None:
-    """An org unit's own business time (None: inherit). Every process reloads the tenant's calendar."""
+    """An org unit's own business time (None: inherit). Every process reloads the tenant's
+    calendar."""
     problems = _hours_problems(timezone, working_hours, working_weekdays)
     if problems:
         raise InvalidInputError(problems)

@@ -57,7 +57,8 @@ async def put_many(
     ]
     if not rows:
         return 0
-    # The table, not the mapped class: the ORM's bulk-insert bookkeeping costs more than the statement.
+    # The table, not the mapped class: the ORM's bulk-insert bookkeeping costs more than the
+    # statement.
     table = OutboxMessage.__table__
     statement, parameters = upsert.insert_many(session, table, rows)
     done = await session.execute(
@@ -78,7 +79,8 @@ async def recipients(
     session: AsyncSession, book: PolicyBook, order: WorkOrder | None, who: tuple[str, ...]
 ) -> set[int]:
     """primary_handler, secondary_handler, managers (who may assign at the order's own dealer),
-    region_managers (who may assign at its region), tenant_admins: permissions decide, not role names."""
+    region_managers (who may assign at its region), tenant_admins: permissions decide, not role
+    names."""
     if order is None:
         return (
             await holders(session, book, "tenant.profile", None)
@@ -119,7 +121,8 @@ async def recipients_of(
 async def tier_managers(
     session: AsyncSession, book: PolicyBook, dealer_path: str, level: str
 ) -> set[int]:
-    """Who may assign at the tier's own node above the order: the dealer, its region, or the brand root."""
+    """Who may assign at the tier's own node above the order: the dealer, its region, or the brand
+    root."""
     return await holders(
         session, book, "workorder.assign", RoleAssignment.org_path == tier_node(dealer_path, level)
     )

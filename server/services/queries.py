@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Generic, TypeVar, TypeVarTuple, Unpack
+from typing import Any, Generic, TypeVar, TypeVarTuple
 
 from sqlalchemy import (
     ColumnElement,
@@ -74,7 +74,7 @@ class OrderFilter:
 # mapped instances cost a worklist request more CPU than its statement (bench/README.md). The
 # statement stays an ORM one, so the tenant filter of server/db/session.py still applies.
 # Built once: selecting 35 columns coerces each of them again on every call.
-_ORDER_ROWS: Select[Unpack[tuple[Any, ...]]] = select(
+_ORDER_ROWS: Select[*tuple[Any, ...]] = select(
     *(attribute.class_attribute for attribute in inspect(WorkOrder).column_attrs)
 )
 
@@ -133,7 +133,7 @@ async def list_orders(
     return Page(rows[:first], len(rows) > first)
 
 
-def _sla_filtered(caller: Caller, query: Select[Unpack[Ts]], f: OrderFilter) -> Select[Unpack[Ts]]:
+def _sla_filtered(caller: Caller, query: Select[*Ts], f: OrderFilter) -> Select[*Ts]:
     now = caller.clock()
     running = (WorkOrderClock.work_order_id == WorkOrder.id) & WorkOrderClock.stopped_at.is_(None)
     running &= WorkOrderClock.running_since.is_not(None)
@@ -163,7 +163,7 @@ def _check_instants(where: OrderFilter) -> None:
         raise InvalidInputError(problems)
 
 
-async def _filtered(session: Any, query: Select[Unpack[Ts]], f: OrderFilter) -> Select[Unpack[Ts]]:
+async def _filtered(session: Any, query: Select[*Ts], f: OrderFilter) -> Select[*Ts]:
     for column, values in (
         (WorkOrder.state, f.states),
         (WorkOrder.grade, f.grades),
@@ -274,8 +274,8 @@ async def calls(caller: Caller, order_ids: Sequence[int]) -> list[list[Row[Any]]
 async def possible_duplicates(
     caller: Caller, phones: list[str], vin: str | None, exclude: int | None = None
 ) -> list[WorkOrder]:
-    """Open or recent orders of the same customer (by phone) or vehicle (by VIN), for the operator to
-    link a repeat instead of registering a duplicate."""
+    """Open or recent orders of the same customer (by phone) or vehicle (by VIN), for the operator
+    to link a repeat instead of registering a duplicate."""
     recent = caller.clock() - timedelta(days=DUPLICATE_DAYS)
     finals = [s.name for s in caller.profile.workflow.states if s.final]
     same = [
@@ -314,7 +314,8 @@ class EscalationFilter:
 
 @dataclass(frozen=True)
 class EscalationPosition:
-    """Where the page before ended: its last order, and for the breach order that order's deadline."""
+    """Where the page before ended: its last order, and for the breach order that order's
+    deadline."""
 
     last_id: int
     deadline: datetime | None = None
@@ -323,7 +324,8 @@ class EscalationPosition:
 async def list_escalations(
     caller: Caller, where: EscalationFilter, first: int, after: EscalationPosition | None
 ) -> Page[WorkOrder]:
-    """Escalated orders (above their first tier, repeats, or with a warning slip) the caller may see."""
+    """Escalated orders (above their first tier, repeats, or with a warning slip) the caller may
+    see."""
     if not 0 < first <= MAX_PAGE:
         raise InvalidInputError(
             [FieldProblem(("first",), f"ask for 1 to {MAX_PAGE} orders a page")]
@@ -333,7 +335,8 @@ async def list_escalations(
         raise InvalidInputError([FieldProblem(("filter", "olderThanHours"), problem)])
     # The page's ids first, then its rows. The ids come from a partial index alone (index-only: it
     # holds org_path, so a region's board passes over other regions' entries without reading their
-    # rows); filtering rows instead read ~2,500 of them, on as many pages, for a region's first page.
+    # rows); filtering rows instead read ~2,500 of them, on as many pages, for a region's first
+    # page.
     matching = _filtered_escalations(
         caller, select(WorkOrder.id).where(WorkOrder.escalated, visible(caller)), where
     )
@@ -349,9 +352,10 @@ async def list_escalations(
 
 def _escalation_order(sort: str) -> tuple[SQLColumnExpression[Any], ...]:
     if sort == "breach":
-        # Past-due first, the longest overdue first; next_deadline_at is the earliest running deadline.
-        # NULLS LAST is the order of ix_work_orders_escalations_breach, so the index serves the page
-        # (ordering by "next_deadline_at IS NULL" first made PostgreSQL sort every escalated order).
+        # Past-due first, the longest overdue first; next_deadline_at is the earliest running
+        # deadline. NULLS LAST is the order of ix_work_orders_escalations_breach, so the index
+        # serves the page (ordering by "next_deadline_at IS NULL" first made PostgreSQL sort every
+        # escalated order).
         return (WorkOrder.next_deadline_at.asc().nulls_last(), WorkOrder.id)
     return (WorkOrder.id,)
 
@@ -415,4 +419,4 @@ async def count_by_state(caller: Caller, where: OrderFilter) -> dict[str, int]:
     query = _sla_filtered(caller, query, where)
     async with caller.db.read() as session:
         query = await _filtered(session, query, where)
-        return {state: count for state, count in await session.execute(query)}
+        return dict((await session.execute(query)).all())

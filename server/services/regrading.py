@@ -1,5 +1,6 @@
-"""regradeWorkOrder: a supervisor changes an order's grade (e.g. B to C when it cannot close in time);
-its clocks take the new grade's targets, keeping the time already used, and the history says why."""
+"""regradeWorkOrder: a supervisor changes an order's grade (e.g. B to C when it cannot close in
+time); its clocks take the new grade's targets, keeping the time already used, and the history says
+why."""
 
 from __future__ import annotations
 

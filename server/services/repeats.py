@@ -1,6 +1,7 @@
 """Repeat complaints: the same customer (by phone or VIN) on the same issue within the profile's
 natural-day window after the earlier order was handled. The new order is an escalation order linked
-to the original and routed to the category's next handler; the original is not resolved first time."""
+to the original and routed to the category's next handler; the original is not resolved first
+time."""
 
 from __future__ import annotations
 
@@ -81,13 +82,18 @@ def route_up(
 async def link(
     session: AsyncSession, caller: Caller, order: WorkOrder, repeat: Repeat, now: datetime
 ) -> None:
-    """After the new order is inserted: mark the original, and past the routing table warn upward."""
-    # A fact about the original, not an edit of it: its version stays, so its handler is not disturbed.
+    """After the new order is inserted: mark the original, and past the routing table warn
+    upward."""
+    # A fact about the original, not an edit of it: its version stays, so its handler is not
+    # disturbed.
     await session.execute(
         update(WorkOrder).where(WorkOrder.id == repeat.prior.id).values(repeated=True)
     )
     if repeat.routing.beyond_table:
-        reason = f"第 {repeat.number} 次投诉同一问题 / complaint number {repeat.number} on the same issue"
+        reason = (
+            f"第 {repeat.number} 次投诉同一问题 / "
+            f"complaint number {repeat.number} on the same issue"
+        )
         await slips.issue(
             session, caller.tenant, order, "REPEAT", reason, caller.user_id, now, order.details
         )

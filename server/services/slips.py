@@ -1,5 +1,5 @@
-"""Upgrade-warning slips (客户投诉升级预警单): issued once per order and trigger, acknowledged against a
-clock from the profile, closed with the functional department's result."""
+"""Upgrade-warning slips (客户投诉升级预警单): issued once per order and trigger, acknowledged
+against a clock from the profile, closed with the functional department's result."""
 
 from __future__ import annotations
 
@@ -33,21 +33,22 @@ async def issue(
     now: datetime,
     words: str | None = None,
 ) -> WarningSlip | None:
-    """The slip for this trigger, unless the order has one already (then None: nothing happens twice)."""
+    """The slip for this trigger, unless the order has one already (then None: nothing happens
+    twice)."""
     category = tenant.profile.categories[order.category]
     to_tier = next_tier(category.routing, order.tier) or order.tier
-    values = dict(
-        work_order_id=order.id,
-        trigger=trigger,
-        reason=reason,
-        from_tier=order.tier,
-        to_tier=to_tier,
-        repeat_words=words,
-        state="issued",
-        issued_at=now,
-        issued_by_id=by,
-        tenant_id=order.tenant_id,
-    )
+    values = {
+        "work_order_id": order.id,
+        "trigger": trigger,
+        "reason": reason,
+        "from_tier": order.tier,
+        "to_tier": to_tier,
+        "repeat_words": words,
+        "state": "issued",
+        "issued_at": now,
+        "issued_by_id": by,
+        "tenant_id": order.tenant_id,
+    }
     slip_id = await session.scalar(
         upsert.insert(session, WarningSlip)
         .values(**values)
@@ -103,7 +104,10 @@ async def _notify(
     message = outbox.Message(
         key=f"slip:{slip.id}",
         topic="slip.issued",
-        subject=f"【升级预警】工单 {order.number}：{slip.reason} / upgrade warning for order {order.number}",
+        subject=(
+            f"【升级预警】工单 {order.number}：{slip.reason} / "
+            f"upgrade warning for order {order.number}"
+        ),
         body={
             "order": order.number,
             "trigger": slip.trigger,
@@ -172,7 +176,8 @@ async def record_result(
 async def _slip_change(
     caller: Caller, slip_id: int, permission: str
 ) -> AsyncIterator[tuple[Change, WarningSlip]]:
-    """The slip's order taken for changing at any version: acknowledging never overwrites the order."""
+    """The slip's order taken for changing at any version: acknowledging never overwrites the
+    order."""
     async with caller.db.read() as session:
         found = await references.resolve(session, caller, references.SLIP, slip_id)
     async with changing(caller, found.work_order_id, None) as change:

@@ -1,4 +1,5 @@
-"""Tenants: onboarding from a profile, and each tenant's runtime (profile and policy) cached per version."""
+"""Tenants: onboarding from a profile, and each tenant's runtime (profile and policy) cached per
+version."""
 
 from __future__ import annotations
 
@@ -45,7 +46,8 @@ def cached_runtime(database: Database, tenant_id: int, policy_version: int) -> T
 
 
 async def runtime(database: Database, tenant_id: int, policy_version: int) -> TenantRuntime:
-    """The tenant's parsed profile and policy; rebuilt when another process imported a new profile."""
+    """The tenant's parsed profile and policy; rebuilt when another process imported a new
+    profile."""
     cached = cached_runtime(database, tenant_id, policy_version)
     if cached is not None:
         return cached
@@ -82,7 +84,8 @@ async def _load_runtime(database: Database, tenant_id: int) -> TenantRuntime:
 
 
 async def create_tenant(database: Database, slug: str, name: str, profile: Profile) -> int:
-    """A new tenant with its brand root org unit (path /<slug>). Validated before anything is written."""
+    """A new tenant with its brand root org unit (path /<slug>). Validated before anything is
+    written."""
     if not valid_code(slug):
         raise InvalidInputError(
             [FieldProblem(("slug",), "use 2–40 lowercase letters, digits and hyphens")]

@@ -257,7 +257,8 @@ BOTH_YEARS = BusinessCalendar(SHANGHAI, NINE_TO_SIX, RULES_2025_2026)
         pytest.param(
             LUNCH, "2025-03-03 17:00", "minutes", 480, "2025-03-04 17:00", id="lunch-full-day"
         ),
-        # Into 2026 with both years loaded: 2025-12-31 then 2026-01-01/02 off, Sun 01-04 a make-up day.
+        # Into 2026 with both years loaded: 2025-12-31 then 2026-01-01/02 off, Sun 01-04 a make-up
+        # day.
         pytest.param(
             BOTH_YEARS,
             "2025-12-31 17:00",

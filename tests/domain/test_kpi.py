@@ -73,7 +73,7 @@ def test_ranking_breaks_ties_by_deliveries_rewards_the_top_and_fines_under_the_t
     scores = [90, 85, 85, 70, 60, 55, 39.99, None]
     assessed = [
         Assessed(dealer=i, group=1, score=None if s is None else Decimal(str(s)), deliveries=d)
-        for i, (s, d) in enumerate(zip(scores, [10, 20, 30, 5, 5, 5, 5, 5]), start=1)
+        for i, (s, d) in enumerate(zip(scores, [10, 20, 30, 5, 5, 5, 5, 5], strict=True), start=1)
     ] + [Assessed(dealer=9, group=2, score=Decimal(100), deliveries=0)]
     ranked = {r.dealer: r for r in rank(assessed, RULES.incentive)}
     assert [ranked[i].rank for i in range(1, 10)] == [1, 3, 2, 4, 5, 6, 7, 8, 1]

@@ -96,7 +96,8 @@ def test_a_deadline_in_an_unpublished_year_is_missing_until_that_year_is_loaded(
         holidays=frozenset({datetime(2027, 1, 1).date()}), known_years=frozenset({2027})
     )
     loaded = BusinessCalendar(SHANGHAI, NINE_TO_SIX, CAL.days.merged(rules_2027))
-    # Wed 12-30, Thu 12-31, (Fri 01-01 off), Mon 01-04, Tue 01-05: the third working day after is Tue.
+    # Wed 12-30, Thu 12-31, (Fri 01-01 off), Mon 01-04, Tue 01-05: the third working day after is
+    # Tue.
     assert sla.schedule(clock, loaded, 20).due_at == at("2027-01-05 10:00")
 
 

@@ -15,7 +15,8 @@ down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# The escalations board's partial indexes (server/db/models.py): name suffix, columns after tenant_id.
+# The escalations board's partial indexes (server/db/models.py): name suffix, columns after
+# tenant_id.
 ESCALATION_INDEXES = {"age": ["id"], "breach": ["next_deadline_at", "id"]}
 
 
@@ -23,8 +24,9 @@ def upgrade() -> None:
     with op.batch_alter_table("vehicles", schema=None) as batch_op:
         batch_op.create_index("ix_vehicles_customer", ["tenant_id", "customer_id"], unique=False)
     if op.get_context().dialect.name == "postgresql":
-        # The scope filter selects a subtree as a byte range of org_path; "C" orders by bytes in every
-        # locale (en_US collation ignores the "/" on its first pass). Rebuilds ix_work_orders_scope.
+        # The scope filter selects a subtree as a byte range of org_path; "C" orders by bytes in
+        # every locale (en_US collation ignores the "/" on its first pass). Rebuilds
+        # ix_work_orders_scope.
         op.alter_column(
             "work_orders", "org_path", type_=sa.String(400, collation="C"), existing_nullable=False
         )

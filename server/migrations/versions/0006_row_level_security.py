@@ -47,7 +47,8 @@ def upgrade() -> None:
         return
     # Roles belong to the server, not the database: another database may have made it already.
     op.execute(
-        f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{ROLE}') THEN CREATE ROLE {ROLE} NOLOGIN; END IF; END $$"
+        f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{ROLE}') "
+        f"THEN CREATE ROLE {ROLE} NOLOGIN; END IF; END $$"
     )
     op.execute(f"GRANT USAGE ON SCHEMA public TO {ROLE}")
     op.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {ROLE}")
@@ -55,14 +56,16 @@ def upgrade() -> None:
         op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {ROLE}")
         op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
         op.execute(
-            f"CREATE POLICY tenant_rows ON {table} USING (tenant_id = {CURRENT_TENANT}) WITH CHECK (tenant_id = {CURRENT_TENANT})"
+            f"CREATE POLICY tenant_rows ON {table} USING (tenant_id = {CURRENT_TENANT}) "
+            f"WITH CHECK (tenant_id = {CURRENT_TENANT})"
         )
     op.execute(
         f"GRANT SELECT, UPDATE ON tenants TO {ROLE}"
     )  # a tenant's own policy version moves with its calendar
     op.execute("ALTER TABLE tenants ENABLE ROW LEVEL SECURITY")
     op.execute(
-        f"CREATE POLICY tenant_rows ON tenants USING (id = {CURRENT_TENANT}) WITH CHECK (id = {CURRENT_TENANT})"
+        f"CREATE POLICY tenant_rows ON tenants USING (id = {CURRENT_TENANT}) "
+        f"WITH CHECK (id = {CURRENT_TENANT})"
     )
 
 

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from pydantic import Field
+
 from server.profiles.document import Document, DocumentKind
 from server.profiles.validators import IsoDate
 
@@ -16,8 +18,8 @@ class _CalendarDay(Document):
 
 
 class CalendarDoc(Document):
-    holidays: list[_CalendarDay] = []
-    workdays: list[_CalendarDay] = []
+    holidays: list[_CalendarDay] = Field(default_factory=list)
+    workdays: list[_CalendarDay] = Field(default_factory=list)
 
 
 def build(doc: CalendarDoc) -> Mapping[str, Any]:

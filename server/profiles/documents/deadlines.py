@@ -19,13 +19,13 @@ _SCOPES = ("grades", "categories", "channels")
 
 
 class _AppliesTo(Document):
-    grades: list[str] = []
-    categories: list[str] = []
-    channels: list[str] = []
+    grades: list[str] = Field(default_factory=list)
+    categories: list[str] = Field(default_factory=list)
+    channels: list[str] = Field(default_factory=list)
 
 
 class _Action(Document):
-    notify: list[Recipient] = list(DEFAULT_NOTIFY)
+    notify: list[Recipient] = Field(default_factory=lambda: list(DEFAULT_NOTIFY))
     regrade: str | None = None
     move_to_tier: str | None = None
 

@@ -18,8 +18,8 @@ DOC = "grading.yaml"
 
 
 class _WhenAny(Document):
-    flags: list[str] = []
-    demands: list[str] = []
+    flags: list[str] = Field(default_factory=list)
+    demands: list[str] = Field(default_factory=list)
 
     def codes(self) -> dict[str, frozenset[str]]:
         return {"flags": frozenset(self.flags), "demands": frozenset(self.demands)}
@@ -38,8 +38,8 @@ class _AlertRule(Document):
 
 
 class GradingDoc(Document):
-    rules: list[_GradingRule] = []
-    alerts: list[_AlertRule] = []
+    rules: list[_GradingRule] = Field(default_factory=list)
+    alerts: list[_AlertRule] = Field(default_factory=list)
 
 
 def build(doc: GradingDoc) -> Mapping[str, Any]:

@@ -56,7 +56,7 @@ class KpisDoc(Document):
     """Left out (or without KPIs), the tenant has no KPIs and no reconciliation."""
 
     population: _Population | None = None
-    kpis: list[_Kpi] = []
+    kpis: list[_Kpi] = Field(default_factory=list)
     score: _Score | None = None
     reconciliation: _Reconciliation | None = None
     appeal_days: Annotated[int, Field(ge=0)] = 0

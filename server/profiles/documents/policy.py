@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from pydantic import Field
+
 from server.profiles.crosscheck import Names, RawDocuments, text
 from server.profiles.document import Document, DocumentKind
 from server.profiles.problems import Problem, ProblemCode
@@ -19,8 +21,8 @@ class _Grant(Document):
 
 
 class PolicyDoc(Document):
-    add: list[_Grant] = []
-    remove: list[_Grant] = []
+    add: list[_Grant] = Field(default_factory=list)
+    remove: list[_Grant] = Field(default_factory=list)
 
 
 def build(doc: PolicyDoc) -> Mapping[str, Any]:

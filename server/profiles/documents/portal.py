@@ -28,7 +28,7 @@ class _PortalLimits(Document):
 
 
 class PortalDoc(Document):
-    origins: list[Origin] = []
+    origins: list[Origin] = Field(default_factory=list)
     limits: _PortalLimits = _PortalLimits()
 
 

@@ -23,8 +23,8 @@ DOC = "warnings.yaml"
 class _WarningWhen(Document):
     state: str | None = None  # a state meaning: unprocessed, in_progress, ...
     calls_at_least: Annotated[int, Field(ge=1)] | None = None
-    flags: list[str] = []
-    demands: list[str] = []
+    flags: list[str] = Field(default_factory=list)
+    demands: list[str] = Field(default_factory=list)
 
 
 class _WarningRule(Document):
@@ -51,7 +51,7 @@ class _ClockTarget(Document):
 
 class WarningsDoc(Document):
     acknowledge_within: _ClockTarget | None = None
-    rules: list[_WarningRule] = []
+    rules: list[_WarningRule] = Field(default_factory=list)
 
 
 def build(doc: WarningsDoc) -> Mapping[str, Any]:
