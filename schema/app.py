@@ -11,6 +11,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types.base import get_object_definition
 
+from schema.directory import DirectoryMutation, DirectoryQuery
 from schema.escalation import EscalationMutation, EscalationQuery
 from schema.tenant_admin import TenantAdminMutation, TenantAdminQuery
 from schema.extensions import MaskUnexpectedErrors
@@ -38,10 +39,12 @@ def _merged(name: str, *parts: type) -> type:
 
 schema = strawberry.Schema(
     query=_merged(
-        "Query", Query, IntakeQuery, EscalationQuery, TenantAdminQuery, OutboxQuery, LiveQuery
+        "Query", Query, IntakeQuery, EscalationQuery, TenantAdminQuery, OutboxQuery, LiveQuery,
+        DirectoryQuery,
     ),
     mutation=_merged(
-        "Mutation", Mutation, EscalationMutation, TenantAdminMutation, OutboxMutation, KpiMutation
+        "Mutation", Mutation, EscalationMutation, TenantAdminMutation, OutboxMutation, KpiMutation,
+        DirectoryMutation,
     ),
     subscription=Subscription,
     config=StrawberryConfig(scalar_map={datetime: DateTime}),

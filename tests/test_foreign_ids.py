@@ -67,6 +67,8 @@ INPUTS = {
     "returnWorkOrder": "TierMoveInput",
     "regradeWorkOrder": "RegradeInput",
     "recordSlipResult": "SlipResultInput",
+    "grantRole": "RoleGrantInput",
+    "revokeRole": "RoleGrantInput",
 }
 
 
@@ -120,6 +122,24 @@ CASES = [
     Case("recordSlipResult.handlerId", "user", "handlerId",
          lambda w, ids, bad: {"id": ids.slip, "result": "已回复客户", "handlerId": bad}),
     Case("retryOutboxMessages.id", "dead", NOT_FOUND, lambda w, ids, bad: {"id": bad}, "admin"),
+    Case("addOrgUnit.parentId", "dealer", NOT_FOUND,
+         lambda w, ids, bad: {"parentId": bad, "kind": "department", "code": "aftersales",
+                              "name": "售后"}, "admin"),
+    Case("updateOrgUnit.id", "dealer", NOT_FOUND, lambda w, ids, bad: {"id": bad, "name": "x"},
+         "admin"),
+    Case("addUser.grants.orgUnitId", "dealer", "grants[1].orgUnitId",
+         lambda w, ids, bad: {"username": "new-care", "displayName": "x", "grants": [
+             {"role": "operator", "orgUnitId": ids.dealer},
+             {"role": "care_specialist", "orgUnitId": bad}]}, "admin"),
+    Case("deactivateUser.id", "user", NOT_FOUND, lambda w, ids, bad: {"id": bad}, "admin"),
+    Case("grantRole.userId", "user", NOT_FOUND,
+         lambda w, ids, bad: {"userId": bad, "role": "operator", "orgUnitId": ids.dealer}, "admin"),
+    Case("grantRole.orgUnitId", "dealer", "orgUnitId",
+         lambda w, ids, bad: {"userId": ids.user, "role": "operator", "orgUnitId": bad}, "admin"),
+    Case("revokeRole.userId", "user", NOT_FOUND,
+         lambda w, ids, bad: {"userId": bad, "role": "operator", "orgUnitId": ids.dealer}, "admin"),
+    Case("revokeRole.orgUnitId", "dealer", "orgUnitId",
+         lambda w, ids, bad: {"userId": ids.user, "role": "operator", "orgUnitId": bad}, "admin"),
 ]
 
 NOTHING = Ids(

@@ -66,7 +66,7 @@ async def set_hours(
     db: TenantDb, path: str, timezone: str | None, working_hours: list[str] | None, working_weekdays: list[int] | None
 ) -> None:
     """An org unit's own business time (None: inherit). Every process reloads the tenant's calendar."""
-    problems = _hours_problems(timezone, working_hours, working_weekdays)
+    problems = hours_problems(timezone, working_hours, working_weekdays)
     if problems:
         raise InvalidInputError(problems)
     async with db.write() as session:
@@ -77,7 +77,7 @@ async def set_hours(
         await bump_runtime(session, db.tenant_id)
 
 
-def _hours_problems(timezone: str | None, hours: list[str] | None, weekdays: list[int] | None) -> list[FieldProblem]:
+def hours_problems(timezone: str | None, hours: list[str] | None, weekdays: list[int] | None) -> list[FieldProblem]:
     problems = []
     if timezone is not None:
         try:
