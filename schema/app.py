@@ -21,6 +21,7 @@ from schema.kpi import KpiMutation
 from schema.live import LiveQuery, Subscription
 from schema.limits import EnforceLimits
 from schema.mutations import Mutation
+from schema.onboarding import OnboardingMutation, OnboardingQuery
 from schema.outbox import OutboxMutation, OutboxQuery
 from schema.queries import Query
 
@@ -40,11 +41,11 @@ def _merged(name: str, *parts: type) -> type:
 schema = strawberry.Schema(
     query=_merged(
         "Query", Query, IntakeQuery, EscalationQuery, TenantAdminQuery, OutboxQuery, LiveQuery,
-        DirectoryQuery,
+        DirectoryQuery, OnboardingQuery,
     ),
     mutation=_merged(
         "Mutation", Mutation, EscalationMutation, TenantAdminMutation, OutboxMutation, KpiMutation,
-        DirectoryMutation,
+        DirectoryMutation, OnboardingMutation,
     ),
     subscription=Subscription,
     config=StrawberryConfig(scalar_map={datetime: DateTime}),

@@ -262,7 +262,9 @@ def test_every_id_argument_of_every_mutation_is_a_case():
     for name, field in schema._schema.mutation_type.fields.items():
         for arg_name, arg in field.args.items():
             found |= {f"{name}.{path}" for path in id_paths(arg.type, arg_name)}
-    assert found == tested
+    # The platform admin acts outside every tenant, so no tenant's id is foreign to it: its
+    # unknown ids are test_onboarding's (deactivateTenant answers NotFound).
+    assert found - {"deactivateTenant.id"} == tested
 
 
 def id_paths(kind: Any, name: str) -> set[str]:

@@ -8,14 +8,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.security.authz import PolicyBook
-from server.domain.calendar import BusinessCalendar, DayRules
 from server.db.models import OrgUnit, Tenant
 from server.db.session import Database
+from server.domain.calendar import BusinessCalendar, DayRules
 from server.domain.errors import FieldProblem, InvalidInputError
 from server.domain.tree import valid_code
 from server.profiles import Profile, parse_profile
+from server.security.authz import PolicyBook
 from server.services import calendars
 from server.services.calendars import UnitHours, calendar_for
 
@@ -81,21 +82,32 @@ async def create_tenant(database: Database, slug: str, name: str, profile: Profi
     if not valid_code(slug):
         raise InvalidInputError([FieldProblem(("slug",), "use 2–40 lowercase letters, digits and hyphens")])
     async with database.platform() as session, session.begin():
-        if await session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
-            raise InvalidInputError([FieldProblem(("slug",), f"a tenant '{slug}' exists already")])
-        tenant = Tenant(
-            slug=slug,
-            name=name,
-            profile_name=profile.name,
-            profile_version=profile.version,
-            profile_documents=dict(profile.documents),
-            created_at=datetime.now(UTC),
-        )
-        session.add(tenant)
-        await session.flush()
-        session.add(OrgUnit(tenant_id=tenant.id, kind="brand", code=slug, name=name, path=f"/{slug}"))
-        await calendars.seed_statutory(session, tenant.id)
+        tenant, _root = await insert_tenant(session, slug, name, profile)
         return tenant.id
+
+
+async def insert_tenant(
+    session: AsyncSession, slug: str, name: str, profile: Profile
+) -> tuple[Tenant, OrgUnit]:
+    """The tenant, its root unit and its statutory calendar, in the caller's platform transaction;
+    a slug taken (by then) is refused."""
+    if await session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
+        raise InvalidInputError([FieldProblem(("slug",), f"a tenant '{slug}' exists already")])
+    tenant = Tenant(
+        slug=slug,
+        name=name,
+        profile_name=profile.name,
+        profile_version=profile.version,
+        profile_documents=dict(profile.documents),
+        created_at=datetime.now(UTC),
+    )
+    session.add(tenant)
+    await session.flush()
+    root = OrgUnit(tenant_id=tenant.id, kind="brand", code=slug, name=name, path=f"/{slug}")
+    session.add(root)
+    await calendars.seed_statutory(session, tenant.id)
+    await session.flush()
+    return tenant, root
 
 
 async def replace_profile(database: Database, tenant_id: int, documents: Mapping[str, Any]) -> Profile:
