@@ -140,9 +140,9 @@ def _token(args: argparse.Namespace) -> None:
 def _no_such_user(user: str, tenant: str, known: list[str]) -> str:
     if not known:
         return (
-            f"tenant '{tenant}' has no users yet: `complaintdesk tenant import` creates the tenant and its"
-            " root unit only. For a tenant with a user per role, load the demo (`complaintdesk demo`,"
-            " tenant 'skoda'; see README.md, 'A tenant with users')."
+            f"tenant '{tenant}' has no users yet: `complaintdesk tenant import` without --org and"
+            " --users creates the tenant and its root unit only. Onboard with both CSV files, or load"
+            " the demo (`complaintdesk demo`, tenant 'skoda'; see README.md, 'Onboarding an OEM')."
         )
     shown = ", ".join(known[:20]) + (f" and {len(known) - 20} more" if len(known) > 20 else "")
     return f"no user '{user}' in tenant '{tenant}'; its users are: {shown}"
