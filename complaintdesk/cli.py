@@ -20,10 +20,11 @@ from server.adapters.holiday_source import statutory_days
 from server.db import migrate
 from server.db.session import Database
 from server.domain.calendar import DayRules
-from server.domain.errors import DomainError
-from server.profiles import ProfileInvalidError, load_profile_dir
+from server.domain.errors import DomainError, InvalidInputError
+from server.profiles import ProfileInvalidError, load_profile_dir, read_profile_dir
 from server.security.auth import Claims, mint
-from server.services import calendar_years, dead_letters, demo, organisation, tenancy
+from server.services import calendar_years, dead_letters, demo, onboarding, organisation, tenancy
+from server.services.platform import PlatformCaller
 
 T = TypeVar("T")
 
@@ -69,6 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     ten.add_argument("profile", type=Path, help="folder of profile YAML documents")
     ten.add_argument("--slug")
     ten.add_argument("--name")
+    ten.add_argument("--org", type=Path, help="org CSV (template: policies/onboarding/org.csv)")
+    ten.add_argument("--users", type=Path, help="users CSV (policies/onboarding/users.csv)")
     ten.set_defaults(handler=_tenant)
     wrk = sub.add_parser("worker", help="run Dramatiq worker processes on Redis (REDIS_URL)")
     wrk.add_argument("--processes", type=int, default=2)
@@ -157,9 +160,10 @@ def _token(args: argparse.Namespace) -> None:
 def _no_such_user(user: str, tenant: str, known: list[str]) -> str:
     if not known:
         return (
-            f"tenant '{tenant}' has no users yet: `complaintdesk tenant import` creates the tenant "
-            "and its root unit only. For a tenant with a user per role, load the demo "
-            "(`complaintdesk demo`, tenant 'skoda'; see README.md, 'A tenant with users')."
+            f"tenant '{tenant}' has no users yet: `complaintdesk tenant import` without --org"
+            " and --users creates the tenant and its root unit only. Onboard with both CSV files,"
+            " or load the demo (`complaintdesk demo`, tenant 'skoda'; see README.md, 'Onboarding"
+            " an OEM')."
         )
     shown = ", ".join(known[:20]) + (f" and {len(known) - 20} more" if len(known) > 20 else "")
     return f"no user '{user}' in tenant '{tenant}'; its users are: {shown}"
@@ -172,6 +176,9 @@ def _tenant(args: argparse.Namespace) -> None:
         return
     if not (args.slug and args.name):
         raise SystemExit("give --slug and --name for the new tenant")
+    if args.org or args.users:
+        _onboard(args)
+        return
     tenant_id = asyncio.run(
         _with_database(
             lambda database: tenancy.create_tenant(database, args.slug, args.name, profile)
@@ -180,6 +187,36 @@ def _tenant(args: argparse.Namespace) -> None:
     print(
         f"tenant '{args.slug}' created (id {tenant_id}) "
         f"from profile '{profile.name}' {profile.version}"
+    )
+
+
+def _onboard(args: argparse.Namespace) -> None:
+    """The same use case as onboardTenant, with a progress line; every problem at once."""
+    if not (args.org and args.users):
+        raise SystemExit("give both --org and --users (templates: policies/onboarding/)")
+    request = onboarding.Request(
+        slug=args.slug,
+        name=args.name,
+        org_csv=args.org.read_bytes(),
+        users_csv=args.users.read_bytes(),
+        profile_documents=read_profile_dir(args.profile),
+    )
+
+    def progress(stage: str, done: int, total: int) -> None:
+        print(f"\r{stage}: {done}/{total}", end="\n" if done == total else "", flush=True)
+
+    async def work(database: Database) -> onboarding.Summary:
+        return await onboarding.onboard(PlatformCaller("cli", database), request, progress)
+
+    files = {"orgCsv": str(args.org), "usersCsv": str(args.users)}
+    try:
+        summary = asyncio.run(_with_database(work))
+    except InvalidInputError as exc:
+        lines = [f"{files.get(p.path[0], p.path[0])}: {p.message}" for p in exc.problems]
+        raise SystemExit("nothing was created:\n" + "\n".join(lines)) from None
+    print(
+        f"tenant '{args.slug}' onboarded: {summary.org_units} org units"
+        f" ({summary.dealers} dealers), {summary.users} users"
     )
 
 

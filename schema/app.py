@@ -12,6 +12,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types.base import get_object_definition
 
+from schema.directory import DirectoryMutation, DirectoryQuery
 from schema.escalation import EscalationMutation, EscalationQuery
 from schema.extensions import MaskUnexpectedErrors
 from schema.instants import DateTime
@@ -20,6 +21,7 @@ from schema.kpi import KpiMutation
 from schema.limits import EnforceLimits
 from schema.live import LiveQuery, Subscription
 from schema.mutations import Mutation
+from schema.onboarding import OnboardingMutation, OnboardingQuery
 from schema.outbox import OutboxMutation, OutboxQuery
 from schema.queries import Query
 from schema.tenant_admin import TenantAdminMutation, TenantAdminQuery
@@ -39,10 +41,25 @@ def _merged(name: str, *parts: type) -> type:
 
 schema = strawberry.Schema(
     query=_merged(
-        "Query", Query, IntakeQuery, EscalationQuery, TenantAdminQuery, OutboxQuery, LiveQuery
+        "Query",
+        Query,
+        IntakeQuery,
+        EscalationQuery,
+        TenantAdminQuery,
+        OutboxQuery,
+        LiveQuery,
+        DirectoryQuery,
+        OnboardingQuery,
     ),
     mutation=_merged(
-        "Mutation", Mutation, EscalationMutation, TenantAdminMutation, OutboxMutation, KpiMutation
+        "Mutation",
+        Mutation,
+        EscalationMutation,
+        TenantAdminMutation,
+        OutboxMutation,
+        KpiMutation,
+        DirectoryMutation,
+        OnboardingMutation,
     ),
     subscription=Subscription,
     config=StrawberryConfig(scalar_map={datetime: DateTime}),

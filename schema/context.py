@@ -13,6 +13,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from server.services import queries
 from server.services.caller import Caller
+from server.services.platform import PlatformCaller
 from server.settings import Limits
 
 R = TypeVar("R")
@@ -144,10 +145,13 @@ class Loaders:
 
 @dataclass
 class Context:
+    # None for the platform admin, who acts in no tenant: only the platform's fields
+    # (schema/onboarding.py) serve them, from `platform`.
     caller: Caller
     request_id: str
     limits: Limits = field(default_factory=Limits)  # this request's (schema.limits.limits_for)
     caller_expires_at: datetime | None = None  # the token's expiry: live subscriptions end there
+    platform: PlatformCaller | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

@@ -11,8 +11,8 @@ import strawberry
 
 from server.domain import bounds
 
-# Users and org units have `integer` keys (server/db/models.py); every other type `bigint` ones.
-_KEY_MAX = {"User": bounds.INTEGER_MAX, "OrgUnit": bounds.INTEGER_MAX}
+# Users, org units and tenants have `integer` keys (server/db/models.py); every other type `bigint`.
+_KEY_MAX = {"User": bounds.INTEGER_MAX, "OrgUnit": bounds.INTEGER_MAX, "Tenant": bounds.INTEGER_MAX}
 
 
 def encode(type_name: str, key: int) -> strawberry.ID:

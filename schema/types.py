@@ -76,6 +76,18 @@ class OrgUnit:
     code: str = from_row("Short code, unique among its siblings.")
     name: str = from_row("Display name.")
     path: str = from_row("Path from the brand root, e.g. /skoda/east/dlr-0231.")
+    parent_id: strawberry.ID | None = from_row(
+        "The unit above it; none for the brand root.",
+        lambda row: encode("OrgUnit", row.parent_id) if row.parent_id is not None else None,
+    )
+    timezone: str | None = from_row("Its own IANA timezone; none: the unit above's.")
+    working_hours: list[str] | None = from_row(
+        'Its own working windows, e.g. ["09:00-12:00", "13:30-18:00"] (the gap is the lunch'
+        " break); none: the unit above's."
+    )
+    working_weekdays: list[int] | None = from_row(
+        "Its own working weekdays, 0 (Monday) to 6; none: the unit above's."
+    )
 
 
 @strawberry.type(description="A person of the tenant.")

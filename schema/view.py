@@ -49,7 +49,10 @@ class GraphQLView(GraphQLHTTPView):
             cross = origin.rstrip("/") if foreign else None
             return SocketContext(request_id, request.headers.get("authorization"), cross)
         return Context(
-            caller=state["caller"], request_id=state["request_id"], limits=state["limits"]
+            caller=state["caller"],
+            request_id=state["request_id"],
+            limits=state["limits"],
+            platform=state.get("platform"),
         )
 
     def is_websocket_origin_allowed(self, request: Any, origin: str) -> bool:

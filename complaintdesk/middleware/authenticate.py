@@ -9,6 +9,7 @@ view authenticates them from connection_init (schema/view.py).
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
 from starlette.datastructures import Headers
 from starlette.responses import HTMLResponse
@@ -21,8 +22,10 @@ from schema.limits import limits_for
 from schema.view import Origins
 from server.db.session import Database
 from server.security.auth import InvalidTokenError
-from server.services.authentication import authenticate
+from server.services.authentication import authenticate_request
 from server.services.caller import Caller, UnknownPrincipalError
+from server.services.onboarding import PLATFORM_BODY_BYTES
+from server.services.platform import PlatformCaller
 from server.settings import Settings
 
 IDE_PAGE = get_graphql_ide_html(graphql_ide="graphiql")
@@ -45,13 +48,16 @@ class Authenticate:
             return
         request_id = headers.get("x-request-id") or uuid.uuid4().hex
         try:
-            caller, _claims = await authenticate(
+            caller, _claims = await authenticate_request(
                 self.database, self.settings, headers.get("authorization")
             )
         except (InvalidTokenError, UnknownPrincipalError) as exc:
             await unauthorized(str(exc), request_id)(scope, receive, send)
             return
         send = with_headers(send, {"X-Request-ID": request_id})
+        if isinstance(caller, PlatformCaller):
+            await self._serve_platform(scope, receive, send, caller=caller, request_id=request_id)
+            return
         try:
             await self._serve(scope, receive, send, caller=caller, request_id=request_id)
         finally:
@@ -72,6 +78,24 @@ class Authenticate:
         receive = _replay(body, receive)
         scope.setdefault("state", {}).update(caller=caller, request_id=request_id, limits=limits)
         await self.app(scope, receive, send)
+
+    async def _serve_platform(
+        self, scope: Scope, receive: Receive, send: Send, *, caller: PlatformCaller, request_id: str
+    ) -> None:
+        """The platform admin's requests: no tenant's portal may send them, and their body may
+        carry an onboarding's two CSV files."""
+        origin = cross_origin(scope)
+        if origin is not None:
+            await refused_origin(origin)(scope, receive, send)
+            return
+        limits = replace(self.settings.limits, body_bytes=PLATFORM_BODY_BYTES)
+        body = await _read_body(scope, receive, limits.body_bytes)
+        if body is None:
+            await too_large(limits.body_bytes)(scope, receive, send)
+            return
+        state = {"caller": None, "platform": caller, "request_id": request_id, "limits": limits}
+        scope.setdefault("state", {}).update(state)
+        await self.app(scope, _replay(body, receive), send)
 
 
 def _ide_page(scope: Scope, headers: Headers) -> bool:

@@ -21,6 +21,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -63,6 +64,8 @@ class Tenant(Base):
     # its cached runtime (profile, policy, calendar) without a watcher.
     policy_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime]
+    # A deactivated tenant keeps its data; its tokens are refused (services/caller.py).
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
 
 
 class TenantOwned:
@@ -111,6 +114,23 @@ class RoleAssignment(TenantOwned, Base):
     role: Mapped[str] = mapped_column(String(40))
     org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))
     org_path: Mapped[str] = mapped_column(String(400))
+
+
+class DirectoryEvent(TenantOwned, Base):
+    """The audit history of the org tree, the users and their grants: appended in the change's
+    transaction, never edited (the tenant role may not update or delete it on PostgreSQL)."""
+
+    __tablename__ = "directory_events"
+    __table_args__ = (Index("ix_directory_events_tenant", "tenant_id", "id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime]
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the platform admin
+    actor: Mapped[str] = mapped_column(String(80))  # the username, or platform:<name>
+    kind: Mapped[str] = mapped_column(
+        String(40)
+    )  # org_unit.added, user.deactivated, role.granted, ...
+    target: Mapped[str] = mapped_column(String(400))  # the org path or the username acted on
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class Customer(TenantOwned, Base):

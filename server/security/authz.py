@@ -41,6 +41,11 @@ def known_roles() -> frozenset[str]:
     )
 
 
+# The tenant roles from least to most. A grant is never a way up: who grants or revokes a role at a
+# unit must hold one at least as high there (server/services/directory.py).
+RANKS = ("operator", "care_specialist", "manager", "gm", "rbo", "se", "tenant_admin")
+
+
 def known_permissions() -> frozenset[str]:
     return frozenset(row[3] for row in base_policy() if row[0] == "p")
 
@@ -94,6 +99,12 @@ class Authz:
     def require(self, permission: str, path: str) -> None:
         if not self.check(permission, path):
             raise NotPermittedError(permission)
+
+    def rank(self, path: str) -> int:
+        """The rank (index in RANKS) of the highest role the caller holds at `path`; -1: none."""
+        grants = self.principal.grants
+        held = [RANKS.index(g.role) for g in grants if g.role in RANKS and covers(g.path, path)]
+        return max(held, default=-1)
 
     def scopes(self, permission: str) -> list[str]:
         """The subtrees where the caller holds `permission`, for filtering lists in SQL."""

@@ -44,14 +44,15 @@ class Caller:
 
 
 # One row per grant (one with no role when there is none): the user, the tenant's policy version
-# and the grants in one round trip, with a statement built once for every request.
+# and the grants in one round trip, with a statement built once for every request. A deactivated
+# user or tenant finds no row: its tokens are refused from the next request on.
 _PRINCIPAL = (
     select(
         User.id, User.username, Tenant.policy_version, RoleAssignment.role, RoleAssignment.org_path
     )
     .join(Tenant, Tenant.id == User.tenant_id)
     .outerjoin(RoleAssignment, RoleAssignment.user_id == User.id)
-    .where(User.id == bindparam("user_id"), User.active)
+    .where(User.id == bindparam("user_id"), User.active, Tenant.active)
 )
 
 

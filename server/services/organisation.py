@@ -88,7 +88,7 @@ async def set_hours(
 ) -> None:
     """An org unit's own business time (None: inherit). Every process reloads the tenant's
     calendar."""
-    problems = _hours_problems(timezone, working_hours, working_weekdays)
+    problems = hours_problems(timezone, working_hours, working_weekdays)
     if problems:
         raise InvalidInputError(problems)
     async with db.write() as session:
@@ -103,7 +103,7 @@ async def set_hours(
         await bump_runtime(session, db.tenant_id)
 
 
-def _hours_problems(
+def hours_problems(
     timezone: str | None, hours: list[str] | None, weekdays: list[int] | None
 ) -> list[FieldProblem]:
     problems = []

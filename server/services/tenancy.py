@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.models import OrgUnit, Tenant
 from server.db.session import Database
@@ -91,23 +92,32 @@ async def create_tenant(database: Database, slug: str, name: str, profile: Profi
             [FieldProblem(("slug",), "use 2–40 lowercase letters, digits and hyphens")]
         )
     async with database.platform() as session, session.begin():
-        if await session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
-            raise InvalidInputError([FieldProblem(("slug",), f"a tenant '{slug}' exists already")])
-        tenant = Tenant(
-            slug=slug,
-            name=name,
-            profile_name=profile.name,
-            profile_version=profile.version,
-            profile_documents=dict(profile.documents),
-            created_at=datetime.now(UTC),
-        )
-        session.add(tenant)
-        await session.flush()
-        session.add(
-            OrgUnit(tenant_id=tenant.id, kind="brand", code=slug, name=name, path=f"/{slug}")
-        )
-        await calendars.seed_statutory(session, tenant.id)
+        tenant, _root = await insert_tenant(session, slug, name, profile)
         return tenant.id
+
+
+async def insert_tenant(
+    session: AsyncSession, slug: str, name: str, profile: Profile
+) -> tuple[Tenant, OrgUnit]:
+    """The tenant, its root unit and its statutory calendar, in the caller's platform transaction;
+    a slug taken (by then) is refused."""
+    if await session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
+        raise InvalidInputError([FieldProblem(("slug",), f"a tenant '{slug}' exists already")])
+    tenant = Tenant(
+        slug=slug,
+        name=name,
+        profile_name=profile.name,
+        profile_version=profile.version,
+        profile_documents=dict(profile.documents),
+        created_at=datetime.now(UTC),
+    )
+    session.add(tenant)
+    await session.flush()
+    root = OrgUnit(tenant_id=tenant.id, kind="brand", code=slug, name=name, path=f"/{slug}")
+    session.add(root)
+    await calendars.seed_statutory(session, tenant.id)
+    await session.flush()
+    return tenant, root
 
 
 async def replace_profile(
