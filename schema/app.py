@@ -22,6 +22,7 @@ from schema.limits import EnforceLimits
 from schema.mutations import Mutation
 from schema.outbox import OutboxMutation, OutboxQuery
 from schema.queries import Query
+from schema.revisits import RevisitMutation, RevisitQuery
 
 # Errors are already logged once, with the request id, by MaskUnexpectedErrors.
 logging.getLogger("strawberry.execution").setLevel(logging.CRITICAL)
@@ -38,10 +39,12 @@ def _merged(name: str, *parts: type) -> type:
 
 schema = strawberry.Schema(
     query=_merged(
-        "Query", Query, IntakeQuery, EscalationQuery, TenantAdminQuery, OutboxQuery, LiveQuery
+        "Query", Query, IntakeQuery, EscalationQuery, TenantAdminQuery, OutboxQuery, LiveQuery,
+        RevisitQuery,
     ),
     mutation=_merged(
-        "Mutation", Mutation, EscalationMutation, TenantAdminMutation, OutboxMutation, KpiMutation
+        "Mutation", Mutation, EscalationMutation, TenantAdminMutation, OutboxMutation, KpiMutation,
+        RevisitMutation,
     ),
     subscription=Subscription,
     config=StrawberryConfig(scalar_map={datetime: DateTime}),

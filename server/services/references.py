@@ -16,7 +16,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.db.models import OrgUnit, RoleAssignment, User, WarningSlip, WorkOrder
+from server.db.models import OrgUnit, Revisit, RoleAssignment, User, WarningSlip, WorkOrder
 from server.domain.errors import DomainError, FieldProblem, InvalidInputError, NotFoundError
 from server.services.caller import Caller
 
@@ -47,6 +47,8 @@ SLIP: Kind[WarningSlip] = Kind(
     ),
     READ,
 )
+# A revisit lies at its order's dealer; who may read revisits there sees it.
+REVISIT: Kind[Revisit] = Kind("revisit", Revisit.id, select(Revisit, Revisit.org_path), ("revisit.read",))
 # Registering for a dealer needs no sight of its orders (the call centre registers for every one).
 DEALER: Kind[OrgUnit] = Kind(
     "dealer",
