@@ -46,7 +46,8 @@ async def open_for(
     session: AsyncSession, tenant: TenantRuntime, order: WorkOrder, step: str, now: datetime
 ) -> int | None:
     """The revisit `step` creates under the profile, unless it has one for this order and step
-    already (a retried or redelivered step): its id, or None when nothing was created."""
+    already (a retried or redelivered step): its id, or None when nothing was created. The step's
+    history event names it, with its clock."""
     found = tenant.profile.revisit_rules
     rule = found.rules.get(step) if found is not None else None
     if rule is None:
@@ -76,8 +77,6 @@ async def open_for(
     revisit = await session.get_one(Revisit, revisit_id)
     revisit.due_at = clock.due_at
     order.next_deadline_at = clocks.next_deadline(await clocks.load(session, order.id))
-    data = {"revisit": revisit_id, "due_at": clock.due_at.isoformat() if clock.due_at else None}
-    await history.record(session, order, None, now, "revisit_opened", data=data)
     return revisit_id
 
 

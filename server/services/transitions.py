@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from server.db.models import WorkOrder
 from server.domain.errors import FieldProblem, InvalidInputError, TransitionNotAllowedError
@@ -80,14 +81,16 @@ async def advance(change: Change, step: Transition, comment: str | None) -> None
     changed = await clocks.apply(
         session, caller.tenant, order, step.name, now, final=final, cancelled=cancelled
     )
+    data = _clocks(changed)
+    if (opened := await revisits.open_for(session, caller.tenant, order, step.name, now)) is not None:
+        data = (data or {}) | {"revisit": opened}
     await change.record(
-        "transition", transition=step.name, from_state=previous, to_state=step.target, comment=comment, data=_clocks(changed)
+        "transition", transition=step.name, from_state=previous, to_state=step.target, comment=comment, data=data
     )
     if target.meaning not in _REVISITED:
         reason = f"工单重新处理 / the order went back into handling ({step.name})"
         reason = f"{reason}: {comment}" if comment else reason
         await revisits.cancel_open(session, caller.tenant, order, reason, now, by=caller.user_id)
-    await revisits.open_for(session, caller.tenant, order, step.name, now)
 
 
 # An order in these states keeps its open revisit: the call follows handling, and may follow
@@ -95,7 +98,7 @@ async def advance(change: Change, step: Transition, comment: str | None) -> None
 _REVISITED = (Meaning.HANDLED, Meaning.CLOSED)
 
 
-def _clocks(changed: list[str]) -> dict[str, list[str]] | None:
+def _clocks(changed: list[str]) -> dict[str, Any] | None:
     return {"clocks": changed} if changed else None
 
 
