@@ -3,7 +3,7 @@ the customer's verdict, warned about and breached by the deadline scan, cancelle
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -18,8 +18,14 @@ from server.db.models import (
     WorkOrderEvent,
 )
 from server.profiles import bundled_profile_path, load_profile_dir
-from server.services import deadlines, revisits
-from support import make_world, register
+from schema.app import schema
+from schema.context import Context
+from server.security.auth import Claims
+from server.db import migrate
+from server.db.session import Database
+from server.services import deadlines, demo, organisation, revisits, tenancy
+from server.services.caller import tenant_caller
+from support import make_world, op, register
 
 SH = ZoneInfo("Asia/Shanghai")
 UTC = ZoneInfo("UTC")
@@ -306,3 +312,31 @@ async def test_a_profile_without_revisit_rules_creates_none(database):
     world.clock.now = at("2025-03-04 10:00")
     await handled(world)
     assert await count(world, Revisit) == 0
+
+
+async def test_the_demo_leaves_revisits_due_for_its_care_specialist(tmp_path):
+    """On a database of its own: the demo tenant's slug is one per database."""
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}")
+    await migrate.upgrade(database.write_engine)
+    try:
+        await demo.load_demo(database, progress=lambda _line: None)
+        tenant_id = await tenancy.tenant_id_by_slug(database, demo.SLUG)
+        assert tenant_id is not None
+        db = database.tenant(tenant_id)
+        ids = await organisation.user_ids(db)
+        await db.close()
+        caller = await tenant_caller(database, Claims(str(ids["care"]), tenant_id, False))
+        variables = {"filter": {"states": ["OPEN"]}}
+        found = await schema.execute(
+            op("Revisits"), variable_values=variables, context_value=Context(caller, "t")
+        )
+        await caller.db.close()
+    finally:
+        await database.dispose()
+    assert found.errors is None, found.errors
+    due = found.data["revisits"]["nodes"]
+    now = datetime.now(UTC)
+    ahead = [r for r in due if datetime.fromisoformat(r["dueAt"]) > now]
+    assert len(ahead) >= demo.DUE_REVISITS
+    assert {r["dealer"]["code"] for r in due} == {"sh-pudong"}
+    assert all(r["order"]["state"] in ("handled", "closed") for r in due)
