@@ -4,13 +4,10 @@ the attempts and the result, and the statistics the KPI work counts."""
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
 
-from server.domain import revisit as domain
-from server.services import revisit_results, revisits
 from schema import cursors
 from schema.context import Context, Info, Soon
 from schema.errors import (
@@ -23,7 +20,18 @@ from schema.errors import (
 )
 from schema.ids import key
 from schema.queries import Cursor, PageSize
-from schema.types import Label, OrgUnit, PageInfo, User, WorkOrder, computed, from_row, global_id
+from schema.types import (
+    Label,
+    OrgUnit,
+    PageInfo,
+    User,
+    WorkOrder,
+    computed,
+    from_row,
+    global_id,
+)
+from server.domain import revisit as domain
+from server.services import revisit_results, revisits
 
 RevisitState = strawberry.enum(domain.RevisitState, description="Where a revisit stands.")
 RevisitOutcome = strawberry.enum(domain.Outcome, description="How one revisit attempt ended.")
@@ -68,6 +76,10 @@ class RevisitAnswer:
     answer: str = strawberry.field(description="The option chosen.")
 
 
+def _answers(row: Any) -> list[RevisitAnswer]:
+    return [RevisitAnswer(question=a["question"], answer=a["answer"]) for a in row.answers]
+
+
 def _result_label(r: Revisit) -> Label | None:
     found = r.ctx.caller.profile.revisit_rules
     kind = found.results.get(r.row.result) if found is not None and r.row.result else None
@@ -94,7 +106,7 @@ class Revisit:
     words: str | None = from_row("The customer's verdict in their own words.")
     answers: list[RevisitAnswer] = from_row(
         "Answers to the profile's questions, in its order.",
-        lambda row: [RevisitAnswer(question=a["question"], answer=a["answer"]) for a in row.answers],
+        _answers,
     )
     reason: str | None = from_row("Why it was cancelled or ended unsuccessful.")
     order: WorkOrder | None = computed(
@@ -259,7 +271,8 @@ class LogRevisitAttemptInput:
     id: strawberry.ID = strawberry.field(description="The revisit.")
     outcome: RevisitOutcome = strawberry.field(description="How it ended.")
     channel: str | None = strawberry.field(
-        default=None, description="phone (default), email, letter or visit, where the profile allows."
+        default=None,
+        description="phone (default), email, letter or visit, where the profile allows.",
     )
     script: str | None = strawberry.field(default=None, description="The script or question set.")
     notes: str | None = strawberry.field(default=None, description="What was said.")

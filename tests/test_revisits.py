@@ -7,8 +7,12 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
+from support import make_world, op, register
 
+from schema.app import schema
+from schema.context import Context
 from schema.ids import key
+from server.db import migrate
 from server.db.models import (
     OutboxMessage,
     Revisit,
@@ -17,18 +21,13 @@ from server.db.models import (
     WorkOrder,
     WorkOrderEvent,
 )
-from server.profiles import bundled_profile_path, load_profile_dir
-from schema.app import schema
-from schema.context import Context
-from server.security.auth import Claims
-from server.db import migrate
 from server.db.session import Database
+from server.profiles import bundled_profile_path, load_profile_dir
+from server.security.auth import Claims
 from server.services import deadlines, demo, organisation, revisits, tenancy
 from server.services.caller import tenant_caller
-from support import make_world, op, register
 
 SH = ZoneInfo("Asia/Shanghai")
-UTC = ZoneInfo("UTC")
 
 
 def at(text: str) -> datetime:
@@ -340,3 +339,29 @@ async def test_the_demo_leaves_revisits_due_for_its_care_specialist(tmp_path):
     assert len(ahead) >= demo.DUE_REVISITS
     assert {r["dealer"]["code"] for r in due} == {"sh-pudong"}
     assert all(r["order"]["state"] in ("handled", "closed") for r in due)
+
+
+async def test_statistics_per_dealer_within_the_callers_scope(database):
+    world = await make_world(database)
+    world.clock.now = at("2025-03-04 10:00")
+    await handled(world, "a", "care_a")
+    await handled(world, "b", "care_b")
+    for dealer, care in (("a", "care_a"), ("b", "care_b")):
+        revisit_id = (await revisits_of(world, care))[0]["id"]
+        verdict = "satisfied" if dealer == "a" else "unreachable"
+        await result(world, care, revisit_id, verdict, words="客户原话")
+    span = {"from": iso(at("2025-03-01 00:00")), "to": iso(at("2025-04-01 00:00"))}
+    region = (await world.gql("rbo_east", "RevisitStatistics", **span))["revisitStatistics"]
+    rows = {
+        d["dealer"]["code"]: (d["revisits"], d["successful"], d["successRate"], d["results"])
+        for d in region["dealers"]
+    }
+    assert rows == {
+        "dlr-a": (1, 1, 1.0, [{"result": "satisfied", "revisits": 1}]),
+        "dlr-b": (1, 0, 0.0, [{"result": "unreachable", "revisits": 1}]),
+    }
+    own = (await world.gql("care_b", "RevisitStatistics", **span))["revisitStatistics"]
+    assert [d["dealer"]["code"] for d in own["dealers"]] == ["dlr-b"]
+    before = {"from": span["from"], "to": iso(at("2025-03-02 00:00"))}
+    empty = (await world.gql("rbo_east", "RevisitStatistics", **before))["revisitStatistics"]
+    assert empty["dealers"] == []

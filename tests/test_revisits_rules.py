@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
+from support import make_world
+from test_revisits import attempt, handled, result, revisits_of
 
 from server.db.models import OutboxMessage
 from server.profiles import (
@@ -19,8 +21,6 @@ from server.profiles import (
     parse_profile,
     read_profile_dir,
 )
-from support import make_world
-from test_revisits import attempt, handled, result, revisits_of
 
 SH = ZoneInfo("Asia/Shanghai")
 SKODA = read_profile_dir(bundled_profile_path("skoda"))

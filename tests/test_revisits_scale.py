@@ -6,12 +6,21 @@ from collections import Counter
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, String, case, cast, insert, literal, literal_column, select
+from sqlalchemy import (
+    Integer,
+    String,
+    case,
+    cast,
+    insert,
+    literal,
+    literal_column,
+    select,
+)
+from support import counting, make_world
+from test_revisits import handled
 
 from server.db.models import Revisit, WorkOrder
 from server.services import revisits
-from support import counting, make_world
-from test_revisits import handled
 
 SH = ZoneInfo("Asia/Shanghai")
 MANY = 100_000

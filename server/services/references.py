@@ -48,7 +48,9 @@ SLIP: Kind[WarningSlip] = Kind(
     READ,
 )
 # A revisit lies at its order's dealer; who may read revisits there sees it.
-REVISIT: Kind[Revisit] = Kind("revisit", Revisit.id, select(Revisit, Revisit.org_path), ("revisit.read",))
+REVISIT: Kind[Revisit] = Kind(
+    "revisit", Revisit.id, select(Revisit, Revisit.org_path), ("revisit.read",)
+)
 # Registering for a dealer needs no sight of its orders (the call centre registers for every one).
 DEALER: Kind[OrgUnit] = Kind(
     "dealer",

@@ -96,7 +96,8 @@ async def _follow_up(change: Change, revisit: Revisit, words: str | None) -> int
     caller, session, prior, now = change.caller, change.session, change.order, change.now
     profile = caller.profile
     number = prior.repeat_number + 1
-    repeat = repeats.Repeat(prior, number, route(profile.categories[prior.category].routing, number))
+    routing = route(profile.categories[prior.category].routing, number)
+    repeat = repeats.Repeat(prior, number, routing)
     summary = f"回访不满意 / dissatisfied at the revisit of {prior.number}"
     order = WorkOrder(
         org_unit_id=prior.org_unit_id, org_path=prior.org_path, customer_id=prior.customer_id,

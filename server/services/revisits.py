@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, false, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db import upsert
@@ -70,7 +70,8 @@ async def open_for(
     if revisit_id is None:
         return None
     calendar, warn = tenant.calendar(order.org_path), tenant.profile.warn_before_percent
-    clock = sla.start(rules.clock_name(revisit_id), rule.target, Unit(rule.unit), now, calendar, warn)
+    name = rules.clock_name(revisit_id)
+    clock = sla.start(name, rule.target, Unit(rule.unit), now, calendar, warn)
     row = WorkOrderClock(work_order_id=order.id, name=clock.name)
     clocks.store(row, clock)
     session.add(row)
@@ -104,7 +105,8 @@ async def cancel_open(
         revisit.state, revisit.reason, revisit.finished_at = "cancelled", reason, now
         await _end_clock(session, tenant, order, revisit, now, cancelled=True)
         data = {"revisit": revisit.id}
-        await history.record(session, order, by, now, "revisit_cancelled", comment=reason, data=data)
+        kind = "revisit_cancelled"
+        await history.record(session, order, by, now, kind, comment=reason, data=data)
     return [r.id for r in found]
 
 
@@ -270,8 +272,8 @@ async def list_revisits(
     async with caller.db.read() as session:
         if where.org_unit_id is not None:
             path = await session.scalar(select(OrgUnit.path).where(OrgUnit.id == where.org_unit_id))
-            scope = queries.subtree(path, Revisit.org_path) if path is not None else None
-            query = query.where(Revisit.id.is_(None) if scope is None else scope)
+            below = false() if path is None else queries.subtree(path, Revisit.org_path)
+            query = query.where(below)
         rows = list((await session.execute(query)).all())
     return Page(rows[:first], len(rows) > first)
 

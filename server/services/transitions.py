@@ -82,10 +82,12 @@ async def advance(change: Change, step: Transition, comment: str | None) -> None
         session, caller.tenant, order, step.name, now, final=final, cancelled=cancelled
     )
     data = _clocks(changed)
-    if (opened := await revisits.open_for(session, caller.tenant, order, step.name, now)) is not None:
+    opened = await revisits.open_for(session, caller.tenant, order, step.name, now)
+    if opened is not None:
         data = (data or {}) | {"revisit": opened}
     await change.record(
-        "transition", transition=step.name, from_state=previous, to_state=step.target, comment=comment, data=data
+        "transition", transition=step.name, from_state=previous, to_state=step.target,
+        comment=comment, data=data,
     )
     if target.meaning not in _REVISITED:
         reason = f"工单重新处理 / the order went back into handling ({step.name})"

@@ -11,7 +11,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from server.domain.revisit import Action, Question, ResultType, RevisitRule, RevisitRules
+from server.domain.revisit import (
+    Action,
+    Question,
+    ResultType,
+    RevisitRule,
+    RevisitRules,
+)
 from server.profiles.crosscheck import Names, RawDocuments, texts
 from server.profiles.document import Coded, Document, DocumentKind, by_code
 from server.profiles.problems import Problem, ProblemCode
