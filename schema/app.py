@@ -24,6 +24,7 @@ from schema.mutations import Mutation
 from schema.onboarding import OnboardingMutation, OnboardingQuery
 from schema.outbox import OutboxMutation, OutboxQuery
 from schema.queries import Query
+from schema.revisits import RevisitMutation, RevisitQuery
 from schema.tenant_admin import TenantAdminMutation, TenantAdminQuery
 
 # Errors are already logged once, with the request id, by MaskUnexpectedErrors.
@@ -50,6 +51,7 @@ schema = strawberry.Schema(
         LiveQuery,
         DirectoryQuery,
         OnboardingQuery,
+        RevisitQuery,
     ),
     mutation=_merged(
         "Mutation",
@@ -60,6 +62,7 @@ schema = strawberry.Schema(
         KpiMutation,
         DirectoryMutation,
         OnboardingMutation,
+        RevisitMutation,
     ),
     subscription=Subscription,
     config=StrawberryConfig(scalar_map={datetime: DateTime}),

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info as StrawberryInfo
 
-from server.services import queries
+from server.services import queries, revisits
 from server.services.caller import Caller
 from server.services.platform import PlatformCaller
 from server.settings import Limits
@@ -120,6 +120,8 @@ class Loaders:
     slips_by_order: Loader = field(init=False)
     calls_by_order: Loader = field(init=False)
     order_by_id: Loader = field(init=False)
+    revisits_by_order: Loader = field(init=False)
+    attempts_by_revisit: Loader = field(init=False)
 
     def __post_init__(self) -> None:
         c = self.caller
@@ -135,6 +137,8 @@ class Loaders:
         self.slips_by_order = _loader(c, queries.slips)
         self.calls_by_order = _loader(c, queries.calls)
         self.order_by_id = _loader(c, queries.orders)
+        self.revisits_by_order = _loader(c, revisits.by_orders)
+        self.attempts_by_revisit = _loader(c, revisits.attempts)
 
     def forget(self) -> None:
         """After a mutation, this request must not answer from what it loaded before it."""

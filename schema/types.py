@@ -15,10 +15,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.types.field import StrawberryField
+from strawberry.types.lazy_type import LazyType
 
 from schema.context import Context, Soon
 from schema.ids import encode
@@ -29,6 +30,11 @@ from server.domain.workflow import Label as DomainLabel
 from server.services import clocks, visibility
 
 _GET = "get"
+if TYPE_CHECKING:
+    from schema.revisits import Revisit
+
+# schema/revisits.py builds on the types here, so its Revisit is named lazily, found on use.
+_REVISIT = LazyType("Revisit", "schema.revisits")
 
 
 class RowField(StrawberryField):
@@ -452,6 +458,10 @@ class WorkOrder:
     contact_attempts: list[ContactAttempt] = computed(
         "Contact attempts, oldest first.",
         _rows_of("contacts_by_order", lambda row, ctx: ContactAttempt(row=row, ctx=ctx)),
+    )
+    revisits: list[Annotated[Revisit, strawberry.lazy("schema.revisits")]] = computed(
+        "Revisits (回访) of this order you may read, oldest first.",
+        _rows_of("revisits_by_order", lambda row, ctx: _REVISIT.resolve_type()(row=row, ctx=ctx)),
     )
 
 

@@ -36,6 +36,7 @@ class Ids:
     user: str
     dealer: str
     dead: str  # a dead outbox message
+    revisit: str  # an open revisit of a handled order
 
 
 Variables = Callable[[World, Ids, str], Any]  # (the caller's world, its ids, the id under test)
@@ -221,6 +222,18 @@ CASES = [
         lambda w, ids, bad: {"userId": ids.user, "role": "operator", "orgUnitId": bad},
         "admin",
     ),
+    Case(
+        "logRevisitAttempt.id",
+        "revisit",
+        NOT_FOUND,
+        lambda w, ids, bad: {"id": bad, "outcome": "REACHED"},
+    ),
+    Case(
+        "recordRevisitResult.id",
+        "revisit",
+        NOT_FOUND,
+        lambda w, ids, bad: {"id": bad, "result": "satisfied", "words": "满意"},
+    ),
 ]
 
 NOTHING = Ids(
@@ -230,9 +243,18 @@ NOTHING = Ids(
     user=encode("User", 987_654_321),
     dealer=encode("OrgUnit", 987_654_321),
     dead=encode("OutboxMessage", 987_654_321),
+    revisit=encode("Revisit", 987_654_321),
 )
 VEHICLE = encode("Vehicle", 1)
-WRONG_TYPE = Ids(order=VEHICLE, version=1, slip=VEHICLE, user=VEHICLE, dealer=VEHICLE, dead=VEHICLE)
+WRONG_TYPE = Ids(
+    order=VEHICLE,
+    version=1,
+    slip=VEHICLE,
+    user=VEHICLE,
+    dealer=VEHICLE,
+    dead=VEHICLE,
+    revisit=VEHICLE,
+)
 
 
 async def dead_message(world: World) -> str:
@@ -266,8 +288,18 @@ async def tenant_with_ids(database) -> tuple[World, Ids]:
     (slip,) = called["warningSlips"]
     user, dealer = world.user_gid("care_a"), world.dealer_gid("a")
     dead = await dead_message(world)
-    ids = Ids(order["id"], called["version"], slip["id"], user, dealer, dead)
+    ids = Ids(order["id"], called["version"], slip["id"], user, dealer, dead, await revisit(world))
     return world, ids
+
+
+async def revisit(world: World) -> str:
+    """The open revisit of a second order, handled."""
+    order = await register(world, customer={"name": "李女士", "phones": ["13900001111"]})
+    step = {"id": order["id"], "expectedVersion": 1, "transition": "review"}
+    await world.gql("care_a", "TransitionWorkOrder", input=step)
+    close = {"id": order["id"], "expectedVersion": 2, "resolution": "已处理"}
+    await world.gql("care_a", "CloseWorkOrder", input=close)
+    return (await world.gql("care_a", "Revisits"))["revisits"]["nodes"][0]["id"]
 
 
 Tenants = dict[str, tuple[World, Ids, Ids]]

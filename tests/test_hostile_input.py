@@ -93,6 +93,20 @@ async def send_registered_from(world, _prepared: None, value: str) -> dict:
     return (await world.gql("se", "Worklist", filter={"registeredFrom": value}))["workOrders"]
 
 
+async def revisit_of_a_handled_order(world) -> str:
+    order = await register(world)
+    step = {"id": order["id"], "expectedVersion": 1, "transition": "review"}
+    await world.gql("care_a", "TransitionWorkOrder", input=step)
+    close = {"id": order["id"], "expectedVersion": 2, "resolution": "已处理"}
+    await world.gql("care_a", "CloseWorkOrder", input=close)
+    return (await world.gql("care_a", "Revisits"))["revisits"]["nodes"][0]["id"]
+
+
+async def send_call_back_at(world, revisit: str, value: str) -> dict:
+    variables = {"id": revisit, "outcome": "CALL_BACK", "callBackAt": value}
+    return (await world.gql("care_a", "LogRevisitAttempt", input=variables))["logRevisitAttempt"]
+
+
 # Every DateTime an input can carry: (what to set up first, how to send it, the path refused).
 DATETIME_INPUTS = {
     "receivedAt": (nothing, send_received_at, ["receivedAt"]),
@@ -102,6 +116,7 @@ DATETIME_INPUTS = {
         send_registered_from,
         ["filter", "registeredFrom"],
     ),
+    "logRevisitAttempt.callBackAt": (revisit_of_a_handled_order, send_call_back_at, ["callBackAt"]),
 }
 
 
@@ -132,6 +147,7 @@ def test_every_datetime_input_of_the_contract_is_covered():
         for field in re.findall(r"^  (\w+): DateTime", body, flags=re.M)
     }
     assert fields == {
+        "LogRevisitAttemptInput.callBackAt",
         "RegisterComplaintInput.receivedAt",
         "SlipResultInput.at",
         "WorkOrderFilter.registeredFrom",

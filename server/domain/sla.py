@@ -114,6 +114,23 @@ def resume(clock: Clock, at: datetime, calendar: BusinessCalendar, warn_percent:
     return schedule(replace(clock, running_since=at), calendar, warn_percent)
 
 
+def move_due(
+    clock: Clock, due: datetime, now: datetime, calendar: BusinessCalendar, warn_percent: int
+) -> Clock:
+    """The running clock falls due at `due` instead (a customer asked to be called back then): the
+    time it has used stays, and its budget becomes that time plus what runs from now to `due`."""
+    paused = pause(clock, now, calendar)
+    try:
+        budget = paused.used + _elapsed(paused, now, due, calendar)
+        moved = replace(paused, running_since=now, budget=budget)
+        due_at = _instant_after(moved, calendar, budget - moved.used)
+        left = max(budget - budget * warn_percent // 100 - moved.used, 0)
+        warn = _instant_after(moved, calendar, left)
+    except CalendarMissingError as missing:
+        return replace(paused, running_since=now, missing_year=missing.year)
+    return replace(moved, due_at=due_at, warn_at=min(warn, due_at), missing_year=None)
+
+
 def stop(clock: Clock, at: datetime, calendar: BusinessCalendar) -> Clock:
     """The clock ends at `at`, its last running stretch added to the time used."""
     if clock.stopped_at is not None:

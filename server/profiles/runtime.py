@@ -11,6 +11,7 @@ from server.domain import grading
 from server.domain.escalation import WarningRule
 from server.domain.grading import AlertRule, GradingRule, Proposal
 from server.domain.kpi import KpiRules
+from server.domain.revisit import RevisitRules
 from server.domain.workflow import Label, Workflow
 
 # Clock events that are not workflow transitions.
@@ -124,6 +125,7 @@ class Profile:
     portal_origins: frozenset[str]  # browser origins of the tenant's portals (portal.yaml)
     limit_overrides: Mapping[str, Any]  # the tenant's API limits, by Limits field (portal.yaml)
     kpi_rules: KpiRules | None  # KPIs, score, reconciliation and incentives (kpis.yaml)
+    revisit_rules: RevisitRules | None  # the callback after handling (revisits.yaml)
     documents: Mapping[str, Any]  # the parsed documents as loaded, for storage and export
 
     def __hash__(self) -> int:

@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.models import WorkOrder, WorkOrderClock
-from server.domain import sla
+from server.domain import revisit, sla
 from server.domain.calendar import BusinessCalendar
 from server.domain.sla import Clock, Unit
 from server.profiles import ClockRule, Profile
@@ -118,7 +118,8 @@ async def apply(
                 changed.append(f"{name} {_verb(clock)}")
     if final:  # a closed or cancelled order has nothing left to time, slips' clocks included
         for row in rows.values():
-            if row.stopped_at is None:
+            # A revisit calls the customer after closing: services/revisits.py ends its clock.
+            if row.stopped_at is None and not revisit.is_clock(row.name):
                 store(row, end(to_clock(row), at, calendar))
     order.next_deadline_at = next_deadline(rows.values())
     await alert_missing(session, tenant, rows.values(), at)

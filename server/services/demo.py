@@ -1,5 +1,6 @@
 """The demo tenant: the Skoda profile, 2 regions, 6 dealers with departments, a user per role and
-200 orders spread over the workflow's states, so GraphiQL has something to show."""
+200 orders spread over the workflow's states with their revisits (answered before closing; the
+home dealer's last ones still due), so GraphiQL has something to show."""
 
 from __future__ import annotations
 
@@ -12,9 +13,20 @@ from vininfo import Vin
 
 from server.db.models import OrgUnit, WorkOrder
 from server.db.session import Database, TenantDb
+from server.domain.revisit import Outcome
 from server.profiles import bundled_profile_path, load_profile_dir
 from server.security.auth import Claims
-from server.services import assignment, contacts, organisation, registration, tenancy, transitions
+from server.services import (
+    assignment,
+    contacts,
+    organisation,
+    queries,
+    registration,
+    revisit_results,
+    revisits,
+    tenancy,
+    transitions,
+)
 from server.services.caller import Caller, tenant_caller
 
 SLUG = "skoda"
@@ -86,13 +98,15 @@ async def _add(db: TenantDb, username: str, display: str, role: str, path: str) 
     await organisation.grant(db, user.id, role, path)
 
 
+HANDLED = ["review", "assign", "contact", "resolve"]
+DUE_REVISITS = 3
 PATHS = [
     [],
     ["review"],
     ["review", "assign"],
     ["review", "assign", "contact"],
-    ["review", "assign", "contact", "resolve"],
-    ["review", "assign", "contact", "resolve", "confirm"],
+    HANDLED,
+    [*HANDLED, "confirm"],
     ["review", "assign", "contact", "suspend"],
     ["cancel"],
 ]
@@ -143,7 +157,13 @@ async def _orders(
     operator = await tenant_caller(database, Claims(str(ids["operator"]), tenant_id, False), clock)
     se = await tenant_caller(database, Claims(str(ids["se"]), tenant_id, False), clock)
     categories = [c.code for c in operator.profile.categories.values() if c.code != "C4"]
-    plan = _plan(rng, count, await organisation.units(operator.db, "dealer"), categories)
+    dealers = await organisation.units(operator.db, "dealer")
+    plan = _plan(rng, count, dealers, categories)
+    # The last orders are the home dealer's, handled shortly before the load: their revisits are
+    # due for the demo care specialist in the next hours.
+    home = next(d for d in dealers if d.path == HOME_DEALER)
+    for planned in plan[-DUE_REVISITS:]:
+        planned.dealer, planned.steps = home, [(s, _minutes(rng, 5, 30)) for s in HANDLED]
     # The timeline is laid out first and ends at the load moment: nothing shown in the demo
     # (an order, an event, a pending matter's "since") may be dated after it.
     clock.now = loaded_at - sum((planned.span for planned in plan), timedelta())
@@ -213,6 +233,9 @@ async def _step(
                 se, order_id, "reached", "已致电客户，安抚情绪并说明处理方案", version
             )
         )[1]
+    if step == "confirm":  # after the callback: the customer was satisfied
+        await _satisfied(se, order_id)
+        version = (await queries.get_order(se, order_id)).version
     if step == "resolve":
         result = transitions.Resolution(
             "已与客户达成一致并兑现承诺", "补发赠品", "销售顾问承诺未登记", "客户表示满意"
@@ -220,3 +243,13 @@ async def _step(
         return await transitions.close(se, order_id, result, version)
     comment = {"suspend": "等待厂家配件到货", "cancel": "重复登记，已取消"}.get(step)
     return await transitions.transition(se, order_id, step, version, comment)
+
+
+async def _satisfied(se: Caller, order_id: int) -> None:
+    """The order's open revisit answered: reached, satisfied, in the customer's words."""
+    for row in (await revisits.by_orders(se, [order_id]))[0]:
+        if row.state == "open":
+            await revisits.log_attempt(se, row.id, revisits.Attempt(Outcome.REACHED))
+            answers = [("resolved", "solved"), ("handling", "satisfied")]
+            result = revisit_results.Result("satisfied", "处理得很及时，谢谢", answers)
+            await revisit_results.record_result(se, row.id, result)

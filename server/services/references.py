@@ -16,7 +16,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from server.db.models import OrgUnit, RoleAssignment, User, WarningSlip, WorkOrder
+from server.db.models import OrgUnit, Revisit, RoleAssignment, User, WarningSlip, WorkOrder
 from server.domain.errors import DomainError, FieldProblem, InvalidInputError, NotFoundError
 from server.services.caller import Caller
 
@@ -46,6 +46,10 @@ SLIP: Kind[WarningSlip] = Kind(
         WorkOrder, WorkOrder.id == WarningSlip.work_order_id
     ),
     READ,
+)
+# A revisit lies at its order's dealer; who may read revisits there sees it.
+REVISIT: Kind[Revisit] = Kind(
+    "revisit", Revisit.id, select(Revisit, Revisit.org_path), ("revisit.read",)
 )
 # Registering for a dealer needs no sight of its orders (the call centre registers for every one).
 DEALER: Kind[OrgUnit] = Kind(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from server.db.models import WorkOrder
 from server.domain.errors import FieldProblem, InvalidInputError, TransitionNotAllowedError
 from server.domain.text import text_problem
 from server.domain.workflow import Meaning, Transition
-from server.services import clocks
+from server.services import clocks, revisits
 from server.services.caller import Caller
 from server.services.changes import Change, changing
 
@@ -70,8 +71,14 @@ async def close(
 
 
 async def _apply(change: Change, step: Transition, comment: str | None) -> None:
+    change.caller.authz.require(step.permission, change.order.org_path)
+    await advance(change, step, comment)
+
+
+async def advance(change: Change, step: Transition, comment: str | None) -> None:
+    """The step, decided by the caller's permission or by a rule that fires it (a revisit's
+    result reopens the order): state, clocks, revisits and the history, in one transaction."""
     order, caller = change.order, change.caller
-    caller.authz.require(step.permission, order.org_path)
     previous = order.state
     order.state = step.target
     target = caller.profile.workflow.state(step.target)
@@ -84,17 +91,30 @@ async def _apply(change: Change, step: Transition, comment: str | None) -> None:
     changed = await clocks.apply(
         session, caller.tenant, order, step.name, now, final=final, cancelled=cancelled
     )
+    data = _clocks(changed)
+    opened = await revisits.open_for(session, caller.tenant, order, step.name, now)
+    if opened is not None:
+        data = (data or {}) | {"revisit": opened}
     await change.record(
         "transition",
         transition=step.name,
         from_state=previous,
         to_state=step.target,
         comment=comment,
-        data=_clocks(changed),
+        data=data,
     )
+    if target.meaning not in _REVISITED:
+        reason = f"工单重新处理 / the order went back into handling ({step.name})"
+        reason = f"{reason}: {comment}" if comment else reason
+        await revisits.cancel_open(session, caller.tenant, order, reason, now, by=caller.user_id)
 
 
-def _clocks(changed: list[str]) -> dict[str, list[str]] | None:
+# An order in these states keeps its open revisit: the call follows handling, and may follow
+# closing. Any other state means the order is being handled again (or was cancelled).
+_REVISITED = (Meaning.HANDLED, Meaning.CLOSED)
+
+
+def _clocks(changed: list[str]) -> dict[str, Any] | None:
     return {"clocks": changed} if changed else None
 
 

@@ -15,6 +15,7 @@ from server.profiles.documents import (
     policy,
     portal,
     profile,
+    revisits,
     routing,
     warnings,
     workflow,
@@ -35,6 +36,7 @@ KINDS: tuple[DocumentKind, ...] = (
     warnings.KIND,
     portal.KIND,
     kpis.KIND,
+    revisits.KIND,
 )
 DOCUMENTS = tuple(kind.name for kind in KINDS if kind.required)
 OPTIONAL_DOCUMENTS = tuple(kind.name for kind in KINDS if not kind.required)
