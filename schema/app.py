@@ -16,7 +16,7 @@ from schema.tenant_admin import TenantAdminMutation, TenantAdminQuery
 from schema.extensions import MaskUnexpectedErrors
 from schema.instants import DateTime
 from schema.intake import IntakeQuery
-from schema.kpi import KpiMutation
+from schema.kpi import KpiAppealMutation, KpiMutation, KpiQuery
 from schema.live import LiveQuery, Subscription
 from schema.limits import EnforceLimits
 from schema.mutations import Mutation
@@ -38,10 +38,12 @@ def _merged(name: str, *parts: type) -> type:
 
 schema = strawberry.Schema(
     query=_merged(
-        "Query", Query, IntakeQuery, EscalationQuery, TenantAdminQuery, OutboxQuery, LiveQuery
+        "Query", Query, IntakeQuery, EscalationQuery, TenantAdminQuery, OutboxQuery, LiveQuery,
+        KpiQuery,
     ),
     mutation=_merged(
-        "Mutation", Mutation, EscalationMutation, TenantAdminMutation, OutboxMutation, KpiMutation
+        "Mutation", Mutation, EscalationMutation, TenantAdminMutation, OutboxMutation, KpiMutation,
+        KpiAppealMutation,
     ),
     subscription=Subscription,
     config=StrawberryConfig(scalar_map={datetime: DateTime}),

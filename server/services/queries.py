@@ -85,21 +85,24 @@ class Page(Generic[T]):
     has_next: bool
 
 
-def visible(caller: Caller) -> ColumnElement[bool]:
-    scopes = caller.authz.scopes("workorder.read")
+def visible(
+    caller: Caller, permission: str = "workorder.read", column: Any = WorkOrder.org_path
+) -> ColumnElement[bool]:
+    """Rows whose org path `column` lies where the caller holds `permission`."""
+    scopes = caller.authz.scopes(permission)
     if not scopes:
         return false()
     if f"/{caller.tenant.slug}" in scopes:
         return true()  # the tenant's root holds every order: a path condition would only cost
-    return or_(*(_subtree(s) for s in scopes))
+    return or_(*(subtree(s, column) for s in scopes))
 
 
-def _subtree(path: str) -> ColumnElement[bool]:
-    """Orders at `path` or below it, in forms ix_work_orders_scope serves in a generic plan too (a
+def subtree(path: str, column: Any = WorkOrder.org_path) -> ColumnElement[bool]:
+    """Rows at `path` or below it, in forms ix_work_orders_scope serves in a generic plan too (a
     LIKE whose pattern is a parameter it cannot). Path segments are [a-z0-9-] and '0' follows '/',
     so the range holds exactly the subtree; on PostgreSQL org_path has the "C" collation, so the
     comparison is by bytes in every locale."""
-    return or_(WorkOrder.org_path == path, and_(WorkOrder.org_path >= path + "/", WorkOrder.org_path < path + "0"))
+    return or_(column == path, and_(column >= path + "/", column < path + "0"))
 
 
 async def get_order(caller: Caller, order_id: int) -> WorkOrder:
@@ -162,7 +165,7 @@ async def _filtered(session: Any, query: Select[Unpack[Ts]], f: OrderFilter) -> 
             query = query.where(column.in_(values))
     if f.org_unit_id is not None:
         path = await session.scalar(select(OrgUnit.path).where(OrgUnit.id == f.org_unit_id))
-        query = query.where(false() if path is None else _subtree(path))
+        query = query.where(false() if path is None else subtree(path))
     if f.registered_from is not None:
         query = query.where(WorkOrder.registered_at >= f.registered_from)
     if f.registered_to is not None:
