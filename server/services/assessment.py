@@ -168,17 +168,9 @@ async def ranking(caller: Caller, quarter: str, region_id: int | None = None) ->
 
 
 async def assess_quarter(caller: Caller, quarter: str) -> Ranking:
+    """Issues the quarter's finance statement once (a second run finds it) and answers it."""
     caller.authz.require("kpi.reconcile", f"/{caller.tenant.slug}")
-    await assess(caller.db.database, caller.tenant.tenant_id, quarter, now=caller.clock(),
-                 by=caller.user_id)
-    return await ranking(caller, quarter)
-
-
-async def assess(
-    database: Database, tenant_id: int, quarter: str, *, now: datetime, by: int | None = None
-) -> int:
-    """Issues the quarter's finance statement once (a second run finds it); its id."""
-    tenant = await _runtime(database, tenant_id)
+    tenant = caller.tenant
     problems: list[FieldProblem] = []
     parsed = _quarter(quarter, problems)
     if problems:
@@ -186,33 +178,37 @@ async def assess(
     assert parsed is not None
     incentive = _rules(tenant).incentive
     assert incentive is not None
-    async with database.writer(tenant_id) as session, session.begin():
-        await reconciliation.lock_tenant(session, tenant_id)
-        issued = await session.scalar(_statement(str(parsed)))
-        if issued is not None:
-            return issued.id
-        ranked = await _assess(session, tenant, parsed)
-        zone = tenant.profile.timezone
-        first, _, last = parsed.months
-        statement = KpiStatement(
-            period=str(parsed), kind=QUARTERLY, starts_at=first.start(zone),
-            ends_at=last.end(zone), issued_at=now, issued_by_id=by,
-            profile_version=tenant.profile.version,
+    async with caller.db.write() as session:
+        await reconciliation.lock_tenant(session, tenant.tenant_id)
+        if await session.scalar(_statement(str(parsed))) is None:
+            await _issue(session, tenant, parsed, now=caller.clock(), by=caller.user_id)
+    return await ranking(caller, quarter)
+
+
+async def _issue(
+    session: AsyncSession, tenant: TenantRuntime, quarter: Quarter, *, now: datetime, by: int
+) -> None:
+    incentive = _rules(tenant).incentive
+    assert incentive is not None
+    ranked = await _assess(session, tenant, quarter)
+    zone = tenant.profile.timezone
+    first, _, last = quarter.months
+    statement = KpiStatement(
+        period=str(quarter), kind=QUARTERLY, starts_at=first.start(zone), ends_at=last.end(zone),
+        issued_at=now, issued_by_id=by, profile_version=tenant.profile.version,
+    )
+    session.add(statement)
+    await session.flush()
+    session.add_all(
+        KpiRankingLine(
+            statement_id=statement.id, org_unit_id=r.dealer, org_path=tenant.units[r.dealer].path,
+            region_id=r.group, score=None if r.score is None else str(r.score), rank=r.rank,
+            deliveries=r.deliveries, reward=r.reward, penalty=r.penalty,
+            currency=incentive.currency,
         )
-        session.add(statement)
-        await session.flush()
-        session.add_all(
-            KpiRankingLine(
-                statement_id=statement.id, org_unit_id=r.dealer,
-                org_path=tenant.units[r.dealer].path, region_id=r.group,
-                score=None if r.score is None else str(r.score), rank=r.rank,
-                deliveries=r.deliveries, reward=r.reward, penalty=r.penalty,
-                currency=incentive.currency,
-            )
-            for r in ranked
-        )
-        await session.flush()
-        return statement.id
+        for r in ranked
+    )
+    await session.flush()
 
 
 async def _runtime(database: Database, tenant_id: int) -> TenantRuntime:
@@ -251,7 +247,7 @@ async def _assess(session: AsyncSession, tenant: TenantRuntime, quarter: Quarter
         select(KpiStatement.period, KpiStatement.id).where(
             KpiStatement.kind == reconciliation.MONTHLY, KpiStatement.period.in_(months)
         )
-    )).tuples().all())
+    )).all())
     if missing := [m for m in months if m not in issued]:
         message = f"{', '.join(missing)} not reconciled yet: a quarter is assessed from 3 months"
         raise InvalidInputError([FieldProblem(("quarter",), message)])
@@ -272,7 +268,7 @@ async def _assess(session: AsyncSession, tenant: TenantRuntime, quarter: Quarter
         select(KpiDelivery.org_unit_id, KpiDelivery.deliveries).where(
             KpiDelivery.quarter == str(quarter)
         )
-    )).tuples().all())
+    )).all())
     if lacking := sorted(tenant.units[u].code for u in rates if u not in delivered):
         message = f"no deliveries imported for {quarter} for the dealers {', '.join(lacking)}"
         raise InvalidInputError([FieldProblem(("quarter",), message)])
