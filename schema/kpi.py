@@ -11,10 +11,10 @@ from typing import Annotated
 
 import strawberry
 
-from server.services import appeals, assessment, reconciliation, statements
 from schema.context import Info
 from schema.errors import NotFound, NotPermitted, ValidationError, answer
 from schema.ids import encode, key
+from server.services import appeals, assessment, reconciliation, statements
 
 
 @strawberry.input(description="The month to reconcile, in the tenant's timezone.")
@@ -329,6 +329,34 @@ def _unit(sent: strawberry.ID | None) -> int | None:
     return None if sent is None else key("OrgUnit", sent)
 
 
+Month = Annotated[str | None, strawberry.argument(description="YYYY-MM; all months when left out.")]
+LinesUnder = Annotated[
+    strawberry.ID | None, strawberry.argument(description="Lines at or below this unit.")
+]
+StatementId = Annotated[strawberry.ID, strawberry.argument(description="The statement.")]
+IssuedMonth = Annotated[str, strawberry.argument(description="The issued month, YYYY-MM.")]
+ChangesUnder = Annotated[
+    strawberry.ID | None, strawberry.argument(description="Changes at or below this unit.")
+]
+AppealedMonth = Annotated[
+    str | None, strawberry.argument(description="The appealed month, YYYY-MM.")
+]
+QuarterArg = Annotated[str, strawberry.argument(description="YYYY-Qn.")]
+RegionArg = Annotated[
+    strawberry.ID | None, strawberry.argument(description="One region's ranking.")
+]
+FileAppealArg = Annotated[
+    FileAppealInput, strawberry.argument(description="The outcome appealed and why.")
+]
+DecideAppealArg = Annotated[
+    DecideAppealInput, strawberry.argument(description="The appeal and the decision.")
+]
+ImportDeliveriesArg = Annotated[
+    ImportDeliveriesInput, strawberry.argument(description="The quarter and its rows.")
+]
+AssessQuarterArg = Annotated[AssessQuarterInput, strawberry.argument(description="The quarter.")]
+
+
 @strawberry.type
 class KpiQuery:
     @strawberry.field(
@@ -336,7 +364,10 @@ class KpiQuery:
         "where you hold kpi.read, at or below `orgUnitId` if given."
     )
     async def statements(
-        self, info: Info, period: str | None = None, org_unit_id: strawberry.ID | None = None
+        self,
+        info: Info,
+        period: Month = None,
+        org_unit_id: LinesUnder = None,
     ) -> KpiStatementsResult:
         async def run() -> KpiStatementList:
             found = await statements.list_statements(
@@ -347,7 +378,9 @@ class KpiQuery:
         return await answer(run, ValidationError, NotPermitted)
 
     @strawberry.field(description="One monthly statement with its lines and adjustments.")
-    async def statement(self, info: Info, id: strawberry.ID) -> KpiStatementResult:
+    async def statement(
+        self, info: Info, id: StatementId
+    ) -> KpiStatementResult:
         async def run() -> KpiStatement:
             caller = info.context.caller
             return _statement(await statements.get_statement(caller, key("KpiStatement", id)))
@@ -359,7 +392,10 @@ class KpiQuery:
         "issued, each with the month carrying it, where you hold kpi.read."
     )
     async def discrepancies(
-        self, info: Info, period: str, org_unit_id: strawberry.ID | None = None
+        self,
+        info: Info,
+        period: IssuedMonth,
+        org_unit_id: ChangesUnder = None,
     ) -> DiscrepanciesResult:
         async def run() -> Discrepancies:
             found = await statements.discrepancies(info.context.caller, period, _unit(org_unit_id))
@@ -368,7 +404,9 @@ class KpiQuery:
         return await answer(run, ValidationError, NotPermitted)
 
     @strawberry.field(description="KPI appeals where you hold kpi.read, or those of a month.")
-    async def appeals(self, info: Info, period: str | None = None) -> KpiAppealsResult:
+    async def appeals(
+        self, info: Info, period: AppealedMonth = None
+    ) -> KpiAppealsResult:
         async def run() -> KpiAppealList:
             found = await appeals.list_appeals(info.context.caller, period)
             return KpiAppealList(appeals=[_appeal(a) for a in found])
@@ -379,7 +417,10 @@ class KpiQuery:
         description="A quarter's dealer ranking per region (YYYY-Qn), where you hold kpi.read."
     )
     async def quarterly_ranking(
-        self, info: Info, quarter: str, region_id: strawberry.ID | None = None
+        self,
+        info: Info,
+        quarter: QuarterArg,
+        region_id: RegionArg = None,
     ) -> QuarterlyRankingResult:
         async def run() -> QuarterlyRanking:
             caller = info.context.caller
@@ -398,7 +439,7 @@ class KpiAppealMutation:
     async def file_appeal(
         self,
         info: Info,
-        input: Annotated[FileAppealInput, strawberry.argument(description="What.")],
+        input: FileAppealArg,
     ) -> KpiAppealResult:
         async def run() -> KpiAppealPayload:
             filed = await appeals.file_appeal(
@@ -418,7 +459,7 @@ class KpiAppealMutation:
     async def decide_appeal(
         self,
         info: Info,
-        input: Annotated[DecideAppealInput, strawberry.argument(description="What.")],
+        input: DecideAppealArg,
     ) -> KpiAppealResult:
         async def run() -> KpiAppealPayload:
             decided = await appeals.decide_appeal(
@@ -437,7 +478,7 @@ class KpiAppealMutation:
     async def import_deliveries(
         self,
         info: Info,
-        input: Annotated[ImportDeliveriesInput, strawberry.argument(description="What.")],
+        input: ImportDeliveriesArg,
     ) -> ImportDeliveriesResult:
         async def run() -> ImportDeliveriesPayload:
             rows = [assessment.DeliveryRow(r.dealer, str(r.deliveries)) for r in input.rows]
@@ -453,7 +494,7 @@ class KpiAppealMutation:
     async def assess_quarter(
         self,
         info: Info,
-        input: Annotated[AssessQuarterInput, strawberry.argument(description="What.")],
+        input: AssessQuarterArg,
     ) -> AssessQuarterResult:
         async def run() -> QuarterlyRanking:
             return _ranking(await assessment.assess_quarter(info.context.caller, input.quarter))

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select
-
 from kpi_month import AS_OF, MONTH, cn, load_month
+from sqlalchemy import func, select
+from support import make_world
+
+from schema.ids import encode
 from server.db.models import (
     KpiAdjustment,
     KpiAppeal,
@@ -17,8 +19,6 @@ from server.db.models import (
     WorkOrderEvent,
 )
 from server.services.reconciliation import reconcile
-from schema.ids import encode
-from support import make_world
 
 APRIL_RUN = cn(1, 3, month=5)
 FILED = AS_OF + timedelta(days=2)
@@ -172,7 +172,7 @@ async def test_refused_appeals_and_decisions_name_the_field_and_write_nothing(da
 
 
 async def test_statements_show_each_caller_the_lines_where_it_reads_kpis(database):
-    world, ids, statement = await _issued_march(database)
+    world, _, statement = await _issued_march(database)
     root = world.path("")
 
     async def lines(username, **variables):
@@ -204,14 +204,15 @@ async def test_statements_show_each_caller_the_lines_where_it_reads_kpis(databas
         "__typename": "NotFound", "message": "No KPI statement with this id is visible to you.",
         "id": statement,
     }
-    other, _, other_statement = await _issued_march(database)
+    _, _, other_statement = await _issued_march(database)
     hidden = (await world.gql("se", "KpiStatement", id=other_statement))["statement"]
     assert hidden["__typename"] == "NotFound"
 
     # a change after the close: one discrepancy of March, carried by April, seen where it counts
     await reconcile(database, world.tenant_id, "2026-04", now=APRIL_RUN)
     found = (await world.gql("rbo_east", "Discrepancies", period=MONTH))["discrepancies"]
-    assert {(a["orderNumber"], a["kpi"], a["cause"], a["period"]) for a in found["adjustments"]} == {
+    changes = {(a["orderNumber"], a["kpi"], a["cause"], a["period"]) for a in found["adjustments"]}
+    assert changes == {
         ("SKD-TEST-010", "timely_closure", "settled", "2026-04"),
         ("SKD-TEST-012", "first_time_resolution", "settled", "2026-04"),
         ("SKD-TEST-020", "timely_closure", "settled", "2026-04"),

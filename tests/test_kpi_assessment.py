@@ -11,11 +11,12 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
+from support import make_world
 
 from complaintdesk import cli
+from schema.ids import encode, key
 from server.db.models import KpiDelivery, KpiRankingLine, KpiStatement, KpiStatementLine
 from server.services import organisation
-from support import make_world
 
 QUARTER = "2026-Q1"
 KPIS = ("timely_response", "timely_closure", "first_time_resolution")
@@ -60,8 +61,6 @@ async def _quarter_world(database):
 
 
 def _gid_codes(world, codes):
-    from schema.ids import key
-
     return lambda gid: codes[key("OrgUnit", gid)]
 
 
@@ -89,7 +88,8 @@ async def test_a_quarter_ranks_eight_dealers_rewards_five_and_fines_one_under_40
     assert [f["path"] for f in bad["fields"]] == [
         ["rows", "1", "dealer"], ["rows", "2", "deliveries"], ["rows", "3", "dealer"],
     ]
-    denied = (await world.gql("se", "ImportDeliveries", input={"quarter": QUARTER, "rows": rows[:1]}))
+    one = {"quarter": QUARTER, "rows": rows[:1]}
+    denied = await world.gql("se", "ImportDeliveries", input=one)
     assert denied["importDeliveries"]["permission"] == "kpi.reconcile"
     assert await _counts(world) == [0, 0]
 
@@ -131,8 +131,8 @@ async def test_a_quarter_ranks_eight_dealers_rewards_five_and_fines_one_under_40
     again = (await world.gql("admin", "AssessQuarter", input={"quarter": QUARTER}))
     assert again["assessQuarter"]["statementId"] == ranking["statementId"]
     # Frozen: deliveries of an assessed quarter are refused; the ranking keeps its figures.
-    late = (await world.gql("admin", "ImportDeliveries",
-                            input={"quarter": QUARTER, "rows": [{"dealer": "dlr-b", "deliveries": 99}]}))
+    correction = {"quarter": QUARTER, "rows": [{"dealer": "dlr-b", "deliveries": 99}]}
+    late = await world.gql("admin", "ImportDeliveries", input=correction)
     assert [f["path"] for f in late["importDeliveries"]["fields"]] == [["quarter"]]
     assert await _counts(world) == [9, 9]
 
@@ -140,8 +140,6 @@ async def test_a_quarter_ranks_eight_dealers_rewards_five_and_fines_one_under_40
     assert [code_of(line["dealerId"]) for line in mine["lines"]] == ["dlr-a"]
     east = (await world.gql("rbo_east", "QuarterlyRanking", quarter=QUARTER))["quarterlyRanking"]
     assert len(east["lines"]) == 8
-    from schema.ids import encode
-
     west = encode("OrgUnit", world.units["/west"])
     only = (await world.gql("se", "QuarterlyRanking", quarter=QUARTER, regionId=west))
     assert [code_of(line["dealerId"]) for line in only["quarterlyRanking"]["lines"]] == ["dlr-c"]
