@@ -17,7 +17,7 @@ from schema.escalation import EscalationMutation, EscalationQuery
 from schema.extensions import MaskUnexpectedErrors
 from schema.instants import DateTime
 from schema.intake import IntakeQuery
-from schema.kpi import KpiMutation
+from schema.kpi import KpiAppealMutation, KpiMutation, KpiQuery
 from schema.limits import EnforceLimits
 from schema.live import LiveQuery, Subscription
 from schema.mutations import Mutation
@@ -52,6 +52,7 @@ schema = strawberry.Schema(
         DirectoryQuery,
         OnboardingQuery,
         RevisitQuery,
+        KpiQuery,
     ),
     mutation=_merged(
         "Mutation",
@@ -63,6 +64,7 @@ schema = strawberry.Schema(
         DirectoryMutation,
         OnboardingMutation,
         RevisitMutation,
+        KpiAppealMutation,
     ),
     subscription=Subscription,
     config=StrawberryConfig(scalar_map={datetime: DateTime}),

@@ -16,8 +16,16 @@ from support import World, make_world, register, registration
 
 from schema.app import schema
 from schema.context import Context
-from schema.ids import encode
-from server.db.models import Base, OutboxMessage, User, WarningSlip, WorkOrder
+from schema.ids import encode, key
+from server.db.models import (
+    Base,
+    KpiAppeal,
+    KpiStatement,
+    OutboxMessage,
+    User,
+    WarningSlip,
+    WorkOrder,
+)
 
 NOT_FOUND = "NotFound"
 SELECT = {
@@ -37,6 +45,8 @@ class Ids:
     dealer: str
     dead: str  # a dead outbox message
     revisit: str  # an open revisit of a handled order
+    statement: str = ""  # an issued KPI statement
+    appeal: str = ""  # an appeal against it
 
 
 Variables = Callable[[World, Ids, str], Any]  # (the caller's world, its ids, the id under test)
@@ -234,7 +244,38 @@ CASES = [
         NOT_FOUND,
         lambda w, ids, bad: {"id": bad, "result": "satisfied", "words": "满意"},
     ),
+    Case(
+        "fileAppeal.statementId",
+        "statement",
+        NOT_FOUND,
+        lambda w, ids, bad: appeal(ids.order, statementId=bad),
+        "manager_a",
+    ),
+    Case(
+        "fileAppeal.workOrderId",
+        "order",
+        "workOrderId",
+        lambda w, ids, bad: appeal(bad, statementId=ids.statement),
+        "manager_a",
+    ),
+    Case(
+        "decideAppeal.appealId",
+        "appeal",
+        NOT_FOUND,
+        lambda w, ids, bad: {"appealId": bad, "accept": True, "reason": "ok"},
+    ),
 ]
+
+
+def appeal(order: str, **fields: str) -> dict[str, Any]:
+    return {
+        "workOrderId": order,
+        "kpi": "timely_response",
+        "reason": "r",
+        "evidence": "e",
+        **fields,
+    }
+
 
 NOTHING = Ids(
     order=encode("WorkOrder", 987_654_321),
@@ -244,6 +285,8 @@ NOTHING = Ids(
     dealer=encode("OrgUnit", 987_654_321),
     dead=encode("OutboxMessage", 987_654_321),
     revisit=encode("Revisit", 987_654_321),
+    statement=encode("KpiStatement", 987_654_321),
+    appeal=encode("KpiAppeal", 987_654_321),
 )
 VEHICLE = encode("Vehicle", 1)
 WRONG_TYPE = Ids(
@@ -254,7 +297,41 @@ WRONG_TYPE = Ids(
     dealer=VEHICLE,
     dead=VEHICLE,
     revisit=VEHICLE,
+    statement=VEHICLE,
+    appeal=VEHICLE,
 )
+
+
+async def kpi_appeal(world: World, order_id: str) -> tuple[str, str]:
+    """An issued monthly statement and an appeal against the order's outcome in it."""
+    now = datetime.now(UTC)
+    order = key("WorkOrder", order_id)
+    async with world.database.writer(world.tenant_id) as session, session.begin():
+        statement = KpiStatement(
+            period="2026-03",
+            kind="monthly",
+            starts_at=now,
+            ends_at=now,
+            issued_at=now,
+            profile_version="test",
+        )
+        session.add(statement)
+        await session.flush()
+        appealed = KpiAppeal(
+            statement_id=statement.id,
+            work_order_id=order,
+            org_unit_id=world.units["/east/dlr-a"],
+            org_path=world.path("/east/dlr-a"),
+            kpi="timely_response",
+            outcome="not_timely",
+            reason="r",
+            evidence="e",
+            filed_by_id=world.users["manager_a"],
+            filed_at=now,
+        )
+        session.add(appealed)
+        await session.flush()
+        return encode("KpiStatement", statement.id), encode("KpiAppeal", appealed.id)
 
 
 async def dead_message(world: World) -> str:
@@ -288,7 +365,18 @@ async def tenant_with_ids(database) -> tuple[World, Ids]:
     (slip,) = called["warningSlips"]
     user, dealer = world.user_gid("care_a"), world.dealer_gid("a")
     dead = await dead_message(world)
-    ids = Ids(order["id"], called["version"], slip["id"], user, dealer, dead, await revisit(world))
+    statement, appealed = await kpi_appeal(world, order["id"])
+    ids = Ids(
+        order["id"],
+        called["version"],
+        slip["id"],
+        user,
+        dealer,
+        dead,
+        await revisit(world),
+        statement,
+        appealed,
+    )
     return world, ids
 
 

@@ -592,3 +592,77 @@ class RevisitAttempt(TenantOwned, Base):
     script: Mapped[str | None] = mapped_column(String(bounds.NAME))  # the script or question set
     notes: Mapped[str | None] = mapped_column(Text)
     call_back_at: Mapped[datetime | None]
+
+
+class KpiAppeal(TenantOwned, Base):
+    """A dealer's appeal (申诉) against one order's outcome of one KPI in an issued statement.
+    Frozen like the statement (migration 0013): its decision is a row of its own, never an edit."""
+
+    __tablename__ = "kpi_appeals"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "statement_id", "work_order_id", "kpi"),
+        Index("ix_kpi_appeals_scope", "tenant_id", "org_path"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("kpi_statements.id"))
+    work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"))
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))
+    org_path: Mapped[str] = mapped_column(String(400))
+    kpi: Mapped[str] = mapped_column(String(40))
+    outcome: Mapped[str] = mapped_column(String(20))  # the outcome appealed against
+    reason: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[str] = mapped_column(Text)
+    filed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    filed_at: Mapped[datetime]
+
+
+class KpiAppealDecision(TenantOwned, Base):
+    """The RBO's or SE's decision on an appeal: one per appeal. An accepted one names the adjustment
+    it carried into the next statement (none when the outcome had already changed since)."""
+
+    __tablename__ = "kpi_appeal_decisions"
+    __table_args__ = (UniqueConstraint("tenant_id", "appeal_id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    appeal_id: Mapped[int] = mapped_column(ForeignKey("kpi_appeals.id"))
+    accepted: Mapped[bool]
+    reason: Mapped[str] = mapped_column(Text)
+    decided_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime]
+    adjustment_id: Mapped[int | None] = mapped_column(ForeignKey("kpi_adjustments.id"))
+
+
+class KpiDelivery(TenantOwned, Base):
+    """A dealer's vehicle deliveries (交车数) in a quarter: the ranking's tie-break. Imported, and
+    imported again to correct it, until the quarter's finance statement copies the figure."""
+
+    __tablename__ = "kpi_deliveries"
+    __table_args__ = (UniqueConstraint("tenant_id", "quarter", "org_unit_id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    quarter: Mapped[str] = mapped_column(String(7))  # 2026-Q1
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))
+    deliveries: Mapped[int]
+    imported_at: Mapped[datetime]
+    imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the CLI
+
+
+class KpiRankingLine(TenantOwned, Base):
+    """One dealer's line in a quarter's frozen finance statement (a KpiStatement of kind quarterly):
+    its score, its rank in its region, the deliveries that broke ties, reward and penalty."""
+
+    __tablename__ = "kpi_ranking_lines"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "statement_id", "org_unit_id"),
+        Index("ix_kpi_ranking_lines_scope", "tenant_id", "statement_id", "org_path"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("kpi_statements.id"))
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))
+    org_path: Mapped[str] = mapped_column(String(400))
+    region_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))
+    # The exact decimal as text ("87.50"): SQLite has no decimal type; None: nothing to assess.
+    score: Mapped[str | None] = mapped_column(String(12))
+    rank: Mapped[int]
+    deliveries: Mapped[int]
+    reward: Mapped[int]
+    penalty: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))

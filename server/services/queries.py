@@ -88,7 +88,7 @@ class Page(Generic[T]):
 def visible(
     caller: Caller, permission: str = "workorder.read", column: Any = WorkOrder.org_path
 ) -> ColumnElement[bool]:
-    """The rows whose org path (`column`) lies where the caller holds `permission`."""
+    """Rows whose org path `column` lies where the caller holds `permission`."""
     scopes = caller.authz.scopes(permission)
     if not scopes:
         return false()
@@ -98,7 +98,7 @@ def visible(
 
 
 def subtree(path: str, column: Any = WorkOrder.org_path) -> ColumnElement[bool]:
-    """Orders at `path` or below it, in forms ix_work_orders_scope serves in a generic plan too (a
+    """Rows at `path` or below it, in forms ix_work_orders_scope serves in a generic plan too (a
     LIKE whose pattern is a parameter it cannot). Path segments are [a-z0-9-] and '0' follows '/',
     so the range holds exactly the subtree; on PostgreSQL org_path has the "C" collation, so the
     comparison is by bytes in every locale."""

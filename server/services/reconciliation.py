@@ -58,6 +58,7 @@ from server.services.tenancy import TenantRuntime, runtime
 log = logging.getLogger("complaintdesk.reconciliation")
 
 MONTHLY = "monthly"
+APPEAL = "appeal"  # the cause of an adjustment made by an accepted appeal
 Progress = Callable[[str], None]  # told each stage as it starts (the CLI draws a bar)
 STAGES = ("outcomes", "settling", "lines")
 
@@ -94,7 +95,7 @@ async def reconcile(
     tenant = await runtime(database, tenant_id, version)
     rules = _rules(tenant)
     async with database.writer(tenant_id) as session, session.begin():
-        created_at = await _lock_tenant(session, tenant_id)
+        created_at = await lock_tenant(session, tenant_id)
         period = _period(month, tenant, now=now, created_at=created_at)
         issued = await session.scalar(_statement(str(period)))
         report = _Reporter(tenant.slug, str(period), progress)
@@ -106,7 +107,7 @@ async def reconcile(
         return await _issue(session, tenant, rules, period, now=now, by=by, report=report)
 
 
-async def _lock_tenant(session: AsyncSession, tenant_id: int) -> datetime:
+async def lock_tenant(session: AsyncSession, tenant_id: int) -> datetime:
     """Runs of one tenant queue here (PostgreSQL; SQLite writers queue on BEGIN IMMEDIATE)."""
     query = select(Tenant.created_at).where(Tenant.id == tenant_id)
     if session.get_bind().dialect.name == "postgresql":
@@ -241,14 +242,19 @@ async def _rerun(
     *,
     now: datetime,
 ) -> int:
-    target = Month.parse(issued.period).next()
-    while await session.scalar(_statement(str(target))) is not None:
-        target = target.next()
-    into = str(target)
+    into = await next_open(session, issued.period)
     return await _compare(session, tenant, rules, issued, now=now, into=into, pending_only=False)
 
 
-def _effective() -> Any:
+async def next_open(session: AsyncSession, period: str) -> str:
+    """The first month after `period` not issued yet: where a change to `period` is carried."""
+    target = Month.parse(period).next()
+    while await session.scalar(_statement(str(target))) is not None:
+        target = target.next()
+    return str(target)
+
+
+def effective() -> Any:
     """The outcome an issued order has now: its last adjustment's, else the one issued."""
     last = (
         select(KpiAdjustment.to_outcome)
@@ -266,6 +272,22 @@ def _effective() -> Any:
     return func.coalesce(last, KpiOrderOutcome.outcome)
 
 
+def _appealed() -> Any:
+    """An outcome changed by an accepted appeal: a decision a re-run must not undo."""
+    return (
+        select(KpiAdjustment.id)
+        .where(
+            KpiAdjustment.tenant_id == KpiOrderOutcome.tenant_id,
+            KpiAdjustment.origin_statement_id == KpiOrderOutcome.statement_id,
+            KpiAdjustment.work_order_id == KpiOrderOutcome.work_order_id,
+            KpiAdjustment.kpi == KpiOrderOutcome.kpi,
+            KpiAdjustment.cause == APPEAL,
+        )
+        .correlate(KpiOrderOutcome)
+        .exists()
+    )
+
+
 async def _compare(
     session: AsyncSession,
     tenant: TenantRuntime,
@@ -278,8 +300,8 @@ async def _compare(
 ) -> int:
     """Adjustments, carried into `into`, for each order of `origin` whose outcome differs now."""
     period = Month.parse(origin.period)
-    effective = _effective()
-    cause = case((effective == Outcome.PENDING.value, "settled"), else_="rerun")
+    outcome = effective()
+    cause = case((outcome == Outcome.PENDING.value, "settled"), else_="rerun")
     written = 0
     for kpi in rules.kpis:
         fresh = _outcomes(tenant, rules, kpi, period, now=now).subquery()
@@ -292,7 +314,7 @@ async def _compare(
                 KpiOrderOutcome.org_unit_id,
                 KpiOrderOutcome.org_path,
                 KpiOrderOutcome.kpi,
-                effective,
+                outcome,
                 fresh.c.outcome,
                 cause,
                 fresh.c.due_at,
@@ -304,11 +326,12 @@ async def _compare(
                 KpiOrderOutcome.tenant_id == tenant.tenant_id,
                 KpiOrderOutcome.statement_id == origin.id,
                 KpiOrderOutcome.kpi == kpi.code,
-                effective != fresh.c.outcome,
+                outcome != fresh.c.outcome,
+                ~_appealed(),
             )
         )
         if pending_only:
-            differences = differences.where(effective == Outcome.PENDING.value)
+            differences = differences.where(outcome == Outcome.PENDING.value)
         columns = [
             "tenant_id",
             "origin_statement_id",
