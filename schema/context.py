@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
+from graphql import GraphQLError
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info as StrawberryInfo
 
@@ -147,11 +148,18 @@ class Loaders:
                 loader.clear_all()
 
 
+# What a platform admin's token gets from a field of a tenant's API (frontend-contract/ERRORS.md).
+PLATFORM_REFUSAL = (
+    "This field belongs to a tenant's API and needs a tenant user's token; a platform admin's "
+    "token serves only tenants, onboardTenant and deactivateTenant."
+)
+
+
 @dataclass
 class Context:
     # None for the platform admin, who acts in no tenant: only the platform's fields
-    # (schema/onboarding.py) serve them, from `platform`.
-    caller: Caller
+    # (schema/onboarding.py) serve them, from `platform`; every other field asks `caller`.
+    tenant_caller: Caller | None
     request_id: str
     limits: Limits = field(default_factory=Limits)  # this request's (schema.limits.limits_for)
     caller_expires_at: datetime | None = None  # the token's expiry: live subscriptions end there
@@ -159,7 +167,14 @@ class Context:
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
-        self.loaders = Loaders(self.caller)
+        self.loaders = Loaders(self.tenant_caller)
+
+    @property
+    def caller(self) -> Caller:
+        """The tenant user this request acts for; a typed request error for a platform token."""
+        if self.tenant_caller is None:
+            raise GraphQLError(PLATFORM_REFUSAL, extensions={"code": "TENANT_TOKEN_REQUIRED"})
+        return self.tenant_caller
 
 
 class SocketContext(Context):
@@ -171,6 +186,7 @@ class SocketContext(Context):
         self, request_id: str, handshake_authorization: str | None, cross_origin: str | None
     ) -> None:
         self.request_id = request_id
+        self.tenant_caller = None  # known once connection_init has authenticated the socket
         self.handshake_authorization = handshake_authorization
         self.cross_origin = (
             cross_origin  # the browser page's origin, when it is not this service's own
@@ -180,7 +196,7 @@ class SocketContext(Context):
         ] = {}  # the connection_init payload, set by strawberry
 
     def authenticate(self, caller: Caller, limits: Limits, expires_at: datetime | None) -> None:
-        self.caller = caller
+        self.tenant_caller = caller
         self.limits = limits
         self.caller_expires_at = expires_at
         self.loaders = Loaders(caller)

@@ -297,6 +297,13 @@ answered with a 4xx status and no `data` entry; with `application/json` it is an
             "`extensions.persistedQuery.sha256Hash` is not the sha256 of the `query` sent with it.",
         ),
         (
+            "`TENANT_TOKEN_REQUIRED`",
+            "200",
+            "A platform admin's token asked for a field of a tenant's API; it serves only "
+            "`tenants`, `onboardTenant` and `deactivateTenant`. The field is null and nothing "
+            "was written.",
+        ),
+        (
             "`INTERNAL`",
             "200",
             "A bug on our side; the field is null and `extensions.requestId` "

@@ -49,7 +49,7 @@ class GraphQLView(GraphQLHTTPView):
             cross = origin.rstrip("/") if foreign else None
             return SocketContext(request_id, request.headers.get("authorization"), cross)
         return Context(
-            caller=state["caller"],
+            tenant_caller=state["caller"],
             request_id=state["request_id"],
             limits=state["limits"],
             platform=state.get("platform"),

@@ -277,6 +277,17 @@ async def test_only_the_platform_admin_onboards_and_a_deactivated_tenants_tokens
     assert missing["__typename"] == "NotFound"
 
 
+@pytest.mark.parametrize("operation", ["Worklist", "TenantProfile"])
+async def test_a_platform_token_asking_a_tenant_field_is_told_which_token_it_needs(
+    database, operation
+):
+    context = Context(None, "t", platform=PlatformCaller("ops", database))
+    result = await schema.execute(op(operation), context_value=context)
+    (error,) = result.errors
+    assert error.extensions == {"code": "TENANT_TOKEN_REQUIRED"}
+    assert "needs a tenant user's token" in error.message
+
+
 def test_the_shipped_templates_onboard_as_they_are():
     problems = onboarding._Problems()
     units = onboarding._org(
