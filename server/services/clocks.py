@@ -33,6 +33,7 @@ class ClockedOrder(Protocol):
     grade: str | None
     category: str
     channel: str
+    profile_version: str
     next_deadline_at: datetime | None
 
 
@@ -52,9 +53,9 @@ def rules_for(profile: Profile, order: ClockedOrder) -> dict[str, ClockRule]:
 def start_new(tenant: TenantRuntime, order: WorkOrder, at: datetime) -> list[WorkOrderClock]:
     """The clocks a new order starts with, before it is inserted, so registering it is one INSERT
     (its version stays 1); the caller adds the rows once the order has its id."""
-    calendar = tenant.calendar(order.org_path)
+    calendar, profile = tenant.calendar(order.org_path), tenant.profile_of(order)
     rows = []
-    for name, rule in rules_for(tenant.profile, order).items():
+    for name, rule in rules_for(profile, order).items():
         if rule.starts_on == "registered":
             row = WorkOrderClock(name=name)
             store(
@@ -65,7 +66,7 @@ def start_new(tenant: TenantRuntime, order: WorkOrder, at: datetime) -> list[Wor
                     Unit(rule.unit),
                     at,
                     calendar,
-                    tenant.profile.warn_before_percent,
+                    profile.warn_before_percent,
                 ),
             )
             rows.append(row)
@@ -96,10 +97,11 @@ async def apply(
     `final`: the order is closed or cancelled, and every open clock ends (`cancelled`: as such)."""
     end = sla.cancel if cancelled else sla.stop
     calendar = tenant.calendar(order.org_path)
-    warn = tenant.profile.warn_before_percent
+    profile = tenant.profile_of(order)
+    warn = profile.warn_before_percent
     rows = {row.name: row for row in await load(session, order.id)}
     changed = []
-    for name, rule in rules_for(tenant.profile, order).items():
+    for name, rule in rules_for(profile, order).items():
         row = rows.get(name)
         if row is None and rule.starts_on == event:
             row = WorkOrderClock(work_order_id=order.id, name=name)
@@ -148,7 +150,8 @@ async def retarget(
     time used. `rows` are the order's clocks when the caller has loaded them already (the deadline
     scan's batches)."""
     calendar = tenant.calendar(order.org_path)
-    rules = rules_for(tenant.profile, order)
+    profile = tenant.profile_of(order)
+    rules = rules_for(profile, order)
     rows = await load(session, order.id) if rows is None else rows
     changed = []
     for row in rows:
@@ -162,7 +165,7 @@ async def retarget(
         clock = Clock(
             row.name, rule.target, Unit(rule.unit), row.started_at, row.running_since, row.used
         )
-        store(row, sla.schedule(clock, calendar, tenant.profile.warn_before_percent))
+        store(row, sla.schedule(clock, calendar, profile.warn_before_percent))
         changed.append(f"{row.name} now {rule.target or 'unlimited'} {rule.unit}")
     order.next_deadline_at = next_deadline(rows)
     return changed
@@ -208,8 +211,9 @@ async def reschedule_missing(
         for o in (await session.scalars(select(WorkOrder).where(WorkOrder.id.in_(order_ids)))).all()
     }
     for row in waiting:
-        calendar = tenant.calendar(orders[row.work_order_id].org_path)
-        store(row, sla.schedule(to_clock(row), calendar, tenant.profile.warn_before_percent))
+        order = orders[row.work_order_id]
+        warn = tenant.profile_of(order).warn_before_percent
+        store(row, sla.schedule(to_clock(row), tenant.calendar(order.org_path), warn))
     for order in orders.values():
         next_at = next_deadline(await load(session, order.id))
         await session.execute(

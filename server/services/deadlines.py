@@ -65,6 +65,7 @@ class DueOrder:
     secondary_handler_id: int | None
     next_deadline_at: datetime | None
     escalated: bool
+    profile_version: str
 
 
 @dataclass(frozen=True)
@@ -224,7 +225,7 @@ def _kind(due_at: datetime, now: datetime) -> str:
 
 
 def _action(tenant: TenantRuntime, effect: Effect) -> Action:
-    rule = clocks.rules_for(tenant.profile, effect.order).get(effect.clock)
+    rule = clocks.rules_for(tenant.profile_of(effect.order), effect.order).get(effect.clock)
     if rule is None:
         return Action()
     return rule.on_breach if effect.kind == "breached" else rule.on_due_soon

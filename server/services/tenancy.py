@@ -6,20 +6,27 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.db.models import OrgUnit, Tenant
+from server.db.models import DirectoryEvent, OrgUnit, Tenant
 from server.db.session import Database
 from server.domain.calendar import BusinessCalendar, DayRules
 from server.domain.errors import FieldProblem, InvalidInputError
 from server.domain.tree import valid_code
 from server.profiles import Profile, parse_profile
 from server.security.authz import PolicyBook
-from server.services import calendars
+from server.services import calendars, profile_versions
 from server.services.calendars import UnitHours, calendar_for
+from server.services.profile_versions import PLATFORM, Actor
+
+
+class Versioned(Protocol):
+    """An order, or the columns of one, naming the profile version it is run by."""
+
+    profile_version: str
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,12 @@ class TenantRuntime:
     # The org tree by id: every page shows each order's dealer, and units change only through
     # organisation.add_org_unit, which moves policy_version on like any runtime change.
     units: Mapping[int, OrgUnit]
+    # Every stored version by its name: an order keeps its own until it is migrated.
+    versions: Mapping[str, Profile]
+
+    def profile_of(self, order: Versioned) -> Profile:
+        """The profile that runs this order: the version it was registered under."""
+        return self.versions.get(order.profile_version, self.profile)
 
     def calendar(self, path: str) -> BusinessCalendar:
         return calendar_for(self.profile, self.days, self.unit_hours, path)
@@ -68,6 +81,7 @@ async def _load_runtime(database: Database, tenant_id: int) -> TenantRuntime:
             await calendars.load_unit_hours(session),
         )
         units = {unit.id: unit for unit in await session.scalars(select(OrgUnit))}
+        versions = await profile_versions.load(session, tenant_id)
     profile = parse_profile(tenant.profile_documents)
     fresh = TenantRuntime(
         tenant_id=tenant.id,
@@ -79,6 +93,7 @@ async def _load_runtime(database: Database, tenant_id: int) -> TenantRuntime:
         days=days,
         unit_hours=unit_hours,
         units=units,
+        versions=versions | {profile.version: profile},
     )
     database.runtimes[tenant_id] = fresh
     return fresh
@@ -113,6 +128,9 @@ async def insert_tenant(
     )
     session.add(tenant)
     await session.flush()
+    await profile_versions.store(
+        session, tenant.id, profile, mapping={}, actor=PLATFORM, at=tenant.created_at
+    )
     root = OrgUnit(tenant_id=tenant.id, kind="brand", code=slug, name=name, path=f"/{slug}")
     session.add(root)
     await calendars.seed_statutory(session, tenant.id)
@@ -121,13 +139,48 @@ async def insert_tenant(
 
 
 async def replace_profile(
-    database: Database, tenant_id: int, documents: Mapping[str, Any]
+    database: Database,
+    tenant_id: int,
+    documents: Mapping[str, Any],
+    *,
+    mapping: Any = None,
+    actor: Actor = PLATFORM,
 ) -> Profile:
-    """Validate the documents completely, then apply them; a profile with errors writes nothing.
-    Bumping the policy version makes every process reload the tenant's runtime."""
+    """Validate the documents completely, then store them as the tenant's new version; a profile
+    with errors writes nothing. The documents of the version in force again change nothing. A
+    version that drops a code open orders use is refused unless `mapping` maps it. Bumping the
+    policy version makes every process reload the tenant's runtime."""
     profile = parse_profile(documents)
+    checked = profile_versions.check_mapping(mapping, profile)
     async with database.platform() as session, session.begin():
         tenant = await session.get_one(Tenant, tenant_id)
+        stored = await profile_versions.taken(session, tenant_id, profile.version)
+        if stored is not None:
+            if tenant.profile_version == profile.version and stored.documents == dict(
+                profile.documents
+            ):
+                return profile
+            message = f"version '{profile.version}' exists already: give this one a new version"
+            raise InvalidInputError([FieldProblem(("profile.yaml", "version"), message)])
+        current = parse_profile(tenant.profile_documents)
+        versions = await profile_versions.load(session, tenant_id)
+        orders = await profile_versions.open_orders(session, tenant_id, versions, current)
+        profile_versions.refuse_drops(orders, profile, checked)
+        now = datetime.now(UTC)
+        row = await profile_versions.store(
+            session, tenant_id, profile, mapping=checked, actor=actor, at=now
+        )
+        session.add(
+            DirectoryEvent(
+                tenant_id=tenant_id,
+                at=now,
+                actor_id=actor.user_id,
+                actor=actor.name,
+                kind="profile.imported",
+                target=profile.version,
+                data={"number": row.number, "previous": tenant.profile_version, "mapping": checked},
+            )
+        )
         tenant.profile_name = profile.name
         tenant.profile_version = profile.version
         tenant.profile_documents = dict(profile.documents)

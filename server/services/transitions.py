@@ -19,7 +19,7 @@ async def transition(
 ) -> WorkOrder:
     _check_comment(comment)
     async with changing(caller, order_id, expected_version) as change:
-        workflow = caller.profile.workflow
+        workflow = caller.tenant.profile_of(change.order).workflow
         step = workflow.fire(change.order.state, name, comment)
         if step.records_resolution:
             allowed = [
@@ -56,7 +56,7 @@ async def close(
     if problems:
         raise InvalidInputError(problems)
     async with changing(caller, order_id, expected_version) as change:
-        workflow = caller.profile.workflow
+        workflow = caller.tenant.profile_of(change.order).workflow
         step = workflow.resolving_transition(change.order.state)
         if step is None:
             allowed = [t.name for t in workflow.available(change.order.state)]
@@ -81,7 +81,7 @@ async def advance(change: Change, step: Transition, comment: str | None) -> None
     order, caller = change.order, change.caller
     previous = order.state
     order.state = step.target
-    target = caller.profile.workflow.state(step.target)
+    target = caller.tenant.profile_of(order).workflow.state(step.target)
     if target.meaning is Meaning.HANDLED:
         order.handled_at = change.now
     elif target.meaning is Meaning.CLOSED:
