@@ -24,7 +24,16 @@ from schema.mutations import WorkOrderPayload, payload
 from schema.queries import Cursor, PageSize
 from schema.types import CustomerCall, Label, PageInfo, SlipState, User, WarningSlip, WorkOrder
 from server.domain.identifiers import normalise_phone
-from server.services import absence, calls, escalation, queries, registration, regrading, slips
+from server.services import (
+    absence,
+    calls,
+    escalation,
+    escalation_board,
+    queries,
+    registration,
+    regrading,
+    slips,
+)
 
 
 @strawberry.type(description="The grade the grading rules propose, and why.")
@@ -103,12 +112,14 @@ def _cursor(sort: EscalationSort, last: Any) -> str:
     return cursors.encode("age", last.id)
 
 
-def _position(sort: EscalationSort, after: str | None) -> queries.EscalationPosition | None:
+def _position(
+    sort: EscalationSort, after: str | None
+) -> escalation_board.EscalationPosition | None:
     found = cursors.decode(sort.value, after, keys=1 if sort is EscalationSort.BREACH else 0)
     if found is None:
         return None
     last_id, keys = found
-    return queries.EscalationPosition(last_id, cursors.instant(keys[0]) if keys else None)
+    return escalation_board.EscalationPosition(last_id, cursors.instant(keys[0]) if keys else None)
 
 
 @strawberry.type
@@ -134,7 +145,7 @@ class EscalationQuery:
         after: Cursor = None,
     ) -> EscalationsResult:
         f = filter or EscalationFilter()
-        where = queries.EscalationFilter(
+        where = escalation_board.EscalationFilter(
             org_unit_id=key("OrgUnit", f.org_unit_id) if f.org_unit_id is not None else None,
             categories=f.categories,
             tiers=f.tiers,
@@ -146,7 +157,9 @@ class EscalationQuery:
 
         async def run() -> EscalationConnection:
             caller = info.context.caller
-            page = await queries.list_escalations(caller, where, first, _position(sort, after))
+            page = await escalation_board.list_escalations(
+                caller, where, first, _position(sort, after)
+            )
             await prefetch.orders(info, page.orders, "nodes", "order")
             nodes = [Escalation(order=WorkOrder(row=o, ctx=info.context)) for o in page.orders]
             cursor = _cursor(sort, page.orders[-1]) if page.orders else None

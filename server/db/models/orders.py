@@ -42,7 +42,7 @@ class WorkOrder(TenantOwned, Base):
         Index("ix_work_orders_customer", "tenant_id", "customer_id"),
         Index("ix_work_orders_vehicle", "tenant_id", "vehicle_id"),
         Index("ix_work_orders_escalated", "tenant_id", "escalated", "registered_at"),
-        # The escalations board (services/queries.py list_escalations) reads a few percent of the
+        # The escalations board (services/escalation_board.py) reads a few percent of the
         # orders: partial indexes on those alone, one per order it pages them in (age, breach). They
         # hold org_path, so a region's or dealer's board finds its page's ids without reading rows.
         Index("ix_work_orders_escalations_age", "tenant_id", "id", **ESCALATIONS_ONLY),
