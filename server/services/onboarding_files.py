@@ -13,8 +13,8 @@ from typing import Any
 from server.domain.errors import FieldProblem
 from server.domain.tree import child_path, valid_code
 from server.security.authz import RANKS
-from server.services.directory import USERNAME
 from server.services.organisation import KINDS, hours_problems
+from server.services.people import USERNAME
 
 CSV_BYTES = 4_000_000  # each file: about 40,000 rows, far more than the largest OEM
 ORG_COLUMNS = ("code", "parent", "kind", "name")
