@@ -29,8 +29,8 @@ from server.services import (
     calls,
     escalation,
     escalation_board,
+    intake,
     queries,
-    registration,
     regrading,
     slips,
 )
@@ -188,7 +188,7 @@ class EscalationQuery:
 
         async def run() -> GradeProposal:
             caller = info.context.caller
-            proposal = registration.propose_grade(caller, category, flags or [], demands or [])
+            proposal = intake.propose_grade(caller, category, flags or [], demands or [])
             reasons = [Label.of(r) for r in proposal.reasons]
             return GradeProposal(grade=proposal.grade, reasons=reasons)
 
