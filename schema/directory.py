@@ -13,8 +13,9 @@ from schema import cursors
 from schema.context import Info
 from schema.errors import NotFound, NotPermitted, ValidationError, answer
 from schema.ids import key
+from schema.parties import OrgUnit, User
 from schema.queries import Cursor, PageSize
-from schema.types import OrgUnit, PageInfo, User
+from schema.types import PageInfo
 from server.services import directory, people
 from server.services.caller import Caller
 

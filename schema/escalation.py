@@ -19,7 +19,8 @@ from schema.errors import (
 )
 from schema.ids import key
 from schema.mutations import WorkOrderPayload, payload
-from schema.types import CustomerCall, User, WarningSlip, WorkOrder
+from schema.parties import User
+from schema.types import CustomerCall, WarningSlip, WorkOrder
 from server.services import absence, calls, escalation, regrading, slips
 
 ChangeResult = Annotated[

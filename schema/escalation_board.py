@@ -13,8 +13,9 @@ from schema import cursors, prefetch
 from schema.context import Info
 from schema.errors import ValidationError, answer
 from schema.ids import key
+from schema.parties import Label
 from schema.queries import Cursor, PageSize
-from schema.types import Label, PageInfo, SlipState, WarningSlip, WorkOrder
+from schema.types import PageInfo, SlipState, WarningSlip, WorkOrder
 from server.domain.identifiers import normalise_phone
 from server.services import escalation_board, intake, queries
 
