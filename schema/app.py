@@ -13,7 +13,8 @@ from strawberry.tools import merge_types
 from strawberry.types.base import get_object_definition
 
 from schema.directory import DirectoryMutation, DirectoryQuery
-from schema.escalation import EscalationMutation, EscalationQuery
+from schema.escalation import EscalationMutation
+from schema.escalation_board import EscalationQuery
 from schema.extensions import MaskUnexpectedErrors
 from schema.instants import DateTime
 from schema.intake import IntakeQuery

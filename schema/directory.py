@@ -13,9 +13,10 @@ from schema import cursors
 from schema.context import Info
 from schema.errors import NotFound, NotPermitted, ValidationError, answer
 from schema.ids import key
+from schema.parties import OrgUnit, User
 from schema.queries import Cursor, PageSize
-from schema.types import OrgUnit, PageInfo, User
-from server.services import directory
+from schema.types import PageInfo
+from server.services import directory, people
 from server.services.caller import Caller
 
 
@@ -318,7 +319,7 @@ class DirectoryMutation:
         async def run() -> MemberPayload:
             caller = info.context.caller
             grants = [(g.role, key("OrgUnit", g.org_unit_id)) for g in input.grants]
-            user = await directory.add_user(
+            user = await people.add_user(
                 caller, input.username, input.display_name, email=input.email, grants=grants
             )
             return await _payload(caller, user.id)
@@ -335,7 +336,7 @@ class DirectoryMutation:
     ) -> MemberResult:
         async def run() -> MemberPayload:
             caller = info.context.caller
-            user = await directory.deactivate_user(caller, key("User", input.id))
+            user = await people.deactivate_user(caller, key("User", input.id))
             return await _payload(caller, user.id)
 
         return await answer(run, ValidationError, NotPermitted, NotFound, sent_id=input.id)
@@ -350,7 +351,7 @@ class DirectoryMutation:
     ) -> MemberResult:
         async def run() -> MemberPayload:
             caller = info.context.caller
-            user = await directory.grant_role(
+            user = await people.grant_role(
                 caller, key("User", input.user_id), input.role, key("OrgUnit", input.org_unit_id)
             )
             return await _payload(caller, user.id)
@@ -365,7 +366,7 @@ class DirectoryMutation:
     ) -> MemberResult:
         async def run() -> MemberPayload:
             caller = info.context.caller
-            user = await directory.revoke_role(
+            user = await people.revoke_role(
                 caller, key("User", input.user_id), input.role, key("OrgUnit", input.org_unit_id)
             )
             return await _payload(caller, user.id)

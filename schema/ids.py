@@ -11,7 +11,7 @@ import strawberry
 
 from server.domain import bounds
 
-# Users, org units and tenants have `integer` keys (server/db/models.py); every other type `bigint`.
+# Users, org units and tenants have `integer` keys (server/db/models/); every other type `bigint`.
 _KEY_MAX = {"User": bounds.INTEGER_MAX, "OrgUnit": bounds.INTEGER_MAX, "Tenant": bounds.INTEGER_MAX}
 
 

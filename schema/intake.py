@@ -8,7 +8,8 @@ import strawberry
 
 from schema.context import Info
 from schema.errors import NotPermitted, ValidationError, answer
-from schema.types import Customer, Vehicle, WorkOrder
+from schema.parties import Customer, Vehicle
+from schema.types import WorkOrder
 from server.services import customers
 
 

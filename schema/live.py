@@ -18,7 +18,8 @@ from graphql import GraphQLError
 from schema.context import Context, Info
 from schema.errors import NotFound, answer
 from schema.ids import encode, key
-from schema.types import Label, WorkOrder
+from schema.parties import Label
+from schema.types import WorkOrder
 from server.adapters import events
 from server.domain import tree
 from server.domain.errors import NotFoundError

@@ -19,7 +19,7 @@ from schema.errors import (
 )
 from schema.ids import key
 from schema.types import ContactAttempt, ContactOutcome, WorkOrder
-from server.services import assignment, contacts, registration, transitions
+from server.services import assignment, contacts, intake, registration, transitions
 
 
 @strawberry.type(description="The order after the change.")
@@ -209,15 +209,15 @@ class Mutation:
         ],
     ) -> RegisterComplaintResult:
         async def run() -> WorkOrderPayload:
-            reg = registration.Registration(
+            reg = intake.Registration(
                 dealer_id=key("OrgUnit", input.dealer_id),
-                customer=registration.CustomerInput(
+                customer=intake.CustomerInput(
                     name=input.customer.name,
                     phones=input.customer.phones,
                     address=input.customer.address,
                     postcode=input.customer.postcode,
                 ),
-                vehicle=registration.VehicleInput(**vars(input.vehicle)) if input.vehicle else None,
+                vehicle=intake.VehicleInput(**vars(input.vehicle)) if input.vehicle else None,
                 channel=input.channel,
                 category=input.category,
                 grade=input.grade,

@@ -12,8 +12,10 @@ from schema import cursors
 from schema.context import Context, Info
 from schema.errors import NotFound, NotPermitted, ValidationError, answer
 from schema.ids import key
+from schema.parties import User, soon_user
 from schema.queries import Cursor, PageSize
-from schema.types import PageInfo, User, _user, computed, from_row, global_id
+from schema.rows import computed, from_row, global_id
+from schema.types import PageInfo
 from server.db import models
 from server.services import dead_letters
 
@@ -26,7 +28,9 @@ class OutboxMessage:
     id: strawberry.ID = global_id("OutboxMessage")
     topic: str = from_row("What it is about, e.g. sla.breached.")
     subject: str = from_row("Its subject line.")
-    recipient: User | None = computed("Who it was for.", lambda m: _user(m.ctx, m.row.recipient_id))
+    recipient: User | None = computed(
+        "Who it was for.", lambda m: soon_user(m.ctx, m.row.recipient_id)
+    )
     created_at: datetime = from_row("When it was written, with the change it reports.")
     attempts: int = from_row("How many delivery attempts failed.")
     last_error: str | None = from_row("Why the last attempt failed.")

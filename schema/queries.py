@@ -11,7 +11,8 @@ from schema import cursors, prefetch
 from schema.context import Info
 from schema.errors import NotFound, ValidationError, answer
 from schema.ids import key
-from schema.types import Label, PageInfo, User, WorkOrder, WorkOrderConnection, WorkOrderEdge
+from schema.parties import Label, User
+from schema.types import PageInfo, WorkOrder, WorkOrderConnection, WorkOrderEdge
 from server.domain.workflow import Label as DomainLabel
 from server.services import queries
 

@@ -19,17 +19,10 @@ from schema.errors import (
     answer,
 )
 from schema.ids import key
+from schema.parties import Label, OrgUnit, User
 from schema.queries import Cursor, PageSize
-from schema.types import (
-    Label,
-    OrgUnit,
-    PageInfo,
-    User,
-    WorkOrder,
-    computed,
-    from_row,
-    global_id,
-)
+from schema.rows import computed, from_row, global_id
+from schema.types import PageInfo, WorkOrder
 from server.domain import revisit as domain
 from server.services import revisit_results, revisits
 

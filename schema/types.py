@@ -13,146 +13,25 @@ graphql-core waits for.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
-from strawberry.types.field import StrawberryField
 from strawberry.types.lazy_type import LazyType
 
 from schema.context import Context, Soon
-from schema.ids import encode
+from schema.parties import Customer, Label, OrgUnit, User, Vehicle, soon_user
+from schema.rows import computed, from_row, global_id
 from server.db import models
 from server.domain import sla
-from server.domain.identifiers import mask_phone
-from server.domain.workflow import Label as DomainLabel
 from server.services import clocks, visibility
 
-_GET = "get"
 if TYPE_CHECKING:
     from schema.revisits import Revisit
 
 # schema/revisits.py builds on the types here, so its Revisit is named lazily, found on use.
 _REVISIT = LazyType("Revisit", "schema.revisits")
-
-
-class RowField(StrawberryField):
-    """The getter sits in the metadata because strawberry copies fields by their arguments."""
-
-    def get_result(self, source: Any, info: Any, args: list[Any], kwargs: Any) -> Any:
-        get, of_row = self.metadata[_GET]
-        if get is None:
-            return getattr(source.row, self.python_name)
-        return get(source.row) if of_row else get(source)
-
-
-def from_row(description: str, get: Callable[[Any], Any] | None = None) -> Any:
-    """`get(row)`, or the row's attribute of the same name."""
-    return RowField(description=description, default=None, metadata={_GET: (get, True)})
-
-
-def computed(description: str, get: Callable[[Any], Any]) -> Any:
-    """`get(obj)`: from the object's row and its request (`obj.ctx`)."""
-    return RowField(description=description, default=None, metadata={_GET: (get, False)})
-
-
-def global_id(type_name: str) -> Any:
-    return from_row("Opaque global id.", lambda row: encode(type_name, row.id))
-
-
-@strawberry.type(description="A display label in the tenant's languages.")
-class Label:
-    zh: str = strawberry.field(description="Simplified Chinese.")
-    en: str = strawberry.field(description="English.")
-
-    @classmethod
-    def of(cls, label: DomainLabel) -> Label:
-        return cls(zh=label.zh, en=label.en)
-
-
-@strawberry.type(
-    description="A node of the tenant's org tree: brand HQ, region, dealer or department."
-)
-class OrgUnit:
-    row: strawberry.Private[models.OrgUnit]
-
-    id: strawberry.ID = global_id("OrgUnit")
-    kind: str = from_row("brand, region, dealer or department.")
-    code: str = from_row("Short code, unique among its siblings.")
-    name: str = from_row("Display name.")
-    path: str = from_row("Path from the brand root, e.g. /skoda/east/dlr-0231.")
-    parent_id: strawberry.ID | None = from_row(
-        "The unit above it; none for the brand root.",
-        lambda row: encode("OrgUnit", row.parent_id) if row.parent_id is not None else None,
-    )
-    timezone: str | None = from_row("Its own IANA timezone; none: the unit above's.")
-    working_hours: list[str] | None = from_row(
-        'Its own working windows, e.g. ["09:00-12:00", "13:30-18:00"] (the gap is the lunch'
-        " break); none: the unit above's."
-    )
-    working_weekdays: list[int] | None = from_row(
-        "Its own working weekdays, 0 (Monday) to 6; none: the unit above's."
-    )
-
-
-@strawberry.type(description="A person of the tenant.")
-class User:
-    row: strawberry.Private[models.User]
-
-    id: strawberry.ID = global_id("User")
-    username: str = from_row("Login name.")
-    display_name: str = from_row("Name shown to colleagues.")
-
-
-def _user(ctx: Context, user_id: int | None) -> Soon[User | None]:
-    if user_id is None:
-        return None
-    return ctx.loaders.user_by_id.soon(user_id, lambda row: User(row=row) if row else None)
-
-
-def _phones(customer: Customer) -> Soon[list[str]]:
-    shown = (lambda number: number) if customer.unmasked else mask_phone
-    return customer.ctx.loaders.phones_by_customer.soon(
-        customer.row.id, lambda rows: [shown(p.number) for p in rows]
-    )
-
-
-@strawberry.type(
-    description=(
-        "The customer who complained. Phones and address are masked unless you hold customer.pii."
-    )
-)
-class Customer:
-    row: strawberry.Private[models.Customer]
-    ctx: strawberry.Private[Context]
-    unmasked: strawberry.Private[bool]
-
-    id: strawberry.ID = global_id("Customer")
-    name: str = from_row("Name as given.")
-    phones: list[str] = computed(
-        "Phone numbers in E.164 form (+8613812345678), masked without customer.pii.", _phones
-    )
-    address: str | None = computed(
-        "Postal address; null when unknown or masked.",
-        lambda c: c.row.address if c.unmasked else None,
-    )
-    postcode: str | None = computed(
-        "Postcode; null when unknown or masked.", lambda c: c.row.postcode if c.unmasked else None
-    )
-
-
-@strawberry.type(description="The customer's vehicle.")
-class Vehicle:
-    row: strawberry.Private[models.Vehicle]
-
-    id: strawberry.ID = global_id("Vehicle")
-    vin: str = from_row("17-character VIN (chassis number), check digit verified.")
-    engine_number: str | None = from_row("Engine number.")
-    plate: str | None = from_row("Licence plate.")
-    model: str | None = from_row("Model name.")
-    purchase_date: date | None = from_row("Purchase date.")
-    mileage_km: int | None = from_row("Mileage in km, as last reported.")
 
 
 @strawberry.type(description="One entry of an order's append-only history.")
@@ -163,7 +42,7 @@ class WorkOrderEvent:
     id: strawberry.ID = global_id("WorkOrderEvent")
     at: datetime = from_row("When it happened (UTC).")
     kind: str = from_row("registered, transition, assigned or contact.")
-    actor: User | None = computed("Who did it.", lambda e: _user(e.ctx, e.row.actor_id))
+    actor: User | None = computed("Who did it.", lambda e: soon_user(e.ctx, e.row.actor_id))
     transition: str | None = from_row("The workflow transition, for kind=transition.")
     from_state: str | None = from_row("State before.")
     to_state: str | None = from_row("State after.")
@@ -188,7 +67,7 @@ class ContactAttempt:
         "Reached, unreachable or refused.", lambda row: ContactOutcome(row.outcome)
     )
     note: str | None = from_row("What was said or agreed.")
-    actor: User | None = computed("Who called.", lambda a: _user(a.ctx, a.row.actor_id))
+    actor: User | None = computed("Who called.", lambda a: soon_user(a.ctx, a.row.actor_id))
 
 
 @strawberry.type(description="The customer calling again about an open order.")
@@ -234,12 +113,12 @@ class WarningSlip:
 
     issued_by: User | None = computed(
         "The CSR who issued it (CSR工号); null when the system did.",
-        lambda s: _user(s.ctx, s.row.issued_by_id),
+        lambda s: soon_user(s.ctx, s.row.issued_by_id),
     )
     acknowledged_at: datetime | None = from_row("When the escalation department acknowledged it.")
     result: str | None = from_row("The functional department's result (职能部门处理结果).")
     result_handler: User | None = computed(
-        "Who handled it (处理人).", lambda s: _user(s.ctx, s.row.result_handler_id)
+        "Who handled it (处理人).", lambda s: soon_user(s.ctx, s.row.result_handler_id)
     )
     result_at: datetime | None = from_row("The date of the result (日期).")
 
@@ -414,14 +293,14 @@ class WorkOrder:
     customer: Customer = computed("The customer.", _customer)
     vehicle: Vehicle | None = computed("The vehicle, when one was named.", _vehicle)
     registered_by: User | None = computed(
-        "Who registered it.", lambda o: _user(o.ctx, o.row.registered_by_id)
+        "Who registered it.", lambda o: soon_user(o.ctx, o.row.registered_by_id)
     )
     primary_handler: User | None = computed(
-        "The handler in charge.", lambda o: _user(o.ctx, o.row.primary_handler_id)
+        "The handler in charge.", lambda o: soon_user(o.ctx, o.row.primary_handler_id)
     )
     secondary_handler: User | None = computed(
         "The deputy, who steps in when the primary is absent or late.",
-        lambda o: _user(o.ctx, o.row.secondary_handler_id),
+        lambda o: soon_user(o.ctx, o.row.secondary_handler_id),
     )
     history: list[WorkOrderEvent] = computed(
         "Every change, oldest first.",

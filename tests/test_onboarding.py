@@ -19,7 +19,7 @@ from schema.context import Context
 from server.db.models import Base, Tenant
 from server.profiles import bundled_profile_path, read_profile_dir
 from server.security.auth import Claims
-from server.services import onboarding
+from server.services import onboarding, onboarding_files
 from server.services.caller import UnknownPrincipalError, tenant_caller
 from server.services.platform import PlatformCaller
 
@@ -224,11 +224,14 @@ async def test_excel_exports_with_a_bom_or_in_gb18030_are_read_and_other_bytes_a
 
     before = await everything(database)
     garbage = base64.b64encode(bytes(range(128, 256)) * 3).decode()
-    huge = base64.b64encode(b"x" * (onboarding.CSV_BYTES + 1)).decode()
+    huge = base64.b64encode(b"x" * (onboarding_files.CSV_BYTES + 1)).decode()
     sent = {"slug": slug, "name": "x", "profileName": "nope", "orgCsv": garbage, "usersCsv": huge}
     refused = (await platform_gql(database, "OnboardTenant", input=sent))["onboardTenant"]
     messages = {f["path"][0]: f["message"] for f in refused["fields"]}
-    assert "GB18030" in messages["orgCsv"] and f"{onboarding.CSV_BYTES:,}" in messages["usersCsv"]
+    assert (
+        "GB18030" in messages["orgCsv"]
+        and f"{onboarding_files.CSV_BYTES:,}" in messages["usersCsv"]
+    )
     assert "exists already" in messages["slug"] and "nope" in messages["profileName"]
     assert await everything(database) == before
 
@@ -289,18 +292,18 @@ async def test_a_platform_token_asking_a_tenant_field_is_told_which_token_it_nee
 
 
 def test_the_shipped_templates_onboard_as_they_are():
-    problems = onboarding._Problems()
-    units = onboarding._org(
-        onboarding._rows(
-            "orgCsv", (TEMPLATES / "org.csv").read_bytes(), onboarding.ORG_COLUMNS, problems
+    problems = onboarding_files.Problems()
+    units = onboarding_files.read_org(
+        onboarding_files.read_rows(
+            "orgCsv", (TEMPLATES / "org.csv").read_bytes(), onboarding_files.ORG_COLUMNS, problems
         ),
         "/t",
         problems,
     )
-    rows = onboarding._rows(
-        "usersCsv", (TEMPLATES / "users.csv").read_bytes(), onboarding.USER_COLUMNS, problems
+    rows = onboarding_files.read_rows(
+        "usersCsv", (TEMPLATES / "users.csv").read_bytes(), onboarding_files.USER_COLUMNS, problems
     )
-    onboarding._users(rows, units, "/t", problems)
+    onboarding_files.read_users(rows, units, "/t", problems)
     assert problems.found == []
     assert "/t/east/dlr-sh-01/aftersales" in units
 

@@ -1,7 +1,7 @@
 """The bounds every input is checked against, declared once.
 
 Services check them before the database, so a value the database would refuse is answered as a
-ValidationError naming the field, never as an internal error; server/db/models.py sizes its columns
+ValidationError naming the field, never as an internal error; server/db/models/ sizes its columns
 from the same names, so a bound and its column cannot drift apart.
 """
 

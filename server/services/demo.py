@@ -19,6 +19,7 @@ from server.security.auth import Claims
 from server.services import (
     assignment,
     contacts,
+    intake,
     organisation,
     queries,
     registration,
@@ -186,9 +187,7 @@ async def _orders(
     await se.db.close()
 
 
-def _registration(
-    rng: random.Random, dealer_id: int, category: str, n: int
-) -> registration.Registration:
+def _registration(rng: random.Random, dealer_id: int, category: str, n: int) -> intake.Registration:
     summaries = [
         "销售顾问承诺的赠品未兑现",
         "提车时间一再推迟",
@@ -197,12 +196,12 @@ def _registration(
         "无法按时上牌",
     ]
     summary = rng.choice(summaries)
-    return registration.Registration(
+    return intake.Registration(
         dealer_id=dealer_id,
-        customer=registration.CustomerInput(
+        customer=intake.CustomerInput(
             name=f"客户{n:03d}", phones=[f"139{rng.randint(10_000_000, 99_999_999)}"]
         ),
-        vehicle=registration.VehicleInput(
+        vehicle=intake.VehicleInput(
             vin=demo_vin(rng), model=rng.choice(["明锐", "速派", "柯迪亚克"])
         ),
         channel=CHANNEL,

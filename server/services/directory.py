@@ -1,7 +1,8 @@
 """The directory: a tenant's org tree and people, listed within the caller's scope (the dealer
-picker at intake, the handler picker at assignment), and the tenant admin's changes to them.
+picker at intake, the handler picker at assignment), the tenant admin's changes to the tree, and
+the directory's audit history (changes to people and grants: server/services/people.py).
 
-Every change is checked here (tenant.org for units, tenant.users for people and grants, at the
+Every change is checked (tenant.org for units, tenant.users for people and grants, at the
 unit concerned), is recorded in the directory's audit history in its own transaction, and a change
 to the tree moves the tenant's policy version on, since every process's runtime holds the tree.
 Users and grants are read afresh on every request (services/caller.py), so they need no bump.
@@ -9,7 +10,6 @@ Users and grants are read afresh on every request (services/caller.py), so they 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,12 +18,7 @@ from sqlalchemy import ColumnElement, and_, exists, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.models import DirectoryEvent, OrgUnit, RoleAssignment, User
-from server.domain.errors import (
-    FieldProblem,
-    InvalidInputError,
-    NotFoundError,
-    NotPermittedError,
-)
+from server.domain.errors import FieldProblem, InvalidInputError, NotFoundError
 from server.domain.tree import child_path, covers, outermost, valid_code
 from server.security.authz import RANKS
 from server.services.calendars import bump_runtime
@@ -37,7 +32,6 @@ SEE_UNITS = ("workorder.read", "workorder.register", "tenant.org")
 # Who sees which people: whoever reads orders where they hold a role (the handler picker), and
 # whoever administers the people.
 SEE_USERS = ("workorder.read", "tenant.users")
-USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,79}$")
 # An update's "leave this as it is": None means "inherit from the unit above".
 KEEP: Any = object()
 
@@ -66,7 +60,7 @@ def _scopes(caller: Caller, permissions: Sequence[str]) -> list[str]:
     return outermost([s for p in permissions for s in caller.authz.scopes(p)])
 
 
-def _root(caller: Caller) -> str:
+def tenant_root(caller: Caller) -> str:
     return f"/{caller.tenant.slug}"
 
 
@@ -85,7 +79,7 @@ def org_units(
     top = units.get(under) if under is not None else None
     problems = _page_problems(first)
     if under is not None and (top is None or not any(covers(s, top.path) for s in scopes)):
-        problems.append(FieldProblem(("under",), _NO_UNIT))
+        problems.append(FieldProblem(("under",), NO_UNIT))
     if kind is not None and kind not in KINDS:
         problems.append(FieldProblem(("kind",), f"kinds are {', '.join(KINDS)}"))
     if problems:
@@ -138,7 +132,7 @@ async def users(
         held = and_(held, _within([unit.path]))
     holds = exists().where(RoleAssignment.user_id == User.id, held)
     shown: ColumnElement[bool] = holds
-    if role is None and unit is None and _root(caller) in caller.authz.scopes("tenant.users"):
+    if role is None and unit is None and tenant_root(caller) in caller.authz.scopes("tenant.users"):
         shown = or_(holds, ~exists().where(RoleAssignment.user_id == User.id))
     statement = select(User).where(shown).order_by(User.id).limit(first + 1)
     if after is not None:
@@ -218,7 +212,7 @@ async def add_org_unit(
     async with caller.db.write() as session:
         session.add(unit)
         await session.flush()
-        _audit(session, caller, "org_unit.added", path, {"kind": kind, "name": name, **given})
+        audit(session, caller, "org_unit.added", path, {"kind": kind, "name": name, **given})
         await bump_runtime(session, caller.tenant.tenant_id)
     return unit
 
@@ -240,111 +234,14 @@ async def update_org_unit(caller: Caller, unit_id: int, changes: Mapping[str, An
         assert unit is not None  # in this tenant's runtime, and units are never deleted
         for column, value in changes.items():
             setattr(unit, column, value)
-        _audit(session, caller, "org_unit.updated", unit.path, dict(changes))
+        audit(session, caller, "org_unit.updated", unit.path, dict(changes))
         await bump_runtime(session, caller.tenant.tenant_id)
     return unit
 
 
-async def add_user(
-    caller: Caller,
-    username: str,
-    display_name: str,
-    *,
-    email: str | None = None,
-    grants: Sequence[tuple[str, int]] = (),
-) -> User:
-    """A user with their grants (role, unit id); each grant needs what grant_role needs, and a user
-    without any needs tenant.users at the tenant's root."""
-    _require_some(caller)
-    problems = []
-    if not USERNAME.match(username):
-        problems.append(
-            FieldProblem(("username",), "use 2-80 lowercase letters, digits and . _ @ -")
-        )
-    if not 0 < len(display_name) <= 200:
-        problems.append(FieldProblem(("displayName",), "give a name of 1 to 200 characters"))
-    units = []
-    for index, (role, unit_id) in enumerate(grants):
-        unit = caller.tenant.units.get(unit_id)
-        if unit is None:
-            problems.append(FieldProblem((f"grants[{index}].orgUnitId",), _NO_UNIT))
-        else:
-            units.append((role, unit))
-        if role not in RANKS:
-            problems.append(FieldProblem((f"grants[{index}].role",), _roles()))
-    if problems:
-        raise InvalidInputError(problems)
-    for role, unit in units:
-        _require_grantor(caller, role, unit)
-    if not units:
-        caller.authz.require("tenant.users", _root(caller))
-    async with caller.db.write() as session:
-        if await session.scalar(select(User.id).where(User.username == username)) is not None:
-            raise InvalidInputError([FieldProblem(("username",), f"'{username}' is taken")])
-        user = User(username=username, display_name=display_name, email=email)
-        session.add(user)
-        await session.flush()
-        for role, unit in dict.fromkeys(units):
-            session.add(_assignment(user.id, role, unit))
-        held = [{"role": r, "path": u.path} for r, u in units]
-        _audit(session, caller, "user.added", username, {"grants": held})
-    return user
-
-
-async def deactivate_user(caller: Caller, user_id: int) -> User:
-    """The user's tokens are refused from the next request on; their history stays theirs. Needs
-    tenant.users wherever they hold a role (the tenant root for someone holding none)."""
-    _require_some(caller)
-    async with caller.db.write() as session:
-        user, grants = await _member(session, caller, user_id)
-        if not grants:
-            caller.authz.require("tenant.users", _root(caller))
-        for grant in grants:
-            caller.authz.require("tenant.users", grant.org_path)
-            if RANKS.index(grant.role) > caller.authz.rank(grant.org_path):
-                raise NotPermittedError("tenant.users")
-        if user.id == caller.user_id:
-            raise InvalidInputError([FieldProblem(("id",), "you cannot deactivate yourself")])
-        user.active = False
-        _audit(session, caller, "user.deactivated", user.username, {})
-    return user
-
-
-async def grant_role(caller: Caller, user_id: int, role: str, unit_id: int) -> User:
-    """`role` for the user at the unit (and below it): needs tenant.users there and a role at least
-    as high as `role` there."""
-    _require_some(caller)
-    async with caller.db.write() as session:
-        user, grants = await _member(session, caller, user_id)
-        unit = _granted_at(caller, role, unit_id)
-        _require_grantor(caller, role, unit)
-        if any(g.role == role and g.org_unit_id == unit.id for g in grants):
-            raise InvalidInputError(
-                [FieldProblem(("role",), f"the user holds {role} there already")]
-            )
-        session.add(_assignment(user.id, role, unit))
-        _audit(session, caller, "role.granted", user.username, {"role": role, "path": unit.path})
-    return user
-
-
-async def revoke_role(caller: Caller, user_id: int, role: str, unit_id: int) -> User:
-    """Takes the grant away: needs what granting it needs."""
-    _require_some(caller)
-    async with caller.db.write() as session:
-        user, grants = await _member(session, caller, user_id)
-        unit = _granted_at(caller, role, unit_id)
-        _require_grantor(caller, role, unit)
-        held = [g for g in grants if g.role == role and g.org_unit_id == unit.id]
-        if not held:
-            raise InvalidInputError([FieldProblem(("role",), f"the user holds no {role} there")])
-        await session.delete(held[0])
-        _audit(session, caller, "role.revoked", user.username, {"role": role, "path": unit.path})
-    return user
-
-
 async def history(caller: Caller, first: int) -> list[DirectoryEvent]:
     """The latest changes to the directory, newest first: tenant.users at the tenant's root."""
-    caller.authz.require("tenant.users", _root(caller))
+    caller.authz.require("tenant.users", tenant_root(caller))
     problems = _page_problems(first)
     if problems:
         raise InvalidInputError(problems)
@@ -353,17 +250,7 @@ async def history(caller: Caller, first: int) -> list[DirectoryEvent]:
         return list((await session.scalars(statement)).all())
 
 
-_NO_UNIT = "no org unit with this id is visible to you"
-
-
-def _roles() -> str:
-    return f"roles are {', '.join(RANKS)}"
-
-
-def _require_some(caller: Caller) -> None:
-    """Someone who administers people nowhere is told so before any id is looked at."""
-    if not caller.authz.scopes("tenant.users"):
-        raise NotPermittedError("tenant.users")
+NO_UNIT = "no org unit with this id is visible to you"
 
 
 def _unit(caller: Caller, unit_id: int) -> OrgUnit:
@@ -372,46 +259,6 @@ def _unit(caller: Caller, unit_id: int) -> OrgUnit:
     if unit is None:
         raise NotFoundError("org unit", str(unit_id))
     return unit
-
-
-def _granted_at(caller: Caller, role: str, unit_id: int) -> OrgUnit:
-    problems = [] if role in RANKS else [FieldProblem(("role",), _roles())]
-    unit = caller.tenant.units.get(unit_id)
-    if unit is None:
-        problems.append(FieldProblem(("orgUnitId",), _NO_UNIT))
-    if problems:
-        raise InvalidInputError(problems)
-    assert unit is not None
-    return unit
-
-
-def _require_grantor(caller: Caller, role: str, unit: OrgUnit) -> None:
-    caller.authz.require("tenant.users", unit.path)
-    if RANKS.index(role) > caller.authz.rank(unit.path):
-        raise NotPermittedError("tenant.users")
-
-
-async def _member(
-    session: AsyncSession, caller: Caller, user_id: int
-) -> tuple[User, list[RoleAssignment]]:
-    """The user acted on with all their grants, locked; NotFound unless the caller administers
-    people where they hold a role (the root for a user holding none), as for an id of nothing."""
-    statement = select(User).where(User.id == user_id).with_for_update()
-    user = await session.scalar(statement)
-    if user is None:
-        raise NotFoundError("user", str(user_id))
-    grants = list(
-        await session.scalars(select(RoleAssignment).where(RoleAssignment.user_id == user_id))
-    )
-    scopes = caller.authz.scopes("tenant.users")
-    paths = [g.org_path for g in grants] or [_root(caller)]
-    if not any(covers(s, p) for s in scopes for p in paths):
-        raise NotFoundError("user", str(user_id))
-    return user, grants
-
-
-def _assignment(user_id: int, role: str, unit: OrgUnit) -> RoleAssignment:
-    return RoleAssignment(user_id=user_id, role=role, org_unit_id=unit.id, org_path=unit.path)
 
 
 def _unit_problems(parent: OrgUnit, kind: str, code: str, name: str) -> list[FieldProblem]:
@@ -427,7 +274,7 @@ def _unit_problems(parent: OrgUnit, kind: str, code: str, name: str) -> list[Fie
     return problems
 
 
-def _audit(
+def audit(
     session: AsyncSession, caller: Caller, kind: str, target: str, data: dict[str, Any]
 ) -> None:
     event = DirectoryEvent(

@@ -14,7 +14,6 @@ from sqlalchemy import (
     ColumnElement,
     Row,
     Select,
-    SQLColumnExpression,
     and_,
     exists,
     false,
@@ -23,8 +22,6 @@ from sqlalchemy import (
     or_,
     select,
     true,
-    tuple_,
-    union_all,
 )
 
 from server.db import lookups
@@ -128,7 +125,7 @@ async def list_orders(
         query = query.where(WorkOrder.id < after)
     query = _sla_filtered(caller, query, where)
     async with caller.db.read() as session:
-        query = await _filtered(session, query, where)
+        query = await filtered(session, query, where)
         rows = list((await session.execute(query)).all())
     return Page(rows[:first], len(rows) > first)
 
@@ -163,7 +160,7 @@ def _check_instants(where: OrderFilter) -> None:
         raise InvalidInputError(problems)
 
 
-async def _filtered(session: Any, query: Select[*Ts], f: OrderFilter) -> Select[*Ts]:
+async def filtered(session: Any, query: Select[*Ts], f: OrderFilter) -> Select[*Ts]:
     for column, values in (
         (WorkOrder.state, f.states),
         (WorkOrder.grade, f.grades),
@@ -301,122 +298,10 @@ async def possible_duplicates(
         return list((await session.scalars(query)).all())
 
 
-@dataclass
-class EscalationFilter:
-    org_unit_id: int | None = None  # a region or a dealer
-    categories: list[str] | None = None
-    tiers: list[str] | None = None
-    grades: list[str] | None = None
-    slip_states: list[str] | None = None
-    older_than_hours: int | None = None
-    sort: str = "age"  # age: oldest first; breach: past-due first, by how long
-
-
-@dataclass(frozen=True)
-class EscalationPosition:
-    """Where the page before ended: its last order, and for the breach order that order's
-    deadline."""
-
-    last_id: int
-    deadline: datetime | None = None
-
-
-async def list_escalations(
-    caller: Caller, where: EscalationFilter, first: int, after: EscalationPosition | None
-) -> Page[WorkOrder]:
-    """Escalated orders (above their first tier, repeats, or with a warning slip) the caller may
-    see."""
-    if not 0 < first <= MAX_PAGE:
-        raise InvalidInputError(
-            [FieldProblem(("first",), f"ask for 1 to {MAX_PAGE} orders a page")]
-        )
-    hours = where.older_than_hours
-    if hours is not None and (problem := bounds.range_problem(hours, 0, bounds.HOURS_MAX)):
-        raise InvalidInputError([FieldProblem(("filter", "olderThanHours"), problem)])
-    # The page's ids first, then its rows. The ids come from a partial index alone (index-only: it
-    # holds org_path, so a region's board passes over other regions' entries without reading their
-    # rows); filtering rows instead read ~2,500 of them, on as many pages, for a region's first
-    # page.
-    matching = _filtered_escalations(
-        caller, select(WorkOrder.id).where(WorkOrder.escalated, visible(caller)), where
-    )
-    async with caller.db.read() as session:
-        matching = await _filtered(session, matching, OrderFilter(org_unit_id=where.org_unit_id))
-        page = _escalations_page(matching, where.sort, after, first + 1)
-        query = (
-            select(WorkOrder).where(WorkOrder.id.in_(page)).order_by(*_escalation_order(where.sort))
-        )
-        rows = list((await session.scalars(query)).all())
-    return Page(rows[:first], len(rows) > first)
-
-
-def _escalation_order(sort: str) -> tuple[SQLColumnExpression[Any], ...]:
-    if sort == "breach":
-        # Past-due first, the longest overdue first; next_deadline_at is the earliest running
-        # deadline. NULLS LAST is the order of ix_work_orders_escalations_breach, so the index
-        # serves the page (ordering by "next_deadline_at IS NULL" first made PostgreSQL sort every
-        # escalated order).
-        return (WorkOrder.next_deadline_at.asc().nulls_last(), WorkOrder.id)
-    return (WorkOrder.id,)
-
-
-def _escalations_page(
-    matching: Select[Any], sort: str, after: EscalationPosition | None, size: int
-) -> Any:
-    """The ids of the page after `after`, by keyset: a page stays put while orders ahead of it
-    change, and a deep page costs what the first one does."""
-    # correlate(None): the same table outside must not turn the ids' subquery into a per-row one.
-    if sort != "breach":
-        since = matching.where(WorkOrder.id > after.last_id) if after is not None else matching
-        return since.order_by(WorkOrder.id).limit(size).correlate(None)
-    deadline, undated = (
-        WorkOrder.next_deadline_at,
-        matching.where(WorkOrder.next_deadline_at.is_(None)),
-    )
-    if after is not None and after.deadline is None:  # already among the orders without a deadline
-        return (
-            undated.where(WorkOrder.id > after.last_id)
-            .order_by(WorkOrder.id)
-            .limit(size)
-            .correlate(None)
-        )
-    # Two index ranges rather than one OR, which no index serves in this order: the dated orders
-    # after the position, then those without a deadline; the caller keeps the first `size`.
-    dated = matching.where(deadline.is_not(None))
-    if after is not None:
-        dated = dated.where(tuple_(deadline, WorkOrder.id) > (after.deadline, after.last_id))
-    parts = [
-        dated.order_by(deadline, WorkOrder.id).limit(size).subquery(),
-        undated.order_by(WorkOrder.id).limit(size).subquery(),
-    ]
-    return union_all(*(select(part.c.id) for part in parts))
-
-
-def _filtered_escalations(caller: Caller, query: Select[Any], f: EscalationFilter) -> Select[Any]:
-    for column, values in (
-        (WorkOrder.category, f.categories),
-        (WorkOrder.tier, f.tiers),
-        (WorkOrder.grade, f.grades),
-    ):
-        if values:
-            query = query.where(column.in_(values))
-    if f.slip_states:
-        query = query.where(
-            exists().where(
-                WarningSlip.work_order_id == WorkOrder.id, WarningSlip.state.in_(f.slip_states)
-            )
-        )
-    if f.older_than_hours is not None:
-        query = query.where(
-            WorkOrder.registered_at <= caller.clock() - timedelta(hours=f.older_than_hours)
-        )
-    return query
-
-
 async def count_by_state(caller: Caller, where: OrderFilter) -> dict[str, int]:
     """How many of the orders the caller may see match `where`, per state."""
     query = select(WorkOrder.state, func.count()).where(visible(caller)).group_by(WorkOrder.state)
     query = _sla_filtered(caller, query, where)
     async with caller.db.read() as session:
-        query = await _filtered(session, query, where)
+        query = await filtered(session, query, where)
         return dict((await session.execute(query)).all())

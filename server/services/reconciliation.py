@@ -19,39 +19,19 @@ or a message delivered twice issue one statement, the second run finding it issu
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Select, and_, case, func, literal, select
+from sqlalchemy import CursorResult, Select, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
-from server.db.intervals import plus_days
-from server.db.models import (
-    KpiAdjustment,
-    KpiOrderOutcome,
-    KpiStatement,
-    KpiStatementLine,
-    SlaEffect,
-    Tenant,
-    WorkOrder,
-    WorkOrderClock,
-)
+from server.db.models import KpiAdjustment, KpiOrderOutcome, KpiStatement, Tenant
 from server.db.session import Database
 from server.domain.errors import FieldProblem, InvalidInputError
-from server.domain.kpi import (
-    ZERO,
-    KpiDefinition,
-    KpiRules,
-    Measure,
-    Month,
-    Outcome,
-    PeriodError,
-    Tally,
-)
-from server.domain.workflow import Meaning
+from server.domain.kpi import KpiRules, Month, Outcome, PeriodError
+from server.services import kpi_outcomes, statement_lines
 from server.services.caller import Caller
 from server.services.tenancy import TenantRuntime, runtime
 
@@ -216,7 +196,7 @@ async def _issue(
         "at",
     ]
     for kpi in rules.kpis:
-        fresh = _outcomes(tenant, rules, kpi, period, now=now).subquery()
+        fresh = kpi_outcomes.outcomes(tenant, rules, kpi, period, now=now).subquery()
         rows = select(literal(tenant.tenant_id), literal(statement.id), *fresh.c)
         await session.execute(KpiOrderOutcome.__table__.insert().from_select(columns, rows))
     report("settling")
@@ -229,7 +209,7 @@ async def _issue(
             session, tenant, rules, origin, now=now, into=str(period), pending_only=True
         )
     report("lines")
-    await _write_lines(session, tenant, statement)
+    await statement_lines.write_lines(session, tenant, statement)
     log.info("reconciliation %s %s: issued, %d settled", tenant.slug, period, settled)
     return Run(statement.id, str(period), issued=True, adjustments=settled)
 
@@ -304,7 +284,7 @@ async def _compare(
     cause = case((outcome == Outcome.PENDING.value, "settled"), else_="rerun")
     written = 0
     for kpi in rules.kpis:
-        fresh = _outcomes(tenant, rules, kpi, period, now=now).subquery()
+        fresh = kpi_outcomes.outcomes(tenant, rules, kpi, period, now=now).subquery()
         differences = (
             select(
                 literal(tenant.tenant_id),
@@ -353,197 +333,3 @@ async def _compare(
         # an INSERT ... SELECT answers a CursorResult
         written += max(cast(CursorResult[Any], result).rowcount or 0, 0)
     return written
-
-
-def _population(tenant: TenantRuntime, rules: KpiRules, period: Month) -> list[Any]:
-    profile = tenant.profile
-    types = [code for code, t in profile.order_types.items() if t.nature in rules.natures]
-    cancelled = [s.name for s in profile.workflow.states if s.meaning is Meaning.CANCELLED]
-    zone = profile.timezone
-    return [
-        WorkOrder.tenant_id == tenant.tenant_id,
-        WorkOrder.registered_at >= period.start(zone),
-        WorkOrder.registered_at < period.end(zone),
-        WorkOrder.order_type.in_(types),
-        WorkOrder.state.not_in(cancelled),
-    ]
-
-
-def _outcomes(
-    tenant: TenantRuntime, rules: KpiRules, kpi: KpiDefinition, period: Month, *, now: datetime
-) -> Select[Any]:
-    """(work_order_id, org_unit_id, org_path, kpi, outcome, due_at, at) of each population order
-    for `kpi`, as of `now`."""
-    if kpi.measure is Measure.CLOCK:
-        assert kpi.clock is not None
-        return _clock_outcomes(tenant, rules, kpi, period, now=now)
-    return _first_time_outcomes(tenant, rules, kpi, period, now=now)
-
-
-def _clock_outcomes(
-    tenant: TenantRuntime, rules: KpiRules, kpi: KpiDefinition, period: Month, *, now: datetime
-) -> Select[Any]:
-    clock = aliased(WorkOrderClock)
-    # A clock breached and retargeted since (a B order regraded C) was still not met in time.
-    breached = (
-        select(func.min(SlaEffect.due_at))
-        .where(
-            SlaEffect.tenant_id == WorkOrder.tenant_id,
-            SlaEffect.work_order_id == WorkOrder.id,
-            SlaEffect.clock == kpi.clock,
-            SlaEffect.kind == "breached",
-        )
-        .correlate(WorkOrder)
-        .scalar_subquery()
-    )
-    due = case(
-        (and_(breached.is_not(None), clock.due_at.is_(None)), breached),
-        (and_(breached.is_not(None), breached < clock.due_at), breached),
-        else_=clock.due_at,
-    )
-    overspent = and_(clock.budget.is_not(None), clock.used > clock.budget)
-    late = and_(due.is_not(None), clock.stopped_at > due)
-    outcome = case(
-        (and_(clock.stopped_at.is_not(None), late | overspent), Outcome.NOT_TIMELY.value),
-        (clock.stopped_at.is_not(None), Outcome.TIMELY.value),
-        (and_(due.is_not(None), due <= now) | overspent, Outcome.NOT_TIMELY.value),
-        else_=Outcome.PENDING.value,
-    )
-    return (
-        select(
-            WorkOrder.id.label("work_order_id"),
-            WorkOrder.org_unit_id,
-            WorkOrder.org_path,
-            literal(kpi.code).label("kpi"),
-            outcome.label("outcome"),
-            due.label("due_at"),
-            clock.stopped_at.label("at"),
-        )
-        .join(
-            clock,
-            and_(
-                clock.tenant_id == WorkOrder.tenant_id,
-                clock.work_order_id == WorkOrder.id,
-                clock.name == kpi.clock,
-            ),
-        )
-        .where(*_population(tenant, rules, period))
-    )
-
-
-def _first_time_outcomes(
-    tenant: TenantRuntime, rules: KpiRules, kpi: KpiDefinition, period: Month, *, now: datetime
-) -> Select[Any]:
-    days = tenant.profile.first_time_resolution_days
-    repeat = aliased(WorkOrder)
-    cancelled = [s.name for s in tenant.profile.workflow.states if s.meaning is Meaning.CANCELLED]
-    window_end = plus_days(WorkOrder.closed_at, days)
-    first_repeat = (
-        select(func.min(repeat.received_at))
-        .where(
-            repeat.tenant_id == WorkOrder.tenant_id,
-            repeat.repeat_of_id == WorkOrder.id,
-            repeat.state.not_in(cancelled),
-            repeat.received_at <= window_end,
-        )
-        .correlate(WorkOrder)
-        .scalar_subquery()
-    )
-    outcome = case(
-        (WorkOrder.closed_at.is_(None), Outcome.PENDING.value),
-        (first_repeat.is_not(None), Outcome.NOT_TIMELY.value),
-        (window_end > now, Outcome.PENDING.value),
-        else_=Outcome.TIMELY.value,
-    )
-    return select(
-        WorkOrder.id.label("work_order_id"),
-        WorkOrder.org_unit_id,
-        WorkOrder.org_path,
-        literal(kpi.code).label("kpi"),
-        outcome.label("outcome"),
-        case((WorkOrder.closed_at.is_not(None), window_end), else_=None).label("due_at"),
-        first_repeat.label("at"),
-    ).where(*_population(tenant, rules, period))
-
-
-async def _write_lines(
-    session: AsyncSession, tenant: TenantRuntime, statement: KpiStatement
-) -> None:
-    """Dealer lines from the outcomes and the adjustments carried in, then their regions' and
-    the brand's sums."""
-    o = KpiOrderOutcome
-    counted = await session.execute(
-        select(
-            o.org_unit_id,
-            o.kpi,
-            func.count(),
-            *(func.sum(case((o.outcome == value.value, 1), else_=0)) for value in Outcome),
-        )
-        .where(o.tenant_id == tenant.tenant_id, o.statement_id == statement.id)
-        .group_by(o.org_unit_id, o.kpi)
-    )
-    tallies: dict[tuple[int, str], Tally] = {}
-    for unit, kpi, population, timely, not_timely, pending in counted.all():
-        tallies[(unit, kpi)] = Tally(population, int(timely), int(not_timely), int(pending))
-    a = KpiAdjustment
-    carried = await session.execute(
-        select(
-            a.org_unit_id,
-            a.kpi,
-            func.sum(_signed(a, Outcome.TIMELY)),
-            func.sum(_signed(a, Outcome.NOT_TIMELY)),
-        )
-        .where(a.tenant_id == tenant.tenant_id, a.period == statement.period)
-        .group_by(a.org_unit_id, a.kpi)
-    )
-    for unit, kpi, timely, not_timely in carried.all():
-        # A pending order stays counted as such in its own month's line; settling it counts here.
-        adjusted = Tally(
-            0, 0, 0, 0, adjusted_timely=int(timely), adjusted_not_timely=int(not_timely)
-        )
-        tallies[(unit, kpi)] = tallies.get((unit, kpi), ZERO) + adjusted
-    rows = []
-    for (unit_id, kpi), tally in _with_ancestors(tenant, tallies).items():
-        unit = tenant.units[unit_id]
-        rows.append(
-            KpiStatementLine(
-                statement_id=statement.id,
-                org_unit_id=unit_id,
-                org_path=unit.path,
-                level=unit.kind,
-                kpi=kpi,
-                population=tally.population,
-                timely=tally.timely,
-                not_timely=tally.not_timely,
-                pending=tally.pending,
-                adjusted_timely=tally.adjusted_timely,
-                adjusted_not_timely=tally.adjusted_not_timely,
-            )
-        )
-    session.add_all(rows)
-    await session.flush()
-
-
-def _signed(a: Any, value: Outcome) -> Any:
-    to = case((a.to_outcome == value.value, 1), else_=0)
-    return to - case((a.from_outcome == value.value, 1), else_=0)
-
-
-def _with_ancestors(
-    tenant: TenantRuntime, tallies: dict[tuple[int, str], Tally]
-) -> dict[tuple[int, str], Tally]:
-    """Each dealer's tallies, and their sums at every region and brand above it."""
-    by_path = {unit.path: unit.id for unit in tenant.units.values()}
-    out = dict(tallies)
-    for (unit_id, kpi), tally in tallies.items():
-        for ancestor in _ancestors(tenant.units[unit_id].path, by_path):
-            out[(ancestor, kpi)] = out.get((ancestor, kpi), ZERO) + tally
-    return out
-
-
-def _ancestors(path: str, by_path: dict[str, int]) -> Iterable[int]:
-    parts = path.split("/")
-    for end in range(2, len(parts)):
-        ancestor = by_path.get("/".join(parts[:end]))
-        if ancestor is not None:
-            yield ancestor

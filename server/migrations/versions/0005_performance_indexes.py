@@ -15,7 +15,7 @@ down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# The escalations board's partial indexes (server/db/models.py): name suffix, columns after
+# The escalations board's partial indexes (server/db/models/orders.py): name suffix, columns after
 # tenant_id.
 ESCALATION_INDEXES = {"age": ["id"], "breach": ["next_deadline_at", "id"]}
 
