@@ -7,7 +7,6 @@ which keeps a 1,000,000-order load at a few minutes.
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -29,12 +28,11 @@ async def load(
     setting: rows.Setting,
     total: int,
     batch_size: int,
-    days: int,
+    timeline: rows.Timeline,
     seed: int,
     clocks: clock_rows.Clocks | None = None,
 ) -> None:
     rng = random.Random(seed)
-    timeline = rows.Timeline.ending_yesterday(datetime.now(UTC), total, days)
     progress = Progress(total)
     for first in range(0, total, batch_size):
         count = min(batch_size, total - first)

@@ -2,6 +2,7 @@
 customers, phones, vehicles, history and assignments (bulk COPY).
 
     .venv/bin/python -m bench.generate --orders 100000 [--reset]
+    .venv/bin/python -m bench.generate --orders 1000000 --month 2026-11 --reset  # reconciliation
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from bench import bulk, clock_rows, escalation_load, rows
+from bench import bulk, clock_rows, escalation_load, month_rows, rows
 from bench.database import DEFAULT_URL, delete_tenant, prepare, vacuum_analyze
 from bench.org import build
 from server.db.session import Database
+from server.domain.kpi import Month
 from server.profiles import bundled_profile_path, load_profile_dir
 from server.services import tenancy
 
@@ -50,6 +52,11 @@ def _parser() -> argparse.ArgumentParser:
         "--clocks",
         action="store_true",
         help="write the orders' SLA clocks and next deadline (bench/clock_rows.py)",
+    )
+    parser.add_argument(
+        "--month",
+        help="every order registered in this month (YYYY-MM, over by now), then its settled "
+        "clocks, breaches and repeats (bench/month_rows.py): the reconciliation's data",
     )
     return parser
 
@@ -86,8 +93,16 @@ async def generate(args: argparse.Namespace) -> int:
         started = time.perf_counter()
         setting = rows.Setting.of(org, profile, rows.OPEN_PATHS if args.open else rows.PATHS)
         clocks = await _clocks(database, org.tenant_id, args.seed) if args.clocks else None
-        await bulk.load(database, setting, args.orders, args.batch, args.days, args.seed, clocks)
+        timeline = _timeline(args, profile.timezone)
+        await bulk.load(database, setting, args.orders, args.batch, timeline, args.seed, clocks)
         print(f"{args.orders:,} orders in {time.perf_counter() - started:.1f}s")
+        if args.month:
+            started = time.perf_counter()
+            month = Month.parse(args.month)
+            start = month.start(profile.timezone)
+            written = await month_rows.write(database, org.tenant_id, start)
+            listed = ", ".join(f"{count:,} {name}" for name, count in written.items())
+            print(f"{listed}, in {time.perf_counter() - started:.1f}s")
         if args.escalated:
             started = time.perf_counter()
             loaded = await escalation_load.load(database, org.tenant_id, args.escalated, args.seed)
@@ -97,6 +112,13 @@ async def generate(args: argparse.Namespace) -> int:
         return 0
     finally:
         await database.dispose()
+
+
+def _timeline(args: argparse.Namespace, zone: str) -> rows.Timeline:
+    if args.month is None:
+        return rows.Timeline.ending_yesterday(datetime.now(UTC), args.orders, args.days)
+    month = Month.parse(args.month)
+    return rows.Timeline.between(month.start(zone), month.end(zone), args.orders)
 
 
 async def _clocks(database: Database, tenant_id: int, seed: int) -> clock_rows.Clocks:

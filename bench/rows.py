@@ -188,6 +188,12 @@ class Timeline:
         end = now - timedelta(days=1)
         return cls(end - timedelta(days=days), timedelta(days=days) / max(total, 1))
 
+    @classmethod
+    def between(cls, start: datetime, end: datetime, total: int) -> Timeline:
+        # The last history step is at most 4.5 hours after registration: the month's last orders
+        # reach into the next month, as they would.
+        return cls(start, (end - start) / max(total, 1))
+
     def registered(self, k: int, rng: random.Random) -> datetime:
         return (
             self.start + self.step * k + self.step * rng.random() * 0.9

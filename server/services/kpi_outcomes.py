@@ -47,17 +47,18 @@ def _clock_outcomes(
 ) -> Select[Any]:
     clock = aliased(WorkOrderClock)
     # A clock breached and retargeted since (a B order regraded C) was still not met in time.
-    breached = (
-        select(func.min(SlaEffect.due_at))
+    # Grouped once and joined: a correlated subquery was planned once per use of `due` below.
+    breaches = (
+        select(SlaEffect.work_order_id, func.min(SlaEffect.due_at).label("due_at"))
         .where(
-            SlaEffect.tenant_id == WorkOrder.tenant_id,
-            SlaEffect.work_order_id == WorkOrder.id,
+            SlaEffect.tenant_id == tenant.tenant_id,
             SlaEffect.clock == kpi.clock,
             SlaEffect.kind == "breached",
         )
-        .correlate(WorkOrder)
-        .scalar_subquery()
+        .group_by(SlaEffect.work_order_id)
+        .subquery()
     )
+    breached = breaches.c.due_at
     due = case(
         (and_(breached.is_not(None), clock.due_at.is_(None)), breached),
         (and_(breached.is_not(None), breached < clock.due_at), breached),
@@ -89,6 +90,7 @@ def _clock_outcomes(
                 clock.name == kpi.clock,
             ),
         )
+        .outerjoin(breaches, breaches.c.work_order_id == WorkOrder.id)
         .where(*_population(tenant, rules, period))
     )
 
@@ -97,32 +99,41 @@ def _first_time_outcomes(
     tenant: TenantRuntime, rules: KpiRules, kpi: KpiDefinition, period: Month, *, now: datetime
 ) -> Select[Any]:
     days = tenant.profile.first_time_resolution_days
-    repeat = aliased(WorkOrder)
+    repeat, original = aliased(WorkOrder), aliased(WorkOrder)
     cancelled = [s.name for s in tenant.profile.workflow.states if s.meaning is Meaning.CANCELLED]
     window_end = plus_days(WorkOrder.closed_at, days)
-    first_repeat = (
-        select(func.min(repeat.received_at))
+    # The repeats grouped once and joined: repeat_of_id leads no index, so a subquery correlated
+    # to each population order scanned the tenant's orders once per order (quadratic).
+    repeats = (
+        select(repeat.repeat_of_id.label("order_id"), func.min(repeat.received_at).label("at"))
+        .join(original, original.id == repeat.repeat_of_id)
         .where(
-            repeat.tenant_id == WorkOrder.tenant_id,
-            repeat.repeat_of_id == WorkOrder.id,
+            repeat.tenant_id == tenant.tenant_id,
+            repeat.repeat_of_id.is_not(None),
             repeat.state.not_in(cancelled),
-            repeat.received_at <= window_end,
+            original.tenant_id == tenant.tenant_id,
+            repeat.received_at <= plus_days(original.closed_at, days),
         )
-        .correlate(WorkOrder)
-        .scalar_subquery()
+        .group_by(repeat.repeat_of_id)
+        .subquery()
     )
+    first_repeat = repeats.c.at
     outcome = case(
         (WorkOrder.closed_at.is_(None), Outcome.PENDING.value),
         (first_repeat.is_not(None), Outcome.NOT_TIMELY.value),
         (window_end > now, Outcome.PENDING.value),
         else_=Outcome.TIMELY.value,
     )
-    return select(
-        WorkOrder.id.label("work_order_id"),
-        WorkOrder.org_unit_id,
-        WorkOrder.org_path,
-        literal(kpi.code).label("kpi"),
-        outcome.label("outcome"),
-        case((WorkOrder.closed_at.is_not(None), window_end), else_=None).label("due_at"),
-        first_repeat.label("at"),
-    ).where(*_population(tenant, rules, period))
+    return (
+        select(
+            WorkOrder.id.label("work_order_id"),
+            WorkOrder.org_unit_id,
+            WorkOrder.org_path,
+            literal(kpi.code).label("kpi"),
+            outcome.label("outcome"),
+            case((WorkOrder.closed_at.is_not(None), window_end), else_=None).label("due_at"),
+            first_repeat.label("at"),
+        )
+        .outerjoin(repeats, repeats.c.order_id == WorkOrder.id)
+        .where(*_population(tenant, rules, period))
+    )
