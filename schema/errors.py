@@ -158,3 +158,20 @@ async def answer(call: Call[T], /, *answered: type[Error], sent_id: str = "") ->
         if not isinstance(error, answered):
             raise
         return error
+
+
+ChangeError = ValidationError | NotPermitted | NotFound | Conflict | TransitionNotAllowed
+
+
+async def answer_change(call: Call[T], /, *, sent_id: str) -> T | ChangeError:
+    """`answer` for a change to an existing object at a version: the five errors such a change
+    can meet (the members of the change result unions besides the payload)."""
+    return await answer(
+        call,
+        ValidationError,
+        NotPermitted,
+        NotFound,
+        Conflict,
+        TransitionNotAllowed,
+        sent_id=sent_id,
+    )

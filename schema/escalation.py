@@ -16,6 +16,7 @@ from schema.errors import (
     TransitionNotAllowed,
     ValidationError,
     answer,
+    answer_change,
 )
 from schema.ids import key
 from schema.mutations import WorkOrderPayload, payload
@@ -145,15 +146,7 @@ class EscalationMutation:
             )
             return CustomerCallPayload(call=CustomerCall(row=call), order=payload(info, row).order)
 
-        return await answer(
-            run,
-            ValidationError,
-            NotPermitted,
-            NotFound,
-            Conflict,
-            TransitionNotAllowed,
-            sent_id=input.id,
-        )
+        return await answer_change(run, sent_id=input.id)
 
     @strawberry.mutation(
         description="Move the order to the next tier of its category: needs workorder.escalate."
@@ -170,15 +163,7 @@ class EscalationMutation:
             row = await escalation.escalate(info.context.caller, order, input.reason, version)
             return payload(info, row)
 
-        return await answer(
-            run,
-            ValidationError,
-            NotPermitted,
-            NotFound,
-            Conflict,
-            TransitionNotAllowed,
-            sent_id=input.id,
-        )
+        return await answer_change(run, sent_id=input.id)
 
     @strawberry.mutation(
         description=(
@@ -197,15 +182,7 @@ class EscalationMutation:
             row = await escalation.hand_back(info.context.caller, order, input.reason, version)
             return payload(info, row)
 
-        return await answer(
-            run,
-            ValidationError,
-            NotPermitted,
-            NotFound,
-            Conflict,
-            TransitionNotAllowed,
-            sent_id=input.id,
-        )
+        return await answer_change(run, sent_id=input.id)
 
     @strawberry.mutation(
         description=(
@@ -226,15 +203,7 @@ class EscalationMutation:
             row = await regrading.regrade(caller, order, input.grade, input.reason, version)
             return payload(info, row)
 
-        return await answer(
-            run,
-            ValidationError,
-            NotPermitted,
-            NotFound,
-            Conflict,
-            TransitionNotAllowed,
-            sent_id=input.id,
-        )
+        return await answer_change(run, sent_id=input.id)
 
     @strawberry.mutation(
         description=(

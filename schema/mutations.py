@@ -16,6 +16,7 @@ from schema.errors import (
     TransitionNotAllowed,
     ValidationError,
     answer,
+    answer_change,
 )
 from schema.ids import key
 from schema.types import ContactAttempt, ContactOutcome, WorkOrder
@@ -255,15 +256,7 @@ class Mutation:
             row = await assignment.assign(caller, order, primary, secondary_key, version)
             return payload(info, row)
 
-        return await answer(
-            run,
-            ValidationError,
-            NotPermitted,
-            NotFound,
-            Conflict,
-            TransitionNotAllowed,
-            sent_id=input.id,
-        )
+        return await answer_change(run, sent_id=input.id)
 
     @strawberry.mutation(
         description=(
@@ -285,15 +278,7 @@ class Mutation:
             )
             return payload(info, row)
 
-        return await answer(
-            run,
-            ValidationError,
-            NotPermitted,
-            NotFound,
-            Conflict,
-            TransitionNotAllowed,
-            sent_id=input.id,
-        )
+        return await answer_change(run, sent_id=input.id)
 
     @strawberry.mutation(
         description=(
@@ -319,15 +304,7 @@ class Mutation:
                 order=payload(info, row).order,
             )
 
-        return await answer(
-            run,
-            ValidationError,
-            NotPermitted,
-            NotFound,
-            Conflict,
-            TransitionNotAllowed,
-            sent_id=input.id,
-        )
+        return await answer_change(run, sent_id=input.id)
 
     @strawberry.mutation(
         description=(
@@ -352,12 +329,4 @@ class Mutation:
             )
             return payload(info, row)
 
-        return await answer(
-            run,
-            ValidationError,
-            NotPermitted,
-            NotFound,
-            Conflict,
-            TransitionNotAllowed,
-            sent_id=input.id,
-        )
+        return await answer_change(run, sent_id=input.id)

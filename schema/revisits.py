@@ -17,6 +17,7 @@ from schema.errors import (
     TransitionNotAllowed,
     ValidationError,
     answer,
+    answer_change,
 )
 from schema.ids import key
 from schema.parties import Label, OrgUnit, User
@@ -326,15 +327,7 @@ class RevisitMutation:
             info.context.loaders.forget()
             return RevisitPayload(revisit=Revisit(row=row, ctx=info.context))
 
-        return await answer(
-            run,
-            ValidationError,
-            NotPermitted,
-            NotFound,
-            Conflict,
-            TransitionNotAllowed,
-            sent_id=input.id,
-        )
+        return await answer_change(run, sent_id=input.id)
 
     @strawberry.mutation(
         description="Record the customer's verdict: needs revisit.perform. The result type's "
@@ -356,12 +349,4 @@ class RevisitMutation:
             info.context.loaders.forget()
             return RevisitPayload(revisit=Revisit(row=row, ctx=info.context))
 
-        return await answer(
-            run,
-            ValidationError,
-            NotPermitted,
-            NotFound,
-            Conflict,
-            TransitionNotAllowed,
-            sent_id=input.id,
-        )
+        return await answer_change(run, sent_id=input.id)
