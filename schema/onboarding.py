@@ -168,8 +168,7 @@ class OnboardingMutation:
     ) -> DeactivateTenantResult:
         async def run() -> TenantPayload:
             platform = info.context.platform
-            tenant = await onboarding.deactivate_tenant(platform, key("Tenant", input.id))
-            found = {s.tenant.id: s for s in await onboarding.tenants(platform)}
-            return TenantPayload(tenant=TenantSummary.of(found[tenant.id]))
+            summary = await onboarding.deactivate_tenant(platform, key("Tenant", input.id))
+            return TenantPayload(tenant=TenantSummary.of(summary))
 
         return await answer(run, NotFound, NotPermitted, sent_id=input.id)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Result, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.models import DirectoryEvent, OrgUnit, RoleAssignment, Tenant, User, WorkOrder
 from server.domain.errors import FieldProblem, InvalidInputError, NotFoundError
@@ -201,16 +202,26 @@ def _levels(units: list[Unit]) -> list[list[Unit]]:
 async def tenants(platform: PlatformCaller | None) -> list[Summary]:
     """Every tenant with its counts, oldest first: the platform admin's list."""
     caller = platform_admin.require(platform)
+    async with caller.database.platform() as session:
+        return await _summaries(session)
+
+
+async def _summaries(session: AsyncSession, tenant_id: int | None = None) -> list[Summary]:
+    """The tenants (every one, or the one `tenant_id` names) with their counts, oldest first."""
 
     def counted(model: Any, *where: Any) -> Any:
+        if tenant_id is not None:
+            where = (*where, model.tenant_id == tenant_id)
         return select(model.tenant_id, func.count()).where(*where).group_by(model.tenant_id)
 
-    async with caller.database.platform() as session:
-        found = list((await session.scalars(select(Tenant).order_by(Tenant.id))).all())
-        units = _by_tenant(await session.execute(counted(OrgUnit)))
-        dealers = _by_tenant(await session.execute(counted(OrgUnit, OrgUnit.kind == "dealer")))
-        users = _by_tenant(await session.execute(counted(User, User.active)))
-        orders = _by_tenant(await session.execute(counted(WorkOrder)))
+    chosen = select(Tenant).order_by(Tenant.id)
+    if tenant_id is not None:
+        chosen = chosen.where(Tenant.id == tenant_id)
+    found = list((await session.scalars(chosen)).all())
+    units = _by_tenant(await session.execute(counted(OrgUnit)))
+    dealers = _by_tenant(await session.execute(counted(OrgUnit, OrgUnit.kind == "dealer")))
+    users = _by_tenant(await session.execute(counted(User, User.active)))
+    orders = _by_tenant(await session.execute(counted(WorkOrder)))
     return [
         Summary(
             t, units.get(t.id, 0), dealers.get(t.id, 0), users.get(t.id, 0), orders.get(t.id, 0)
@@ -223,9 +234,10 @@ def _by_tenant(result: Result[int, int]) -> dict[int, int]:
     return dict(result.all())
 
 
-async def deactivate_tenant(platform: PlatformCaller | None, tenant_id: int) -> Tenant:
+async def deactivate_tenant(platform: PlatformCaller | None, tenant_id: int) -> Summary:
     """The tenant's tokens are refused from the next request on (services/caller.py reads
-    `active` with the user); its data stays, and the change is in its directory history."""
+    `active` with the user); its data stays, and the change is in its directory history.
+    Answers the tenant with its counts."""
     caller = platform_admin.require(platform)
     async with caller.database.platform() as session, session.begin():
         tenant = await session.scalar(
@@ -246,4 +258,5 @@ async def deactivate_tenant(platform: PlatformCaller | None, tenant_id: int) -> 
                     data={},
                 )
             )
-    return tenant
+        (summary,) = await _summaries(session, tenant.id)
+    return summary
