@@ -20,7 +20,7 @@ from schema.errors import (
     answer_change,
 )
 from schema.ids import key
-from schema.parties import Label, OrgUnit, User
+from schema.parties import Label, OrgUnit, User, soon_user
 from schema.queries import Cursor, PageSize
 from schema.rows import computed, from_row, global_id
 from schema.types import PageInfo, WorkOrder
@@ -29,12 +29,6 @@ from server.services import revisit_results, revisits
 
 RevisitState = strawberry.enum(domain.RevisitState, description="Where a revisit stands.")
 RevisitOutcome = strawberry.enum(domain.Outcome, description="How one revisit attempt ended.")
-
-
-def _user(ctx: Context, user_id: int | None) -> Soon[User | None]:
-    if user_id is None:
-        return None
-    return ctx.loaders.user_by_id.soon(user_id, lambda row: User(row=row) if row else None)
 
 
 def _order(ctx: Context, order_id: int | None) -> Soon[WorkOrder | None]:
@@ -61,7 +55,7 @@ class RevisitAttempt:
     script: str | None = from_row("The script or question set used.")
     notes: str | None = from_row("What was said.")
     call_back_at: datetime | None = from_row("When the customer asked to be called back.")
-    actor: User | None = computed("Who made it.", lambda a: _user(a.ctx, a.row.actor_id))
+    actor: User | None = computed("Who made it.", lambda a: soon_user(a.ctx, a.row.actor_id))
 
 
 @strawberry.type(description="An answer to one question of the profile's question set.")
@@ -115,7 +109,9 @@ class Revisit:
         "The order's dealer.",
         lambda r: r.ctx.loaders.org_unit_by_id.soon(r.row.org_unit_id, lambda u: OrgUnit(row=u)),
     )
-    assignee: User | None = computed("Who is to call.", lambda r: _user(r.ctx, r.row.assignee_id))
+    assignee: User | None = computed(
+        "Who is to call.", lambda r: soon_user(r.ctx, r.row.assignee_id)
+    )
     attempts: list[RevisitAttempt] = computed(
         "Attempts, oldest first.",
         lambda r: r.ctx.loaders.attempts_by_revisit.soon(
