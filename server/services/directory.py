@@ -32,8 +32,6 @@ SEE_UNITS = ("workorder.read", "workorder.register", "tenant.org")
 # Who sees which people: whoever reads orders where they hold a role (the handler picker), and
 # whoever administers the people.
 SEE_USERS = ("workorder.read", "tenant.users")
-# An update's "leave this as it is": None means "inherit from the unit above".
-KEEP: Any = object()
 
 
 @dataclass(frozen=True)

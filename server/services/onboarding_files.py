@@ -18,7 +18,6 @@ from server.services.people import USERNAME
 
 CSV_BYTES = 4_000_000  # each file: about 40,000 rows, far more than the largest OEM
 ORG_COLUMNS = ("code", "parent", "kind", "name")
-ORG_OPTIONAL = ("timezone", "working_hours", "working_weekdays")
 USER_COLUMNS = ("login", "name", "email", "role", "org_unit")
 ENCODINGS = "UTF-8 (with or without a BOM) or GB18030"
 
