@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 
 from bench import bodies, checks, load, report
+from bench.apps import FLOOR_SQL, FLOOR_STATIC, PRODUCT, VARIANT_APPS
 from bench.database import DEFAULT_URL
 from bench.floor_sql import MIRRORS
 from bench.load import Load, Result
@@ -42,12 +43,6 @@ class Variant:
     operation: str  # list or register
 
 
-PRODUCT, VARIANT_APPS, FLOOR_SQL = (
-    "complaintdesk.app:create_app",
-    "bench.product_variants",
-    "bench.floor_sql:create_app",
-)
-FLOOR_STATIC = "bench.floor_static:create_app"
 VARIANTS = (
     Variant("list", "list: real app (parser + validation caches)", PRODUCT, "/graphql", "list"),
     Variant(
