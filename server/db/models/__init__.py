@@ -17,6 +17,7 @@ from server.db.models.kpi import (
     KpiStatement,
     KpiStatementLine,
 )
+from server.db.models.order_records import OrderFact, WrittenReport
 from server.db.models.orders import (
     ContactAttempt,
     CustomerCall,
@@ -49,6 +50,7 @@ __all__ = [
     "KpiStatement",
     "KpiStatementLine",
     "NumberSequence",
+    "OrderFact",
     "OrgUnit",
     "OutboxMessage",
     "ProfileVersion",
@@ -65,4 +67,5 @@ __all__ = [
     "WorkOrder",
     "WorkOrderClock",
     "WorkOrderEvent",
+    "WrittenReport",
 ]

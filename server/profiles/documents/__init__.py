@@ -7,11 +7,14 @@ from server.profiles.documents import (
     calendar,
     categories,
     channels,
+    conditional_deadlines,
     deadlines,
     flags,
     grades,
     grading,
     kpis,
+    outcomes,
+    playbooks,
     policy,
     portal,
     profile,
@@ -19,6 +22,7 @@ from server.profiles.documents import (
     routing,
     warnings,
     workflow,
+    written_reports,
 )
 
 KINDS: tuple[DocumentKind, ...] = (
@@ -37,6 +41,10 @@ KINDS: tuple[DocumentKind, ...] = (
     portal.KIND,
     kpis.KIND,
     revisits.KIND,
+    written_reports.KIND,
+    playbooks.KIND,
+    outcomes.KIND,
+    conditional_deadlines.KIND,
 )
 DOCUMENTS = tuple(kind.name for kind in KINDS if kind.required)
 OPTIONAL_DOCUMENTS = tuple(kind.name for kind in KINDS if not kind.required)
