@@ -40,9 +40,7 @@ async def test_a_major_fault_with_a_refund_demand_is_reported_at_once(database):
 async def test_the_flow_climbs_dealer_rssc_hq_and_the_response_is_met_to_the_minute(database):
     world = await make_world(database, "vw")
     world.clock.now = at("2025-03-04 17:50")  # 10 business minutes left today
-    gid = (await register(world, channel="csc_forward", category="A3", flags=["major_fault"]))[
-        "id"
-    ]
+    gid = (await register(world, channel="csc_forward", category="A3", flags=["major_fault"]))["id"]
     found = await order(world, gid)
     assert found["responseDueAt"] == iso("2025-03-05 09:20")  # 10 today, 20 tomorrow
     care = await world.caller("care_a")
