@@ -27,7 +27,7 @@ async def test_the_demo_of_each_profile_loads_with_a_user_per_role(database, pro
     db = database.tenant(loaded.tenant_id)
     async with db.read() as session:
         query = select(WorkOrder.state, func.count()).group_by(WorkOrder.state)
-        states = {state: n for state, n in (await session.execute(query)).all()}
+        states = dict((await session.execute(query)).all())
     await db.close()
     assert sum(states.values()) == 12 and len(states) > 1
     again = await demo.load_demo(database, 12, progress=lambda _line: None, profile=profile)
