@@ -12,11 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.models import OrderFact, WorkOrder
-from server.domain import sla
 from server.domain.errors import FieldProblem, InvalidInputError, TransitionNotAllowedError
-from server.domain.sla import Clock, Unit
 from server.domain.text import text_problem
-from server.profiles.rules import ConditionalDeadline
 from server.services import clocks
 from server.services.caller import Caller
 from server.services.changes import changing
@@ -38,8 +35,8 @@ async def record_fact(
         if await _recorded(change.session, order.id, FACT, fact):
             raise TransitionNotAllowedError(order.state, "recordFact", reason="already recorded")
         change.session.add(_row(order, FACT, fact, change.now, caller.user_id))
-        rules = [d for d in profile.conditional_deadlines if d.fact == fact]
-        changed = await _retarget(change.session, caller.tenant, order, rules)
+        await change.session.flush()  # the clocks read the facts recorded
+        changed = await clocks.retarget(change.session, caller.tenant, order)
         await change.record(
             "fact_recorded", comment=comment, data={"fact": fact, "clocks": changed}
         )
@@ -72,9 +69,11 @@ async def record_outcome(
 async def on_event(
     session: AsyncSession, tenant: TenantRuntime, order: WorkOrder, event: str
 ) -> list[str]:
-    """The clocks an event conditions take their other target (clocks already running only)."""
-    rules = [d for d in tenant.profile_of(order).conditional_deadlines if d.event == event]
-    return await _retarget(session, tenant, order, rules) if rules else []
+    """The running clocks an event conditions take their other target (a clock started later
+    takes it as it starts)."""
+    if not any(d.event == event for d in tenant.profile_of(order).conditional_deadlines):
+        return []
+    return await clocks.retarget(session, tenant, order, happened=(event,))
 
 
 async def by_orders(caller: Caller, order_ids: Sequence[int]) -> list[list[OrderFact]]:
@@ -111,28 +110,3 @@ def _row(order: WorkOrder, kind: str, code: str, now: datetime, user_id: int) ->
     return OrderFact(
         work_order_id=order.id, kind=kind, code=code, recorded_at=now, recorded_by_id=user_id
     )
-
-
-async def _retarget(
-    session: AsyncSession,
-    tenant: TenantRuntime,
-    order: WorkOrder,
-    rules: list[ConditionalDeadline],
-) -> list[str]:
-    """Each running clock a rule names takes the rule's target, keeping the time it has used."""
-    targets = {rule.clock: rule for rule in rules}
-    calendar = tenant.calendar(order.org_path)
-    warn = tenant.profile_of(order).warn_before_percent
-    rows = await clocks.load(session, order.id)
-    changed = []
-    for row in rows:
-        rule = targets.get(row.name)
-        if rule is None or row.stopped_at is not None:
-            continue
-        clock = Clock(
-            row.name, rule.target, Unit(rule.unit), row.started_at, row.running_since, row.used
-        )
-        clocks.store(row, sla.schedule(clock, calendar, warn))
-        changed.append(f"{row.name} now {rule.target} {rule.unit}")
-    order.next_deadline_at = clocks.next_deadline(rows)
-    return changed
