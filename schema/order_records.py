@@ -19,6 +19,13 @@ from server.db import models
 from server.services import order_facts
 
 
+def _label(report: WrittenReport) -> Label:
+    # A report of an order under an earlier profile version may no longer be in the profile.
+    rules = report.ctx.caller.profile.written_reports
+    rule = next((r for r in rules if r.code == report.row.code), None)
+    return Label.of(rule.label) if rule else Label(zh=report.row.code, en=report.row.code)
+
+
 @strawberry.type(
     description="A report the order owes from its registration, e.g. the written report of a "
     "major fault: due at once and escalated to a higher tier."
@@ -29,12 +36,7 @@ class WrittenReport:
 
     id: strawberry.ID = global_id("WrittenReport")
     code: str = from_row("The report's code in the tenant's profile.")
-    label: Label = computed(
-        "The report's name in the tenant's languages.",
-        lambda r: Label.of(
-            next(x for x in r.ctx.caller.profile.written_reports if x.code == r.row.code).label
-        ),
-    )
+    label: Label = computed("The report's name in the tenant's languages.", _label)
     created_at: datetime = from_row("When the order was registered and the report became owed.")
     due_at: datetime | None = from_row(
         "When it is due (at registration when due at once); null while the calendar is missing."

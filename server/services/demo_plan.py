@@ -1,7 +1,7 @@
 """A profile's demo organisation, as data: `policies/profiles/<name>/demo/demo.yaml` (beside the
 profile's documents, in a folder of its own so that importing the profile never reads it). It
 says the tenant, its regions, dealers and departments, the staff of each dealer, a user per
-role, and how the demo orders are laid out in time (docs/architecture.md, "the demo")."""
+role, and how the demo orders are laid out in time (docs/architecture.md, "A demo")."""
 
 from __future__ import annotations
 
