@@ -23,7 +23,15 @@ from server.domain.calendar import DayRules
 from server.domain.errors import DomainError, InvalidInputError
 from server.profiles import ProfileInvalidError, load_profile_dir, read_profile_dir
 from server.security.auth import Claims, mint
-from server.services import calendar_years, dead_letters, demo, onboarding, organisation, tenancy
+from server.services import (
+    calendar_years,
+    dead_letters,
+    demo,
+    demo_plan,
+    onboarding,
+    organisation,
+    tenancy,
+)
 from server.services.platform import PlatformCaller
 
 T = TypeVar("T")
@@ -54,7 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     dem = sub.add_parser("demo", help="load a profile's demo tenant (skipped when it exists)")
     dem.add_argument(
-        "--profile", help="a bundled profile that ships a demo (default: the default demo)"
+        "--profile",
+        choices=demo_plan.demo_profiles(),
+        help="a bundled profile that ships a demo (default: the default demo)",
     )
     dem.add_argument("--orders", type=int, default=None, help="instead of the demo's count")
     dem.set_defaults(handler=_demo)
