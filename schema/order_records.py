@@ -1,6 +1,6 @@
 """What an order owes or has had recorded beyond its form: its written reports, its facts and its
-outcome (docs/rules.md#written-reports, #conditional-deadlines, #outcomes), and the two mutations
-that record a fact and an outcome."""
+outcome (docs/rules.md#written-reports, #conditional-deadlines, #outcomes), and the mutations
+that submit a report and record a fact and an outcome."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from schema.mutations import ChangeResult, WorkOrderPayload, payload
 from schema.parties import Label, User, soon_user
 from schema.rows import computed, from_row, global_id
 from server.db import models
-from server.services import order_facts
+from server.services import order_facts, written_reports
 
 
 def _label(report: WrittenReport) -> Label:
@@ -74,8 +74,29 @@ class OrderOutcomeInput:
     comment: str | None = strawberry.field(default=None, description="Kept in the history.")
 
 
+@strawberry.input(description="A written report the order owes, sent.")
+class SubmitWrittenReportInput:
+    id: strawberry.ID = strawberry.field(description="The written report.")
+    expected_version: int = strawberry.field(description="The version of its order you read.")
+
+
 @strawberry.type
 class OrderRecordMutation:
+    @strawberry.mutation(
+        description="Mark a written report as submitted: needs workorder.handle; once."
+    )
+    async def submit_written_report(
+        self,
+        info: Info,
+        input: Annotated[SubmitWrittenReportInput, strawberry.argument(description="The report.")],
+    ) -> ChangeResult:
+        async def run() -> WorkOrderPayload:
+            report, caller = key("WrittenReport", input.id), info.context.caller
+            row = await written_reports.submit(caller, report, input.expected_version)
+            return payload(info, row)
+
+        return await answer_change(run, sent_id=input.id)
+
     @strawberry.mutation(
         description=(
             "Record a fact on an order: needs workorder.handle. The clocks the profile conditions "

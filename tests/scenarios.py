@@ -25,7 +25,7 @@ query Scenario($id: ID!) {
     responseDueAt closureDueAt currentStepDueAt
     clocks { name status dueAt stoppedAt }
     playbook { zh en }
-    writtenReports { code label { zh en } createdAt dueAt escalatedTo submittedAt }
+    writtenReports { id code label { zh en } createdAt dueAt escalatedTo submittedAt }
     facts { kind code recordedAt }
     history { kind transition comment }
     }

@@ -4,7 +4,7 @@ situation; the order climbs dealer → RSSC → HQ; an ordinary complaint owes n
 
 from __future__ import annotations
 
-from scenarios import at, iso, messages, order, order_id
+from scenarios import at, iso, messages, order, order_id, query
 from support import make_world, register
 
 from server.services import contacts, escalation, transitions
@@ -74,3 +74,37 @@ async def test_an_ordinary_complaint_owes_no_report_and_has_no_response_target(d
     assert found["grade"] == "general" and found["responseDueAt"] is None
     assert found["writtenReports"] == [] and found["playbook"] == []  # A4 lost its points
     assert await messages(world, "workorder.written_report") == []
+
+
+SUBMIT = """
+mutation Submit($input: SubmitWrittenReportInput!) {
+  submitWrittenReport(input: $input) {
+    __typename
+    ... on WorkOrderPayload { order { version writtenReports { code submittedAt } } }
+    ... on NotPermitted { permission }
+    ... on TransitionNotAllowed { message }
+  }
+}
+"""
+
+
+async def test_a_handler_submits_the_report_once_and_others_may_not(database):
+    world = await make_world(database, "vw")
+    world.clock.now = at("2025-03-04 10:00")
+    gid = (await register(world, channel="csc_forward", category="B3", flags=["major_fault"]))["id"]
+    report = (await order(world, gid))["writtenReports"][0]["id"]
+    variables = {"id": report, "expectedVersion": 1}
+    refused = (await query(world, "operator", SUBMIT, input=variables))["submitWrittenReport"]
+    assert refused == {"__typename": "NotPermitted", "permission": "workorder.handle"}
+    assert (await order(world, gid))["writtenReports"][0]["submittedAt"] is None
+    hidden = (await query(world, "care_b", SUBMIT, input=variables))["submitWrittenReport"]
+    assert hidden["__typename"] == "NotFound"  # another dealer's order
+    world.clock.now = at("2025-03-04 10:20")
+    done = (await query(world, "care_a", SUBMIT, input=variables))["submitWrittenReport"]
+    assert done["order"]["writtenReports"] == [
+        {"code": "major_fault_report", "submittedAt": iso("2025-03-04 10:20")}
+    ]
+    again = {"id": report, "expectedVersion": done["order"]["version"]}
+    twice = (await query(world, "care_a", SUBMIT, input=again))["submitWrittenReport"]
+    assert twice["__typename"] == "TransitionNotAllowed"
+    assert (await order(world, gid))["history"][-1]["kind"] == "written_report_submitted"

@@ -12,9 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.models import WorkOrder, WrittenReport
 from server.domain import sla
+from server.domain.errors import TransitionNotAllowedError
 from server.domain.sla import Unit
-from server.services import outbox
+from server.services import outbox, references
 from server.services.caller import Caller
+from server.services.changes import changing
 from server.services.tenancy import TenantRuntime
 
 
@@ -59,6 +61,25 @@ async def create_for(
         await outbox.put(session, message, recipients, now)
         created.append(rule.code)
     return created
+
+
+async def submit(caller: Caller, report_id: int, expected_version: int) -> WorkOrder:
+    """submitWrittenReport: the handler has sent the report; once, with the order's history."""
+    async with caller.db.read() as session:
+        order_id = (
+            await references.resolve(session, caller, references.WRITTEN_REPORT, report_id)
+        ).work_order_id
+    async with changing(caller, order_id, expected_version) as change:
+        caller.authz.require("workorder.handle", change.order.org_path)
+        report = await change.session.get(WrittenReport, report_id, with_for_update=True)
+        assert report is not None  # found above, and a report is never deleted
+        if report.submitted_at is not None:
+            raise TransitionNotAllowedError(
+                change.order.state, "submitWrittenReport", reason="the report is submitted already"
+            )
+        report.submitted_at, report.submitted_by_id = change.now, caller.user_id
+        await change.record("written_report_submitted", data={"report": report.code})
+    return change.order
 
 
 async def by_orders(caller: Caller, order_ids: Sequence[int]) -> list[list[WrittenReport]]:
