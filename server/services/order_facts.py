@@ -17,9 +17,10 @@ from server.domain.text import text_problem
 from server.services import clocks
 from server.services.caller import Caller
 from server.services.changes import changing
+from server.services.clock_conditions import FACT
 from server.services.tenancy import TenantRuntime
 
-FACT, OUTCOME = "fact", "outcome"
+OUTCOME = "outcome"  # the kind of an outcome row; a fact row is clock_conditions.FACT
 
 
 async def record_fact(
