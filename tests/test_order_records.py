@@ -61,3 +61,30 @@ async def test_an_outcome_outside_its_states_is_refused_and_changes_nothing(data
     assert "negotiation" in answer["message"]
     found = await order(world, gid)
     assert found["version"] == 1 and found["facts"] == []
+
+
+PAGE = """
+query Page {
+  workOrders(first: 10) {
+    __typename
+    ... on WorkOrderConnection {
+      edges { node { number facts { code recordedBy { username } } writtenReports { code } } }
+    }
+  }
+}
+"""
+
+
+async def test_a_page_shows_each_order_s_facts_and_reports(database):
+    world = await make_world(database, "generic-4s")
+    world.clock.now = at("2025-03-04 10:00")
+    first = (await register(world, channel="on_site", category="quality"))["id"]
+    await register(world, channel="on_site", category="parts_delay")
+    variables = {"id": first, "expectedVersion": 1, "fact": "customer_unreachable"}
+    await query(world, "care_a", FACT, input=variables)
+    edges = (await query(world, "se", PAGE))["workOrders"]["edges"]
+    facts = sorted(
+        ([f["code"], f["recordedBy"]["username"]] for e in edges for f in e["node"]["facts"]),
+    )
+    assert facts == [["customer_unreachable", "care_a"]]
+    assert [e["node"]["writtenReports"] for e in edges] == [[], []]
