@@ -26,7 +26,7 @@ FOUR_S = bundled_profile_path("generic-4s")
 
 def broken() -> dict:
     """The generic-4S documents with a dangling reference in each new kind, an ambiguous
-    conditional deadline, and a clock on an unknown event."""
+    conditional deadline, a transition to an unknown state and a clock on an unknown event."""
     documents = copy.deepcopy(read_profile_dir(FOUR_S))
     documents["conditional_deadlines.yaml"]["deadlines"] += [
         {
@@ -39,6 +39,7 @@ def broken() -> dict:
         {"clock": "reviewing", "when": {}, "target": 8, "unit": "natural_hours"},
     ]
     documents["deadlines.yaml"]["clocks"][0]["stops_on"] = "numbr"
+    documents["workflow.yaml"]["transitions"][1]["to"] = "reviewng"
     documents["playbooks.yaml"] = {
         "playbooks": [{"situation": "noise", "steps": [{"zh": "试车", "en": "Road test"}]}]
     }
@@ -66,6 +67,7 @@ def test_every_problem_is_reported_at_once_with_document_and_path():
     found = {(p.document, p.path, p.code) for p in refused.value.problems}
     unknown = ProblemCode.UNKNOWN_REFERENCE
     assert found == {
+        ("workflow.yaml", "transitions[1].to", unknown),
         ("deadlines.yaml", "clocks[0].stops_on", unknown),
         ("written_reports.yaml", "reports[0].when_any.flags[0]", unknown),
         ("written_reports.yaml", "reports[0].escalate_to", unknown),
@@ -117,7 +119,7 @@ async def test_importing_a_broken_profile_changes_nothing(database):
     refused = (await world.gql("admin", "ImportProfile", documents=documents))["importProfile"]
     assert refused["__typename"] == "ValidationError"
     assert ["playbooks.yaml", "playbooks[0].situation"] in [f["path"] for f in refused["fields"]]
-    assert len(refused["fields"]) == 9
+    assert len(refused["fields"]) == 10
     async with database.platform() as session:
         tenant = await session.scalar(select(Tenant).where(Tenant.id == world.tenant_id))
     assert tenant.profile_version == "2026.1"
