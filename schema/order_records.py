@@ -59,7 +59,7 @@ class OrderFact:
 
 
 @strawberry.input(description="A fact learnt about an order, e.g. the customer was unreachable.")
-class OrderFactInput:
+class RecordOrderFactInput:
     id: strawberry.ID = strawberry.field(description="The order.")
     expected_version: int = strawberry.field(description="The version you read.")
     fact: str = strawberry.field(description="A fact code of the tenant's profile.")
@@ -67,7 +67,7 @@ class OrderFactInput:
 
 
 @strawberry.input(description="How the order's matter ended, e.g. settled or arbitration.")
-class OrderOutcomeInput:
+class RecordOrderOutcomeInput:
     id: strawberry.ID = strawberry.field(description="The order.")
     expected_version: int = strawberry.field(description="The version you read.")
     outcome: str = strawberry.field(description="An outcome code of the tenant's profile.")
@@ -106,7 +106,9 @@ class OrderRecordMutation:
     async def record_order_fact(
         self,
         info: Info,
-        input: Annotated[OrderFactInput, strawberry.argument(description="The order and fact.")],
+        input: Annotated[
+            RecordOrderFactInput, strawberry.argument(description="The order and fact.")
+        ],
     ) -> ChangeResult:
         async def run() -> WorkOrderPayload:
             order, caller = key("WorkOrder", input.id), info.context.caller
@@ -127,7 +129,7 @@ class OrderRecordMutation:
         self,
         info: Info,
         input: Annotated[
-            OrderOutcomeInput, strawberry.argument(description="The order and outcome.")
+            RecordOrderOutcomeInput, strawberry.argument(description="The order and outcome.")
         ],
     ) -> ChangeResult:
         async def run() -> WorkOrderPayload:

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from server.db.models import WorkOrder
-from server.services import demo, demo_plan
+from server.services import demo, demo_plan, tenancy
 
 PROFILES = ["generic-4s", "gtmc", "jac", "skoda", "vw"]
 
@@ -19,8 +19,10 @@ def test_every_shipped_profile_ships_a_demo_and_one_is_the_default():
 
 @pytest.mark.parametrize("profile", PROFILES)
 async def test_the_demo_of_each_profile_loads_with_a_user_per_role(database, profile):
-    loaded = await demo.load_demo(database, 12, progress=lambda _line: None, profile=profile)
     spec = demo_plan.plan(profile)
+    # Another test of this database may have loaded the default demo whole already.
+    existed = await tenancy.tenant_id_by_slug(database, spec.slug) is not None
+    loaded = await demo.load_demo(database, 12, progress=lambda _line: None, profile=profile)
     assert loaded.slug == spec.slug and loaded.profile == profile
     assert [u.username for u in loaded.users] == [p.username for p in spec.users]
     assert len({u.user_id for u in loaded.users}) == len(spec.users)
@@ -29,7 +31,7 @@ async def test_the_demo_of_each_profile_loads_with_a_user_per_role(database, pro
         query = select(WorkOrder.state, func.count()).group_by(WorkOrder.state)
         states = dict((await session.execute(query)).all())
     await db.close()
-    assert sum(states.values()) == 12 and len(states) > 1
+    assert sum(states.values()) == (spec.orders.count if existed else 12) and len(states) > 1
     again = await demo.load_demo(database, 12, progress=lambda _line: None, profile=profile)
     assert again == loaded  # left as it is
 

@@ -7,7 +7,7 @@ from scenarios import at, order, query
 from support import make_world, register
 
 FACT = """
-mutation Fact($input: OrderFactInput!) {
+mutation Fact($input: RecordOrderFactInput!) {
   recordOrderFact(input: $input) {
     __typename
     ... on NotPermitted { permission }
@@ -15,7 +15,7 @@ mutation Fact($input: OrderFactInput!) {
 }
 """
 OUTCOME = """
-mutation Outcome($input: OrderOutcomeInput!) {
+mutation Outcome($input: RecordOrderOutcomeInput!) {
   recordOrderOutcome(input: $input) {
     __typename
     ... on TransitionNotAllowed { message }

@@ -13,7 +13,7 @@ from server.domain.errors import InvalidInputError
 from server.services import assignment, escalation, order_facts, transitions
 
 RECORD_FACT = """
-mutation Fact($input: OrderFactInput!) {
+mutation Fact($input: RecordOrderFactInput!) {
   recordOrderFact(input: $input) {
     __typename
     ... on WorkOrderPayload { order { version } }
