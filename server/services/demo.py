@@ -175,7 +175,12 @@ async def _orders(
     registrar = await tenant_caller(
         database, Claims(str(ids[spec.registrar]), tenant_id, False), clock
     )
-    actor = await tenant_caller(database, Claims(str(ids[spec.actor]), tenant_id, False), clock)
+    # The users who take steps: the plan's actor, and whoever it names for a step (a profile may
+    # forbid one person two steps of an order, e.g. resolving and confirming).
+    actors = {
+        name: await tenant_caller(database, Claims(str(ids[name]), tenant_id, False), clock)
+        for name in {spec.actor, *spec.step_actors.values()}
+    }
     profile = registrar.profile
     categories = [
         c.code
@@ -204,11 +209,13 @@ async def _orders(
         version = registered.order.version
         for step, gap in planned.steps:
             clock.now += gap
+            actor = actors[spec.step_actors.get(step, spec.actor)]
             version = (await _step(actor, spec, registered.order.id, step, version, pair)).version
         if (n + 1) % 50 == 0:
             progress(f"  {n + 1}/{count} demo orders")
     await registrar.db.close()
-    await actor.db.close()
+    for caller in actors.values():
+        await caller.db.close()
 
 
 def _registration(

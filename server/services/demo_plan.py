@@ -58,7 +58,8 @@ class Orders(_Plain):
     count: Annotated[int, Field(ge=0)] = 200
     seed: int = 20261122
     registrar: str  # a username of `users`
-    actor: str  # the username that takes every step
+    actor: str  # the username that takes every step but those of `step_actors`
+    step_actors: dict[str, str] = Field(default_factory=dict)  # step -> username
     channel: str
     categories: list[str] = Field(default_factory=list)  # empty: every category of the profile
     exclude_categories: list[str] = Field(default_factory=list)
