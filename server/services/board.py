@@ -1,33 +1,59 @@
-"""The board: how many open orders a scope holds, per state, and how many of them are running
-late."""
+"""The board: a scope's open orders per state, grade, tier and category, how many are running
+late, the overdue list and the daily trend (figures in services/board_figures.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 
-from server.services import queries
+from server.db.models import WorkOrder
+from server.services import board_figures, report_scope
+from server.services.board_figures import ClockStatus, TrendDay
 from server.services.caller import Caller
 
 
 @dataclass(frozen=True)
 class Board:
     by_state: dict[str, int]  # every open state of the workflow, in its order, zeros included
-    due_soon: int
+    due_soon: int  # a running clock in its warning window (breached by another clock or not)
     breached: int
     at: datetime
+    by_grade: dict[str | None, int]  # the profile's grades in its order, then ungraded (None)
+    by_tier: dict[str, int]  # the profile's tiers in its order
+    by_category: dict[str, int]  # the categories holding open orders, in the profile's order
+    clock_status: ClockStatus
 
 
 async def board(caller: Caller, org_unit_id: int | None = None) -> Board:
-    """The caller's whole scope, or the part of it at or below one org unit."""
-    open_states = [s.name for s in caller.profile.workflow.states if not s.final]
-    scope = queries.OrderFilter(org_unit_id=org_unit_id, states=open_states)
-    counts = await queries.count_by_state(caller, scope)
-    due_soon = await queries.count_by_state(caller, replace(scope, due_soon=True))
-    breached = await queries.count_by_state(caller, replace(scope, breached=True))
+    """The caller's whole scope, or the part of it at or below one org unit (NotFound outside
+    it)."""
+    path = report_scope.unit_path(caller, org_unit_id)
+    now = caller.clock()
+    counts = await board_figures.counts(caller, path, now)
+    due_soon, due_soon_only = await board_figures.due_soon(caller, path, now)
+    profile = caller.profile
+    grades: list[str | None] = [*profile.grades, None]
     return Board(
-        by_state={state: counts.get(state, 0) for state in open_states},
-        due_soon=sum(due_soon.values()),
-        breached=sum(breached.values()),
-        at=caller.clock(),
+        by_state={state: counts.by_state[state] for state in board_figures.open_states(caller)},
+        due_soon=due_soon,
+        breached=counts.breached,
+        at=now,
+        by_grade={grade: counts.by_grade[grade] for grade in grades},
+        by_tier={tier: counts.by_tier[tier] for tier in profile.tiers},
+        by_category={c: counts.by_category[c] for c in profile.categories if counts.by_category[c]},
+        clock_status=board_figures.clock_status(counts, due_soon_only),
     )
+
+
+async def overdue(caller: Caller, org_unit_id: int | None = None) -> list[WorkOrder]:
+    """The first page of the scope's open orders past a deadline, the most overdue first."""
+    path = report_scope.unit_path(caller, org_unit_id)
+    return await board_figures.overdue(caller, path, caller.clock())
+
+
+async def trend(caller: Caller, org_unit_id: int | None, first: date, last: date) -> list[TrendDay]:
+    """Registered, handled and closed orders per day of the tenant's timezone, `first` to `last`
+    included."""
+    path = report_scope.unit_path(caller, org_unit_id)
+    days = report_scope.days(caller, first, last, ("trend",))
+    return await board_figures.trend(caller, path, days)

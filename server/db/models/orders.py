@@ -38,7 +38,32 @@ class WorkOrder(TenantOwned, Base):
         UniqueConstraint("tenant_id", "number"),
         Index("ix_work_orders_scope", "tenant_id", "org_path", "id"),
         Index("ix_work_orders_state", "tenant_id", "state", "id"),
-        Index("ix_work_orders_registered", "tenant_id", "registered_at"),
+        # The board's trend (services/board_figures.py) counts a day range of a scope from the
+        # index alone: org_path rides along for a dealer's or region's scope.
+        Index(
+            "ix_work_orders_registered",
+            "tenant_id",
+            "registered_at",
+            postgresql_include=["org_path"],
+        ),
+        Index("ix_work_orders_handled", "tenant_id", "handled_at", postgresql_include=["org_path"]),
+        Index("ix_work_orders_closed", "tenant_id", "closed_at", postgresql_include=["org_path"]),
+        # The board's counts: the open states' entries of a scope, with what they are counted by.
+        Index(
+            "ix_work_orders_board",
+            "tenant_id",
+            "state",
+            "org_path",
+            postgresql_include=["grade", "tier", "category", "next_deadline_at"],
+        ),
+        # The board's overdue list: past-due first, most overdue first, scope and state at hand.
+        Index(
+            "ix_work_orders_overdue",
+            "tenant_id",
+            "next_deadline_at",
+            "id",
+            postgresql_include=["org_path", "state"],
+        ),
         Index("ix_work_orders_customer", "tenant_id", "customer_id"),
         Index("ix_work_orders_vehicle", "tenant_id", "vehicle_id"),
         Index("ix_work_orders_escalated", "tenant_id", "escalated", "registered_at"),

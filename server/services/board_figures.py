@@ -1,0 +1,166 @@
+"""The widened board's figures for a scope: open orders by state, grade, tier and category with
+their clock status, the overdue list's first page and the per-day trend. Each figure is one
+set-based statement served by an index (migration 0018), so its cost follows the open orders or
+the days of the scope, never every order of the brand (docs/architecture.md#board)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, case, func, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.db.local_days import local_day
+from server.db.models import WorkOrder, WorkOrderClock
+from server.services import queries, report_scope
+from server.services.caller import Caller
+
+OVERDUE_PAGE = 20
+
+
+@dataclass(frozen=True)
+class ClockStatus:
+    """Open orders by their clocks: breached (a running clock past its deadline), due soon (else a
+    running clock in its warning window), on time (else a clock running), stopped (none running)."""
+
+    on_time: int
+    due_soon: int
+    breached: int
+    stopped: int
+
+
+@dataclass(frozen=True)
+class TrendDay:
+    day: date
+    registered: int
+    handled: int
+    closed: int
+
+
+@dataclass
+class Counts:
+    by_state: Counter[str] = field(default_factory=Counter)
+    by_grade: Counter[str | None] = field(default_factory=Counter)
+    by_tier: Counter[str] = field(default_factory=Counter)
+    by_category: Counter[str] = field(default_factory=Counter)
+    breached: int = 0
+    stopped: int = 0
+
+
+def open_states(caller: Caller) -> list[str]:
+    return [s.name for s in caller.profile.workflow.states if not s.final]
+
+
+def _scoped(
+    caller: Caller, path: str | None, column: Any = WorkOrder.org_path
+) -> ColumnElement[bool]:
+    here = queries.subtree(path, column) if path is not None else true()
+    return queries.visible(caller, column=column) & here
+
+
+async def counts(caller: Caller, path: str | None, now: datetime) -> Counts:
+    """One index-only pass over the scope's open orders, grouped by everything counted."""
+    breached = func.sum(case((WorkOrder.next_deadline_at <= now, 1), else_=0))
+    stopped = func.sum(case((WorkOrder.next_deadline_at.is_(None), 1), else_=0))
+    dimensions = (WorkOrder.state, WorkOrder.grade, WorkOrder.tier, WorkOrder.category)
+    query = (
+        select(*dimensions, func.count(), breached, stopped)
+        .where(WorkOrder.state.in_(open_states(caller)), _scoped(caller, path))
+        .group_by(*dimensions)
+    )
+    out = Counts()
+    async with caller.db.read() as session:
+        for state, grade, tier, category, n, late, idle in (await session.execute(query)).all():
+            out.by_state[state] += n
+            out.by_grade[grade] += n
+            out.by_tier[tier] += n
+            out.by_category[category] += n
+            out.breached += int(late or 0)
+            out.stopped += int(idle or 0)
+    return out
+
+
+async def due_soon(caller: Caller, path: str | None, now: datetime) -> tuple[int, int]:
+    """Open orders with a running clock in its warning window: all of them, and those not
+    breached by another clock. Driven by the running clocks not yet due (a partial index holding
+    their warning instant), so only the few in their window reach the orders."""
+    in_window = (
+        WorkOrderClock.stopped_at.is_(None),
+        WorkOrderClock.running_since.is_not(None),
+        WorkOrderClock.due_at > now,
+        WorkOrderClock.warn_at <= now,
+    )
+    not_breached = case((WorkOrder.next_deadline_at > now, WorkOrder.id))
+    query = (
+        select(func.count(WorkOrder.id.distinct()), func.count(not_breached.distinct()))
+        .join(WorkOrder, WorkOrder.id == WorkOrderClock.work_order_id)
+        .where(*in_window, WorkOrder.state.in_(open_states(caller)), _scoped(caller, path))
+    )
+    async with caller.db.read() as session:
+        every, only = (await session.execute(query)).one()
+    return int(every), int(only)
+
+
+def clock_status(figures: Counts, due_soon_only: int) -> ClockStatus:
+    total = sum(figures.by_state.values())
+    on_time = total - figures.breached - figures.stopped - due_soon_only
+    return ClockStatus(on_time, due_soon_only, figures.breached, figures.stopped)
+
+
+async def overdue(caller: Caller, path: str | None, now: datetime) -> list[WorkOrder]:
+    """The first page of open orders past a deadline, the most overdue first."""
+    ids = (
+        select(WorkOrder.id)
+        .where(
+            WorkOrder.next_deadline_at <= now,
+            WorkOrder.state.in_(open_states(caller)),
+            _scoped(caller, path),
+        )
+        .order_by(WorkOrder.next_deadline_at, WorkOrder.id)
+        .limit(OVERDUE_PAGE)
+    )
+    async with caller.db.read() as session:
+        page = list((await session.scalars(ids)).all())
+        rows = {o.id: o for o in (await session.scalars(_orders(page))).all()}
+    return [rows[i] for i in page]
+
+
+def _orders(ids: list[int]) -> Select[WorkOrder]:
+    return select(WorkOrder).where(WorkOrder.id.in_(ids))
+
+
+async def trend(caller: Caller, path: str | None, days: report_scope.Days) -> list[TrendDay]:
+    def scoped(column: Any) -> ColumnElement[bool]:
+        return _scoped(caller, path, column)
+
+    async with caller.db.read() as session:
+        return await trend_in(session, scoped, days, caller.profile.timezone)
+
+
+async def trend_in(
+    session: AsyncSession,
+    scoped: Callable[[Any], ColumnElement[bool]],
+    days: report_scope.Days,
+    zone: str,
+) -> list[TrendDay]:
+    """Registered, handled and closed orders per local day of the range, zeros included: one
+    grouped statement per column, counted from its index (org_path included)."""
+    per_column: list[dict[str, int]] = []
+    for column in (WorkOrder.registered_at, WorkOrder.handled_at, WorkOrder.closed_at):
+        bounded = (column >= days.starts_at) & (column < days.ends_at) & scoped(WorkOrder.org_path)
+        instants = select(local_day(column, zone, days.starts_at).label("day")).where(bounded)
+        bucket = instants.subquery().c.day
+        query = select(bucket, func.count()).group_by(bucket)
+        per_column.append(dict((await session.execute(query)).all()))
+    registered, handled, closed = per_column
+    out = []
+    for day in days.dates():
+        text = day.isoformat()
+        out.append(
+            TrendDay(day, registered.get(text, 0), handled.get(text, 0), closed.get(text, 0))
+        )
+    return out
