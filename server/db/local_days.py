@@ -30,11 +30,13 @@ def local_day(
 
 @compiles(LocalDay, "postgresql")
 def _postgresql(element: LocalDay, compiler: Any, **kw: Any) -> str:
-    instant, zone, _offset = (compiler.process(clause, **kw) for clause in element.clauses)
+    clauses = list(element.clauses)  # the SQLite offset stays out: an unused parameter fails
+    instant, zone = (compiler.process(clause, **kw) for clause in clauses[:2])
     return f"to_char(timezone({zone}, {instant}), 'YYYY-MM-DD')"
 
 
 @compiles(LocalDay, "sqlite")
 def _sqlite(element: LocalDay, compiler: Any, **kw: Any) -> str:
-    instant, _zone, offset = (compiler.process(clause, **kw) for clause in element.clauses)
+    clauses = list(element.clauses)
+    instant, offset = (compiler.process(clause, **kw) for clause in (clauses[0], clauses[2]))
     return f"date({instant}, {offset})"

@@ -97,6 +97,7 @@ async def due_soon(caller: Caller, path: str | None, now: datetime) -> tuple[int
     not_breached = case((WorkOrder.next_deadline_at > now, WorkOrder.id))
     query = (
         select(func.count(WorkOrder.id.distinct()), func.count(not_breached.distinct()))
+        .select_from(WorkOrderClock)
         .join(WorkOrder, WorkOrder.id == WorkOrderClock.work_order_id)
         .where(*in_window, WorkOrder.state.in_(open_states(caller)), _scoped(caller, path))
     )
