@@ -97,36 +97,36 @@ async def test_an_org_unit_outside_the_scope_and_a_long_range_are_refused(world)
 
 
 ANALYSIS = {
-    "se": dict(
-        total=6,
-        categories={"A4a": 4, "A4b": 1, "A4c": 1},
-        median=90,
-        p90=600,
-        repeat=round(1 / 6, 4),
-        escalation=round(1 / 6, 4),
-        change=5.0,
-        causes=[("培训不足", 2), ("库存不足", 1)],
-    ),
-    "rbo_east": dict(
-        total=5,
-        categories={"A4a": 3, "A4b": 1, "A4c": 1},
-        median=90,
-        p90=600,
-        repeat=0.2,
-        escalation=0.2,
-        change=4.0,
-        causes=[("培训不足", 2), ("库存不足", 1)],
-    ),
-    "manager_a": dict(
-        total=4,
-        categories={"A4a": 3, "A4b": 1},
-        median=60,
-        p90=120,
-        repeat=0.25,
-        escalation=0.0,
-        change=3.0,
-        causes=[("培训不足", 2)],
-    ),
+    "se": {
+        "total": 6,
+        "categories": {"A4a": 4, "A4b": 1, "A4c": 1},
+        "median": 90,
+        "p90": 600,
+        "repeat": round(1 / 6, 4),
+        "escalation": round(1 / 6, 4),
+        "change": 5.0,
+        "causes": [("培训不足", 2), ("库存不足", 1)],
+    },
+    "rbo_east": {
+        "total": 5,
+        "categories": {"A4a": 3, "A4b": 1, "A4c": 1},
+        "median": 90,
+        "p90": 600,
+        "repeat": 0.2,
+        "escalation": 0.2,
+        "change": 4.0,
+        "causes": [("培训不足", 2), ("库存不足", 1)],
+    },
+    "manager_a": {
+        "total": 4,
+        "categories": {"A4a": 3, "A4b": 1},
+        "median": 60,
+        "p90": 120,
+        "repeat": 0.25,
+        "escalation": 0.0,
+        "change": 3.0,
+        "causes": [("培训不足", 2)],
+    },
 }
 
 
