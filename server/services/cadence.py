@@ -88,6 +88,7 @@ async def produce(
         inserted = await session.execute(
             upsert.insert(session, CadenceReport)
             .values(
+                tenant_id=tenant_id,
                 kind=kind,
                 period=period.key,
                 starts_at=period.starts_at(zone),
