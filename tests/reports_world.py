@@ -27,6 +27,7 @@ from support import World, register
 
 from schema.ids import key
 from server.db.models import WorkOrder, WorkOrderClock
+from server.services import board
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -188,4 +189,6 @@ async def build(world: World) -> list[int]:
                 .execution_options(synchronize_session=False)
             )
     await db.close()
+    # Set by UPDATE statements, not through the ORM's flush: recounted as after a bulk load.
+    await board.recount(world.database, world.tenant_id, fix=True)
     return ids

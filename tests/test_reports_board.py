@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 from reports_world import build
-from support import make_world
+from support import make_world, register, registration
 
 from server.domain.errors import InvalidInputError, NotFoundError
 from server.services import analysis, board
@@ -152,4 +152,22 @@ async def test_the_monthly_analysis_of_the_hand_built_orders(world, who):
     assert found["previous"]["response_median"] == 45
     assert found["change"]["total"] == expected["change"]
     assert found["revisits"] == {"count": 0, "by_result": {}, "satisfied_rate": None}
+    await caller.db.close()
+
+
+async def test_the_counts_kept_by_every_change_match_a_recount(database):
+    world = await make_world(database)
+    orders = [await register(world, dealer=d) for d in ("a", "a", "b", "c")]
+    taken = await world.gql(
+        "manager_a",
+        "TransitionWorkOrder",
+        input={"id": orders[0]["id"], "transition": "review", "expectedVersion": 1},
+    )
+    assert taken["transitionWorkOrder"]["order"]["state"] == "in_progress"
+    await world.gql("operator", "RegisterComplaint", input=registration(world, "b", category="A4b"))
+    assert await board.recount(database, world.tenant_id, fix=False) == 0
+    caller = await world.caller("se")
+    found = await board.board(caller)
+    assert sum(found.by_state.values()) == 5
+    assert found.by_state["in_progress"] == 1
     await caller.db.close()

@@ -5,8 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from server.db.models import WorkOrder
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.db import board_counts
+from server.db.models import BoardCount, WorkOrder
+from server.db.session import Database
 from server.services import board_figures, report_scope
 from server.services.board_figures import ClockStatus, TrendDay
 from server.services.caller import Caller
@@ -57,3 +63,32 @@ async def trend(caller: Caller, org_unit_id: int | None, first: date, last: date
     path = report_scope.unit_path(caller, org_unit_id)
     days = report_scope.days(caller, first, last, ("trend",))
     return await board_figures.trend(caller, path, days)
+
+
+async def recount(database: Database, tenant_id: int, *, fix: bool) -> int:
+    """Compares the tenant's maintained board counts with a count of its orders; with `fix`,
+    replaces them by it. Returns how many counts differed (`complaintdesk board-counts`: after a
+    bulk load, or to check that every change went through the ORM's flush)."""
+    clear, fill = board_counts.rebuild_statements(tenant_id)
+    async with database.writer(tenant_id) as session, session.begin():
+        kept = await _counts(session)
+        await session.execute(clear)
+        await session.execute(fill)
+        counted = await _counts(session)
+        if not fix:
+            await session.rollback()
+    keys = set(kept) | set(counted)
+    return sum(1 for k in keys if kept.get(k, 0) != counted.get(k, 0))
+
+
+async def _counts(session: AsyncSession) -> dict[tuple[Any, ...], int]:
+    columns = (
+        BoardCount.org_path,
+        BoardCount.state,
+        BoardCount.grade,
+        BoardCount.tier,
+        BoardCount.category,
+        BoardCount.running,
+    )
+    rows = (await session.execute(select(*columns, BoardCount.n))).all()
+    return {tuple(row[:-1]): row[-1] for row in rows if row[-1]}

@@ -1,7 +1,8 @@
 """The widened board's figures for a scope: open orders by state, grade, tier and category with
 their clock status, the overdue list's first page and the per-day trend. Each figure is one
-set-based statement served by an index (migration 0018), so its cost follows the open orders or
-the days of the scope, never every order of the brand (docs/architecture.md#board)."""
+set-based statement over the maintained counts (board_counts) or served by an index (migration
+0018), so its cost follows the scope's dealers, deadlines ahead or days, never every order of
+the brand (docs/architecture.md#board)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from sqlalchemy import ColumnElement, Select, case, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.local_days import local_day
-from server.db.models import WorkOrder, WorkOrderClock
+from server.db.models import BoardCount, WorkOrder, WorkOrderClock
 from server.services import queries, report_scope
 from server.services.caller import Caller
 
@@ -63,24 +64,37 @@ def _scoped(
 
 
 async def counts(caller: Caller, path: str | None, now: datetime) -> Counts:
-    """One index-only pass over the scope's open orders, grouped by everything counted."""
-    breached = func.sum(case((WorkOrder.next_deadline_at <= now, 1), else_=0))
-    stopped = func.sum(case((WorkOrder.next_deadline_at.is_(None), 1), else_=0))
-    dimensions = (WorkOrder.state, WorkOrder.grade, WorkOrder.tier, WorkOrder.category)
+    """The scope's open orders from the maintained counts (a few rows per dealer), and how many of
+    those with a running clock are not yet past their deadline (the deadlines ahead: an index
+    range over recent orders), so the breached ones are never counted one by one."""
+    dimensions = (BoardCount.state, BoardCount.grade, BoardCount.tier, BoardCount.category)
     query = (
-        select(*dimensions, func.count(), breached, stopped)
-        .where(WorkOrder.state.in_(open_states(caller)), _scoped(caller, path))
-        .group_by(*dimensions)
+        select(*dimensions, BoardCount.running, func.sum(BoardCount.n))
+        .where(
+            BoardCount.state.in_(open_states(caller)),
+            _scoped(caller, path, BoardCount.org_path),
+        )
+        .group_by(*dimensions, BoardCount.running)
+    )
+    ahead = select(func.count()).where(
+        WorkOrder.next_deadline_at > now,
+        WorkOrder.state.in_(open_states(caller)),
+        _scoped(caller, path),
     )
     out = Counts()
+    running = 0
     async with caller.db.read() as session:
-        for state, grade, tier, category, n, late, idle in (await session.execute(query)).all():
+        for state, grade, tier, category, runs, n in (await session.execute(query)).all():
+            n = int(n)
             out.by_state[state] += n
-            out.by_grade[grade] += n
+            out.by_grade[grade or None] += n
             out.by_tier[tier] += n
             out.by_category[category] += n
-            out.breached += int(late or 0)
-            out.stopped += int(idle or 0)
+            if runs:
+                running += n
+            else:
+                out.stopped += n
+        out.breached = running - int(await session.scalar(ahead) or 0)
     return out
 
 

@@ -19,6 +19,7 @@ from server.db.models.kpi import (
     KpiStatementLine,
 )
 from server.db.models.orders import (
+    BoardCount,
     ContactAttempt,
     CustomerCall,
     NumberSequence,
@@ -34,6 +35,7 @@ from server.db.models.tenancy import Tenant
 __all__ = [
     "Base",
     "BigId",
+    "BoardCount",
     "CadenceReport",
     "CalendarDay",
     "CalendarYear",

@@ -48,15 +48,8 @@ class WorkOrder(TenantOwned, Base):
         ),
         Index("ix_work_orders_handled", "tenant_id", "handled_at", postgresql_include=["org_path"]),
         Index("ix_work_orders_closed", "tenant_id", "closed_at", postgresql_include=["org_path"]),
-        # The board's counts: the open states' entries of a scope, with what they are counted by.
-        Index(
-            "ix_work_orders_board",
-            "tenant_id",
-            "state",
-            "org_path",
-            postgresql_include=["grade", "tier", "category", "next_deadline_at"],
-        ),
-        # The board's overdue list: past-due first, most overdue first, scope and state at hand.
+        # The board's overdue list (past-due first) and its deadlines still ahead, scope and state
+        # at hand.
         Index(
             "ix_work_orders_overdue",
             "tenant_id",
@@ -182,3 +175,25 @@ class CustomerCall(TenantOwned, Base):
     state: Mapped[str] = mapped_column(String(40))
     meaning: Mapped[str] = mapped_column(String(20))
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+class BoardCount(TenantOwned, Base):
+    """How many orders share a dealer (org path), state, grade, tier, category and whether a clock
+    runs (a deadline is set): the board's counts without counting the orders. Kept by the flush of
+    every order change (server/db/board_counts.py) in the change's own transaction; `complaintdesk
+    board-counts` rebuilds it from the orders (docs/architecture.md#board)."""
+
+    __tablename__ = "board_counts"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "state", "org_path", "grade", "tier", "category", "running"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_path: Mapped[str] = mapped_column(
+        String(400).with_variant(String(400, collation="C"), "postgresql")
+    )
+    state: Mapped[str] = mapped_column(String(40))
+    grade: Mapped[str] = mapped_column(String(40))  # "" for an ungraded order (a consultation)
+    tier: Mapped[str] = mapped_column(String(40))
+    category: Mapped[str] = mapped_column(String(40))
+    running: Mapped[bool]  # next_deadline_at is set: a clock runs
+    n: Mapped[int]

@@ -1,10 +1,12 @@
-"""cadence_reports and the board's indexes (issue 17)
+"""cadence_reports, board_counts and the board's indexes (issue 17)
 
-The cadence reports the profile schedules (cadence.yaml), one per tenant, kind and period,
-tenant-owned under row-level security as migration 0006 set up. The widened board counts from
-indexes alone: the open orders of a scope with what they are counted by, the overdue ones by
-deadline, the day ranges of registered, handled and closed orders with their org path, and the
-running clocks by deadline with their warning instant (docs/architecture.md#board).
+The cadence reports the profile schedules (cadence.yaml), one per tenant, kind and period. The
+board's counts are kept in board_counts: counted here from the orders there are, then moved by
+every order flush (server/db/board_counts.py). Both tenant-owned under row-level security as
+migration 0006 set up. The board's other figures come from indexes alone: orders by deadline
+(the overdue list, and the deadlines still ahead), the day ranges of registered, handled and
+closed orders with their org path, and the running clocks by deadline with their warning instant
+(docs/architecture.md#board).
 
 Revision ID: 0018
 Revises: 0014
@@ -26,6 +28,7 @@ depends_on: str | Sequence[str] | None = None
 ROLE = "complaintdesk_tenant"
 CURRENT_TENANT = "nullif(current_setting('complaintdesk.tenant_id', true), '')::integer"
 RUNNING = "stopped_at IS NULL AND running_since IS NOT NULL"
+TABLES = ("cadence_reports", "board_counts")
 
 
 def upgrade() -> None:
@@ -50,6 +53,44 @@ def upgrade() -> None:
     op.create_index(
         "ix_cadence_reports_kind", "cadence_reports", ["tenant_id", "kind", "id"], unique=False
     )
+    op.create_table(
+        "board_counts",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "org_path",
+            sa.String(length=400).with_variant(sa.String(length=400, collation="C"), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("state", sa.String(length=40), nullable=False),
+        sa.Column("grade", sa.String(length=40), nullable=False),
+        sa.Column("tier", sa.String(length=40), nullable=False),
+        sa.Column("category", sa.String(length=40), nullable=False),
+        sa.Column("running", sa.Boolean(), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.Column("tenant_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], name=op.f("fk_board_counts_tenant_id_tenants")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_board_counts")),
+        sa.UniqueConstraint(
+            "tenant_id",
+            "state",
+            "org_path",
+            "grade",
+            "tier",
+            "category",
+            "running",
+            name=op.f("uq_board_counts_tenant_id"),
+        ),
+    )
+    op.execute(
+        "INSERT INTO board_counts"
+        " (tenant_id, org_path, state, grade, tier, category, running, n)"
+        " SELECT tenant_id, org_path, state, coalesce(grade, ''), tier, category,"
+        " next_deadline_at IS NOT NULL, count(*) FROM work_orders"
+        " GROUP BY tenant_id, org_path, state, coalesce(grade, ''), tier, category,"
+        " next_deadline_at IS NOT NULL"
+    )
     op.drop_index("ix_work_orders_registered", table_name="work_orders")
     op.create_index(
         "ix_work_orders_registered",
@@ -64,12 +105,6 @@ def upgrade() -> None:
             ["tenant_id", f"{column}_at"],
             postgresql_include=["org_path"],
         )
-    op.create_index(
-        "ix_work_orders_board",
-        "work_orders",
-        ["tenant_id", "state", "org_path"],
-        postgresql_include=["grade", "tier", "category", "next_deadline_at"],
-    )
     op.create_index(
         "ix_work_orders_overdue",
         "work_orders",
@@ -86,21 +121,25 @@ def upgrade() -> None:
     )
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"GRANT SELECT, INSERT ON cadence_reports TO {ROLE}")
-        op.execute("ALTER TABLE cadence_reports ENABLE ROW LEVEL SECURITY")
-        op.execute(
-            f"CREATE POLICY tenant_rows ON cadence_reports USING (tenant_id = {CURRENT_TENANT})"
-            f" WITH CHECK (tenant_id = {CURRENT_TENANT})"
-        )
+        op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON board_counts TO {ROLE}")
+        for table in TABLES:
+            op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+            op.execute(
+                f"CREATE POLICY tenant_rows ON {table} USING (tenant_id = {CURRENT_TENANT})"
+                f" WITH CHECK (tenant_id = {CURRENT_TENANT})"
+            )
         op.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {ROLE}")
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP POLICY tenant_rows ON cadence_reports")
-        op.execute(f"REVOKE ALL ON cadence_reports FROM {ROLE}")
+        for table in TABLES:
+            op.execute(f"DROP POLICY tenant_rows ON {table}")
+            op.execute(f"REVOKE ALL ON {table} FROM {ROLE}")
     op.drop_index("ix_work_order_clocks_running", table_name="work_order_clocks")
-    for name in ("overdue", "board", "closed", "handled", "registered"):
+    for name in ("overdue", "closed", "handled", "registered"):
         op.drop_index(f"ix_work_orders_{name}", table_name="work_orders")
     op.create_index("ix_work_orders_registered", "work_orders", ["tenant_id", "registered_at"])
+    op.drop_table("board_counts")
     op.drop_index("ix_cadence_reports_kind", table_name="cadence_reports")
     op.drop_table("cadence_reports")

@@ -1,0 +1,123 @@
+"""The board's maintained counts (table board_counts): every flush that inserts, changes or
+deletes a work order adds its moves to the counts in the same transaction, so whichever use case
+changes an order's state, grade, tier, category, dealer or running clock, the counts follow
+(docs/architecture.md#board). A change made without the ORM (a bulk load, a Core UPDATE of those
+columns) is not seen: `rebuild` recounts a tenant from its orders (`complaintdesk board-counts`)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from sqlalchemy import delete, func, inspect, literal, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from server.db.models import BoardCount, WorkOrder
+
+KEYS = ("org_path", "state", "grade", "tier", "category")
+Key = tuple[int, str, str, str, str, str, bool]
+
+
+def _key(tenant_id: int, values: dict[str, Any]) -> Key:
+    return (
+        tenant_id,
+        values["org_path"],
+        values["state"],
+        values["grade"] or "",
+        values["tier"],
+        values["category"],
+        values["next_deadline_at"] is not None,
+    )
+
+
+def _now(order: WorkOrder) -> dict[str, Any]:
+    return {name: getattr(order, name) for name in (*KEYS, "next_deadline_at")}
+
+
+def _before(order: WorkOrder) -> dict[str, Any] | None:
+    """The counted values as they were loaded, or None when none of them changed."""
+    attrs = inspect(order).attrs
+    values, changed = {}, False
+    for name in (*KEYS, "next_deadline_at"):
+        history = attrs[name].history
+        if history.has_changes():
+            changed = True
+            values[name] = history.deleted[0] if history.deleted else None
+        else:
+            values[name] = getattr(order, name)
+    return values if changed else None
+
+
+def moves(session: Session) -> Counter[Key]:
+    """What the pending flush does to the counts."""
+    out: Counter[Key] = Counter()
+    for order in session.new:
+        if isinstance(order, WorkOrder):
+            out[_key(order.tenant_id, _now(order))] += 1
+    for order in session.dirty:
+        if isinstance(order, WorkOrder) and (before := _before(order)) is not None:
+            after = _key(order.tenant_id, _now(order))
+            if (old := _key(order.tenant_id, before)) != after:
+                out[old] -= 1
+                out[after] += 1
+    for order in session.deleted:
+        if isinstance(order, WorkOrder):
+            out[_key(order.tenant_id, _now(order))] -= 1
+    return out
+
+
+def apply(session: Session, counted: Counter[Key]) -> None:
+    """Adds the moves, each row once, in key order (two transactions lock rows alike)."""
+    rows = [
+        dict(zip(("tenant_id", *KEYS, "running"), key, strict=True), n=n)
+        for key, n in sorted(counted.items())
+        if n
+    ]
+    if not rows:
+        return
+    connection = session.connection()
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    table = BoardCount.__table__
+    for row in rows:
+        statement = dialect.insert(table).values(**row)
+        statement = statement.on_conflict_do_update(
+            index_elements=[
+                "tenant_id",
+                "state",
+                "org_path",
+                "grade",
+                "tier",
+                "category",
+                "running",
+            ],
+            set_={"n": table.c.n + statement.excluded.n},
+        )
+        connection.execute(statement)
+
+
+def rebuild_statements(tenant_id: int) -> tuple[Any, Any]:
+    """DELETE the tenant's counts, then INSERT them counted from its orders."""
+    grouped = select(
+        WorkOrder.tenant_id,
+        WorkOrder.org_path,
+        WorkOrder.state,
+        func.coalesce(WorkOrder.grade, literal("")),
+        WorkOrder.tier,
+        WorkOrder.category,
+        WorkOrder.next_deadline_at.is_not(None),
+        func.count(),
+    ).where(WorkOrder.tenant_id == tenant_id)
+    grouped = grouped.group_by(
+        WorkOrder.tenant_id,
+        WorkOrder.org_path,
+        WorkOrder.state,
+        WorkOrder.grade,
+        WorkOrder.tier,
+        WorkOrder.category,
+        WorkOrder.next_deadline_at.is_not(None),
+    )
+    columns = ["tenant_id", *KEYS, "running", "n"]
+    table = BoardCount.__table__
+    insert = table.insert().from_select(columns, grouped)
+    return delete(table).where(table.c.tenant_id == tenant_id), insert
