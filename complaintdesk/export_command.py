@@ -1,4 +1,7 @@
-"""`complaintdesk export orders --tenant skoda --user se [--filter JSON] --out orders.xlsx` and
+"""`complaintdesk board-counts --tenant skoda [--fix]`: the board's kept counts against a count
+of the orders (server/db/board_counts.py).
+
+`complaintdesk export orders --tenant skoda --user se [--filter JSON] --out orders.xlsx` and
 `complaintdesk export analysis --tenant skoda --user se --period 2026-11 --out analysis.xlsx`: the
 exports the download endpoint serves, as that user sees them, with a progress bar on stderr. The
 filter is the JSON of GraphQL's WorkOrderFilter (e.g. '{"states": ["in_progress"]}')."""
@@ -19,7 +22,7 @@ from server import settings
 from server.db.session import Database
 from server.domain.errors import DomainError, InvalidInputError
 from server.security.auth import Claims
-from server.services import exports, organisation, queries, tenancy
+from server.services import board, exports, organisation, queries, tenancy
 from server.services.caller import tenant_caller
 
 _WIDTH = 30
@@ -39,6 +42,28 @@ def register(sub: Any) -> None:
         kind.add_argument("--out", required=True, type=Path, help="the .xlsx to write")
     orders.set_defaults(handler=run_orders)
     analysis.set_defaults(handler=run_analysis)
+    what = "compare the board's kept counts with a count of the orders (after a bulk load: --fix)"
+    counts = sub.add_parser("board-counts", help=what)
+    counts.add_argument("--tenant", required=True, help="the tenant's slug")
+    counts.add_argument("--fix", action="store_true", help="replace them by the count")
+    counts.set_defaults(handler=run_board_counts)
+
+
+def run_board_counts(args: argparse.Namespace) -> int:
+    async def work() -> int:
+        database = Database(settings.load().database_url)
+        try:
+            tenant_id = await tenancy.tenant_id_by_slug(database, args.tenant)
+            if tenant_id is None:
+                raise SystemExit(f"no tenant '{args.tenant}'")
+            return await board.recount(database, tenant_id, fix=args.fix)
+        finally:
+            await database.dispose()
+
+    differing = asyncio.run(work())
+    done = "replaced by the count" if args.fix else "left as they are (--fix replaces them)"
+    print(f"{differing} board counts differed from the orders; {done}")
+    return 1 if differing and not args.fix else 0
 
 
 def run_orders(args: argparse.Namespace) -> int:
