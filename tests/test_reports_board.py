@@ -3,15 +3,21 @@ for a dealer (manager_a), a region (rbo_east) and the brand (se), on both backen
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from reports_world import build
 from support import make_world, register, registration
 
 from server.domain.errors import InvalidInputError, NotFoundError
-from server.services import analysis, board
+from server.services import analysis, board, deadlines
 from server.services.board_figures import ClockStatus
+
+
+def shanghai(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(UTC)
+
 
 BOARD = {
     "se": {
@@ -170,4 +176,17 @@ async def test_the_counts_kept_by_every_change_match_a_recount(database):
     found = await board.board(caller)
     assert sum(found.by_state.values()) == 5
     assert found.by_state["in_progress"] == 1
+    await caller.db.close()
+
+
+async def test_the_deadline_scans_regrade_and_tier_move_keep_the_counts(database):
+    world = await make_world(database)
+    world.clock.now = shanghai("2025-04-30 16:30")
+    await register(world, category="B4", grade="B")
+    await deadlines.scan(database, shanghai("2025-05-14 16:31"))  # closure breached: C, SALES_SE
+    assert await board.recount(database, world.tenant_id, fix=False) == 0
+    world.clock.now = shanghai("2025-05-14 16:32")
+    caller = await world.caller("se")
+    found = await board.board(caller)
+    assert found.by_grade["C"] == 1 and found.by_tier["SALES_SE"] == 1
     await caller.db.close()

@@ -1,8 +1,10 @@
 """The board's maintained counts (table board_counts): every flush that inserts, changes or
 deletes a work order adds its moves to the counts in the same transaction, so whichever use case
 changes an order's state, grade, tier, category, dealer or running clock, the counts follow
-(docs/architecture.md#board). A change made without the ORM (a bulk load, a Core UPDATE of those
-columns) is not seen: `rebuild` recounts a tenant from its orders (`complaintdesk board-counts`)."""
+(docs/architecture.md#board). The two use cases that change those columns by a Core UPDATE (the
+deadline scan's breach actions, clocks given their deadline once a calendar year arrives) apply
+their moves themselves (`key_of`, `move`, `apply`); a bulk load is recounted with
+`rebuild_statements` (`complaintdesk board-counts --fix`)."""
 
 from __future__ import annotations
 
@@ -29,6 +31,19 @@ def _key(tenant_id: int, values: dict[str, Any]) -> Key:
         values["category"],
         values["next_deadline_at"] is not None,
     )
+
+
+def key_of(order: Any, **changed: Any) -> Key:
+    """The count an order (or a row with its columns) falls in, with `changed` values instead;
+    for the changes made by a Core UPDATE, whose moves their use case applies itself."""
+    values = {name: getattr(order, name) for name in (*KEYS, "next_deadline_at")}
+    return _key(order.tenant_id, values | changed)
+
+
+def move(counted: Counter[Key], before: Key, after: Key) -> None:
+    if before != after:
+        counted[before] -= 1
+        counted[after] += 1
 
 
 def _now(order: WorkOrder) -> dict[str, Any]:
