@@ -64,9 +64,8 @@ def _scoped(
 
 
 async def counts(caller: Caller, path: str | None, now: datetime) -> Counts:
-    """The scope's open orders from the maintained counts (a few rows per dealer), and how many of
-    those with a running clock are not yet past their deadline (the deadlines ahead: an index
-    range over recent orders), so the breached ones are never counted one by one."""
+    """The scope's open orders from the maintained counts (a few rows per dealer), and the breached
+    ones from the deadlines already past (an index range over the overdue orders alone)."""
     dimensions = (BoardCount.state, BoardCount.grade, BoardCount.tier, BoardCount.category)
     query = (
         select(*dimensions, BoardCount.running, func.sum(BoardCount.n))
@@ -76,13 +75,12 @@ async def counts(caller: Caller, path: str | None, now: datetime) -> Counts:
         )
         .group_by(*dimensions, BoardCount.running)
     )
-    ahead = select(func.count()).where(
-        WorkOrder.next_deadline_at > now,
+    late = select(func.count()).where(
+        WorkOrder.next_deadline_at <= now,
         WorkOrder.state.in_(open_states(caller)),
         _scoped(caller, path),
     )
     out = Counts()
-    running = 0
     async with caller.db.read() as session:
         for state, grade, tier, category, runs, n in (await session.execute(query)).all():
             n = int(n)
@@ -90,18 +88,16 @@ async def counts(caller: Caller, path: str | None, now: datetime) -> Counts:
             out.by_grade[grade or None] += n
             out.by_tier[tier] += n
             out.by_category[category] += n
-            if runs:
-                running += n
-            else:
+            if not runs:
                 out.stopped += n
-        out.breached = running - int(await session.scalar(ahead) or 0)
+        out.breached = int(await session.scalar(late) or 0)
     return out
 
 
 async def due_soon(caller: Caller, path: str | None, now: datetime) -> tuple[int, int]:
     """Open orders with a running clock in its warning window: all of them, and those not
-    breached by another clock. Driven by the running clocks not yet due (a partial index holding
-    their warning instant), so only the few in their window reach the orders."""
+    breached by another clock. Driven by the running clocks whose warning has begun (a partial
+    index by warning instant holding the deadline), so only those reach the orders."""
     in_window = (
         WorkOrderClock.stopped_at.is_(None),
         WorkOrderClock.running_since.is_not(None),

@@ -17,7 +17,7 @@ MISSING_ONLY: dict[str, Any] = {
 RUNNING_ONLY: dict[str, Any] = {
     "postgresql_where": text("stopped_at IS NULL AND running_since IS NOT NULL"),
     "sqlite_where": text("stopped_at IS NULL AND running_since IS NOT NULL"),
-    "postgresql_include": ["warn_at", "work_order_id"],
+    "postgresql_include": ["due_at", "work_order_id"],
 }
 CHECKED_ONLY: dict[str, Any] = {
     "postgresql_where": text("next_check_at IS NOT NULL"),
@@ -36,8 +36,8 @@ class WorkOrderClock(TenantOwned, Base):
         Index("ix_work_order_clocks_missing", "tenant_id", "missing_year", **MISSING_ONLY),
         # The deadline scan's work list: the clocks it must look at, by when.
         Index("ix_work_order_clocks_next_check", "next_check_at", "id", **CHECKED_ONLY),
-        # The board's "due soon": running clocks not yet due whose warning has begun.
-        Index("ix_work_order_clocks_running", "tenant_id", "due_at", **RUNNING_ONLY),
+        # The board's "due soon": running clocks whose warning has begun, with their deadline.
+        Index("ix_work_order_clocks_running", "tenant_id", "warn_at", **RUNNING_ONLY),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"))

@@ -48,8 +48,7 @@ class WorkOrder(TenantOwned, Base):
         ),
         Index("ix_work_orders_handled", "tenant_id", "handled_at", postgresql_include=["org_path"]),
         Index("ix_work_orders_closed", "tenant_id", "closed_at", postgresql_include=["org_path"]),
-        # The board's overdue list (past-due first) and its deadlines still ahead, scope and state
-        # at hand.
+        # The board's breached count and overdue list: past-due first, scope and state at hand.
         Index(
             "ix_work_orders_overdue",
             "tenant_id",

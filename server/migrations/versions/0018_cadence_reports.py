@@ -5,7 +5,7 @@ board's counts are kept in board_counts: counted here from the orders there are,
 every order flush (server/db/board_counts.py). Both tenant-owned under row-level security as
 migration 0006 set up. The board's other figures come from indexes alone: orders by deadline
 (the overdue list, and the deadlines still ahead), the day ranges of registered, handled and
-closed orders with their org path, and the running clocks by deadline with their warning instant
+closed orders with their org path, and the running clocks by warning instant with their deadline
 (docs/architecture.md#board).
 
 Revision ID: 0018
@@ -114,10 +114,10 @@ def upgrade() -> None:
     op.create_index(
         "ix_work_order_clocks_running",
         "work_order_clocks",
-        ["tenant_id", "due_at"],
+        ["tenant_id", "warn_at"],
         postgresql_where=sa.text(RUNNING),
         sqlite_where=sa.text(RUNNING),
-        postgresql_include=["warn_at", "work_order_id"],
+        postgresql_include=["due_at", "work_order_id"],
     )
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"GRANT SELECT, INSERT ON cadence_reports TO {ROLE}")
