@@ -4,7 +4,7 @@ changes an order's state, grade, tier, category, dealer or running clock, the co
 (docs/architecture.md#board). The two use cases that change those columns by a Core UPDATE (the
 deadline scan's breach actions, clocks given their deadline once a calendar year arrives) apply
 their moves themselves (`key_of`, `move`, `apply`); a bulk load is recounted with
-`rebuild_statements` (`complaintdesk board-counts --fix`)."""
+`grouped` and `rolled_up` (`complaintdesk board-counts --fix`)."""
 
 from __future__ import annotations
 
@@ -82,11 +82,23 @@ def moves(session: Session) -> Counter[Key]:
     return out
 
 
+def rolled_up(counted: Counter[Key]) -> Counter[Key]:
+    """Each count at its order's org unit and at every unit above it, so a scope reads the rows of
+    its own unit alone (the brand's board a few hundred rows, not every dealer's)."""
+    out: Counter[Key] = Counter()
+    for (tenant_id, path, state, grade, tier, category, running), n in counted.items():
+        parts = path.split("/")
+        for depth in range(2, len(parts) + 1):
+            out[(tenant_id, "/".join(parts[:depth]), state, grade, tier, category, running)] += n
+    return out
+
+
 def apply(session: Session, counted: Counter[Key]) -> None:
-    """Adds the moves, each row once, in key order (two transactions lock rows alike)."""
+    """Adds the moves at every level, each row once, in key order (two transactions lock rows
+    alike)."""
     rows = [
         dict(zip(("tenant_id", *KEYS, "running"), key, strict=True), n=n)
-        for key, n in sorted(counted.items())
+        for key, n in sorted(rolled_up(counted).items())
         if n
     ]
     if not rows:
@@ -97,42 +109,33 @@ def apply(session: Session, counted: Counter[Key]) -> None:
     for row in rows:
         statement = dialect.insert(table).values(**row)
         statement = statement.on_conflict_do_update(
-            index_elements=[
-                "tenant_id",
-                "state",
-                "org_path",
-                "grade",
-                "tier",
-                "category",
-                "running",
-            ],
+            index_elements=["tenant_id", *UNIQUE],
             set_={"n": table.c.n + statement.excluded.n},
         )
         connection.execute(statement)
 
 
-def rebuild_statements(tenant_id: int) -> tuple[Any, Any]:
-    """DELETE the tenant's counts, then INSERT them counted from its orders."""
-    grouped = select(
-        WorkOrder.tenant_id,
+UNIQUE = ("state", "org_path", "grade", "tier", "category", "running")
+
+
+def grouped(tenant_id: int) -> Any:
+    """The tenant's orders counted per order org unit and key, for `rolled_up`."""
+    running = WorkOrder.next_deadline_at.is_not(None)
+    dimensions = (
         WorkOrder.org_path,
         WorkOrder.state,
         func.coalesce(WorkOrder.grade, literal("")),
         WorkOrder.tier,
         WorkOrder.category,
-        WorkOrder.next_deadline_at.is_not(None),
-        func.count(),
-    ).where(WorkOrder.tenant_id == tenant_id)
-    grouped = grouped.group_by(
-        WorkOrder.tenant_id,
-        WorkOrder.org_path,
-        WorkOrder.state,
-        WorkOrder.grade,
-        WorkOrder.tier,
-        WorkOrder.category,
-        WorkOrder.next_deadline_at.is_not(None),
+        running,
     )
-    columns = ["tenant_id", *KEYS, "running", "n"]
+    return (
+        select(*dimensions, func.count())
+        .where(WorkOrder.tenant_id == tenant_id)
+        .group_by(*dimensions)
+    )
+
+
+def clear(tenant_id: int) -> Any:
     table = BoardCount.__table__
-    insert = table.insert().from_select(columns, grouped)
-    return delete(table).where(table.c.tenant_id == tenant_id), insert
+    return delete(table).where(table.c.tenant_id == tenant_id)

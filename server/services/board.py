@@ -3,6 +3,7 @@ late, the overdue list and the daily trend (figures in services/board_figures.py
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.db import board_counts
+from server.db import board_counts, upsert
 from server.db.models import BoardCount, WorkOrder
 from server.db.session import Database
 from server.services import board_figures, report_scope
@@ -69,16 +70,23 @@ async def recount(database: Database, tenant_id: int, *, fix: bool) -> int:
     """Compares the tenant's maintained board counts with a count of its orders; with `fix`,
     replaces them by it. Returns how many counts differed (`complaintdesk board-counts`: after a
     bulk load, or to check that every change went through the ORM's flush)."""
-    clear, fill = board_counts.rebuild_statements(tenant_id)
     async with database.writer(tenant_id) as session, session.begin():
         kept = await _counts(session)
-        await session.execute(clear)
-        await session.execute(fill)
-        counted = await _counts(session)
-        if not fix:
-            await session.rollback()
-    keys = set(kept) | set(counted)
-    return sum(1 for k in keys if kept.get(k, 0) != counted.get(k, 0))
+        counted: Counter[board_counts.Key] = Counter()
+        for path, *rest, n in (await session.execute(board_counts.grouped(tenant_id))).all():
+            counted[(tenant_id, path, *rest)] += n
+        fresh = {key[1:]: n for key, n in board_counts.rolled_up(counted).items() if n}
+        differing = sum(1 for k in set(kept) | set(fresh) if kept.get(k, 0) != fresh.get(k, 0))
+        if fix and differing:
+            await session.execute(board_counts.clear(tenant_id))
+            rows = [
+                dict(zip(("org_path", *board_counts.KEYS[1:], "running"), key, strict=True))
+                | {"tenant_id": tenant_id, "n": n}
+                for key, n in fresh.items()
+            ]
+            statement, parameters = upsert.insert_many(session, BoardCount.__table__, rows)
+            await session.execute(statement, parameters)
+    return differing
 
 
 async def _counts(session: AsyncSession) -> dict[tuple[Any, ...], int]:

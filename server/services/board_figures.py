@@ -71,7 +71,8 @@ async def counts(caller: Caller, path: str | None, now: datetime) -> Counts:
         select(*dimensions, BoardCount.running, func.sum(BoardCount.n))
         .where(
             BoardCount.state.in_(open_states(caller)),
-            _scoped(caller, path, BoardCount.org_path),
+            # The rows of the scope's own units: each holds its whole subtree (rolled up).
+            BoardCount.org_path.in_([path] if path else caller.authz.scopes("workorder.read")),
         )
         .group_by(*dimensions, BoardCount.running)
     )

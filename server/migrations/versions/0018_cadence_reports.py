@@ -53,7 +53,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_cadence_reports_kind", "cadence_reports", ["tenant_id", "kind", "id"], unique=False
     )
-    op.create_table(
+    counts = op.create_table(
         "board_counts",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column(
@@ -83,14 +83,7 @@ def upgrade() -> None:
             name=op.f("uq_board_counts_tenant_id"),
         ),
     )
-    op.execute(
-        "INSERT INTO board_counts"
-        " (tenant_id, org_path, state, grade, tier, category, running, n)"
-        " SELECT tenant_id, org_path, state, coalesce(grade, ''), tier, category,"
-        " next_deadline_at IS NOT NULL, count(*) FROM work_orders"
-        " GROUP BY tenant_id, org_path, state, coalesce(grade, ''), tier, category,"
-        " next_deadline_at IS NOT NULL"
-    )
+    _count_orders(counts)
     op.drop_index("ix_work_orders_registered", table_name="work_orders")
     op.create_index(
         "ix_work_orders_registered",
@@ -129,6 +122,27 @@ def upgrade() -> None:
                 f" WITH CHECK (tenant_id = {CURRENT_TENANT})"
             )
         op.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {ROLE}")
+
+
+def _count_orders(counts: sa.Table) -> None:
+    """The orders there are, counted at their unit and every unit above it, as
+    server/db/board_counts.py keeps them from now on."""
+    grouped = op.get_bind().execute(
+        sa.text(
+            "SELECT tenant_id, org_path, state, coalesce(grade, '') AS grade, tier, category,"
+            " next_deadline_at IS NOT NULL AS running, count(*) AS n FROM work_orders"
+            " GROUP BY tenant_id, org_path, state, coalesce(grade, ''), tier, category,"
+            " next_deadline_at IS NOT NULL"
+        )
+    )
+    rolled: dict[tuple[object, ...], int] = {}
+    for tenant_id, path, state, grade, tier, category, running, n in grouped:
+        parts = path.split("/")
+        for depth in range(2, len(parts) + 1):
+            key = (tenant_id, "/".join(parts[:depth]), state, grade, tier, category, bool(running))
+            rolled[key] = rolled.get(key, 0) + n
+    names = ("tenant_id", "org_path", "state", "grade", "tier", "category", "running")
+    op.bulk_insert(counts, [dict(zip(names, key, strict=True), n=n) for key, n in rolled.items()])
 
 
 def downgrade() -> None:
