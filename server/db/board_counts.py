@@ -1,6 +1,7 @@
-"""The board's maintained counts (table board_counts): every flush that inserts, changes or
-deletes a work order adds its moves to the counts in the same transaction, so whichever use case
-changes an order's state, grade, tier, category, dealer or running clock, the counts follow
+"""The board's maintained counts (tables board_counts and trend_hours): every flush that inserts,
+changes or deletes a work order adds its moves to the counts in the same transaction, so whichever
+use case changes an order's state, grade, tier, category, dealer, running clock, or its handled
+or closed instant, the counts follow
 (docs/architecture.md#board). The two use cases that change those columns by a Core UPDATE (the
 deadline scan's breach actions, clocks given their deadline once a calendar year arrives) apply
 their moves themselves (`key_of`, `move`, `apply`); a bulk load is recounted with
@@ -9,13 +10,14 @@ their moves themselves (`key_of`, `move`, `apply`); a bulk load is recounted wit
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, inspect, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from server.db.models import BoardCount, WorkOrder
+from server.db.models import BoardCount, TrendHour, WorkOrder
 
 KEYS = ("org_path", "state", "grade", "tier", "category")
 Key = tuple[int, str, str, str, str, str, bool]
@@ -48,6 +50,13 @@ def move(counted: Counter[Key], before: Key, after: Key) -> None:
 
 def _now(order: WorkOrder) -> dict[str, Any]:
     return {name: getattr(order, name) for name in (*KEYS, "next_deadline_at")}
+
+
+def _loaded(order: WorkOrder, history: Any, name: str) -> Any:
+    """The value as it was loaded, before the pending change."""
+    if not history.has_changes():
+        return getattr(order, name)
+    return history.deleted[0] if history.deleted else None
 
 
 def _before(order: WorkOrder) -> dict[str, Any] | None:
@@ -139,3 +148,75 @@ def grouped(tenant_id: int) -> Any:
 def clear(tenant_id: int) -> Any:
     table = BoardCount.__table__
     return delete(table).where(table.c.tenant_id == tenant_id)
+
+
+MOMENTS = ("registered", "handled", "closed")
+HourKey = tuple[int, str, datetime, str]  # tenant, org path, UTC hour, moment
+
+
+def hour_of(at: datetime) -> datetime:
+    return at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def _moments(tenant_id: int, values: dict[str, Any]) -> list[HourKey]:
+    return [
+        (tenant_id, values["org_path"], hour_of(at), moment)
+        for moment in MOMENTS
+        if (at := values[f"{moment}_at"]) is not None
+    ]
+
+
+def hour_moves(session: Session) -> Counter[HourKey]:
+    """What the pending flush does to the trend's hours: an order counts once per moment it has
+    (registered, handled, closed), in the hour of that instant."""
+    out: Counter[HourKey] = Counter()
+    names = ("org_path", *(f"{m}_at" for m in MOMENTS))
+    for order in session.new:
+        if isinstance(order, WorkOrder):
+            out.update(_moments(order.tenant_id, {n: getattr(order, n) for n in names}))
+    for order in session.dirty:
+        if not isinstance(order, WorkOrder):
+            continue
+        attrs = inspect(order).attrs
+        if not any(attrs[n].history.has_changes() for n in names):
+            continue
+        before = {n: _loaded(order, attrs[n].history, n) for n in names}
+        out.subtract(_moments(order.tenant_id, before))
+        out.update(_moments(order.tenant_id, {n: getattr(order, n) for n in names}))
+    for order in session.deleted:
+        if isinstance(order, WorkOrder):
+            out.subtract(_moments(order.tenant_id, {n: getattr(order, n) for n in names}))
+    return out
+
+
+def rolled_up_hours(counted: Counter[HourKey]) -> dict[tuple[int, str, datetime], dict[str, int]]:
+    """Per tenant, unit (the order's and every one above it) and hour: each moment's count."""
+    out: dict[tuple[int, str, datetime], dict[str, int]] = {}
+    for (tenant_id, path, hour, moment), n in counted.items():
+        if not n:
+            continue
+        parts = path.split("/")
+        for depth in range(2, len(parts) + 1):
+            row = out.setdefault(
+                (tenant_id, "/".join(parts[:depth]), hour), dict.fromkeys(MOMENTS, 0)
+            )
+            row[moment] += n
+    return out
+
+
+def apply_hours(session: Session, counted: Counter[HourKey]) -> None:
+    rows = sorted(rolled_up_hours(counted).items())
+    if not rows:
+        return
+    connection = session.connection()
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    table = TrendHour.__table__
+    for (tenant_id, path, hour), moments in rows:
+        statement = dialect.insert(table).values(
+            tenant_id=tenant_id, org_path=path, hour=hour, **moments
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=["tenant_id", "org_path", "hour"],
+            set_={m: table.c[m] + statement.excluded[m] for m in MOMENTS},
+        )
+        connection.execute(statement)

@@ -120,6 +120,7 @@ def _stamp_tenant(session: Session, _ctx: Any, _instances: Any) -> None:
 def _count_orders(session: Session, _ctx: Any) -> None:
     # After the flush, while the orders' attribute histories still hold what they were loaded as.
     board_counts.apply(session, board_counts.moves(session))
+    board_counts.apply_hours(session, board_counts.hour_moves(session))
 
 
 class Database:

@@ -59,10 +59,10 @@ async def complaint_analysis(
 
     month = Month(period, days, caller.profile.timezone, *verdicts(caller.profile))
     async with caller.db.read() as session:
-        current = await figures(session, scoped, month)
-        before = await figures(
-            session, scoped, replace(month, key=previous_month(period), days=earlier)
-        )
+        scope = board_figures.units(caller, path)
+        current = await figures(session, scoped, month, scope)
+        earlier_month = replace(month, key=previous_month(period), days=earlier)
+        before = await figures(session, scoped, earlier_month, scope)
     return with_change(current, before)
 
 
@@ -107,7 +107,11 @@ def _change(now: float | None, before: float | None) -> float | None:
     return round((now - before) / before, 4)
 
 
-async def figures(session: AsyncSession, scoped: Scoped, month: Month) -> dict[str, Any]:
+async def figures(
+    session: AsyncSession, scoped: Scoped, month: Month, units: list[str]
+) -> dict[str, Any]:
+    """The figures of `month` for the orders `scoped` selects, whose units are `units` (the trend
+    reads their kept hours)."""
     days = month.days
     in_month = (
         (WorkOrder.registered_at >= days.starts_at)
@@ -150,7 +154,7 @@ async def figures(session: AsyncSession, scoped: Scoped, month: Month) -> dict[s
         "repeat_rate": _rate(repeated, total),
         "escalation_rate": _rate(raised, total),
         "revisits": await _revisits(session, scoped, month),
-        "trend": await _trend(session, scoped, days, month.zone),
+        "trend": await _trend(session, units, days, month.zone),
     }
 
 
@@ -210,9 +214,9 @@ async def _revisits(session: AsyncSession, scoped: Scoped, month: Month) -> dict
 
 
 async def _trend(
-    session: AsyncSession, scoped: Scoped, days: report_scope.Days, zone: str
+    session: AsyncSession, units: list[str], days: report_scope.Days, zone: str
 ) -> list[dict[str, Any]]:
-    rows = await board_figures.trend_in(session, scoped, days, zone)
+    rows = await board_figures.trend_in(session, units, days, zone)
     return [
         {
             "day": d.day.isoformat(),

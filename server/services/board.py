@@ -12,7 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db import board_counts, upsert
-from server.db.models import BoardCount, WorkOrder
+from server.db.board_counts import MOMENTS
+from server.db.models import BoardCount, TrendHour, WorkOrder
 from server.db.session import Database
 from server.services import board_figures, report_scope
 from server.services.board_figures import ClockStatus, TrendDay
@@ -77,6 +78,7 @@ async def recount(database: Database, tenant_id: int, *, fix: bool) -> int:
             counted[(tenant_id, path, *rest)] += n
         fresh = {key[1:]: n for key, n in board_counts.rolled_up(counted).items() if n}
         differing = sum(1 for k in set(kept) | set(fresh) if kept.get(k, 0) != fresh.get(k, 0))
+        differing += await _recount_hours(session, tenant_id, fix=fix)
         if fix and differing:
             await session.execute(board_counts.clear(tenant_id))
             rows = [
@@ -100,3 +102,39 @@ async def _counts(session: AsyncSession) -> dict[tuple[Any, ...], int]:
     )
     rows = (await session.execute(select(*columns, BoardCount.n))).all()
     return {tuple(row[:-1]): row[-1] for row in rows if row[-1]}
+
+
+async def _recount_hours(session: AsyncSession, tenant_id: int, *, fix: bool) -> int:
+    """The trend's kept hours against the orders' instants, streamed (one row per order)."""
+    columns = [TrendHour.org_path, TrendHour.hour, *(getattr(TrendHour, m) for m in MOMENTS)]
+    kept = {
+        (path, board_counts.hour_of(hour)): tuple(moments)
+        for path, hour, *moments in (await session.execute(select(*columns))).all()
+        if any(moments)
+    }
+    instants = [getattr(WorkOrder, f"{m}_at") for m in MOMENTS]
+    query = select(WorkOrder.org_path, *instants).execution_options(yield_per=10_000)
+    counted: Counter[board_counts.HourKey] = Counter()
+    async for row in await session.stream(query):
+        path = row[0]
+        for moment, at in zip(MOMENTS, row[1:], strict=True):
+            if at is not None:
+                counted[(tenant_id, path, board_counts.hour_of(at), moment)] += 1
+    fresh = {
+        (path, hour): tuple(moments[m] for m in MOMENTS)
+        for (_, path, hour), moments in board_counts.rolled_up_hours(counted).items()
+    }
+    differing = sum(
+        1 for k in set(kept) | set(fresh) if kept.get(k, (0, 0, 0)) != fresh.get(k, (0, 0, 0))
+    )
+    if fix and differing:
+        table = TrendHour.__table__
+        await session.execute(table.delete().where(table.c.tenant_id == tenant_id))
+        rows = [
+            {"tenant_id": tenant_id, "org_path": path, "hour": hour}
+            | dict(zip(MOMENTS, moments, strict=True))
+            for (path, hour), moments in fresh.items()
+        ]
+        statement, parameters = upsert.insert_many(session, table, rows)
+        await session.execute(statement, parameters)
+    return differing

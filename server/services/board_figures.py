@@ -7,7 +7,6 @@ the brand (docs/architecture.md#board)."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -16,7 +15,7 @@ from sqlalchemy import ColumnElement, Select, case, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.local_days import local_day
-from server.db.models import BoardCount, WorkOrder, WorkOrderClock
+from server.db.models import BoardCount, TrendHour, WorkOrder, WorkOrderClock
 from server.services import queries, report_scope
 from server.services.caller import Caller
 
@@ -72,7 +71,7 @@ async def counts(caller: Caller, path: str | None, now: datetime) -> Counts:
         .where(
             BoardCount.state.in_(open_states(caller)),
             # The rows of the scope's own units: each holds its whole subtree (rolled up).
-            BoardCount.org_path.in_([path] if path else caller.authz.scopes("workorder.read")),
+            BoardCount.org_path.in_(units(caller, path)),
         )
         .group_by(*dimensions, BoardCount.running)
     )
@@ -145,34 +144,36 @@ def _orders(ids: list[int]) -> Select[WorkOrder]:
     return select(WorkOrder).where(WorkOrder.id.in_(ids))
 
 
-async def trend(caller: Caller, path: str | None, days: report_scope.Days) -> list[TrendDay]:
-    def scoped(column: Any) -> ColumnElement[bool]:
-        return _scoped(caller, path, column)
+def units(caller: Caller, path: str | None) -> list[str]:
+    """The org units whose rolled-up counts hold the scope: the one asked for, or the caller's."""
+    return [path] if path is not None else caller.authz.scopes("workorder.read")
 
+
+async def trend(caller: Caller, path: str | None, days: report_scope.Days) -> list[TrendDay]:
     async with caller.db.read() as session:
-        return await trend_in(session, scoped, days, caller.profile.timezone)
+        return await trend_in(session, units(caller, path), days, caller.profile.timezone)
 
 
 async def trend_in(
-    session: AsyncSession,
-    scoped: Callable[[Any], ColumnElement[bool]],
-    days: report_scope.Days,
-    zone: str,
+    session: AsyncSession, paths: list[str], days: report_scope.Days, zone: str
 ) -> list[TrendDay]:
-    """Registered, handled and closed orders per local day of the range, zeros included: one
-    grouped statement per column, counted from its index (org_path included)."""
-    per_column: list[dict[str, int]] = []
-    for column in (WorkOrder.registered_at, WorkOrder.handled_at, WorkOrder.closed_at):
-        bounded = (column >= days.starts_at) & (column < days.ends_at) & scoped(WorkOrder.org_path)
-        instants = select(local_day(column, zone, days.starts_at).label("day")).where(bounded)
-        bucket = instants.subquery().c.day
-        query = select(bucket, func.count()).group_by(bucket)
-        per_column.append(dict((await session.execute(query)).all()))
-    registered, handled, closed = per_column
-    out = []
-    for day in days.dates():
-        text = day.isoformat()
-        out.append(
-            TrendDay(day, registered.get(text, 0), handled.get(text, 0), closed.get(text, 0))
+    """Registered, handled and closed orders per local day of the range, zeros included: the kept
+    hours of the scope's units (a day is 24 rows a unit), summed by local day."""
+    day = local_day(TrendHour.hour, zone, days.starts_at).label("day")
+    hours = (
+        select(day, TrendHour.registered, TrendHour.handled, TrendHour.closed)
+        .where(
+            TrendHour.org_path.in_(paths),
+            TrendHour.hour >= days.starts_at,
+            TrendHour.hour < days.ends_at,
         )
-    return out
+        .subquery()
+    )
+    query = select(
+        hours.c.day,
+        func.sum(hours.c.registered),
+        func.sum(hours.c.handled),
+        func.sum(hours.c.closed),
+    ).group_by(hours.c.day)
+    found = {d: (int(r), int(h), int(c)) for d, r, h, c in (await session.execute(query)).all()}
+    return [TrendDay(d, *found.get(d.isoformat(), (0, 0, 0))) for d in days.dates()]

@@ -59,7 +59,8 @@ async def produce(
     async with database.reader(tenant_id) as session:
         version = await session.scalar(select(Tenant.policy_version).where(Tenant.id == tenant_id))
     assert version is not None
-    profile = (await runtime(database, tenant_id, version)).profile
+    tenant = await runtime(database, tenant_id, version)
+    profile, units = tenant.profile, [f"/{tenant.slug}"]
     rule = profile.cadence.reports.get(kind)
     if rule is None:
         return False
@@ -82,8 +83,8 @@ async def produce(
         earlier = _before(rule, period, zone)
         before = analysis.Month(earlier.key, _days(earlier, zone), zone, given, satisfied)
         figures = analysis.with_change(
-            await analysis.figures(session, brand, current),
-            await analysis.figures(session, brand, before),
+            await analysis.figures(session, brand, current, units),
+            await analysis.figures(session, brand, before, units),
         )
         inserted = await session.execute(
             upsert.insert(session, CadenceReport)

@@ -23,6 +23,7 @@ from server.db.models.orders import (
     ContactAttempt,
     CustomerCall,
     NumberSequence,
+    TrendHour,
     WorkOrder,
     WorkOrderEvent,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "SlaEffect",
     "Tenant",
     "TenantOwned",
+    "TrendHour",
     "User",
     "Vehicle",
     "WarningSlip",

@@ -38,16 +38,7 @@ class WorkOrder(TenantOwned, Base):
         UniqueConstraint("tenant_id", "number"),
         Index("ix_work_orders_scope", "tenant_id", "org_path", "id"),
         Index("ix_work_orders_state", "tenant_id", "state", "id"),
-        # The board's trend (services/board_figures.py) counts a day range of a scope from the
-        # index alone: org_path rides along for a dealer's or region's scope.
-        Index(
-            "ix_work_orders_registered",
-            "tenant_id",
-            "registered_at",
-            postgresql_include=["org_path"],
-        ),
-        Index("ix_work_orders_handled", "tenant_id", "handled_at", postgresql_include=["org_path"]),
-        Index("ix_work_orders_closed", "tenant_id", "closed_at", postgresql_include=["org_path"]),
+        Index("ix_work_orders_registered", "tenant_id", "registered_at"),
         # The board's breached count and overdue list: past-due first, scope and state at hand.
         Index(
             "ix_work_orders_overdue",
@@ -196,3 +187,19 @@ class BoardCount(TenantOwned, Base):
     category: Mapped[str] = mapped_column(String(40))
     running: Mapped[bool]  # next_deadline_at is set: a clock runs
     n: Mapped[int]
+
+
+class TrendHour(TenantOwned, Base):
+    """How many orders an org unit (and everything below it) registered, handled and closed in one
+    UTC hour: the board's daily trend sums a range's hours by local day. Kept like BoardCount."""
+
+    __tablename__ = "trend_hours"
+    __table_args__ = (UniqueConstraint("tenant_id", "org_path", "hour"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_path: Mapped[str] = mapped_column(
+        String(400).with_variant(String(400, collation="C"), "postgresql")
+    )
+    hour: Mapped[datetime]
+    registered: Mapped[int] = mapped_column(default=0)
+    handled: Mapped[int] = mapped_column(default=0)
+    closed: Mapped[int] = mapped_column(default=0)
