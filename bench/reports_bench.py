@@ -92,7 +92,7 @@ async def _run(args: argparse.Namespace) -> None:
     differing = await board.recount(database, tenant_id, fix=True)
     autocommit = database.engine.execution_options(isolation_level="AUTOCOMMIT")
     async with autocommit.connect() as conn:
-        await conn.execute(text("VACUUM ANALYZE board_counts"))
+        await conn.execute(text("VACUUM ANALYZE board_counts, trend_hours"))
     took = time.perf_counter() - started
     print(f"board counts recounted: {differing} differed, {took:.1f} s; {load()}")
     only = set(args.only.split(","))
