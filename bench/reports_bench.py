@@ -6,8 +6,8 @@
   --runs requests, goal p95 ≤ 150 ms (SE) and ≤ 50 ms (dealer);
 - the monthly analysis of the brand for the last full month: best and worst of 3, goal ≤ 5 s;
 - the order export of 200,000 filtered orders (registered in the latest --export-days, about 73
-  days of 365), in a child process so its peak RSS is the export's own: rows/s and peak RSS, goal
-  ≥ 20,000 rows/s and ≤ 150 MB.
+  days of 365), in a child process that reports its own peak RSS: rows/s and peak RSS, goal
+  ≥ 20,000 rows/s and ≤ 150 MB, with the exporting process's CPU time.
 
     .venv/bin/python -m bench.reports_bench [--database-url URL] [--runs 40]
 
@@ -163,7 +163,7 @@ def _export(args: argparse.Namespace) -> None:
     command += ["--export-days", str(args.export_days)]
     out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     figures = json.loads(out.strip().splitlines()[-1])
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    rss = figures["rss_kb"] / 1024
     print(
         f"export: {figures['rows']:,} rows in {figures['seconds']:.1f} s = "
         f"{figures['rows'] / figures['seconds']:,.0f} rows/s (goal ≥ {GOALS['rows/s']:,}), "
@@ -188,7 +188,9 @@ async def _export_child(args: argparse.Namespace) -> None:
         size = path.stat().st_size
     await caller.db.close()
     await database.dispose()
-    print(json.dumps({"rows": rows, "seconds": seconds, "cpu": cpu, "bytes": size}))
+    # Its own peak: the parent's RUSAGE_CHILDREN would count the pages the fork copied from it.
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"rows": rows, "seconds": seconds, "cpu": cpu, "bytes": size, "rss_kb": rss}))
 
 
 if __name__ == "__main__":
