@@ -1,7 +1,8 @@
 """Excel workbooks written with xlsxwriter in constant-memory mode: each row goes to a temporary
-file as it is written, so memory stays flat however many rows an export holds. Measured against
-openpyxl's write-only mode on the order export (bench/README.md, reports): xlsxwriter wrote the
-same rows faster and also draws the analysis workbook's charts. Strings are written as they are
+file as it is written, so memory stays flat however many rows an export holds. Chosen by
+measurement over openpyxl's write-only mode: 14-column order rows at 14,000-16,000 rows per
+CPU-second against 9,500 (openpyxl 3.1.5 without lxml), and it also draws the analysis
+workbook's charts (bench/README.md, reports). Strings are written as they are
 (no formula, URL or number guessing): an order's summary starting with '=' stays text."""
 
 from __future__ import annotations
