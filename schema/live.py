@@ -237,10 +237,9 @@ async def _next(queue: asyncio.Queue[events.OrderEvent], context: Context) -> ev
 
 
 async def _board(context: Context, scope: tuple[int, str] | None) -> Board:
-    workflow = context.caller.profile.workflow
     counts = await boards.board(context.caller, scope[0] if scope else None)
     by_state = [
-        StateCount(state=name, label=Label.of(workflow.state(name).label), count=count)
+        StateCount(state=name, label=Label.of(counts.labels[name]), count=count)
         for name, count in counts.by_state.items()
     ]
     return Board(
