@@ -351,7 +351,17 @@ def test_the_command_line_onboards_from_the_templates_with_progress_and_refuses_
     )
     done = run(*args, "--users", str(TEMPLATES / "users.csv"))
     assert done.returncode == 0, done.stderr
-    assert "org units: 5/5" in done.stdout and "users: 6/6" in done.stdout
+    # A bar per stage on stderr, redrawn as it advances (text mode reads each redraw as a
+    # line) and ended full: validation, then the rows created, level by level for the units.
+    bars = done.stderr.splitlines()
+    full = "[" + "#" * 30 + "]"
+    assert [bar for bar in bars if full in bar] == [
+        f"validation {full} 3/3",
+        f"org units  {full} 5/5",
+        f"users      {full} 6/6",
+        f"grants     {full} 7/7",
+    ], done.stderr
+    assert f"org units  [{'#' * 12}{'.' * 18}] 2/5" in bars
     assert "tenant 'acme' onboarded: 6 org units (2 dealers), 6 users" in done.stdout
     assert run("token", "--tenant", "acme", "--user", "manager-sh-01").returncode == 0
 
