@@ -44,10 +44,9 @@ from server.services.tenancy import insert_tenant
 
 # A platform request carries both files base64-encoded (4/3 of their size) and the profile.
 PLATFORM_BODY_BYTES = 12_000_000
-Progress = Callable[[str, int, int], None]  # (stage, done, total)
-# The stages `onboard` reports, in order: the files read and checked, then each kind of row
-# created; each ends with done == total.
-STAGES = ("validation", "org units", "users", "grants")
+# (stage, done, total). The stages, in order: "validation" (the files read and checked), then the
+# rows created: "org units", "users", "grants"; each ends with done == total.
+Progress = Callable[[str, int, int], None]
 BATCH = 1000  # rows added per flush, so that progress moves and each INSERT stays a few statements
 
 
