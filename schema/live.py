@@ -48,7 +48,10 @@ class StateCount:
 )
 class Board:
     by_state: list[StateCount] = strawberry.field(
-        description="Every open state of the workflow, in workflow order, zeros included."
+        description=(
+            "Every open state of the workflow, in workflow order, zeros included; then any open "
+            "state only an earlier profile version has, while unmigrated orders are in it."
+        )
     )
     open: int = strawberry.field(description="All open orders (the sum of byState).")
     due_soon: int = strawberry.field(

@@ -233,12 +233,12 @@ class WorkOrder:
     version: int = from_row("Send this as expectedVersion with your next change to this order.")
     state: str = from_row("Workflow state (profile name, e.g. unprocessed).")
     state_label: Label = computed(
-        "State label in the tenant's languages.",
+        "State label in the tenant's languages, as the order's own profile version names it.",
         lambda o: Label.of(o.ctx.caller.tenant.state_of(o.row).label),
     )
     available_transitions: list[str] = computed(
-        "Workflow steps this order allows from its state (whether you may take them is checked on "
-        "use).",
+        "Workflow steps this order allows from its state under its own profile version (whether "
+        "you may take them is checked on use).",
         lambda o: [
             t.name for t in o.ctx.caller.tenant.profile_of(o.row).workflow.available(o.row.state)
         ],

@@ -261,3 +261,19 @@ async def test_the_pending_filter_finds_orders_pending_under_their_own_version(d
     await migrate(world)
     assert (await detail(world, v.old))["state"] == "on_hold"
     assert await ledger() == {v.old["number"], v.new["number"]}
+
+
+async def test_the_board_counts_unmigrated_orders_under_their_versions_state(database):
+    v = await two_versions(database)
+    board = (await v.world.gql("se", "Board"))["board"]
+    by_state = {s["state"]: (s["label"], s["count"]) for s in board["byState"]}
+    # Version 2's open states in its order, then the one only version 1 has while orders are in
+    # it, with its label.
+    assert list(by_state) == ["new", "in_progress", "handled", "on_hold", "unprocessed"]
+    assert by_state["new"] == (NEW, 1)
+    assert by_state["unprocessed"] == (UNPROCESSED, 2)
+    assert board["open"] == 3
+    await migrate(v.world)
+    board = (await v.world.gql("se", "Board"))["board"]
+    by_state = {s["state"]: s["count"] for s in board["byState"]}
+    assert by_state == {"new": 3, "in_progress": 0, "handled": 0, "on_hold": 0}
