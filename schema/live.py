@@ -49,7 +49,10 @@ class StateCount:
 )
 class Board:
     by_state: list[StateCount] = strawberry.field(
-        description="Every open state of the workflow, in workflow order, zeros included."
+        description=(
+            "Every open state of the workflow, in workflow order, zeros included; then any open "
+            "state only an earlier profile version has, while unmigrated orders are in it."
+        )
     )
     open: int = strawberry.field(description="All open orders (the sum of byState).")
     due_soon: int = strawberry.field(
@@ -283,12 +286,11 @@ async def _next(queue: asyncio.Queue[events.OrderEvent], context: Context) -> ev
 
 
 async def _board(context: Context, scope: tuple[int, str] | None) -> Board:
-    workflow = context.caller.profile.workflow
     profile = context.caller.profile
     unit = scope[0] if scope else None
     counts = await boards.board(context.caller, unit)
     by_state = [
-        StateCount(state=name, label=Label.of(workflow.state(name).label), count=count)
+        StateCount(state=name, label=Label.of(counts.labels[name]), count=count)
         for name, count in counts.by_state.items()
     ]
     return Board(

@@ -15,6 +15,7 @@ from server.db import board_counts, upsert
 from server.db.board_counts import MOMENTS
 from server.db.models import BoardCount, TrendHour, WorkOrder
 from server.db.session import Database
+from server.domain.workflow import Label
 from server.services import board_figures, report_scope
 from server.services.board_figures import ClockStatus, TrendDay
 from server.services.caller import Caller
@@ -22,7 +23,10 @@ from server.services.caller import Caller
 
 @dataclass(frozen=True)
 class Board:
-    by_state: dict[str, int]  # every open state of the workflow, in its order, zeros included
+    # Every open state of the workflow in force, in its order, zeros included; then any open
+    # state only an earlier version has, while unmigrated orders are in it.
+    by_state: dict[str, int]
+    labels: dict[str, Label]  # each of those states' label
     due_soon: int  # a running clock in its warning window (breached by another clock or not)
     breached: int
     at: datetime
@@ -40,9 +44,16 @@ async def board(caller: Caller, org_unit_id: int | None = None) -> Board:
     counts = await board_figures.counts(caller, path, now)
     due_soon, due_soon_only = await board_figures.due_soon(caller, path, now)
     profile = caller.profile
+    labels = board_figures.open_state_labels(caller)
+    current = {state.name for state in profile.workflow.states}
     grades: list[str | None] = [*profile.grades, None]
     return Board(
-        by_state={state: counts.by_state[state] for state in board_figures.open_states(caller)},
+        by_state={
+            state: counts.by_state[state]
+            for state in labels
+            if state in current or counts.by_state[state]
+        },
+        labels=labels,
         due_soon=due_soon,
         breached=counts.breached,
         at=now,

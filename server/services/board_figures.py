@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.local_days import local_day
 from server.db.models import BoardCount, TrendHour, WorkOrder, WorkOrderClock
+from server.domain.workflow import Label
 from server.services import queries, report_scope
 from server.services.caller import Caller
 
@@ -51,8 +52,19 @@ class Counts:
     stopped: int = 0
 
 
+def open_state_labels(caller: Caller) -> dict[str, Label]:
+    """The open states of the version in force, in its order, then those only earlier versions
+    have (an unmigrated order may sit in a state the version in force renamed), with labels."""
+    labels: dict[str, Label] = {}
+    for profile in (caller.profile, *caller.tenant.versions.values()):
+        for state in profile.workflow.states:
+            if not state.final:
+                labels.setdefault(state.name, state.label)
+    return labels
+
+
 def open_states(caller: Caller) -> list[str]:
-    return [s.name for s in caller.profile.workflow.states if not s.final]
+    return list(open_state_labels(caller))
 
 
 def _scoped(
