@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any, Literal
 
 from server.domain import grading
+from server.domain.cadence import CadenceRules
 from server.domain.escalation import WarningRule
 from server.domain.grading import AlertRule, GradingRule, Proposal
 from server.domain.kpi import KpiRules
@@ -133,6 +134,7 @@ class Profile:
     outcome_states: tuple[str, ...]  # the states an outcome may be recorded in
     facts: Mapping[str, Label]  # facts recorded on an order (conditional_deadlines.yaml)
     conditional_deadlines: tuple[ConditionalDeadline, ...]
+    cadence: CadenceRules  # cadence reports and the longest report range (cadence.yaml)
     documents: Mapping[str, Any]  # the parsed documents as loaded, for storage and export
 
     def __hash__(self) -> int:

@@ -9,6 +9,7 @@ a clock's narrow row, never the order's wide one with its many indexes.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Protocol
@@ -16,6 +17,7 @@ from typing import Any, Protocol
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.db import board_counts
 from server.db.models import WorkOrder, WorkOrderClock
 from server.domain import revisit, sla
 from server.domain.calendar import BusinessCalendar
@@ -53,7 +55,7 @@ def rules_for(profile: Profile, order: ClockedOrder) -> dict[str, ClockRule]:
 def start_new(tenant: TenantRuntime, order: WorkOrder, at: datetime) -> list[WorkOrderClock]:
     """The clocks a new order starts with, before it is inserted, so registering it is one INSERT
     (its version stays 1); the caller adds the rows once the order has its id."""
-    calendar, profile = tenant.calendar(order.org_path), tenant.profile_of(order)
+    calendar, profile = tenant.calendar_of(order), tenant.profile_of(order)
     rows = []
     for name, rule in rules_for(profile, order).items():
         if rule.starts_on == "registered":
@@ -96,7 +98,7 @@ async def apply(
     """Start, pause, resume and stop clocks on `event`; returns what changed, for the history.
     `final`: the order is closed or cancelled, and every open clock ends (`cancelled`: as such)."""
     end = sla.cancel if cancelled else sla.stop
-    calendar = tenant.calendar(order.org_path)
+    calendar = tenant.calendar_of(order)
     profile = tenant.profile_of(order)
     warn = profile.warn_before_percent
     rows = {row.name: row for row in await load(session, order.id)}
@@ -153,7 +155,7 @@ async def retarget(
     (`happened`): each running clock takes its rule's target now, keeping the time used. `rows`
     are the order's clocks when the caller has loaded them already (the deadline scan's
     batches)."""
-    calendar = tenant.calendar(order.org_path)
+    calendar = tenant.calendar_of(order)
     profile = tenant.profile_of(order)
     holds = await clock_conditions.holding(session, profile, order.id, happened)
     rules = clock_conditions.applied(rules_for(profile, order), holds)
@@ -218,12 +220,16 @@ async def reschedule_missing(
     for row in waiting:
         order = orders[row.work_order_id]
         warn = tenant.profile_of(order).warn_before_percent
-        store(row, sla.schedule(to_clock(row), tenant.calendar(order.org_path), warn))
+        store(row, sla.schedule(to_clock(row), tenant.calendar_of(order), warn))
+    counted: Counter[board_counts.Key] = Counter()  # the board's counts, moved by the UPDATE
     for order in orders.values():
         next_at = next_deadline(await load(session, order.id))
+        before = board_counts.key_of(order)
         await session.execute(
             update(WorkOrder).where(WorkOrder.id == order.id).values(next_deadline_at=next_at)
         )
+        board_counts.move(counted, before, board_counts.key_of(order, next_deadline_at=next_at))
+    await session.run_sync(board_counts.apply, counted)
     return sum(1 for row in waiting if row.due_at is not None)
 
 
@@ -233,7 +239,7 @@ async def stop_named(
     rows = await load(session, order.id)
     for row in rows:
         if row.name == name:
-            store(row, sla.stop(to_clock(row), at, tenant.calendar(order.org_path)))
+            store(row, sla.stop(to_clock(row), at, tenant.calendar_of(order)))
     order.next_deadline_at = next_deadline(rows)
 
 

@@ -26,7 +26,7 @@ async def create_for(
     """The reports the new order owes, written and their tiers told; returns their codes for the
     registration's history."""
     profile = tenant.profile_of(order)
-    calendar = tenant.calendar(order.org_path)
+    calendar = tenant.calendar_of(order)
     created = []
     for rule in profile.written_reports:
         if not rule.matches(order.flags, order.demands):

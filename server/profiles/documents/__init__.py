@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from server.profiles.document import DocumentKind
 from server.profiles.documents import (
+    cadence,
     calendar,
     categories,
     channels,
@@ -45,6 +46,7 @@ KINDS: tuple[DocumentKind, ...] = (
     playbooks.KIND,
     outcomes.KIND,
     conditional_deadlines.KIND,
+    cadence.KIND,
 )
 DOCUMENTS = tuple(kind.name for kind in KINDS if kind.required)
 OPTIONAL_DOCUMENTS = tuple(kind.name for kind in KINDS if not kind.required)
