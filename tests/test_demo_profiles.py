@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from server.db.models import WorkOrder
-from server.services import demo, demo_plan, tenancy
+from server.services import demo, demo_plan
 
 PROFILES = ["generic-4s", "gtmc", "jac", "skoda", "vw"]
 
@@ -17,11 +17,11 @@ def test_every_shipped_profile_ships_a_demo_and_one_is_the_default():
     assert demo_plan.default_profile() == "skoda"
 
 
-@pytest.mark.parametrize("profile", PROFILES)
+# The default demo (skoda) is loaded whole by tests/test_demo.py, which needs to load it first in
+# its database (a demo already there is left as it is).
+@pytest.mark.parametrize("profile", [p for p in PROFILES if p != "skoda"])
 async def test_the_demo_of_each_profile_loads_with_a_user_per_role(database, profile):
     spec = demo_plan.plan(profile)
-    # Another test of this database may have loaded the default demo whole already.
-    existed = await tenancy.tenant_id_by_slug(database, spec.slug) is not None
     loaded = await demo.load_demo(database, 12, progress=lambda _line: None, profile=profile)
     assert loaded.slug == spec.slug and loaded.profile == profile
     assert [u.username for u in loaded.users] == [p.username for p in spec.users]
@@ -31,7 +31,7 @@ async def test_the_demo_of_each_profile_loads_with_a_user_per_role(database, pro
         query = select(WorkOrder.state, func.count()).group_by(WorkOrder.state)
         states = dict((await session.execute(query)).all())
     await db.close()
-    assert sum(states.values()) == (spec.orders.count if existed else 12) and len(states) > 1
+    assert sum(states.values()) == 12 and len(states) > 1
     again = await demo.load_demo(database, 12, progress=lambda _line: None, profile=profile)
     assert again == loaded  # left as it is
 
