@@ -32,6 +32,12 @@ class Outcome(str, Enum):
     TIMELY = "timely"
     NOT_TIMELY = "not_timely"
     PENDING = "pending"
+    # Not in the period's population (any more): what an adjustment records for an order that
+    # joined or left it after the statement was issued.
+    EXCLUDED = "excluded"
+
+
+COUNTED = (Outcome.TIMELY, Outcome.NOT_TIMELY, Outcome.PENDING)  # a statement line's columns
 
 
 class Measure(str, Enum):
