@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from server.domain.kpi import Measure
+from server.domain.kpi import Measure, Schedule
 from server.profiles import (
     ProfileInvalidError,
     bundled_profile_path,
@@ -41,11 +41,12 @@ def test_skoda_assesses_three_rates_with_the_part_one_score_and_incentives():
         Decimal(40),
         10000,
     )
+    assert rules.assessment == Schedule(day=11, hour=3)
 
 
 def test_gtmc_has_kpis_and_no_incentives():
     rules = load_profile_dir(bundled_profile_path("gtmc")).kpi_rules
-    assert rules is not None and rules.incentive is None
+    assert rules is not None and rules.incentive is None and rules.assessment is None
     assert [k.code for k in rules.kpis] == ["timely_response", "first_time_resolution"]
 
 
@@ -89,3 +90,14 @@ def test_kpis_without_a_score_or_reconciliation_are_refused():
     with pytest.raises(ProfileInvalidError) as refused:
         parse_profile(documents)
     assert sorted(p.path for p in refused.value.problems) == ["reconciliation", "score"]
+
+
+def test_an_assessment_schedule_needs_an_incentive_and_a_day_of_a_month():
+    documents = copy.deepcopy(read_profile_dir(bundled_profile_path("gtmc")))
+    documents["kpis.yaml"]["assessment"] = {"day": 11, "hour": 3}
+    with pytest.raises(ProfileInvalidError) as refused:
+        parse_profile(documents)
+    assert [(p.path, p.code) for p in refused.value.problems] == [("incentive", "missing_key")]
+    assert _problems({"assessment": {"day": 31, "hour": 3}}) == [
+        "kpis.yaml: assessment.day: invalid_value"
+    ]

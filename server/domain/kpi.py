@@ -64,6 +64,21 @@ class Incentive:
 
 
 @dataclass(frozen=True)
+class Schedule:
+    """When the scheduler runs a period's job: this day and hour of the month after the period,
+    in the tenant's timezone."""
+
+    day: int
+    hour: int
+
+    def after(self, month: Month, timezone: str) -> datetime:
+        following = month.next()
+        zone = ZoneInfo(timezone)
+        local = datetime(following.year, following.month, self.day, self.hour, tzinfo=zone)
+        return local.astimezone(UTC)
+
+
+@dataclass(frozen=True)
 class KpiRules:
     """A profile's kpis.yaml."""
 
@@ -76,6 +91,8 @@ class KpiRules:
     run_hour: int
     appeal_days: int  # natural days after a statement is issued in which its orders may be appealed
     incentive: Incentive | None
+    # When the scheduler assesses a quarter (None: only when a tenant admin asks).
+    assessment: Schedule | None = None
 
 
 @dataclass(frozen=True)
@@ -176,10 +193,7 @@ class Month:
 
     def run_at(self, rules: KpiRules, timezone: str) -> datetime:
         """When the scheduler reconciles this month: the profile's day and hour of the next one."""
-        after = self.next()
-        zone = ZoneInfo(timezone)
-        local = datetime(after.year, after.month, rules.run_day, rules.run_hour, tzinfo=zone)
-        return local.astimezone(UTC)
+        return Schedule(rules.run_day, rules.run_hour).after(self, timezone)
 
     @property
     def first_day(self) -> date:
@@ -198,8 +212,24 @@ class Quarter:
             raise PeriodError(f"{text!r} is not a quarter written YYYY-Qn")
         return cls(int(found[1]), int(found[2]))
 
+    @classmethod
+    def of(cls, instant: datetime, timezone: str) -> Quarter:
+        month = Month.of(instant, timezone)
+        return cls(month.year, (month.month - 1) // 3 + 1)
+
     def __str__(self) -> str:
         return f"{self.year:04d}-Q{self.number}"
+
+    def previous(self) -> Quarter:
+        return Quarter(self.year - (self.number == 1), (self.number - 2) % 4 + 1)
+
+    def end(self, timezone: str) -> datetime:
+        return self.months[2].end(timezone)
+
+    def run_at(self, schedule: Schedule, timezone: str) -> datetime:
+        """When the scheduler assesses this quarter: the schedule's day and hour of the month
+        after it."""
+        return schedule.after(self.months[2], timezone)
 
     @property
     def months(self) -> tuple[Month, Month, Month]:

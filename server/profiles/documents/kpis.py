@@ -1,7 +1,8 @@
 """kpis.yaml: the KPIs a dealer is assessed on, the score that combines them, when the monthly
-reconciliation runs, how long its statements may be appealed, and the quarterly incentives
-(docs/rules.md#kpis and #skoda-score). The first-time-resolution window is deadlines.yaml's
-`windows.first_time_resolution_days`: one window, read by the repeat rules and the KPI alike."""
+reconciliation runs, how long its statements may be appealed, the quarterly incentives and when
+the scheduler assesses a quarter (docs/rules.md#kpis and #skoda-score). The first-time-resolution
+window is deadlines.yaml's `windows.first_time_resolution_days`: one window, read by the repeat
+rules and the KPI alike."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from server.domain.kpi import Incentive, KpiDefinition, KpiRules, Measure
+from server.domain.kpi import Incentive, KpiDefinition, KpiRules, Measure, Schedule
 from server.profiles.crosscheck import Names, RawDocuments
 from server.profiles.document import Coded, Document, DocumentKind
 from server.profiles.problems import Problem, ProblemCode
@@ -39,9 +40,14 @@ class _Score(Document):
     assumption: bool = False  # the source does not give the formula
 
 
-class _Reconciliation(Document):
+class _Schedule(Document):
+    """A day and hour of the month after the period, in the tenant's timezone."""
+
     day: Annotated[int, Field(ge=1, le=28)]
     hour: Annotated[int, Field(ge=0, le=23)]
+
+    def build(self) -> Schedule:
+        return Schedule(self.day, self.hour)
 
 
 class _Incentive(Document):
@@ -58,9 +64,11 @@ class KpisDoc(Document):
     population: _Population | None = None
     kpis: list[_Kpi] = Field(default_factory=list)
     score: _Score | None = None
-    reconciliation: _Reconciliation | None = None
+    reconciliation: _Schedule | None = None
     appeal_days: Annotated[int, Field(ge=0)] = 0
     incentive: _Incentive | None = None
+    # Left out, a quarter is assessed only when a tenant admin asks; it needs the incentive.
+    assessment: _Schedule | None = None
 
 
 def build(doc: KpisDoc) -> Mapping[str, Any]:
@@ -87,6 +95,7 @@ def build(doc: KpisDoc) -> Mapping[str, Any]:
                 incentive.penalty,
                 incentive.currency,
             ),
+            assessment=None if doc.assessment is None else doc.assessment.build(),
         )
     }
 
@@ -99,6 +108,9 @@ def check(raw: RawDocuments) -> list[Problem]:
         for key in ("population", "score", "reconciliation")
         if raw.value(DOC, key) is None
     ]
+    if raw.value(DOC, "assessment") is not None and raw.value(DOC, "incentive") is None:
+        message = "a quarter is assessed for its incentive: give the incentive too"
+        out.append(Problem(DOC, "incentive", message, ProblemCode.MISSING_KEY))
     natures = Names(list(NATURES), "order nature", "natures")
     population = raw.value(DOC, "population")
     listed = population.get("natures", []) if isinstance(population, dict) else []
