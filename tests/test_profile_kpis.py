@@ -26,7 +26,11 @@ def test_skoda_assesses_three_rates_with_the_part_one_score_and_incentives():
         ("timely_response", Measure.CLOCK, "response"),
         ("timely_closure", Measure.CLOCK, "closure"),
         ("first_time_resolution", Measure.FIRST_TIME_RESOLUTION, None),
+        ("revisit_success", Measure.REVISIT_SUCCESS, None),
+        ("satisfaction", Measure.SATISFACTION, None),
     ]
+    # The revisit KPIs are shown, not scored.
+    assert rules.kpis[4].satisfied == {"satisfied", "basically_satisfied"}
     assert dict(rules.weights) == {
         "timely_response": Decimal("0.3"),
         "timely_closure": Decimal("0.3"),
@@ -100,4 +104,29 @@ def test_an_assessment_schedule_needs_an_incentive_and_a_day_of_a_month():
     assert [(p.path, p.code) for p in refused.value.problems] == [("incentive", "missing_key")]
     assert _problems({"assessment": {"day": 31, "hour": 3}}) == [
         "kpis.yaml: assessment.day: invalid_value"
+    ]
+
+
+def test_a_revisit_kpi_needs_revisits_and_satisfaction_names_known_results():
+    kpis = copy.deepcopy(read_profile_dir(bundled_profile_path("skoda")))["kpis.yaml"]["kpis"]
+    kpis[3:] = [
+        {"code": "s", "label": {"zh": "满意", "en": "s"}, "measure": "satisfaction"},
+        {
+            "code": "t",
+            "label": {"zh": "满意", "en": "t"},
+            "measure": "satisfaction",
+            "satisfied": ["satisfied", "delighted"],
+        },
+    ]
+    assert _problems({"kpis": kpis}) == [
+        "kpis.yaml: kpis[3].satisfied: missing_key",
+        "kpis.yaml: kpis[4].satisfied[1]: unknown_reference",
+    ]
+    documents = copy.deepcopy(read_profile_dir(bundled_profile_path("skoda")))
+    del documents["revisits.yaml"]
+    with pytest.raises(ProfileInvalidError) as refused:
+        parse_profile(documents)
+    assert sorted(p.path for p in refused.value.problems) == [
+        "kpis[3].measure",
+        "kpis[4].measure",
     ]

@@ -9,7 +9,10 @@ aggregation in server/services/reconciliation.py; the rules it follows are these
 - a clock KPI is timely if its clock was met, not timely once its deadline passed unmet, and
   pending while its deadline has not passed (or its clock is paused) at reconciliation time;
 - first-time resolution: no repeat complaint within the window after closing; an order not closed,
-  or closed less than the window before reconciliation, is pending.
+  or closed less than the window before reconciliation, is pending;
+- optional, from the order's latest revisit not cancelled: revisit success (the revisit reached the
+  customer) and satisfaction (of the revisits that did, a result the profile counts as satisfied);
+  an order without such a revisit is not counted, one whose revisit is still open is pending.
 
 Pending orders are settled by adjustments in a later statement. Rates are taken over the settled
 orders (timely + not timely): a pending order counts once it is settled, in the statement that
@@ -43,6 +46,10 @@ COUNTED = (Outcome.TIMELY, Outcome.NOT_TIMELY, Outcome.PENDING)  # a statement l
 class Measure(str, Enum):
     CLOCK = "clock"  # the order's clock of that name met its deadline
     FIRST_TIME_RESOLUTION = "first_time_resolution"  # no repeat within the window after closing
+    # Optional, from the order's latest revisit not cancelled (an order without one is not
+    # counted; one whose revisit is open is pending):
+    REVISIT_SUCCESS = "revisit_success"  # the revisit reached the customer
+    SATISFACTION = "satisfaction"  # of those that reached them, a result counted as satisfied
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,7 @@ class KpiDefinition:
     label_en: str
     measure: Measure
     clock: str | None  # the clock of a CLOCK measure
+    satisfied: frozenset[str] = frozenset()  # the revisit results a SATISFACTION measure counts
 
 
 @dataclass(frozen=True)

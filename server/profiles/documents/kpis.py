@@ -26,12 +26,15 @@ class _Population(Document):
 
 
 class _Kpi(Coded):
-    measure: Literal["clock", "first_time_resolution"]
+    measure: Literal["clock", "first_time_resolution", "revisit_success", "satisfaction"]
     clock: str | None = None
+    satisfied: list[str] = Field(default_factory=list)  # revisits.yaml result codes
 
     def build(self) -> KpiDefinition:
-        label = self.label
-        return KpiDefinition(self.code, label.zh, label.en, Measure(self.measure), self.clock)
+        label, measure = self.label, Measure(self.measure)
+        return KpiDefinition(
+            self.code, label.zh, label.en, measure, self.clock, frozenset(self.satisfied)
+        )
 
 
 class _Score(Document):
@@ -123,6 +126,7 @@ def check(raw: RawDocuments) -> list[Problem]:
         if kpi.get("measure") == Measure.CLOCK.value and kpi.get("clock") is None:
             out.append(Problem(DOC, path, "a clock KPI names its clock", ProblemCode.MISSING_KEY))
         out += clocks.check(DOC, path, kpi.get("clock"))
+    out += _revisit_problems(raw)
     codes = Names(raw.names(DOC, "kpis"), "KPI", "kpis")
     score = raw.value(DOC, "score")
     weights = score.get("weights") if isinstance(score, dict) else None
@@ -134,6 +138,25 @@ def check(raw: RawDocuments) -> list[Problem]:
             message = f"the weights add up to {sum(numbers):g}, not 1"
             out.append(Problem(DOC, "score.weights", message, ProblemCode.INVALID_VALUE))
     return out + raw.duplicates(DOC, "kpis", "code")
+
+
+def _revisit_problems(raw: RawDocuments) -> list[Problem]:
+    """A revisit KPI needs revisits.yaml; a satisfaction KPI names the results it counts."""
+    out = []
+    results = Names(raw.names("revisits.yaml", "results", "code"), "revisit result", "results")
+    for i, kpi in raw.items(DOC, "kpis"):
+        measure = kpi.get("measure")
+        from_revisits = measure in (Measure.REVISIT_SUCCESS.value, Measure.SATISFACTION.value)
+        if from_revisits and raw.value("revisits.yaml", "revisits") is None:
+            message = f"a {measure} KPI needs revisits (revisits.yaml)"
+            out.append(Problem(DOC, f"kpis[{i}].measure", message, ProblemCode.MISSING_KEY))
+        satisfied = kpi.get("satisfied")
+        if measure == Measure.SATISFACTION.value and not satisfied:
+            message = "a satisfaction KPI names the revisit results counted as satisfied"
+            out.append(Problem(DOC, f"kpis[{i}].satisfied", message, ProblemCode.MISSING_KEY))
+        for j, code in enumerate(satisfied if isinstance(satisfied, list) else []):
+            out += results.check(DOC, f"kpis[{i}].satisfied[{j}]", code)
+    return out
 
 
 KIND = DocumentKind(DOC, KpisDoc, build, check, required=False)
