@@ -141,15 +141,12 @@ def check(raw: RawDocuments) -> list[Problem]:
 
 
 def _revisit_problems(raw: RawDocuments) -> list[Problem]:
-    """A revisit KPI needs revisits.yaml; a satisfaction KPI names the results it counts."""
+    """A satisfaction KPI names the revisits.yaml results it counts. A revisit KPI of a profile
+    without revisits is allowed: it counts no order, as a tenant that stopped revisiting would."""
     out = []
     results = Names(raw.names("revisits.yaml", "results", "code"), "revisit result", "results")
     for i, kpi in raw.items(DOC, "kpis"):
         measure = kpi.get("measure")
-        from_revisits = measure in (Measure.REVISIT_SUCCESS.value, Measure.SATISFACTION.value)
-        if from_revisits and raw.value("revisits.yaml", "revisits") is None:
-            message = f"a {measure} KPI needs revisits (revisits.yaml)"
-            out.append(Problem(DOC, f"kpis[{i}].measure", message, ProblemCode.MISSING_KEY))
         satisfied = kpi.get("satisfied")
         if measure == Measure.SATISFACTION.value and not satisfied:
             message = "a satisfaction KPI names the revisit results counted as satisfied"
