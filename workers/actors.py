@@ -9,7 +9,7 @@ import dramatiq
 
 from server import settings
 from server.domain.errors import InvalidInputError
-from server.services import deadlines, outbox, quarterly, reconciliation
+from server.services import cadence, deadlines, outbox, quarterly, reconciliation
 from workers.broker import broker  # noqa: F401  (configures the broker before any actor is declared)
 from workers.resources import database, sender
 
@@ -92,3 +92,17 @@ async def assess_quarter(tenant_id: int, quarter: str) -> None:
         return
     verb = "issued" if issued else "already issued"
     log.info("assessment of tenant %d, %s: %s", tenant_id, quarter, verb)
+
+
+@dramatiq.actor(queue_name="reports", max_retries=3, min_backoff=10_000, max_backoff=300_000)
+async def cadence_due() -> None:
+    for tenant_id, kind, period in await cadence.due(database(), datetime.now(UTC)):
+        produce_cadence_report.send(tenant_id, kind, period)
+
+
+# Unique per tenant, kind and period, notices keyed per recipient: a retry or a duplicate finds
+# the report produced and writes nothing.
+@dramatiq.actor(queue_name="reports", max_retries=3, min_backoff=10_000, max_backoff=300_000)
+async def produce_cadence_report(tenant_id: int, kind: str, period: str) -> None:
+    made = await cadence.produce(database(), tenant_id, kind, period, now=datetime.now(UTC))
+    log.info("cadence report %s %s of tenant %d: %s", kind, period, tenant_id, made)

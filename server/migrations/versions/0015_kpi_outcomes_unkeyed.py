@@ -11,7 +11,7 @@ index by (tenant_id, work_order_id) only cost its upkeep. Row-level security and
 migration 0010 are unchanged.
 
 Revision ID: 0015
-Revises: 0014
+Revises: 0018
 Create Date: 2026-12-05 08:00:00
 """
 
@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0015"
-down_revision: str | None = "0014"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
