@@ -6,7 +6,7 @@ per order and report (unique). A fact or an outcome is recorded on an order duri
 row-level security, as migration 0006 set up for the others.
 
 Revision ID: 0016
-Revises: 0018 (chained after main's cadence reports when merged)
+Revises: 0015 (chained after main's 0018 and 0015 when merged)
 Create Date: 2026-12-05 08:00:00
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 import server.db.types
 
 revision: str = "0016"
-down_revision: str | None = "0018"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
