@@ -12,10 +12,11 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types.base import get_object_definition
 
+from schema.customer_access import CustomerAccessQuery
 from schema.directory import DirectoryMutation, DirectoryQuery
 from schema.escalation import EscalationMutation
 from schema.escalation_board import EscalationQuery
-from schema.extensions import MaskUnexpectedErrors
+from schema.extensions import MaskUnexpectedErrors, RecordCustomerAccess
 from schema.instants import DateTime
 from schema.intake import IntakeQuery
 from schema.kpi import KpiAppealMutation, KpiMutation, KpiQuery
@@ -54,6 +55,7 @@ schema = strawberry.Schema(
         OnboardingQuery,
         RevisitQuery,
         KpiQuery,
+        CustomerAccessQuery,
     ),
     mutation=_merged(
         "Mutation",
@@ -71,6 +73,7 @@ schema = strawberry.Schema(
     config=StrawberryConfig(scalar_map={datetime: DateTime}),
     extensions=[
         MaskUnexpectedErrors,
+        RecordCustomerAccess,
         # sets the token limit and adds its rules in on_operation, before the caches read them
         EnforceLimits,
         lambda: ParserCache(maxsize=256),

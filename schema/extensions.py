@@ -1,13 +1,15 @@
 """Schema extensions: unexpected errors are logged with the request id and answered without
-internals."""
+internals; unmasked customer reads are appended to the access log."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+
+from server.services import customer_access
 
 log = logging.getLogger("complaintdesk.graphql")
 
@@ -38,3 +40,14 @@ class MaskUnexpectedErrors(SchemaExtension):
             path=error.path,
             extensions={"code": "INTERNAL", "requestId": request_id},
         )
+
+
+class RecordCustomerAccess(SchemaExtension):
+    """Appends the unmasked customer reads the operation made to the access log, once it has
+    resolved every field (the reads are noted by server/services/visibility.py)."""
+
+    async def on_operation(self) -> AsyncIterator[None]:
+        yield
+        caller = getattr(self.execution_context.context, "tenant_caller", None)
+        if caller is not None and caller.revealed:
+            await customer_access.record(caller)
