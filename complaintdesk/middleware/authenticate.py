@@ -20,6 +20,7 @@ from complaintdesk.middleware.origins import cross_origin
 from complaintdesk.middleware.responses import refused_origin, too_large, unauthorized, with_headers
 from schema.limits import limits_for
 from schema.view import Origins
+from server.adapters import telemetry
 from server.db.session import Database
 from server.security.auth import InvalidTokenError
 from server.services.authentication import authenticate_request
@@ -47,6 +48,7 @@ class Authenticate:
             await HTMLResponse(IDE_PAGE)(scope, receive, send)
             return
         request_id = headers.get("x-request-id") or uuid.uuid4().hex
+        telemetry.bind(request_id=request_id)
         try:
             caller, _claims = await authenticate_request(
                 self.database, self.settings, headers.get("authorization")
@@ -58,6 +60,7 @@ class Authenticate:
         if isinstance(caller, PlatformCaller):
             await self._serve_platform(scope, receive, send, caller=caller, request_id=request_id)
             return
+        telemetry.bind(tenant=caller.principal.tenant_id)
         try:
             await self._serve(scope, receive, send, caller=caller, request_id=request_id)
         finally:
