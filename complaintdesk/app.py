@@ -23,6 +23,7 @@ from schema.persisted import PersistedOperations
 from schema.view import GraphQLView
 from server import settings as settings_module
 from server.adapters.events import Bus, bus_for
+from server.adapters.rate_limits import limiter_for
 from server.db.session import Database
 from server.services.portals import RegisteredOrigins
 from server.services.tenancy import TenantRuntime
@@ -44,12 +45,14 @@ def create_app(
     if database is None:
         database = Database(settings.database_url, events=events or bus_for(settings.redis_url))
     live = database.events
+    limiter = limiter_for(settings.rate_limits, settings.redis_url, settings.queue_namespace)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         heap.settle()  # here, not in create_app: only a serving process lives long enough to gain
         yield
         await live.close()
+        await limiter.close()
         if owns_database:
             await database.dispose()
 
@@ -66,5 +69,5 @@ def create_app(
         lifespan=lifespan,
     )
     portals = RegisteredOrigins(database)
-    authenticated = Authenticate(app, database, settings, origins)
+    authenticated = Authenticate(app, database, settings, origins, limiter=limiter)
     return Cors(authenticated, settings.cors_origins, portals.any_tenant)

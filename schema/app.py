@@ -26,6 +26,7 @@ from schema.mutations import Mutation
 from schema.onboarding import OnboardingMutation, OnboardingQuery
 from schema.outbox import OutboxMutation, OutboxQuery
 from schema.queries import Query
+from schema.rate_limits import EnforceRateLimits
 from schema.revisits import RevisitMutation, RevisitQuery
 from schema.tenant_admin import TenantAdminMutation, TenantAdminQuery
 
@@ -76,6 +77,7 @@ schema = strawberry.Schema(
         RecordCustomerAccess,
         # sets the token limit and adds its rules in on_operation, before the caches read them
         EnforceLimits,
+        EnforceRateLimits,  # after EnforceLimits: an over-limit request is not charged
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
     ],

@@ -8,6 +8,7 @@ view authenticates them from connection_init (schema/view.py).
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import replace
 
@@ -19,8 +20,10 @@ from strawberry.http.ides import get_graphql_ide_html
 from complaintdesk.middleware.origins import cross_origin
 from complaintdesk.middleware.responses import refused_origin, too_large, unauthorized, with_headers
 from schema.limits import limits_for
+from schema.rate_limits import RateKeys
 from schema.view import Origins
 from server.adapters import telemetry
+from server.adapters.rate_limits import RateLimiter
 from server.db.session import Database
 from server.security.auth import InvalidTokenError
 from server.services.authentication import authenticate_request
@@ -33,11 +36,20 @@ IDE_PAGE = get_graphql_ide_html(graphql_ide="graphiql")
 
 
 class Authenticate:
-    def __init__(self, app: ASGIApp, database: Database, settings: Settings, origins: Origins):
+    def __init__(
+        self,
+        app: ASGIApp,
+        database: Database,
+        settings: Settings,
+        origins: Origins,
+        *,
+        limiter: RateLimiter,
+    ):
         self.app = app
         self.database = database
         self.settings = settings
         self.origins = origins
+        self.limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] == "/healthz":
@@ -79,8 +91,18 @@ class Authenticate:
             await too_large(limits.body_bytes)(scope, receive, send)
             return
         receive = _replay(body, receive)
-        scope.setdefault("state", {}).update(caller=caller, request_id=request_id, limits=limits)
+        rate = self._rate(scope)
+        scope.setdefault("state", {}).update(
+            caller=caller, request_id=request_id, limits=limits, rate=rate
+        )
         await self.app(scope, receive, send)
+
+    def _rate(self, scope: Scope) -> RateKeys:
+        """The request's token (by digest: the count never holds the token) and address."""
+        token = Headers(scope=scope).get("authorization", "")
+        digest = hashlib.sha256(token.encode()).hexdigest()[:32]
+        client = scope.get("client") or ("-", 0)
+        return RateKeys(self.limiter, (("token", digest), ("ip", str(client[0]))))
 
     async def _serve_platform(
         self, scope: Scope, receive: Receive, send: Send, *, caller: PlatformCaller, request_id: str
@@ -96,7 +118,13 @@ class Authenticate:
         if body is None:
             await too_large(limits.body_bytes)(scope, receive, send)
             return
-        state = {"caller": None, "platform": caller, "request_id": request_id, "limits": limits}
+        state = {
+            "caller": None,
+            "platform": caller,
+            "request_id": request_id,
+            "limits": limits,
+            "rate": self._rate(scope),
+        }
         scope.setdefault("state", {}).update(state)
         await self.app(scope, _replay(body, receive), send)
 
