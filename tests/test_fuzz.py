@@ -117,3 +117,10 @@ async def test_no_argument_makes_an_internal_error_a_partial_write_or_a_foreign_
         asyncio.run_coroutine_threadsafe(one_case(database, kind, text, case), loop).result()
 
     await asyncio.to_thread(check)
+
+
+async def test_found_by_fuzzing_a_vin_that_is_no_vin_finds_nothing_instead_of_failing(database):
+    world, _other, _ids = await worlds(database)
+    for vin in ("LSV\ud800", "lsvjeth8171pg8b14\x00", "' OR 1=1 --"):
+        data = await world.gql("operator", "PossibleDuplicates", phones=[], vin=vin)
+        assert data["possibleDuplicates"] == [], vin
