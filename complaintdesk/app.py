@@ -19,6 +19,7 @@ from complaintdesk import heap
 from complaintdesk.middleware.authenticate import Authenticate
 from complaintdesk.middleware.cors import Cors
 from complaintdesk.middleware.origins import tenant_origins
+from complaintdesk.observability import CountResponses, Probes
 from schema.persisted import PersistedOperations
 from schema.view import GraphQLView
 from server import settings as settings_module
@@ -53,6 +54,7 @@ def create_app(
         yield
         await live.close()
         await limiter.close()
+        await probes.close()
         if owns_database:
             await database.dispose()
 
@@ -60,9 +62,12 @@ def create_app(
         return tenant_origins(tenant, settings)
 
     view = GraphQLView(PersistedOperations.load(), database, settings, origins)
+    probes = Probes(database, settings)
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
+            Route("/readyz", probes.readyz),
+            Route("/metrics", probes.metrics),
             Route("/graphql", view),
             WebSocketRoute("/graphql", view),
         ],
@@ -70,4 +75,4 @@ def create_app(
     )
     portals = RegisteredOrigins(database)
     authenticated = Authenticate(app, database, settings, origins, limiter=limiter)
-    return Cors(authenticated, settings.cors_origins, portals.any_tenant)
+    return CountResponses(Cors(authenticated, settings.cors_origins, portals.any_tenant))

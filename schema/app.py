@@ -16,7 +16,7 @@ from schema.customer_access import CustomerAccessQuery
 from schema.directory import DirectoryMutation, DirectoryQuery
 from schema.escalation import EscalationMutation
 from schema.escalation_board import EscalationQuery
-from schema.extensions import MaskUnexpectedErrors, RecordCustomerAccess
+from schema.extensions import MaskUnexpectedErrors, Observe, RecordCustomerAccess
 from schema.instants import DateTime
 from schema.intake import IntakeQuery
 from schema.kpi import KpiAppealMutation, KpiMutation, KpiQuery
@@ -73,6 +73,7 @@ schema = strawberry.Schema(
     subscription=Subscription,
     config=StrawberryConfig(scalar_map={datetime: DateTime}),
     extensions=[
+        Observe,
         MaskUnexpectedErrors,
         RecordCustomerAccess,
         # sets the token limit and adds its rules in on_operation, before the caches read them

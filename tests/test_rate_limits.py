@@ -48,9 +48,15 @@ async def cost_of_worklist(database, world) -> int:
     return next(used for _end, used in store.windows.values())
 
 
+def authenticate(app):
+    """The app's Authenticate middleware, under the ones wrapping it."""
+    while not hasattr(app, "limiter"):
+        app = app.app
+    return app
+
+
 def app_store(app) -> MemoryStore:
-    authenticate = app.app  # Cors > Authenticate
-    return authenticate.limiter.store
+    return authenticate(app).limiter.store
 
 
 @asynccontextmanager
@@ -59,7 +65,7 @@ async def closing(app):
     try:
         yield
     finally:
-        await app.app.limiter.close()
+        await authenticate(app).limiter.close()
 
 
 async def orders(database, world) -> int:
