@@ -179,6 +179,8 @@ class Record:
     orders: list[str] = field(default_factory=list)  # their ids
     reviewed: list[str] = field(default_factory=list)  # orders an acknowledged review moved
     ready: list[tuple[float, bool]] = field(default_factory=list)  # /readyz of every server
+    workers_back: float | None = None  # seconds until the killed child was replaced
+    totals: dict[str, int] = field(default_factory=dict)
 
 
 async def prepare(env: dict[str, str]) -> tuple[dict[str, str], str]:
@@ -272,6 +274,18 @@ async def watch(bases: list[str], end: float, record: Record) -> None:
             await asyncio.sleep(0.5)
 
 
+async def workers_back(
+    workers: list[Popen], count: int, killed: int, since: float, record: Record
+) -> None:
+    """Watches for the pool to have `count` live children again, the killed one replaced."""
+    for _ in range(240):
+        await asyncio.sleep(0.5)
+        children = worker_children(workers)
+        if len(children) >= count and killed not in children:
+            record.workers_back = time.monotonic() - since
+            return
+
+
 def recovered_after(record: Record, since: float) -> float | None:
     """Seconds from `since` to the first ready probe at or after it."""
     return next((t - since for t, ok in record.ready if t >= since and ok), None)
@@ -292,7 +306,9 @@ async def faults(
     workers: list[Popen],
     start: float,
     windows: list[tuple[str, float, float]],
+    record: Record,
 ) -> None:
+    watching: list[asyncio.Task[None]] = []
     for at, name in plan.faults():
         await asyncio.sleep(max(0.0, start + at - time.monotonic()))
         began = time.monotonic()
@@ -302,6 +318,11 @@ async def faults(
             children = worker_children(workers)
             if children:
                 os.kill(children[0], signal.SIGKILL)
+                watching.append(
+                    asyncio.create_task(
+                        workers_back(workers, len(children), children[0], began, record)
+                    )
+                )
         else:
             await asyncio.to_thread(services.stop_redis)
             await asyncio.sleep(plan.redis_outage)
@@ -311,6 +332,7 @@ async def faults(
             f"  {began - start:6.1f} s  {name}: done in {time.monotonic() - began:.1f} s",
             flush=True,
         )
+    await asyncio.gather(*watching)
 
 
 async def counts(url: str, record: Record, log: Path) -> dict[str, tuple[int, int]]:
@@ -341,6 +363,11 @@ async def counts(url: str, record: Record, log: Path) -> dict[str, tuple[int, in
     lines = await asyncio.to_thread(sent_lines, log)
     sent = Counter(json.loads(line)["key"] for line in lines)
     notifications = (int(owed) + len(delivered - set(sent)), sum(1 for n in sent.values() if n > 1))
+    record.totals = {
+        "orders": len(record.registered),
+        "events": len(reviewed),
+        "notifications": len(sent),
+    }
     return {"orders": orders, "events": tally(reviewed, events), "notifications": notifications}
 
 
@@ -371,11 +398,13 @@ def report(
         f" {percentile(ok, 95):.0f} ms, p99 {percentile(ok, 99):.0f} ms"
     )
     for what, (gone, twice) in lost.items():
-        print(f"{what:<14} lost {gone}  duplicated {twice}")
+        print(
+            f"{what:<14} {record.totals.get(what, 0):6d} acknowledged or sent,"
+            f" lost {gone}, duplicated {twice}"
+        )
     print(f"5xx outside the outage windows: {outside_5xx}; failed cleanly during them: {clean}")
     for name, began, ended in windows:
-        since = began if name.startswith("kill") else ended
-        seconds = recovered_after(record, since)
+        seconds = record.workers_back if name.startswith("kill") else recovered_after(record, ended)
         shown = "not within the run" if seconds is None else f"{seconds:.1f} s"
         print(f"recovery after '{name}' (at {began - start:.0f} s): {shown}")
 
@@ -440,7 +469,7 @@ async def run(plan: Plan) -> None:
         await asyncio.gather(
             *(client(n, bases, tokens, dealer, run_id, end, record) for n in range(plan.clients)),
             watch(bases, end + 30, record),
-            faults(plan, services, workers, start, windows),
+            faults(plan, services, workers, start, windows, record),
         )
         await asyncio.sleep(30)  # the outbox drains: the scheduler ticks every minute
         report(
