@@ -29,9 +29,17 @@ def settings(per_token: int = 10**9, per_ip: int = 10**9, **more):
     )
 
 
+_minted: dict[tuple[int, str], str] = {}
+
+
 def token(world, username: str) -> dict[str, str]:
-    minted = mint(TEST_SETTINGS, Claims(str(world.users[username]), world.tenant_id, False))
-    return {"Authorization": f"Bearer {minted}"}
+    """One token per person for the whole test: a token minted a second later is another token,
+    counted on its own."""
+    key = (world.tenant_id, username)
+    if key not in _minted:
+        claims = Claims(str(world.users[username]), world.tenant_id, False)
+        _minted[key] = mint(TEST_SETTINGS, claims)
+    return {"Authorization": f"Bearer {_minted[key]}"}
 
 
 def client(app, address: str = "10.0.0.1") -> httpx.AsyncClient:
@@ -160,3 +168,18 @@ async def test_an_unreachable_redis_counts_in_the_process_and_keeps_serving(data
             assert ok.status_code == 200, ok.text
         refused = await http.post("/graphql", json=WORKLIST, headers=token(world, "se"))
         assert refused.status_code == 429
+
+
+async def test_guessing_tokens_spends_the_address_and_then_answers_429(database):
+    world = await make_world(database)
+    app = create_app(settings(per_ip=3 * 1000 + 10), database)
+    forged = {"Authorization": "Bearer not-a-token"}
+    async with client(app, "10.0.0.9") as http:
+        statuses = [
+            (await http.post("/graphql", json=WORKLIST, headers=forged)).status_code
+            for _ in range(4)
+        ]
+        assert statuses == [401, 401, 401, 429]
+        refused = await http.post("/graphql", json=WORKLIST, headers=token(world, "se"))
+        assert refused.status_code == 429 and refused.headers["retry-after"]
+        assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"

@@ -18,9 +18,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.http.ides import get_graphql_ide_html
 
 from complaintdesk.middleware.origins import cross_origin
-from complaintdesk.middleware.responses import refused_origin, too_large, unauthorized, with_headers
+from complaintdesk.middleware.responses import (
+    refused_origin,
+    too_large,
+    too_many,
+    unauthorized,
+    with_headers,
+)
 from schema.limits import limits_for
-from schema.rate_limits import RateKeys
+from schema.rate_limits import RateKeys, rate_limited
 from schema.view import Origins
 from server.adapters import telemetry
 from server.adapters.rate_limits import RateLimiter
@@ -36,6 +42,7 @@ IDE_PAGE = get_graphql_ide_html(graphql_ide="graphiql")
 
 
 UNAUTHENTICATED = ("/healthz", "/readyz", "/metrics")  # they tell nothing of any tenant
+FAILED_TOKEN_COST = 1000  # charged to the address per refused token: guessing is not free
 
 
 class Authenticate:
@@ -69,6 +76,11 @@ class Authenticate:
                 self.database, self.settings, headers.get("authorization")
             )
         except (InvalidTokenError, UnknownPrincipalError) as exc:
+            # Guessing tokens spends the address's allowance too, and a spent one answers 429.
+            refused = await self.limiter.charge((("ip", _address(scope)),), FAILED_TOKEN_COST)
+            if refused is not None:
+                await too_many(rate_limited(refused), request_id)(scope, receive, send)
+                return
             await unauthorized(str(exc), request_id)(scope, receive, send)
             return
         send = with_headers(send, {"X-Request-ID": request_id})
@@ -104,8 +116,7 @@ class Authenticate:
         """The request's token (by digest: the count never holds the token) and address."""
         token = Headers(scope=scope).get("authorization", "")
         digest = hashlib.sha256(token.encode()).hexdigest()[:32]
-        client = scope.get("client") or ("-", 0)
-        return RateKeys(self.limiter, (("token", digest), ("ip", str(client[0]))))
+        return RateKeys(self.limiter, (("token", digest), ("ip", _address(scope))))
 
     async def _serve_platform(
         self, scope: Scope, receive: Receive, send: Send, *, caller: PlatformCaller, request_id: str
@@ -130,6 +141,11 @@ class Authenticate:
         }
         scope.setdefault("state", {}).update(state)
         await self.app(scope, _replay(body, receive), send)
+
+
+def _address(scope: Scope) -> str:
+    client = scope.get("client") or ("-", 0)
+    return str(client[0])
 
 
 def _ide_page(scope: Scope, headers: Headers) -> bool:
