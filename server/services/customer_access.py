@@ -9,7 +9,7 @@ from server.db.models import CustomerAccess
 from server.domain.errors import FieldProblem, InvalidInputError
 from server.services.caller import Caller
 
-PAGE_MAX = 200
+PAGE_MAX = 100  # as every page of the API
 
 
 async def record(caller: Caller) -> None:
@@ -30,7 +30,7 @@ async def latest(caller: Caller, first: int) -> list[CustomerAccess]:
     """The latest logged reads, newest first: customer.access.read at the tenant's root."""
     caller.authz.require("customer.access.read", f"/{caller.tenant.slug}")
     if not 0 < first <= PAGE_MAX:
-        raise InvalidInputError([FieldProblem(("first",), f"give 1 to {PAGE_MAX}")])
+        raise InvalidInputError([FieldProblem(("first",), f"ask for 1 to {PAGE_MAX} a page")])
     statement = select(CustomerAccess).order_by(CustomerAccess.id.desc()).limit(first)
     async with caller.db.read() as session:
         return list((await session.scalars(statement)).all())
