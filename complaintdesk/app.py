@@ -19,7 +19,7 @@ from complaintdesk import heap
 from complaintdesk.middleware.authenticate import Authenticate
 from complaintdesk.middleware.cors import Cors
 from complaintdesk.middleware.origins import tenant_origins
-from complaintdesk.observability import CountResponses, Probes
+from complaintdesk.observability import CountResponses, Probes, json_logs
 from schema.persisted import PersistedOperations
 from schema.view import GraphQLView
 from server import settings as settings_module
@@ -41,7 +41,9 @@ def create_app(
     """The app on `database`. Without one, the app makes it from the settings, on the bus `events`
     (the deployment's, from REDIS_URL, unless the caller shares its own), and disposes of it at
     shutdown."""
-    settings = settings or settings_module.load()
+    if settings is None:  # the deployment's factory (uvicorn --factory): its logs are JSON
+        settings = settings_module.load()
+        json_logs(settings)
     owns_database = database is None
     if database is None:
         database = Database(settings.database_url, events=events or bus_for(settings.redis_url))

@@ -14,8 +14,8 @@ from typing import TypeVar
 import yaml
 
 from complaintdesk import reconciliation_command
+from complaintdesk.observability import json_logs
 from server import settings as settings_module
-from server.adapters import telemetry
 from server.adapters.events import Bus, bus_for
 from server.adapters.holiday_source import statutory_days
 from server.db import migrate
@@ -250,7 +250,7 @@ def _worker(args: argparse.Namespace) -> int:
 def _scheduler(_args: argparse.Namespace) -> None:
     from workers.scheduler import build
 
-    _json_logs(settings_module.load())
+    json_logs(settings_module.load())
     print("scheduler: ticks every minute (deadline scan, outbox); Ctrl-C stops", flush=True)
     build(blocking=True).start()
 
@@ -344,7 +344,7 @@ def _run(args: argparse.Namespace) -> None:
         ]
 
     tokens = asyncio.run(_with_database(prepare))
-    _json_logs(settings)
+    json_logs(settings)
     print(
         f"\nGraphiQL: http://{args.host}:{args.port}/graphql  "
         "(add the header Authorization: Bearer <token>)"
@@ -361,12 +361,6 @@ def _run(args: argparse.Namespace) -> None:
         uvicorn.run(app, host=args.host, port=args.port, log_config=None, log_level="info")
     finally:
         stop()
-
-
-def _json_logs(settings: settings_module.Settings) -> None:
-    """JSON lines on stderr, the deployment's secrets redacted wherever they would appear."""
-    given = (settings.jwt_signing_key, settings.notify.webhook_secret, settings.notify.smtp_url)
-    telemetry.configure([s for s in given if s])
 
 
 def _embedded_workers(settings: settings_module.Settings, events: Bus) -> Callable[[], None]:

@@ -20,13 +20,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.adapters import metrics
+from server.adapters import metrics, telemetry
 from server.db.session import Database
 from server.services import outbox
 from server.settings import Settings
 
 QUEUES = ("deadlines", "notifications", "reconciliation")  # the actors' queues (workers/actors.py)
 CHECK_SECONDS = 2.0
+
+
+def json_logs(settings: Settings) -> None:
+    """The process's logs as JSON lines on stderr, the deployment's secrets redacted wherever
+    they would appear (server/adapters/telemetry.py)."""
+    given = (settings.jwt_signing_key, settings.notify.webhook_secret, settings.notify.smtp_url)
+    telemetry.configure([s for s in given if s])
 
 
 class CountResponses:
