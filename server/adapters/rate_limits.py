@@ -21,6 +21,7 @@ from redis.exceptions import RedisError
 from server.settings import RateLimits
 
 log = logging.getLogger("complaintdesk.rate_limits")
+RETRY_SECONDS = 5.0  # how long an unreachable Redis is left alone before it is tried again
 
 # INCRBY, the expiry set by the first charge of the window, and the time left, in one round trip.
 _CHARGE = """
@@ -66,6 +67,9 @@ class RedisStore:
     def __init__(self, url: str, prefix: str, fallback: Store) -> None:
         self.url, self.prefix, self.fallback = url, prefix, fallback
         self._clients: dict[asyncio.AbstractEventLoop, aioredis.Redis] = {}
+        # After a failure Redis is left alone for a while: each request would otherwise wait for
+        # the connection timeout, and the log would get a line per request.
+        self._down_until: float | None = None
 
     def _client(self) -> aioredis.Redis:
         loop = asyncio.get_running_loop()
@@ -76,13 +80,20 @@ class RedisStore:
         return self._clients[loop]
 
     async def charge(self, key: str, cost: int, window_ms: int) -> tuple[int, int]:
+        if self._down_until is not None and time.monotonic() < self._down_until:
+            return await self.fallback.charge(key, cost, window_ms)
         try:
             used, left = await self._client().eval(
                 _CHARGE, 1, f"{self.prefix}:rate:{key}", cost, window_ms
             )
         except (RedisError, OSError) as exc:
-            log.warning("rate limits: Redis unreachable (%s); counting in this process", exc)
+            if self._down_until is None:
+                log.warning("rate limits: Redis unreachable (%s); counting in this process", exc)
+            self._down_until = time.monotonic() + RETRY_SECONDS
             return await self.fallback.charge(key, cost, window_ms)
+        if self._down_until is not None:
+            log.info("rate limits: Redis answers again; counting there")
+            self._down_until = None
         return int(used), max(int(left), 0)
 
     async def close(self) -> None:
