@@ -218,10 +218,10 @@ async def client(
         while time.monotonic() < end:
             count += 1
             base, roll, tag, order = bases[n % len(bases)], rng.random(), "", ""
-            if roll < 0.6 or not record.orders:
+            if roll < 0.6:
                 name, user = "Worklist", "care"
                 variables: dict[str, object] = {"first": 20}
-            elif roll < 0.85:
+            elif roll < 0.85 or not record.orders:
                 name, user, tag = "RegisterComplaint", "operator", f"lf-{run}-{n}-{count}"
                 phone = (
                     rng.choice(SHARED_PHONES) if rng.random() < 0.3 else f"136{n:04d}{count:04d}"
@@ -387,7 +387,7 @@ def report(
         return any(began - 1 <= t <= ended + 30 for _n, began, ended in windows)
 
     ok = [ms for _t, _o, status, ms in record.samples if status == 200]
-    outside_5xx = sum(1 for t, _o, s, _ms in record.samples if s >= 500 and not in_window(t))
+    outside_5xx = Counter(s for t, _o, s, _ms in record.samples if s >= 500 and not in_window(t))
     clean = sum(1 for t, _o, s, _ms in record.samples if s != 200 and in_window(t))
     print(
         f"\n{len(record.samples)} requests from {plan.clients} clients in {plan.seconds:.0f} s;"
@@ -402,7 +402,8 @@ def report(
             f"{what:<14} {record.totals.get(what, 0):6d} acknowledged or sent,"
             f" lost {gone}, duplicated {twice}"
         )
-    print(f"5xx outside the outage windows: {outside_5xx}; failed cleanly during them: {clean}")
+    shown = ", ".join(f"{n} × {status}" for status, n in sorted(outside_5xx.items())) or "none"
+    print(f"5xx outside the outage windows: {shown}; failed cleanly during them: {clean}")
     for name, began, ended in windows:
         seconds = record.workers_back if name.startswith("kill") else recovered_after(record, ended)
         shown = "not within the run" if seconds is None else f"{seconds:.1f} s"
