@@ -292,12 +292,26 @@ def recovered_after(record: Record, since: float) -> float | None:
 
 
 def worker_children(workers: list[Popen]) -> list[int]:
-    children = []
-    for worker in workers:
-        path = Path(f"/proc/{worker.pid}/task/{worker.pid}/children")
-        if path.exists():
-            children += [int(p) for p in path.read_text().split()]
-    return children
+    """The leaves of the worker processes' trees: Dramatiq's worker children, however many
+    processes (a supervisor, Dramatiq's own) stand above them."""
+    leaves = []
+    pending = [worker.pid for worker in workers]
+    while pending:
+        pid = pending.pop()
+        children = [int(c) for c in _children(pid)]
+        if children:
+            pending += children
+        elif pid not in (w.pid for w in workers):
+            leaves.append(pid)
+    return sorted(leaves)
+
+
+def _children(pid: int) -> list[str]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    try:
+        return path.read_text().split()
+    except OSError:  # it has just ended
+        return []
 
 
 async def faults(
