@@ -27,6 +27,7 @@ from schema.onboarding import OnboardingMutation, OnboardingQuery
 from schema.outbox import OutboxMutation, OutboxQuery
 from schema.queries import Query
 from schema.rate_limits import EnforceRateLimits
+from schema.reports import ReportQuery
 from schema.revisits import RevisitMutation, RevisitQuery
 from schema.tenant_admin import TenantAdminMutation, TenantAdminQuery
 
@@ -56,6 +57,7 @@ schema = strawberry.Schema(
         OnboardingQuery,
         RevisitQuery,
         KpiQuery,
+        ReportQuery,
         CustomerAccessQuery,
     ),
     mutation=_merged(

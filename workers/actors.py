@@ -10,7 +10,8 @@ import dramatiq
 
 from server import settings
 from server.adapters import metrics
-from server.services import deadlines, outbox, reconciliation
+from server.domain.errors import InvalidInputError
+from server.services import cadence, deadlines, outbox, quarterly, reconciliation
 from workers.broker import broker  # noqa: F401  (configures the broker before any actor is declared)
 from workers.resources import database, sender
 
@@ -74,3 +75,38 @@ async def reconcile_month(tenant_id: int, month: str) -> None:
     verb = "issued" if run.issued else "re-run"
     what = "reconciliation of tenant %d, %s: %s, %d adjustments"
     log.info(what, tenant_id, month, verb, run.adjustments)
+
+
+@dramatiq.actor(queue_name="reconciliation", max_retries=3, min_backoff=10_000, max_backoff=300_000)
+async def assess_due() -> None:
+    for tenant_id, quarter in await quarterly.due(database(), datetime.now(UTC)):
+        assess_quarter.send(tenant_id, quarter)
+
+
+# A retry or a duplicate finds the finance statement issued and writes nothing.
+@dramatiq.actor(queue_name="reconciliation", max_retries=3, min_backoff=10_000, max_backoff=300_000)
+async def assess_quarter(tenant_id: int, quarter: str) -> None:
+    try:
+        issued = await quarterly.assess(database(), tenant_id, quarter, now=datetime.now(UTC))
+    except InvalidInputError as refused:
+        # Deliveries not imported yet: retrying now would fail alike; the quarter stays due, so
+        # the next hourly tick tries again once they are.
+        problems = "; ".join(problem.message for problem in refused.problems)
+        log.warning("assessment of tenant %d, %s not issued: %s", tenant_id, quarter, problems)
+        return
+    verb = "issued" if issued else "already issued"
+    log.info("assessment of tenant %d, %s: %s", tenant_id, quarter, verb)
+
+
+@dramatiq.actor(queue_name="reports", max_retries=3, min_backoff=10_000, max_backoff=300_000)
+async def cadence_due() -> None:
+    for tenant_id, kind, period in await cadence.due(database(), datetime.now(UTC)):
+        produce_cadence_report.send(tenant_id, kind, period)
+
+
+# Unique per tenant, kind and period, notices keyed per recipient: a retry or a duplicate finds
+# the report produced and writes nothing.
+@dramatiq.actor(queue_name="reports", max_retries=3, min_backoff=10_000, max_backoff=300_000)
+async def produce_cadence_report(tenant_id: int, kind: str, period: str) -> None:
+    made = await cadence.produce(database(), tenant_id, kind, period, now=datetime.now(UTC))
+    log.info("cadence report %s %s of tenant %d: %s", kind, period, tenant_id, made)

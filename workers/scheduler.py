@@ -14,7 +14,14 @@ from apscheduler.triggers.cron import CronTrigger
 from server import settings
 from server.db.session import Database
 from server.services.ticks import claim
-from workers.actors import flush_outbox, purge_outbox, reconcile_due, scan_deadlines
+from workers.actors import (
+    assess_due,
+    cadence_due,
+    flush_outbox,
+    purge_outbox,
+    reconcile_due,
+    scan_deadlines,
+)
 
 log = logging.getLogger("complaintdesk.scheduler")
 
@@ -24,9 +31,11 @@ log = logging.getLogger("complaintdesk.scheduler")
 TICKS = {
     "every-minute": ({"minute": "*"}, (scan_deadlines, flush_outbox)),
     "daily": ({"hour": "19", "minute": "7"}, (purge_outbox,)),
-    # Each tenant's month closes at its profile's day and hour in its own timezone: an hourly
-    # tick starts whichever are due (reconciliation.due), at most an hour late.
-    "hourly": ({"minute": "11"}, (reconcile_due,)),
+    # Each tenant's month closes, and its quarter is assessed, at its profile's day and hour in
+    # its own timezone: an hourly tick starts whichever are due (reconciliation.due,
+    # quarterly.due), at most an hour late. Cadence reports likewise (cadence.due): each at its
+    # profile's day and hour.
+    "hourly": ({"minute": "11"}, (reconcile_due, assess_due, cadence_due)),
 }
 
 

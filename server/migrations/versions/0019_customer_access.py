@@ -5,7 +5,7 @@ Tenant-owned under row-level security as migration 0006 set up; the tenant role 
 append to it, never update or delete it.
 
 Revision ID: 0019
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-05 08:00:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import server.db.types
 
 revision: str = "0019"
-down_revision: str | None = "0014"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
