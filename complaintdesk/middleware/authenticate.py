@@ -1,9 +1,9 @@
 """Resolves the bearer token to a caller before GraphQL sees the request, then applies the
 caller's tenant policy: its browser origins, its limits, the request body size.
 
-Only /healthz and the GraphiQL page (static HTML, no data: paste a demo token into its headers)
-answer without a token. WebSockets pass through: browsers cannot send the header there, so the
-view authenticates them from connection_init (schema/view.py).
+Only /healthz, /readyz, /metrics and the GraphiQL page (static HTML, no data: paste a demo token
+into its headers) answer without a token. WebSockets pass through: browsers cannot send the header
+there, so the view authenticates them from connection_init (schema/view.py).
 """
 
 from __future__ import annotations
