@@ -27,6 +27,12 @@ def sees_customer_details(caller: Caller, order: WorkOrder) -> bool:
     return shown
 
 
+def sees_customers_at(caller: Caller, org_path: str) -> bool:
+    """Whether customers of orders at `org_path` are shown unmasked in bulk (an export): with
+    customer.pii there only; a handler's own orders are no exception in a file of many."""
+    return caller.authz.check("customer.pii", org_path)
+
+
 def sees_customer_found(caller: Caller, customer_id: int) -> bool:
     """Whether a customer found by phone at intake is shown unmasked: customers belong to the
     whole tenant, so customer.pii at its root."""
