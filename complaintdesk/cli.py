@@ -14,6 +14,7 @@ from typing import TypeVar
 import yaml
 
 from complaintdesk import export_command, onboarding_command, reconciliation_command
+from complaintdesk.observability import json_logs
 from server import settings as settings_module
 from server.adapters.events import Bus, bus_for
 from server.adapters.holiday_source import statutory_days
@@ -233,6 +234,7 @@ def _worker(args: argparse.Namespace) -> int:
 def _scheduler(_args: argparse.Namespace) -> None:
     from workers.scheduler import build
 
+    json_logs(settings_module.load())
     print("scheduler: ticks every minute (deadline scan, outbox); Ctrl-C stops", flush=True)
     build(blocking=True).start()
 
@@ -326,6 +328,7 @@ def _run(args: argparse.Namespace) -> None:
         ]
 
     slug, tokens = asyncio.run(_with_database(prepare))
+    json_logs(settings)
     print(
         f"\nGraphiQL: http://{args.host}:{args.port}/graphql  "
         "(add the header Authorization: Bearer <token>)"
@@ -338,7 +341,7 @@ def _run(args: argparse.Namespace) -> None:
     stop = _embedded_workers(settings, events)
     try:
         app = create_app(settings, events=events)
-        uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+        uvicorn.run(app, host=args.host, port=args.port, log_config=None, log_level="info")
     finally:
         stop()
 

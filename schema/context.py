@@ -12,6 +12,7 @@ from graphql import GraphQLError
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info as StrawberryInfo
 
+from schema.rate_limits import RateKeys
 from server.services import order_facts, queries, revisits, written_reports
 from server.services.caller import Caller
 from server.services.platform import PlatformCaller
@@ -168,6 +169,7 @@ class Context:
     limits: Limits = field(default_factory=Limits)  # this request's (schema.limits.limits_for)
     caller_expires_at: datetime | None = None  # the token's expiry: live subscriptions end there
     platform: PlatformCaller | None = None
+    rate: RateKeys | None = None  # what the request's cost is charged to; None: not limited
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

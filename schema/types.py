@@ -178,7 +178,7 @@ def _clocks(o: WorkOrder) -> Soon[list[SlaClock]]:
 
 
 def _customer(o: WorkOrder) -> Soon[Customer]:
-    unmasked = visibility.sees_customer_details(o.ctx.caller, o.row.org_path)
+    unmasked = visibility.sees_customer_details(o.ctx.caller, o.row)
     return o.ctx.loaders.customer_by_id.soon(
         o.row.customer_id, lambda row: Customer(row=row, ctx=o.ctx, unmasked=unmasked)
     )

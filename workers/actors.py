@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 
 import dramatiq
 
 from server import settings
+from server.adapters import metrics
 from server.domain.errors import InvalidInputError
 from server.services import cadence, deadlines, outbox, quarterly, reconciliation
 from workers.broker import broker  # noqa: F401  (configures the broker before any actor is declared)
@@ -20,7 +22,9 @@ log = logging.getLogger("complaintdesk.workers")
     queue_name="deadlines", max_retries=3, min_backoff=1_000, max_backoff=30_000, time_limit=600_000
 )
 async def scan_deadlines() -> None:
+    started = time.perf_counter()
     report = await deadlines.scan(database(), datetime.now(UTC), settings.load().scan_batch)
+    metrics.scan_observed(time.perf_counter() - started, report.orders)
     log.info(
         "deadline scan: %d orders, %d effects, %d notifications",
         report.orders,
