@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import dramatiq
 
 from server import settings
-from server.services import deadlines, outbox, reconciliation
+from server.services import deadlines, outbox, reconciliation, tracking
 from workers.broker import broker  # noqa: F401  (configures the broker before any actor is declared)
 from workers.resources import database, sender
 
@@ -26,6 +26,13 @@ async def scan_deadlines() -> None:
         report.effects,
         report.notifications,
     )
+
+
+# Each round of a reminder is keyed in the outbox: a retry or a duplicate tick sends it once.
+@dramatiq.actor(queue_name="deadlines", max_retries=3, min_backoff=1_000, max_backoff=30_000)
+async def remind_tracking() -> None:
+    report = await tracking.remind(database(), datetime.now(UTC))
+    log.info("tracking reminders: %d due, %d notifications", report.orders, report.notifications)
 
 
 @dramatiq.actor(queue_name="notifications", max_retries=3, min_backoff=1_000, max_backoff=30_000)

@@ -14,7 +14,13 @@ from apscheduler.triggers.cron import CronTrigger
 from server import settings
 from server.db.session import Database
 from server.services.ticks import claim
-from workers.actors import flush_outbox, purge_outbox, reconcile_due, scan_deadlines
+from workers.actors import (
+    flush_outbox,
+    purge_outbox,
+    reconcile_due,
+    remind_tracking,
+    scan_deadlines,
+)
 
 log = logging.getLogger("complaintdesk.scheduler")
 
@@ -25,8 +31,9 @@ TICKS = {
     "every-minute": ({"minute": "*"}, (scan_deadlines, flush_outbox)),
     "daily": ({"hour": "19", "minute": "7"}, (purge_outbox,)),
     # Each tenant's month closes at its profile's day and hour in its own timezone: an hourly
-    # tick starts whichever are due (reconciliation.due), at most an hour late.
-    "hourly": ({"minute": "11"}, (reconcile_due,)),
+    # tick starts whichever are due (reconciliation.due), at most an hour late. Tracking reminders
+    # come daily or weekly (tracking.yaml): an hour late at most is on time for them too.
+    "hourly": ({"minute": "11"}, (reconcile_due, remind_tracking)),
 }
 
 

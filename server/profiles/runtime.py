@@ -10,6 +10,7 @@ from typing import Any, Literal
 from server.domain import grading
 from server.domain.escalation import WarningRule
 from server.domain.grading import AlertRule, GradingRule, Proposal
+from server.domain.handling import HandlingRules, TrackingRules
 from server.domain.kpi import KpiRules
 from server.domain.revisit import RevisitRules
 from server.domain.workflow import Label, Workflow
@@ -126,6 +127,8 @@ class Profile:
     limit_overrides: Mapping[str, Any]  # the tenant's API limits, by Limits field (portal.yaml)
     kpi_rules: KpiRules | None  # KPIs, score, reconciliation and incentives (kpis.yaml)
     revisit_rules: RevisitRules | None  # the callback after handling (revisits.yaml)
+    handling: HandlingRules  # routing by grade, departments, transfers, duties (handling.yaml)
+    tracking: TrackingRules  # whose duty each clock is, tracking reminders (tracking.yaml)
     documents: Mapping[str, Any]  # the parsed documents as loaded, for storage and export
 
     def __hash__(self) -> int:

@@ -29,7 +29,7 @@ from server.db.among import among
 from server.db.models import SlaEffect, Tenant, WorkOrder, WorkOrderClock
 from server.db.session import TENANT, Database
 from server.profiles import Action
-from server.services import clocks, escalation, history, outbox
+from server.services import clocks, duties, escalation, history, outbox
 from server.services.tenancy import TenantRuntime, runtime
 
 # Orders per transaction: large enough that the fixed statements of a batch cost little per order,
@@ -240,9 +240,15 @@ async def _notify(
     messages: list[tuple[outbox.Message, set[int]]] = []
     for who, group in by_audience.items():
         audiences = await outbox.recipients_of(session, tenant.book, [e.order for e in group], who)
+        # The step's own duty holders too (tracking.yaml), e.g. the CR manager for contact.
+        wanted = [
+            (e.order.org_path, tenant.profile_of(e.order).tracking.duties.get(e.clock, ()))
+            for e in group
+        ]
+        owners = await duties.role_holders(session, wanted)
         messages.extend(
-            (_message(effect), recipients)
-            for effect, recipients in zip(group, audiences, strict=True)
+            (_message(effect), recipients | mine)
+            for effect, recipients, mine in zip(group, audiences, owners, strict=True)
         )
     return await outbox.put_many(session, messages, now)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from server.db.models import WorkOrder
 from server.domain.errors import FieldProblem, InvalidInputError, TransitionNotAllowedError
 from server.domain.text import text_problem
-from server.services import clocks
+from server.services import clocks, escalation, grade_routing
 from server.services.caller import Caller
 from server.services.changes import changing
 
@@ -41,4 +41,7 @@ async def regrade(
             comment=reason,
             data={"before": {"grade": before}, "after": {"grade": grade}, "clocks": changed},
         )
+        moved = grade_routing.route(caller.profile, order, grade, by=caller.user_id, at=change.now)
+        if moved is not None:
+            await escalation.record(change.session, caller.tenant, [moved], change.now)
     return change.order

@@ -11,12 +11,14 @@ from server.profiles.documents import (
     flags,
     grades,
     grading,
+    handling,
     kpis,
     policy,
     portal,
     profile,
     revisits,
     routing,
+    tracking,
     warnings,
     workflow,
 )
@@ -37,6 +39,8 @@ KINDS: tuple[DocumentKind, ...] = (
     portal.KIND,
     kpis.KIND,
     revisits.KIND,
+    handling.KIND,
+    tracking.KIND,
 )
 DOCUMENTS = tuple(kind.name for kind in KINDS if kind.required)
 OPTIONAL_DOCUMENTS = tuple(kind.name for kind in KINDS if not kind.required)
