@@ -12,6 +12,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types.base import get_object_definition
 
+from schema.corrections import CorrectionMutation
 from schema.directory import DirectoryMutation, DirectoryQuery
 from schema.escalation import EscalationMutation
 from schema.escalation_board import EscalationQuery
@@ -66,6 +67,7 @@ schema = strawberry.Schema(
         OnboardingMutation,
         RevisitMutation,
         KpiAppealMutation,
+        CorrectionMutation,
     ),
     subscription=Subscription,
     config=StrawberryConfig(scalar_map={datetime: DateTime}),
