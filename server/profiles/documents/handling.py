@@ -11,10 +11,11 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from server.domain.handling import Authority, HandlingRules
+from server.domain.tree import valid_code
 from server.profiles.crosscheck import Names, RawDocuments, texts
 from server.profiles.document import Coded, Document, DocumentKind, by_code
 from server.profiles.documents import grades, routing
-from server.profiles.problems import Problem
+from server.profiles.problems import Problem, ProblemCode
 
 DOC = "handling.yaml"
 WORKFLOW = "workflow.yaml"
@@ -74,6 +75,14 @@ def check(raw: RawDocuments) -> list[Problem]:
     transitions = Names(raw.names(WORKFLOW, "transitions", "name"), "transition", "transitions")
     departments = Names(raw.names(DOC, "departments"), "department", "departments")
     roles = Names(sorted(raw.catalogue.roles), "role", "roles")
+    for i, department in raw.items(DOC, "departments"):
+        code = department.get("code")
+        if isinstance(code, str) and not valid_code(code):
+            message = (
+                f"department {code!r} can never name an org unit: use 2-40 lowercase letters, "
+                "digits and hyphens"
+            )
+            out.append(Problem(DOC, f"departments[{i}].code", message, ProblemCode.INVALID_VALUE))
     for i, rule in raw.items(DOC, "start_tier_by_grade"):
         out += grade_names.check(DOC, f"start_tier_by_grade[{i}].grade", rule.get("grade"))
         out += tiers.check(DOC, f"start_tier_by_grade[{i}].tier", rule.get("tier"))
