@@ -5,6 +5,7 @@ departments, a person per lane, and GTMC's CR staff at the brand root."""
 
 from __future__ import annotations
 
+import copy
 import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -13,8 +14,8 @@ import pytest
 from sqlalchemy import select
 from support import VIN, World
 
-from server.db.models import OutboxMessage, WorkOrder, WorkOrderEvent
-from server.profiles import bundled_profile_path, load_profile_dir
+from server.db.models import OutboxMessage, Revisit, WorkOrder, WorkOrderEvent
+from server.profiles import Profile, bundled_profile_path, load_profile_dir, parse_profile
 from server.services import deadlines, organisation, tenancy, tracking
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -44,8 +45,12 @@ def iso(text: str) -> str:
 
 @pytest.fixture
 async def world(database) -> World:
+    return await make_world_with(database, GTMC)
+
+
+async def make_world_with(database, profile: Profile) -> World:
     slug = f"gtmc-{uuid.uuid4().hex[:6]}"
-    tenant_id = await tenancy.create_tenant(database, slug, "广汽丰田", GTMC)
+    tenant_id = await tenancy.create_tenant(database, slug, "广汽丰田", profile)
     db = database.tenant(tenant_id)
     units = {
         "/south": (await organisation.add_org_unit(db, f"/{slug}", "region", "south", "华南")).id
@@ -161,6 +166,9 @@ async def test_a_general_complaint_walks_the_i_crop_flow_to_the_after_sales_depa
     assert (await detail(world, order["id"], "after_mgr"))["__typename"] == "WorkOrder"
     assert (await detail(world, order["id"], "sales_mgr"))["__typename"] == "NotFound"
     assert (await detail(world, order["id"], "sc"))["__typename"] == "NotFound"
+    for who, seen in (("after_mgr", [order["id"]]), ("sales_mgr", []), ("gm", [order["id"]])):
+        page = (await world.gql(who, "Worklist"))["workOrders"]["edges"]
+        assert [edge["node"]["id"] for edge in page] == seen, who
 
     world.clock.now = at("2025-03-05 11:20")  # 确认投诉情况 → 制订方针, then the SA is put on it
     assert (await step(world, "after_mgr", order, "plan"))["__typename"] == "WorkOrderPayload"
@@ -188,6 +196,11 @@ async def test_a_general_complaint_walks_the_i_crop_flow_to_the_after_sales_depa
     closed = (await world.gql("sa", "CloseWorkOrder", input=closing))["closeWorkOrder"]
     assert closed["__typename"] == "WorkOrderPayload", closed
     order = await detail(world, order["id"])
+    db = world.database.tenant(world.tenant_id)
+    async with db.read() as session:
+        revisit = await session.scalar(select(Revisit))
+    await db.close()
+    assert revisit is not None and revisit.assignee_id == world.users["cr"]  # 回访顾客: the CR lane
     # Separation of duties: the SA who recorded the result does not confirm it.
     refused = await step(world, "sa", order, "confirm")
     assert refused["__typename"] == "TransitionNotAllowed", refused
@@ -357,3 +370,19 @@ async def test_corrections_are_typed_and_kept_in_the_history(world):
     assert event is not None and event.comment == "更正"
     assert event.data["before"] == {"flags": ["general_quality"]}
     assert event.data["proposed_grade"] == "important"  # the reviewer sees a regrade is due
+
+
+async def test_a_regrade_by_the_deadline_scan_also_starts_the_order_at_its_grade_tier(database):
+    # A variant profile whose 24-hour contact breach makes the complaint important: the scan's
+    # regrade moves it to GTMC CR as a person's regrade would.
+    docs = copy.deepcopy(dict(GTMC.documents))
+    response = docs["deadlines.yaml"]["clocks"][0]
+    assert response["clock"] == "response"
+    response["on_breach"] = {"notify": ["managers"], "regrade": "important"}
+    world = await make_world_with(database, parse_profile(docs))
+    world.clock.now = at("2025-03-04 10:00")
+    order = await register(world)
+    await deadlines.scan(world.database, at("2025-03-05 10:01"))
+    order = await detail(world, order["id"])
+    assert (order["grade"], order["tier"]) == ("important", "GTMC_CR")
+    assert [e["kind"] for e in order["history"]][-2:] == ["regraded", "escalated"]

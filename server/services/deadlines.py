@@ -29,7 +29,7 @@ from server.db.among import among
 from server.db.models import SlaEffect, Tenant, WorkOrder, WorkOrderClock
 from server.db.session import TENANT, Database
 from server.profiles import Action
-from server.services import clocks, duties, escalation, history, outbox
+from server.services import clocks, duties, escalation, grade_routing, history, outbox
 from server.services.tenancy import TenantRuntime, runtime
 
 # Orders per transaction: large enough that the fixed statements of a batch cost little per order,
@@ -314,6 +314,10 @@ async def _act(
             regraded.append(history.Event(order, None, now, "regraded", comment=reason, data=data))
         if tier is not None:
             moves.append(escalation.move(order, tier, up=True, why=reason, by=None, at=now))
+        elif regrade is not None:  # the new grade may start at a higher tier (handling.yaml)
+            profile = tenant.profile_of(order)
+            if routed := grade_routing.route(profile, order, regrade, by=None, at=now):
+                moves.append(routed)
         changes.append(_changed(order))
     # The orders are locked by this transaction, so the version is bumped without the ORM's check.
     table = WorkOrder.__table__
