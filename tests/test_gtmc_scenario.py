@@ -252,6 +252,18 @@ async def test_forward_names_a_valid_target_or_nothing_changes(world):
     # Another store's CR manager does not even see the order.
     other = await step(world, "other_cr", order, "forward", transfer=extra)
     assert other["__typename"] == "NotFound"
+    # A sales complaint goes to the sales manager, whom the after-sales side does not see.
+    done = await step(world, "cr", order, "forward", transfer=extra)
+    assert done["__typename"] == "WorkOrderPayload", done
+    seen = {who: (await detail(world, order["id"], who))["__typename"] for who in PEOPLE}
+    assert {who for who, typename in seen.items() if typename == "WorkOrder"} == {
+        "hua",
+        "cr",
+        "gm",
+        "sales_mgr",
+        "sc",
+        "gtmc_cr",
+    }
 
 
 async def test_an_important_complaint_reaches_gtmc_cr_by_itself_and_tmci_above_it(world):
