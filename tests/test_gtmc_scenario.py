@@ -14,9 +14,12 @@ import pytest
 from sqlalchemy import select
 from support import VIN, World
 
+from schema.ids import encode
 from server.db.models import OutboxMessage, Revisit, WorkOrder, WorkOrderEvent
 from server.profiles import Profile, bundled_profile_path, load_profile_dir, parse_profile
 from server.services import deadlines, organisation, tenancy, tracking
+from workers.actors import remind_tracking
+from workers.scheduler import TICKS
 
 SH = ZoneInfo("Asia/Shanghai")
 GTMC = load_profile_dir(bundled_profile_path("gtmc"))
@@ -72,8 +75,6 @@ async def make_world_with(database, profile: Profile) -> World:
 
 
 def store_gid(world: World, path: str = STORE) -> str:
-    from schema.ids import encode
-
     return encode("OrgUnit", world.units[path])
 
 
@@ -398,3 +399,7 @@ async def test_a_regrade_by_the_deadline_scan_also_starts_the_order_at_its_grade
     order = await detail(world, order["id"])
     assert (order["grade"], order["tier"]) == ("important", "GTMC_CR")
     assert [e["kind"] for e in order["history"]][-2:] == ["regraded", "escalated"]
+
+
+def test_the_scheduler_sends_the_tracking_reminders_every_hour():
+    assert remind_tracking in TICKS["hourly"][1]
