@@ -500,7 +500,7 @@ def gtmc_documents() -> dict[str, Any]:
 def test_gtmc_profile_loads_with_its_settings(gtmc: Profile) -> None:
     assert (gtmc.name, gtmc.version, gtmc.number_prefix, gtmc.language) == (
         "gtmc",
-        "2026.1",
+        "2026.2",
         "GTMC",
         "zh-CN",
     )
