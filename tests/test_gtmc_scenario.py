@@ -326,6 +326,18 @@ async def test_a_24_hour_contact_breach_reaches_the_cr_manager(world):
     assert order["number"]
 
 
+async def test_a_departments_step_breach_reaches_its_manager_and_the_stores_gm(world):
+    world.clock.now = at("2025-03-04 10:00")
+    order = await register(world)
+    await step(world, "hua", await detail(world, order["id"]), "submit")
+    order = await detail(world, order["id"])
+    authority = transfer(world, "aftersales_manager", "after_mgr")
+    assert (await step(world, "cr", order, "forward", transfer=authority))["order"]
+    await deadlines.scan(world.database, at("2025-03-04 12:01"))  # manager_review due 12:00
+    breached = {r for key, r in await messages(world, "sla.breached") if ":manager_review:" in key}
+    assert breached == {world.users[u] for u in ("after_mgr", "gm")}
+
+
 async def test_tracking_reminders_follow_the_grade_cadence_once_per_round(world):
     world.clock.now = at("2025-03-04 10:00")
     important = await register(world, flags=["cctv"])

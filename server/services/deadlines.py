@@ -55,6 +55,7 @@ class DueOrder:
     tenant_id: int
     number: str
     org_path: str
+    department: str | None
     state: str
     version: int
     grade: str | None
