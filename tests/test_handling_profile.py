@@ -99,6 +99,16 @@ def test_dangling_references_are_all_reported_at_once():
     assert any("unknown tier 'HQ' (tiers: DLR, GTMC_CR, TMCI)" in e for e in errors)
 
 
+def test_a_start_tier_outside_a_categorys_routing_is_refused():
+    categories = copy.deepcopy(GTMC["categories.yaml"])
+    categories["categories"][0]["routing"] = ["DLR"]
+    errors = errors_of(documents(categories=categories))
+    assert errors == [
+        "handling.yaml: start_tier_by_grade[0].tier: tier 'GTMC_CR' is not in the routing of "
+        "categories sales"
+    ]
+
+
 def test_shapes_are_checked_too():
     tracking = {
         "reminders": [

@@ -19,6 +19,7 @@ from server.profiles.problems import Problem, ProblemCode
 
 DOC = "handling.yaml"
 WORKFLOW = "workflow.yaml"
+CATEGORIES = "categories.yaml"
 
 
 class _StartTier(Document):
@@ -83,9 +84,19 @@ def check(raw: RawDocuments) -> list[Problem]:
                 "digits and hyphens"
             )
             out.append(Problem(DOC, f"departments[{i}].code", message, ProblemCode.INVALID_VALUE))
+    routed = {
+        category.get("code"): [t for _, t in texts(category, "routing")]
+        for _, category in raw.items(CATEGORIES, "categories")
+    }
     for i, rule in raw.items(DOC, "start_tier_by_grade"):
         out += grade_names.check(DOC, f"start_tier_by_grade[{i}].grade", rule.get("grade"))
-        out += tiers.check(DOC, f"start_tier_by_grade[{i}].tier", rule.get("tier"))
+        tier, path = rule.get("tier"), f"start_tier_by_grade[{i}].tier"
+        out += tiers.check(DOC, path, tier)
+        # Escalating from a tier outside a category's routing has nowhere sensible to go.
+        outside = [str(code) for code, table in routed.items() if table and tier not in table]
+        if tier in (tiers.known or ()) and outside:
+            message = f"tier {tier!r} is not in the routing of categories {', '.join(outside)}"
+            out.append(Problem(DOC, path, message, ProblemCode.UNKNOWN_REFERENCE))
     for i, transfer in raw.items(DOC, "transfers"):
         path = f"transfers[{i}]"
         out += transitions.check(DOC, f"{path}.transition", transfer.get("transition"))
