@@ -50,7 +50,7 @@ async def correct(
         caller.authz.require(PERMISSION, order.org_path)
         profile = caller.tenant.profile_of(order)
         _check_codes(profile, order, correction)
-        if profile.workflow.state(order.state).final:
+        if caller.tenant.state_of(order).final:
             raise TransitionNotAllowedError(
                 order.state, "correct", reason="the order is closed: it can no longer be corrected"
             )

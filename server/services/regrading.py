@@ -37,7 +37,8 @@ async def regrade(
             comment=reason,
             data={"before": {"grade": before}, "after": {"grade": grade}, "clocks": changed},
         )
-        moved = grade_routing.route(caller.profile, order, grade, by=caller.user_id, at=change.now)
+        profile = caller.tenant.profile_of(order)
+        moved = grade_routing.route(profile, order, grade, by=caller.user_id, at=change.now)
         if moved is not None:
             await escalation.record(change.session, caller.tenant, [moved], change.now)
     return change.order

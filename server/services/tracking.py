@@ -63,10 +63,9 @@ async def _remind_tenant(
         orders = [_Open(*row) for row in (await session.execute(query)).all()]
         due: list[tuple[_Open, Reminder, int]] = []
         for order in orders:
-            profile = tenant.profile_of(order)
-            if profile.workflow.state(order.state).final:
+            if tenant.state_of(order).final:
                 continue
-            for rule in profile.tracking.reminders:
+            for rule in tenant.profile_of(order).tracking.reminders:
                 n = reminder_round(order.registered_at, now, rule.every)
                 if order.grade in rule.grades and n >= 1:
                     due.append((order, rule, n))
