@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any, Literal
 
 from server.domain import grading
+from server.domain.cadence import CadenceRules
 from server.domain.escalation import WarningRule
 from server.domain.grading import AlertRule, GradingRule, Proposal
 from server.domain.handling import HandlingRules, TrackingRules
@@ -127,6 +128,7 @@ class Profile:
     limit_overrides: Mapping[str, Any]  # the tenant's API limits, by Limits field (portal.yaml)
     kpi_rules: KpiRules | None  # KPIs, score, reconciliation and incentives (kpis.yaml)
     revisit_rules: RevisitRules | None  # the callback after handling (revisits.yaml)
+    cadence: CadenceRules  # cadence reports and the longest report range (cadence.yaml)
     handling: HandlingRules  # routing by grade, departments, transfers, duties (handling.yaml)
     tracking: TrackingRules  # whose duty each clock is, tracking reminders (tracking.yaml)
     documents: Mapping[str, Any]  # the parsed documents as loaded, for storage and export

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from server.profiles.document import DocumentKind
 from server.profiles.documents import (
+    cadence,
     calendar,
     categories,
     channels,
@@ -39,6 +40,7 @@ KINDS: tuple[DocumentKind, ...] = (
     portal.KIND,
     kpis.KIND,
     revisits.KIND,
+    cadence.KIND,
     handling.KIND,
     tracking.KIND,
 )
