@@ -24,6 +24,7 @@ from schema.limits import EnforceLimits
 from schema.live import LiveQuery, Subscription
 from schema.mutations import Mutation
 from schema.onboarding import OnboardingMutation, OnboardingQuery
+from schema.order_records import OrderRecordMutation
 from schema.outbox import OutboxMutation, OutboxQuery
 from schema.queries import Query
 from schema.reports import ReportQuery
@@ -69,6 +70,7 @@ schema = strawberry.Schema(
         OnboardingMutation,
         RevisitMutation,
         KpiAppealMutation,
+        OrderRecordMutation,
         CorrectionMutation,
     ),
     subscription=Subscription,

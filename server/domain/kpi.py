@@ -1,4 +1,4 @@
-"""KPIs and incentives (docs/rules.md#kpis, #skoda-score): the definitions a profile gives,
+"""KPIs and incentives (docs/rules.md#kpis, #dealer-score): the definitions a profile gives,
 and the arithmetic on them: a reconciliation period, rates, the score, ranking and incentives.
 
 The counting itself (which orders form a population, which clock met its deadline) is SQL

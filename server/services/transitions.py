@@ -9,7 +9,7 @@ from server.db.models import WorkOrder
 from server.domain.errors import FieldProblem, InvalidInputError, TransitionNotAllowedError
 from server.domain.text import text_problem
 from server.domain.workflow import Meaning, Transition
-from server.services import clocks, revisits, separation, transfers
+from server.services import clocks, order_facts, revisits, separation, transfers
 from server.services.caller import Caller
 from server.services.changes import Change, changing
 
@@ -105,6 +105,7 @@ async def advance(
     changed = await clocks.apply(
         session, caller.tenant, order, step.name, now, final=final, cancelled=cancelled
     )
+    changed += await order_facts.on_event(session, caller.tenant, order, step.name)
     data = _clocks(changed)
     if extra:
         data = (data or {}) | extra

@@ -9,7 +9,7 @@ reading it needs no path parsing. Null: the order sits at its dealer. No new tab
 row-level-security policy: work_orders has its own since 0006.
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-05 08:00:00
 """
 
@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0017"
-# Main holds 0014 → 0018 → 0015 already: this follows them so the chain has one head.
-down_revision: str | None = "0015"
+# Main holds 0014 → 0018 → 0015 → 0016 already: this follows them so the chain has one head.
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,6 +1,6 @@
 """kpis.yaml: the KPIs a dealer is assessed on, the score that combines them, when the monthly
 reconciliation runs, how long its statements may be appealed, the quarterly incentives and when
-the scheduler assesses a quarter (docs/rules.md#kpis and #skoda-score). The first-time-resolution
+the scheduler assesses a quarter (docs/rules.md#kpis and #dealer-score). The first-time-resolution
 window is deadlines.yaml's `windows.first_time_resolution_days`: one window, read by the repeat
 rules and the KPI alike."""
 
