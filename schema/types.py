@@ -258,6 +258,9 @@ class WorkOrder:
     order_type: str = from_row("Order type code (complaint or consultation kind).")
     channel: str = from_row("Intake channel code.")
     tier: str = from_row("Handling tier code (e.g. DLR, RBO, SALES_SE).")
+    department: str | None = from_row(
+        "The department of the dealer the order is routed to (e.g. sales); null: the dealer."
+    )
     received_at: datetime = from_row(
         "When the complaint reached the brand or dealer; every clock starts here."
     )

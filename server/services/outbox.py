@@ -71,16 +71,25 @@ class Addressed(Protocol):
     """Whom an order's notices go to: a WorkOrder, or the columns the deadline scan reads."""
 
     org_path: str
+    department: str | None
     primary_handler_id: int | None
     secondary_handler_id: int | None
+
+
+def dealer_nodes(order: Addressed) -> tuple[str, ...]:
+    """Where an order's managers sit: its dealer, and its department when routed to one
+    (migration 0017), so the dealer's managers and GM keep hearing of it."""
+    if order.department is None:
+        return (order.org_path,)
+    return (order.org_path, order.org_path.rsplit("/", 1)[0])
 
 
 async def recipients(
     session: AsyncSession, book: PolicyBook, order: WorkOrder | None, who: tuple[str, ...]
 ) -> set[int]:
-    """primary_handler, secondary_handler, managers (who may assign at the order's own dealer),
-    region_managers (who may assign at its region), tenant_admins: permissions decide, not role
-    names."""
+    """primary_handler, secondary_handler, managers (who may assign at the order's own dealer or
+    department), region_managers (who may assign at its region), tenant_admins: permissions
+    decide, not role names."""
     if order is None:
         return (
             await holders(session, book, "tenant.profile", None)
@@ -96,7 +105,7 @@ async def recipients_of(
     """recipients() of each order, with one look-up of the role holders at all their nodes."""
     nodes = set()
     if "managers" in who:
-        nodes |= {order.org_path for order in orders}
+        nodes |= {node for order in orders for node in dealer_nodes(order)}
     if "region_managers" in who:
         nodes |= {tier_node(order.org_path, "region") for order in orders}
     assigners = await holders_at(session, book, "workorder.assign", nodes) if nodes else {}
@@ -111,7 +120,8 @@ async def recipients_of(
         if "secondary_handler" in who and order.secondary_handler_id:
             mine.add(order.secondary_handler_id)
         if "managers" in who:
-            mine |= assigners.get(order.org_path, set())
+            for node in dealer_nodes(order):
+                mine |= assigners.get(node, set())
         if "region_managers" in who:
             mine |= assigners.get(tier_node(order.org_path, "region"), set())
         found.append(mine)

@@ -116,8 +116,9 @@ def missing(kind: Kind[Any], key: int | str, field: str | None = None) -> Domain
     return InvalidInputError([unknown(kind, field)])
 
 
-def unknown(kind: Kind[Any], field: str) -> FieldProblem:
-    return FieldProblem((field,), f"no {kind.noun} with this id is visible to you")
+def unknown(kind: Kind[Any], field: str | tuple[str, ...]) -> FieldProblem:
+    path = (field,) if isinstance(field, str) else field
+    return FieldProblem(path, f"no {kind.noun} with this id is visible to you")
 
 
 async def resolve(
