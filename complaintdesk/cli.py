@@ -124,11 +124,17 @@ async def _with_database(work: Callable[[Database], Awaitable[T]]) -> T:
 
 
 def _migrate(_args: argparse.Namespace) -> None:
-    async def work(database: Database) -> None:
-        await migrate.upgrade(database.write_engine)
-
-    asyncio.run(_with_database(work))
+    asyncio.run(_upgrade(settings_module.load()))
     print("database schema is up to date")
+
+
+async def _upgrade(settings: settings_module.Settings) -> None:
+    """Migrations run as the schema's owner (MIGRATION_DATABASE_URL), not as the application."""
+    owner = Database(settings.migration_url)
+    try:
+        await migrate.upgrade(owner.write_engine)
+    finally:
+        await owner.dispose()
 
 
 def _demo(args: argparse.Namespace) -> None:
@@ -334,7 +340,7 @@ def _run(args: argparse.Namespace) -> None:
     settings = settings_module.load()
 
     async def prepare(database: Database) -> list[tuple[str, str]]:
-        await migrate.upgrade(database.write_engine)
+        await _upgrade(settings)
         ids = await demo.load_demo(database)
         tenant_id = await tenancy.tenant_id_by_slug(database, demo.SLUG)
         return [

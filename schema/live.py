@@ -24,7 +24,7 @@ from server.adapters import events
 from server.domain import tree
 from server.domain.errors import NotFoundError
 from server.services import board as boards
-from server.services import queries, visibility
+from server.services import queries, references, visibility
 
 COALESCE_SECONDS = 0.3  # a burst of events (a deadline scan, a bulk import) becomes one recount
 
@@ -197,9 +197,8 @@ async def _scope(context: Context, org_unit_id: strawberry.ID | None) -> tuple[i
     it."""
     if org_unit_id is None:
         return None
-    unit = await context.loaders.org_unit_by_id.load(key("OrgUnit", org_unit_id))
-    if unit is None:
-        raise NotFoundError("org unit", org_unit_id)
+    kind = references.ORG_UNIT
+    unit = await references.in_scope(context.caller, kind, key("OrgUnit", org_unit_id))
     return unit.id, unit.path
 
 

@@ -93,6 +93,13 @@ class Settings:
     notify: NotifyConfig = field(default_factory=NotifyConfig)  # how notifications leave
     queue_namespace: str = QUEUE_NAMESPACE  # two deployments may share one Redis
     scan_batch: int = SCAN_BATCH  # orders per transaction of the deadline scan
+    # MIGRATION_DATABASE_URL: the owner of the schema, which migrations run as; the application
+    # itself logs in as a role that owns nothing (docs/database-roles.md)
+    migration_database_url: str | None = None
+
+    @property
+    def migration_url(self) -> str:
+        return self.migration_database_url or self.database_url
 
 
 def _local_secret(var: Path) -> str:
@@ -140,6 +147,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         notify=_notify(env),
         queue_namespace=env.get("COMPLAINTDESK_QUEUE_NAMESPACE") or QUEUE_NAMESPACE,
         scan_batch=_number(env, "COMPLAINTDESK_SCAN_BATCH", SCAN_BATCH, int),
+        migration_database_url=env.get("MIGRATION_DATABASE_URL") or None,
     )
 
 
