@@ -42,7 +42,10 @@ def create_app(
     settings = settings or settings_module.load()
     owns_database = database is None
     if database is None:
-        database = Database(settings.database_url, events=events or bus_for(settings.redis_url))
+        database = Database(
+            settings.database_url,
+            events=events or bus_for(settings.redis_url, settings.events_namespace),
+        )
     live = database.events
 
     @asynccontextmanager

@@ -357,7 +357,7 @@ def _run(args: argparse.Namespace) -> None:
         role = demo.USERS[name][1]
         print(f"  {role:<16} {token}")
     print(flush=True)
-    events = bus_for(settings.redis_url)
+    events = bus_for(settings.redis_url, settings.events_namespace)
     stop = _embedded_workers(settings, events)
     try:
         app = create_app(settings, events=events)
