@@ -14,6 +14,7 @@ from typing import TypeVar
 import yaml
 
 from complaintdesk import reconciliation_command
+from complaintdesk.supervise import supervise
 from server import settings as settings_module
 from server.adapters.events import Bus, bus_for
 from server.adapters.holiday_source import statutory_days
@@ -29,6 +30,10 @@ from server.services.platform import PlatformCaller
 T = TypeVar("T")
 
 CONTRACT = Path(__file__).resolve().parents[1] / "frontend-contract" / "schema.graphql"
+UNSUPERVISED = (
+    "run the work in this process, without the supervisor that restarts it when it dies "
+    "(for a supervisor of your own)"
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,14 +81,17 @@ def _parser() -> argparse.ArgumentParser:
     wrk = sub.add_parser("worker", help="run Dramatiq worker processes on Redis (REDIS_URL)")
     wrk.add_argument("--processes", type=int, default=2)
     wrk.add_argument("--threads", type=int, default=4)
+    wrk.add_argument("--no-supervise", action="store_true", help=UNSUPERVISED)
     wrk.set_defaults(handler=_worker)
-    sub.add_parser(
+    sch = sub.add_parser(
         "scheduler",
         help=(
             "send the periodic ticks (deadline scan, outbox delivery, daily outbox purge) "
             "to the workers"
         ),
-    ).set_defaults(handler=_scheduler)
+    )
+    sch.add_argument("--no-supervise", action="store_true", help=UNSUPERVISED)
+    sch.set_defaults(handler=_scheduler)
     cal = sub.add_parser(
         "calendar", help="load a year's statutory holidays and make-up working days for a tenant"
     )
@@ -239,24 +247,24 @@ def _worker(args: argparse.Namespace) -> int:
             "complaintdesk worker needs REDIS_URL; without it `complaintdesk run` runs the worker "
             "in-process"
         )
+    pool = ["workers.actors", "--processes", str(args.processes), "--threads", str(args.threads)]
+    if not args.no_supervise:
+        return supervise([sys.executable, "-m", "dramatiq", *pool], "complaintdesk worker")
     from dramatiq.cli import main as dramatiq_main
 
-    sys.argv = [
-        "dramatiq",
-        "workers.actors",
-        "--processes",
-        str(args.processes),
-        "--threads",
-        str(args.threads),
-    ]
+    sys.argv = ["dramatiq", *pool]
     return int(dramatiq_main() or 0)
 
 
-def _scheduler(_args: argparse.Namespace) -> None:
+def _scheduler(args: argparse.Namespace) -> int:
+    if not args.no_supervise:
+        child = [sys.executable, "-m", "complaintdesk.cli", "scheduler", "--no-supervise"]
+        return supervise(child, "complaintdesk scheduler")
     from workers.scheduler import build
 
     print("scheduler: ticks every minute (deadline scan, outbox); Ctrl-C stops", flush=True)
     build(blocking=True).start()
+    return 0
 
 
 def _calendar(args: argparse.Namespace) -> None:
