@@ -40,8 +40,9 @@ from server.db.models import (
     WorkOrderEvent,
 )
 from server.domain import bounds
-from server.domain.errors import FieldProblem, InvalidInputError, NotFoundError
+from server.domain.errors import FieldProblem, InvalidInputError
 from server.domain.workflow import Meaning
+from server.services import references
 from server.services.caller import Caller
 
 T = TypeVar("T")
@@ -103,13 +104,7 @@ def subtree(path: str, column: Any = WorkOrder.org_path) -> ColumnElement[bool]:
 
 
 async def get_order(caller: Caller, order_id: int) -> WorkOrder:
-    async with caller.db.read() as session:
-        order = await session.scalar(
-            select(WorkOrder).where(WorkOrder.id == order_id, visible(caller))
-        )
-    if order is None:
-        raise NotFoundError("work order", str(order_id))
-    return order
+    return await references.in_scope(caller, references.ORDER, order_id)
 
 
 async def list_orders(
