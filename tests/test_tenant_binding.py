@@ -92,6 +92,9 @@ async def test_a_transaction_bound_to_a_tenant_cannot_switch_to_another(database
         await refused(
             database, mine.tenant_id, sql, "bound to another scope", other=theirs.tenant_id
         )
+    async with database.platform() as session:
+        with pytest.raises(DBAPIError, match="bound to another scope"):
+            await session.execute(text("SELECT complaintdesk_enter(:t)"), {"t": mine.tenant_id})
     # The settings a session can write are not what the policies read.
     async with database.writer(mine.tenant_id) as session:
         await session.execute(
