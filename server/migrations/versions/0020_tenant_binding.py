@@ -27,45 +27,60 @@ TENANT, LOGIN = binding.TENANT_ROLE, binding.LOGIN_ROLE
 DEFINER = "SECURITY DEFINER SET search_path = pg_catalog, public"
 OLD_TENANT = "nullif(current_setting('complaintdesk.tenant_id', true), '')::integer"
 
-# The seal of a scope ('t<id>' or 'platform') for this backend and this transaction.
+# The seal of `scope` ('t<id>' or 'platform') for this backend and this transaction, with the key
+# `k.secret`: forged or copied from another transaction, a binding does not match it.
+SEAL = (
+    "encode(sha256(convert_to(k.secret || encode(sha256(convert_to(k.secret || scope || ':' "
+    "|| pg_backend_pid() || ':' || extract(epoch FROM transaction_timestamp()), 'UTF8')), "
+    "'hex'), 'UTF8')), 'hex')"
+)
+
+
+def _reader(name: str, returns: str, wanted: str, answer: str, none: str) -> str:
+    """A function of the transaction's binding, checked against its seal in one statement: the
+    policies call one once for each table a statement reads, so it does the least it can."""
+    return f"""CREATE FUNCTION {name}() RETURNS {returns} LANGUAGE plpgsql STABLE {DEFINER}
+    AS $$ DECLARE
+        given text := coalesce(current_setting('complaintdesk.binding', true), '');
+        scope text := split_part(given, '/', 1);
+        sealed text;
+    BEGIN
+        IF NOT ({wanted}) THEN
+            RETURN {none};
+        END IF;
+        SELECT {SEAL} INTO sealed FROM complaintdesk_binding_key k;
+        IF given = scope || '/' || sealed THEN
+            RETURN {answer};
+        END IF;
+        RETURN {none};
+    END $$"""
+
+
 FUNCTIONS = (
     "CREATE TABLE complaintdesk_binding_key (secret text NOT NULL)",
     "INSERT INTO complaintdesk_binding_key "
     "SELECT gen_random_uuid()::text || gen_random_uuid()::text || gen_random_uuid()::text",
-    f"""CREATE FUNCTION complaintdesk_seal(scope text) RETURNS text LANGUAGE sql STABLE {DEFINER}
-    AS $$ SELECT encode(sha256(convert_to(k.secret || encode(sha256(convert_to(
-        k.secret || scope || ':' || pg_backend_pid() || ':'
-        || extract(epoch FROM transaction_timestamp()), 'UTF8')),
-        'hex'), 'UTF8')), 'hex') FROM complaintdesk_binding_key k $$""",
-    f"""CREATE FUNCTION complaintdesk_bound() RETURNS text LANGUAGE plpgsql STABLE {DEFINER}
-    AS $$ DECLARE
-        given text := coalesce(current_setting('complaintdesk.binding', true), '');
-        scope text := split_part(given, '/', 1);
-    BEGIN
-        IF scope <> '' AND given = scope || '/' || complaintdesk_seal(scope) THEN
-            RETURN scope;
-        END IF;
-        RETURN NULL;
-    END $$""",
+    _reader("complaintdesk_bound", "text", "scope <> ''", "scope", "NULL"),
+    _reader(
+        "complaintdesk_tenant", "integer", "scope LIKE 't%'", "substr(scope, 2)::integer", "NULL"
+    ),
+    _reader("complaintdesk_platform", "boolean", "scope = 'platform'", "true", "false"),
     f"""CREATE FUNCTION complaintdesk_bind(scope text) RETURNS void LANGUAGE plpgsql {DEFINER}
-    AS $$ DECLARE bound text := complaintdesk_bound();
+    AS $$ DECLARE
+        bound text := complaintdesk_bound();
+        sealed text;
     BEGIN
         IF bound IS NOT NULL AND bound <> scope THEN
             RAISE EXCEPTION 'complaintdesk: this transaction is bound to another scope'
                 USING ERRCODE = '42501';
         END IF;
-        PERFORM set_config(
-            'complaintdesk.binding', scope || '/' || complaintdesk_seal(scope), true);
+        SELECT {SEAL} INTO sealed FROM complaintdesk_binding_key k;
+        PERFORM set_config('complaintdesk.binding', scope || '/' || sealed, true);
     END $$""",
     f"""CREATE FUNCTION complaintdesk_enter(tenant integer) RETURNS void LANGUAGE sql {DEFINER}
     AS $$ SELECT complaintdesk_bind('t' || tenant) $$""",
     f"""CREATE FUNCTION complaintdesk_enter_platform() RETURNS void LANGUAGE sql {DEFINER}
     AS $$ SELECT complaintdesk_bind('platform') $$""",
-    f"""CREATE FUNCTION complaintdesk_tenant() RETURNS integer LANGUAGE sql STABLE {DEFINER}
-    AS $$ SELECT CASE WHEN b LIKE 't%' THEN substr(b, 2)::integer END
-          FROM complaintdesk_bound() AS b $$""",
-    f"""CREATE FUNCTION complaintdesk_platform() RETURNS boolean LANGUAGE sql STABLE {DEFINER}
-    AS $$ SELECT coalesce(complaintdesk_bound() = 'platform', false) $$""",
     f"""CREATE FUNCTION complaintdesk_bump_policy_version() RETURNS void LANGUAGE sql {DEFINER}
     AS $$ UPDATE tenants SET policy_version = policy_version + 1
           WHERE id = complaintdesk_tenant() $$""",
@@ -81,7 +96,7 @@ CALLABLE = {
     "complaintdesk_bump_policy_version()": (TENANT,),
     "complaintdesk_lock_tenant()": (TENANT,),
 }
-PRIVATE = ("complaintdesk_seal(text)", "complaintdesk_bound()", "complaintdesk_bind(text)")
+PRIVATE = ("complaintdesk_bound()", "complaintdesk_bind(text)")
 
 
 def _role(name: str, options: str) -> None:
