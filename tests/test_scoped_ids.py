@@ -113,7 +113,7 @@ async def ask(world: World, username: str, text: str, value: str) -> Any:
             if not hasattr(stream, "__anext__"):
                 return shown(stream, value)
             try:
-                return shown(await asyncio.wait_for(anext(stream), 1.0), value)
+                return shown(await asyncio.wait_for(anext(stream), 5.0), value)
             except TimeoutError:
                 return "listening"
             finally:
