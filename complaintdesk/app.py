@@ -46,7 +46,10 @@ def create_app(
         json_logs(settings)
     owns_database = database is None
     if database is None:
-        database = Database(settings.database_url, events=events or bus_for(settings.redis_url))
+        database = Database(
+            settings.database_url,
+            events=events or bus_for(settings.redis_url, settings.events_namespace),
+        )
     live = database.events
     limiter = limiter_for(settings.rate_limits, settings.redis_url, settings.queue_namespace)
 

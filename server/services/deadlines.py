@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from server.db import board_counts, upsert
 from server.db.among import among
 from server.db.models import SlaEffect, Tenant, WorkOrder, WorkOrderClock
-from server.db.session import TENANT, Database
+from server.db.session import TENANT, Database, enter_platform
 from server.profiles import Action
 from server.services import clocks, duties, escalation, grade_routing, history, outbox
 from server.services.tenancy import TenantRuntime, runtime
@@ -94,6 +94,7 @@ async def scan(database: Database, now: datetime, batch: int = BATCH) -> ScanRep
     # connection costs more than a page's query. Each page is its own short read transaction.
     async with database.engine.connect() as pages, asyncio.TaskGroup() as batches:
         while True:
+            await enter_platform(pages)
             rows, versions = await _due_clocks(pages, now, after, batch)
             await pages.commit()
             if not rows:

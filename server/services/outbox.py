@@ -1,8 +1,13 @@
 """The transactional outbox: notifications are written with the change they report and delivered
-by a worker, once, with retries and backoff as the retry policy says (server/domain/retry.py). A
-message whose last attempt failed is dead: kept, never retried automatically nor purged, until an
-admin retries it (server/services/dead_letters.py). A message is locked while it is sent, so two
-workers never send the same one."""
+by a worker, at least once, with retries and backoff as the retry policy says
+(server/domain/retry.py). A message whose last attempt failed is dead: kept, never retried
+automatically nor purged, until an admin retries it (server/services/dead_letters.py).
+
+A message is locked while it is sent and marked delivered in the same transaction, so duplicate or
+concurrent jobs send it once. Only when a worker dies between handing it over and that commit is
+the outcome unknown: the message stays owed and is sent again, with the same key, which every
+adapter passes on (Idempotency-Key, Message-ID) so the receiver drops the repeat
+(docs/operations.md#delivery)."""
 
 from __future__ import annotations
 
