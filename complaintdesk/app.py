@@ -1,7 +1,8 @@
 """Composition root: the Starlette application, its resources and the GraphQL endpoint.
 
-Outside in: Cors (preflights, browser origins) > Authenticate (token, tenant's origins and limits,
-request body size) > Starlette routes > the GraphQL view (schema/view.py).
+Outside in: Portal (the brand portal's pages at /, complaintdesk/portal.py) > Cors (preflights,
+browser origins) > Authenticate (token, tenant's origins and limits, request body size) > Starlette
+routes > the GraphQL view (schema/view.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from complaintdesk import heap
 from complaintdesk.middleware.authenticate import Authenticate
 from complaintdesk.middleware.cors import Cors
 from complaintdesk.middleware.origins import tenant_origins
+from complaintdesk.portal import Portal
 from schema.persisted import PersistedOperations
 from schema.view import GraphQLView
 from server import settings as settings_module
@@ -67,4 +69,6 @@ def create_app(
     )
     portals = RegisteredOrigins(database)
     authenticated = Authenticate(app, database, settings, origins)
-    return Cors(authenticated, settings.cors_origins, portals.any_tenant)
+    return Portal(
+        Cors(authenticated, settings.cors_origins, portals.any_tenant), database, settings
+    )

@@ -335,20 +335,19 @@ def _run(args: argparse.Namespace) -> None:
 
     async def prepare(database: Database) -> list[tuple[str, str]]:
         await migrate.upgrade(database.write_engine)
-        ids = await demo.load_demo(database)
-        tenant_id = await tenancy.tenant_id_by_slug(database, demo.SLUG)
+        await demo.load_demo(database)
         return [
-            (name, mint(settings, Claims(str(ids[name]), tenant_id, False))) for name in demo.USERS
+            (user.role, mint(settings, user.claims)) for user in await demo.demo_users(database)
         ]
 
     tokens = asyncio.run(_with_database(prepare))
+    print(f"\nPortal: http://{args.host}:{args.port}/  (sign in as a demo user)")
     print(
-        f"\nGraphiQL: http://{args.host}:{args.port}/graphql  "
+        f"GraphiQL: http://{args.host}:{args.port}/graphql  "
         "(add the header Authorization: Bearer <token>)"
     )
     print("Demo tokens, one per role (tenant 'skoda'):")
-    for name, token in tokens:
-        role = demo.USERS[name][1]
+    for role, token in tokens:
         print(f"  {role:<16} {token}")
     print(flush=True)
     events = bus_for(settings.redis_url)

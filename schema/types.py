@@ -25,7 +25,7 @@ from schema.parties import Customer, Label, OrgUnit, User, Vehicle, soon_user
 from schema.rows import computed, from_row, global_id
 from server.db import models
 from server.domain import sla
-from server.services import clocks, visibility
+from server.services import clocks, order_actions, visibility
 
 if TYPE_CHECKING:
     from schema.revisits import Revisit
@@ -47,6 +47,29 @@ class WorkOrderEvent:
     from_state: str | None = from_row("State before.")
     to_state: str | None = from_row("State after.")
     comment: str | None = from_row("The actor's comment or reason.")
+
+
+@strawberry.type(description="A workflow step you may take on an order now.")
+class WorkflowStep:
+    name: str = strawberry.field(description="Send this as `transition` (e.g. review).")
+    label: Label = strawberry.field(description="The step's label in the tenant's languages.")
+    requires_comment: bool = strawberry.field(description="A comment (the reason) is required.")
+    records_resolution: bool = strawberry.field(
+        description="The step records the resolution (closeWorkOrder takes it)."
+    )
+
+
+def _permitted_steps(order: WorkOrder) -> list[WorkflowStep]:
+    steps = order_actions.permitted_steps(order.ctx.caller, order.row.state, order.row.org_path)
+    return [
+        WorkflowStep(
+            name=step.name,
+            label=Label.of(step.label),
+            requires_comment=step.requires_comment,
+            records_resolution=step.records_resolution,
+        )
+        for step in steps
+    ]
 
 
 @strawberry.enum(description="How a contact attempt ended.")
@@ -240,6 +263,15 @@ class WorkOrder:
         "Workflow steps this order allows from its state (whether you may take them is checked on "
         "use).",
         lambda o: [t.name for t in o.ctx.caller.profile.workflow.available(o.row.state)],
+    )
+    permitted_steps: list[WorkflowStep] = computed(
+        "The availableTransitions you may take, by your permissions at the order's unit.",
+        _permitted_steps,
+    )
+    permitted_actions: list[str] = computed(
+        "Other changes you may make to this order now: contact, assign, escalate, return, "
+        "regrade, call.",
+        lambda o: order_actions.permitted_actions(o.ctx.caller, o.row.org_path),
     )
     grade: str | None = from_row(
         "Grade code (e.g. A); null for consultations, which are not graded."

@@ -94,6 +94,32 @@ async def load_demo(
     return ids
 
 
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    display_name: str
+    role: str
+    claims: Claims  # what a token for this user says
+
+
+async def demo_users(database: Database) -> list[DemoUser]:
+    """One user per role of the loaded demo tenant, in USERS' order; none without the demo. The
+    command line prints their tokens and the portal's sign-in lists them (complaintdesk/portal.py).
+    """
+    tenant_id = await tenancy.tenant_id_by_slug(database, SLUG)
+    if tenant_id is None:
+        return []
+    db = database.tenant(tenant_id)
+    try:
+        ids = await organisation.user_ids(db)
+    finally:
+        await db.close()
+    return [
+        DemoUser(name, display, role, Claims(str(ids[name]), tenant_id, False))
+        for name, (display, role, _path) in USERS.items()
+    ]
+
+
 async def _add(db: TenantDb, username: str, display: str, role: str, path: str) -> None:
     user = await organisation.add_user(db, username, display)
     await organisation.grant(db, user.id, role, path)
