@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -20,7 +21,7 @@ from complaintdesk import heap
 from complaintdesk.middleware.authenticate import Authenticate
 from complaintdesk.middleware.cors import Cors
 from complaintdesk.middleware.origins import tenant_origins
-from complaintdesk.portal import Portal
+from complaintdesk.portal import PORTAL_DIST, Portal
 from schema.persisted import PersistedOperations
 from schema.view import GraphQLView
 from server import settings as settings_module
@@ -36,11 +37,15 @@ async def healthz(_request: Request) -> JSONResponse:
 
 
 def create_app(
-    settings: Settings | None = None, database: Database | None = None, *, events: Bus | None = None
+    settings: Settings | None = None,
+    database: Database | None = None,
+    *,
+    events: Bus | None = None,
+    portal: Path = PORTAL_DIST,
 ) -> ASGIApp:
     """The app on `database`. Without one, the app makes it from the settings, on the bus `events`
     (the deployment's, from REDIS_URL, unless the caller shares its own), and disposes of it at
-    shutdown."""
+    shutdown. `portal`: the built portal it serves at /."""
     settings = settings or settings_module.load()
     owns_database = database is None
     if database is None:
@@ -69,6 +74,5 @@ def create_app(
     )
     portals = RegisteredOrigins(database)
     authenticated = Authenticate(app, database, settings, origins)
-    return Portal(
-        Cors(authenticated, settings.cors_origins, portals.any_tenant), database, settings
-    )
+    api = Cors(authenticated, settings.cors_origins, portals.any_tenant)
+    return Portal(api, database, settings, portal)

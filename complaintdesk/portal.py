@@ -18,15 +18,13 @@ from server.security.auth import mint
 from server.services import demo
 from server.settings import Settings
 
-DIST = Path(__file__).resolve().parents[1] / "portal" / "dist"
+PORTAL_DIST = Path(__file__).resolve().parents[1] / "portal" / "dist"
 API_PATHS = frozenset({"/graphql", "/healthz"})
 NOT_BUILT = "The portal is not built: run `make portal` (needs Node 20+ and npm), then reload."
 
 
 class Portal:
-    def __init__(
-        self, api: ASGIApp, database: Database, settings: Settings, dist: Path = DIST
-    ) -> None:
+    def __init__(self, api: ASGIApp, database: Database, settings: Settings, dist: Path) -> None:
         self.api = api
         self.database = database
         self.settings = settings
@@ -56,7 +54,7 @@ class Portal:
             # A path with a suffix names a file, which is missing; any other is a client-side
             # route of the single-page app, which index.html renders.
             if missing.status_code != 404 or Path(scope["path"]).suffix:
-                raise
+                return PlainTextResponse(missing.detail, status_code=missing.status_code)
         return FileResponse(index, headers={"Cache-Control": "no-cache"})
 
     async def _demo_users(self) -> Response:

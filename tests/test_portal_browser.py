@@ -142,19 +142,21 @@ def fill_registration(page: Any, summary: str, *, flags: tuple[str, ...] = ()) -
 
 
 def act(page: Any, action: str, fill: Callable[[Any], None] = lambda form: None) -> None:
-    """Opens an action on the order page, fills its form, submits, waits for the refreshed order."""
+    """Opens an action on the order page, fills its form and submits it; the form closes when the
+    change is made (a refusal stays in the form and fails here with its message)."""
     page.click(f"summary[data-action='{action}']")
-    form = page.locator(f"details:has(summary[data-action='{action}']) form")
-    fill(form)
-    version = page.locator("h1").inner_text()
-    form.locator("button[type='submit']").click()
+    details = page.locator(f"details:has(summary[data-action='{action}'])")
+    fill(details.locator("form"))
+    details.locator("button[type='submit']").click()
     page.wait_for_function(
-        "([action, before]) =>"
-        " !document.querySelector(`details[open] summary[data-action=${action}]`)"
-        " || document.querySelector('h1').innerText !== before",
-        arg=[action, version],
+        "(action) => { const d = document.querySelector("
+        "`details:has(summary[data-action=${action}])`);"
+        " return !d || !d.open || d.querySelector('[role=alert]'); }",
+        arg=action,
         timeout=LIVE_S,
     )
+    refused = details.locator("[role='alert']")
+    assert refused.count() == 0, f"{action}: {refused.all_inner_texts()}"
 
 
 def worklists_sent() -> int:
@@ -212,9 +214,9 @@ def test_a_registered_complaint_appears_live_and_the_care_specialist_handles_it(
     assert care.locator("summary[data-action='escalate']").count() == 0
 
     act(care, "review")
-    care.wait_for_selector("summary[data-action='contact']")
+    care.wait_for_selector("h1 .state-in_progress")
     act(care, "contact", lambda form: form.locator("select").select_option("REACHED"))
-    care.wait_for_selector("summary[data-action='resolve']")
+    care.wait_for_selector("section[aria-labelledby='contacts-h'] li")
     act(care, "resolve", lambda form: form.locator("textarea").first.fill("已道歉并培训顾问。"))
     care.wait_for_selector("h1 .state-handled", timeout=LIVE_S)
     assert "处理完成" in care.locator("h1 .state").inner_text()
