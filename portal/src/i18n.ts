@@ -65,7 +65,6 @@ const WORDS = {
   live: ["实时更新", "Live"],
   left: ["剩余", "left"],
   overdue: ["超时", "overdue"],
-  stopped: ["已停止", "stopped"],
   customer: ["客户", "Customer"],
   vehicle: ["车辆", "Vehicle"],
   phones: ["电话", "Phones"],
@@ -87,7 +86,6 @@ const WORDS = {
   resolution: ["处理结果", "Resolution"],
   measures: ["措施", "Measures"],
   submit: ["提交", "Submit"],
-  cancel: ["取消", "Cancel"],
   contact: ["记录联系", "Log a contact"],
   outcome: ["联系结果", "Outcome"],
   reached: ["已联系上", "Reached"],
@@ -101,7 +99,6 @@ const WORDS = {
   channel: ["渠道", "Channel"],
   flags: ["标记", "Flags"],
   demands: ["诉求", "Demands"],
-  saved: ["已保存", "Saved"],
   tier: ["层级", "Tier"],
   none: ["无", "None"],
   masked: ["（无权查看）", "(not shown to your role)"],
@@ -121,11 +118,9 @@ const WORDS = {
   open: ["未结工单", "Open"],
   board: ["看板", "Board"],
   escalated: ["已升级工单与预警", "Escalated orders and slips"],
-  acknowledge: ["签收", "Acknowledge"],
   noEscalations: ["没有升级工单。", "No escalated orders."],
   conflict: ["工单已被他人修改，已刷新。", "Someone else changed the order; it was refreshed."],
   chooseDealer: ["选择经销商", "Choose a dealer"],
-  role: ["角色", "Role"],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type Word = keyof typeof WORDS;

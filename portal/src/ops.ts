@@ -1,6 +1,5 @@
 import { gql, type TypedDocumentNode } from "@urql/core";
 import type * as T from "../../frontend-contract/generated/operations";
-import acknowledgeSlip from "contract:AcknowledgeSlip";
 import boardCounters from "contract:BoardCounters";
 import board from "contract:Board";
 import catalogue from "contract:Catalogue";
@@ -77,9 +76,6 @@ export const RecordCustomerCall = op<
   T.RecordCustomerCallMutation,
   V<T.RecordCustomerCallMutationVariables>
 >(recordCustomerCall);
-export const AcknowledgeSlip = op<T.AcknowledgeSlipMutation, V<T.AcknowledgeSlipMutationVariables>>(
-  acknowledgeSlip,
-);
 export const OrgUnits = op<T.OrgUnitsQuery, V<T.OrgUnitsQueryVariables>>(orgUnits);
 export const CustomerLookup = op<T.CustomerLookupQuery, V<T.CustomerLookupQueryVariables>>(
   customerLookup,
