@@ -198,6 +198,11 @@ def test_a_registered_complaint_appears_live_and_the_care_specialist_handles_it(
     care = open_page(browser, portal, "care_specialist")
     care.wait_for_selector("table.orders tbody tr")
     check_screen(care, "worklist")
+    # Keyboard: the first Tab reaches the skip link, which moves focus to the main content.
+    care.keyboard.press("Tab")
+    assert care.evaluate("document.activeElement.className") == "skip"
+    care.keyboard.press("Enter")
+    assert care.evaluate("document.activeElement.id") == "main"
     care.evaluate("window.notReloaded = true")
     operator = open_page(browser, portal, "operator")
     number = register(operator, "试驾时销售顾问态度恶劣（浏览器测试）")
@@ -212,6 +217,11 @@ def test_a_registered_complaint_appears_live_and_the_care_specialist_handles_it(
     assert "受理" in care.locator("summary[data-action='review']").inner_text()
     # Only what the API permits: a care specialist neither escalates nor assigns.
     assert care.locator("summary[data-action='escalate']").count() == 0
+    # The English switch: the portal's words and the profile's labels both change.
+    care.click("header button[lang='en']")
+    assert care.locator("summary[data-action='review']").inner_text() == "Take up"
+    assert care.locator("header nav a[href='/']").inner_text() == "Worklist"
+    care.click("header button[lang='zh-CN']")
 
     act(care, "review")
     care.wait_for_selector("h1 .state-in_progress")

@@ -83,7 +83,17 @@ export function makeClient(token: string): Client {
           };
           return {
             subscribe(sink) {
-              return { unsubscribe: ws.subscribe(payload, sink) };
+              const watched = {
+                ...sink,
+                // The token expired while subscribed: the server ends the subscription so.
+                next(result: { errors?: readonly { extensions?: { code?: unknown } }[] }) {
+                  if (result.errors?.some((e) => e.extensions?.code === "UNAUTHENTICATED")) {
+                    signOut("expired");
+                  }
+                  sink.next(result as Parameters<typeof sink.next>[0]);
+                },
+              };
+              return { unsubscribe: ws.subscribe(payload, watched) };
             },
           };
         },
