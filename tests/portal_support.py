@@ -102,4 +102,6 @@ def server_env(tmp: Path, database_url: str) -> dict[str, str]:
     }
     env["COMPLAINTDESK_VAR"] = str(tmp / "var")
     env["DATABASE_URL"] = database_url
+    # Nothing but the contract's persisted operations may run: the portal must need no other.
+    env["GRAPHQL_LIMIT_PERSISTED_ONLY"] = "true"
     return env

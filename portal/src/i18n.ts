@@ -6,6 +6,7 @@ export type Lang = "zh" | "en";
 
 const KEY = "complaintdesk.lang";
 export const lang = store<Lang>(localStorage.getItem(KEY) === "en" ? "en" : "zh");
+document.documentElement.lang = lang.get() === "zh" ? "zh-CN" : "en";
 
 export function setLang(next: Lang): void {
   localStorage.setItem(KEY, next);
