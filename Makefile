@@ -20,7 +20,7 @@ run: install portal
 	$(BIN)/complaintdesk run
 
 # The reference portal (portal/README.md), served at / by `complaintdesk run` once built.
-NODE_20 := node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 20)'
+NODE_20 := node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 20 ? 1 : 0)'
 
 portal: portal/node_modules/.package-lock.json frontend-contract/node_modules/.package-lock.json
 	cd frontend-contract && npm run --silent codegen
