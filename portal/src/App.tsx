@@ -37,14 +37,17 @@ function Shell() {
   const me = catalogue.data?.me;
   const roles = me?.roles.map((r) => r.split("@")[0]) ?? [];
   const links: [string, string][] = [["/", t("worklist")]];
-  if (roles.some((r) => r === "operator" || r === "tenant_admin")) links.push(["/register", t("register")]);
+  if (roles.some((r) => r === "operator" || r === "tenant_admin"))
+    links.push(["/register", t("register")]);
   if (roles.some((r) => r === "se" || r === "rbo")) links.push(["/escalations", t("escalations")]);
   // The worklist and the order page start their own requests at once, beside Catalogue (a
   // waterfall would add a round trip to the first load); only the forms wait for its codes.
   const codes = catalogue.data;
   let screen;
   if (path.startsWith("/orders/")) {
-    screen = <OrderDetail id={decodeURIComponent(path.slice("/orders/".length))} catalogue={codes} />;
+    screen = (
+      <OrderDetail id={decodeURIComponent(path.slice("/orders/".length))} catalogue={codes} />
+    );
   } else if (path === "/escalations") {
     screen = <Escalations />;
   } else if (path !== "/register") {
@@ -52,7 +55,13 @@ function Shell() {
   } else if (codes) {
     screen = <Register catalogue={codes} />;
   } else if (catalogue.error) {
-    screen = <RequestError error={catalogue.error} operation="Catalogue" onRetry={() => refetch({ requestPolicy: "network-only" })} />;
+    screen = (
+      <RequestError
+        error={catalogue.error}
+        operation="Catalogue"
+        onRetry={() => refetch({ requestPolicy: "network-only" })}
+      />
+    );
   } else {
     screen = <Loading />;
   }
@@ -67,7 +76,11 @@ function Shell() {
           <ul>
             {links.map(([href, label]) => (
               <li key={href}>
-                <a href={href} onClick={onLink} aria-current={isCurrent(path, href) ? "page" : undefined}>
+                <a
+                  href={href}
+                  onClick={onLink}
+                  aria-current={isCurrent(path, href) ? "page" : undefined}
+                >
                   {label}
                 </a>
               </li>
@@ -96,7 +109,11 @@ export function LanguageSwitch() {
   const t = useT();
   const current = useStore(lang);
   return (
-    <button type="button" lang={current === "zh" ? "en" : "zh-CN"} onClick={() => setLang(current === "zh" ? "en" : "zh")}>
+    <button
+      type="button"
+      lang={current === "zh" ? "en" : "zh-CN"}
+      onClick={() => setLang(current === "zh" ? "en" : "zh")}
+    >
       {t("language")}
     </button>
   );

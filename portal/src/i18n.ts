@@ -56,6 +56,7 @@ const WORDS = {
   clear: ["清除", "Clear"],
   number: ["工单号", "Number"],
   summary: ["摘要", "Summary"],
+  complaint: ["投诉内容", "Complaint"],
   dealer: ["经销商", "Dealer"],
   handler: ["处理人", "Handler"],
   clock: ["时限", "Deadline"],
@@ -131,7 +132,9 @@ export function useT(): (word: Word) => string {
   return (word) => WORDS[word][current === "zh" ? 0 : 1];
 }
 
-export function useLabel(): (label: { readonly zh: string; readonly en: string } | null | undefined) => string {
+export function useLabel(): (
+  label: { readonly zh: string; readonly en: string } | null | undefined,
+) => string {
   const current = useStore(lang);
   return (label) => (label ? label[current] : "");
 }

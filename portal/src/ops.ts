@@ -41,7 +41,10 @@ export function persisted(name: string | null | undefined): Persisted {
 }
 
 export function nameOf(document: {
-  readonly definitions: readonly { readonly kind: string; readonly name?: { readonly value: string } }[];
+  readonly definitions: readonly {
+    readonly kind: string;
+    readonly name?: { readonly value: string };
+  }[];
 }): string | undefined {
   for (const definition of document.definitions) {
     if (definition.kind === "OperationDefinition" && definition.name) return definition.name.value;
@@ -92,7 +95,8 @@ export const RegisterComplaint = op<
   V<T.RegisterComplaintMutationVariables>
 >(registerComplaint);
 export const Board = op<T.BoardQuery, V<T.BoardQueryVariables>>(board);
-export const BoardCounters = op<T.BoardCountersSubscription, V<T.BoardCountersSubscriptionVariables>>(
-  boardCounters,
-);
+export const BoardCounters = op<
+  T.BoardCountersSubscription,
+  V<T.BoardCountersSubscriptionVariables>
+>(boardCounters);
 export const Escalations = op<T.EscalationsQuery, V<T.EscalationsQueryVariables>>(escalations);

@@ -23,10 +23,15 @@ export function Loading() {
 
 /** A failed request, never a blank screen: what failed, and a retry. A persisted id the server
  * does not know names the operation (the client was built against another contract). */
-export function RequestError(props: { error: CombinedError; operation: string; onRetry?: () => void }) {
+export function RequestError(props: {
+  error: CombinedError;
+  operation: string;
+  onRetry?: () => void;
+}) {
   const t = useT();
   const unknown = props.error.graphQLErrors.some(
-    (e) => e.message === "PersistedQueryNotFound" || e.extensions?.code === "PERSISTED_QUERY_NOT_FOUND",
+    (e) =>
+      e.message === "PersistedQueryNotFound" || e.extensions?.code === "PERSISTED_QUERY_NOT_FOUND",
   );
   const detail = unknown
     ? `${t("unknownOp")}${props.operation}`
@@ -115,7 +120,8 @@ export function Countdown(props: { clocks: readonly Clock[]; now: number }) {
   }
   const left = new Date(running.dueAt).getTime() - props.now;
   const warn = running.warnAt ? new Date(running.warnAt).getTime() <= props.now : false;
-  const status = left < 0 ? "breached" : warn || running.status === "DUE_SOON" ? "due-soon" : "on-track";
+  const status =
+    left < 0 ? "breached" : warn || running.status === "DUE_SOON" ? "due-soon" : "on-track";
   return (
     <span class={`clock ${status}`}>
       {running.name}: {left < 0 ? `${t("overdue")} ${span(left)}` : `${t("left")} ${span(left)}`}

@@ -21,7 +21,10 @@ export function Escalations() {
     { query: BoardCounters, variables: {} },
     (_previous: BoardCountersSubscription | undefined, next: BoardCountersSubscription) => {
       clearTimeout(refresh.current);
-      refresh.current = window.setTimeout(() => refetchList({ requestPolicy: "network-only" }), 250);
+      refresh.current = window.setTimeout(
+        () => refetchList({ requestPolicy: "network-only" }),
+        250,
+      );
       return next;
     },
   );
@@ -40,8 +43,18 @@ export function Escalations() {
       <h1>{t("escalations")}</h1>
       <section aria-labelledby="counters-h">
         <h2 id="counters-h">{t("board")}</h2>
-        {board.error && !counters && <RequestError error={board.error} operation="Board" onRetry={() => refetchBoard({ requestPolicy: "network-only" })} />}
-        {first?.__typename === "NotFound" && <p class="error" role="alert">{first.message}</p>}
+        {board.error && !counters && (
+          <RequestError
+            error={board.error}
+            operation="Board"
+            onRetry={() => refetchBoard({ requestPolicy: "network-only" })}
+          />
+        )}
+        {first?.__typename === "NotFound" && (
+          <p class="error" role="alert">
+            {first.message}
+          </p>
+        )}
         {!counters && !board.error && <Loading />}
         {counters && (
           <dl class="counters" aria-live="polite">
@@ -68,9 +81,19 @@ export function Escalations() {
       </section>
       <section aria-labelledby="escalated-h">
         <h2 id="escalated-h">{t("escalated")}</h2>
-        {list.error && <RequestError error={list.error} operation="Escalations" onRetry={() => refetchList({ requestPolicy: "network-only" })} />}
+        {list.error && (
+          <RequestError
+            error={list.error}
+            operation="Escalations"
+            onRetry={() => refetchList({ requestPolicy: "network-only" })}
+          />
+        )}
         {!page && !list.error && <Loading />}
-        {page?.__typename === "ValidationError" && <p class="error" role="alert">{page.message}</p>}
+        {page?.__typename === "ValidationError" && (
+          <p class="error" role="alert">
+            {page.message}
+          </p>
+        )}
         {page?.__typename === "EscalationConnection" &&
           (page.nodes.length === 0 ? (
             <p>{t("noEscalations")}</p>
@@ -81,16 +104,19 @@ export function Escalations() {
                   <a href={`/orders/${encodeURIComponent(order.id)}`} onClick={onLink}>
                     {order.number}
                   </a>{" "}
-                  · {order.dealer.name} · {t("tier")} {order.tier} · {t("grade")} {order.grade ?? "—"}
+                  · {order.dealer.name} · {t("tier")} {order.tier} · {t("grade")}{" "}
+                  {order.grade ?? "—"}
                   <br />
                   <span class="muted">
-                    {t("handler")}: {order.primaryHandler?.displayName ?? "—"} · {t("clock")}: {when(order.nextDue)}
+                    {t("handler")}: {order.primaryHandler?.displayName ?? "—"} · {t("clock")}:{" "}
+                    {when(order.nextDue)}
                   </span>
                   {slips.length > 0 && (
                     <ul class="plain slips">
                       {slips.map((s) => (
                         <li key={s.id} class="slip" data-slip={s.trigger}>
-                          {t("slips")}: {s.trigger} · {s.reason} → {s.toTier} · {s.state} · {when(s.issuedAt)}
+                          {t("slips")}: {s.trigger} · {s.reason} → {s.toTier} · {s.state} ·{" "}
+                          {when(s.issuedAt)}
                         </li>
                       ))}
                     </ul>

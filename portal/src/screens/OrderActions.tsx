@@ -30,7 +30,9 @@ export function Actions(props: { order: Order; catalogue: CatalogueQuery; reload
   };
   const actions = order.permittedActions;
   const codes = props.catalogue.catalogue;
-  const any = order.permittedSteps.length > 0 || ["contact", "escalate", "call"].some((a) => actions.includes(a));
+  const any =
+    order.permittedSteps.length > 0 ||
+    ["contact", "escalate", "call"].some((a) => actions.includes(a));
   return (
     <section aria-labelledby="actions-h" class="actions">
       <h2 id="actions-h">{t("actions")}</h2>
@@ -43,15 +45,29 @@ export function Actions(props: { order: Order; catalogue: CatalogueQuery; reload
             title={label(step.label)}
             document={CloseWorkOrder}
             variables={(data) => ({
-              input: { ...base, resolution: String(data.get("resolution") ?? ""), measures: text(data, "measures") },
+              input: {
+                ...base,
+                resolution: String(data.get("resolution") ?? ""),
+                measures: text(data, "measures"),
+              },
             })}
             pick={(data) => data.closeWorkOrder}
             onDone={props.reload}
           >
             {(errors) => (
               <>
-                <TextArea id={`${step.name}-resolution`} name="resolution" label={t("resolution")} error={errors.resolution} />
-                <TextArea id={`${step.name}-measures`} name="measures" label={t("measures")} error={errors.measures} />
+                <TextArea
+                  id={`${step.name}-resolution`}
+                  name="resolution"
+                  label={t("resolution")}
+                  error={errors.resolution}
+                />
+                <TextArea
+                  id={`${step.name}-measures`}
+                  name="measures"
+                  label={t("measures")}
+                  error={errors.measures}
+                />
               </>
             )}
           </ActionForm>
@@ -61,7 +77,9 @@ export function Actions(props: { order: Order; catalogue: CatalogueQuery; reload
             name={step.name}
             title={label(step.label)}
             document={TransitionWorkOrder}
-            variables={(data) => ({ input: { ...base, transition: step.name, comment: text(data, "comment") } })}
+            variables={(data) => ({
+              input: { ...base, transition: step.name, comment: text(data, "comment") },
+            })}
             pick={(data) => data.transitionWorkOrder}
             onDone={props.reload}
           >
@@ -82,7 +100,11 @@ export function Actions(props: { order: Order; catalogue: CatalogueQuery; reload
           title={t("contact")}
           document={LogContactAttempt}
           variables={(data) => ({
-            input: { ...base, outcome: String(data.get("outcome")) as "REACHED", note: text(data, "note") },
+            input: {
+              ...base,
+              outcome: String(data.get("outcome")) as "REACHED",
+              note: text(data, "note"),
+            },
           })}
           pick={(data) => data.logContactAttempt}
           onDone={props.reload}
@@ -110,7 +132,14 @@ export function Actions(props: { order: Order; catalogue: CatalogueQuery; reload
           pick={(data) => data.escalateWorkOrder}
           onDone={props.reload}
         >
-          {(errors) => <TextArea id="escalate-reason" name="reason" label={`${t("reason")} *`} error={errors.reason} />}
+          {(errors) => (
+            <TextArea
+              id="escalate-reason"
+              name="reason"
+              label={`${t("reason")} *`}
+              error={errors.reason}
+            />
+          )}
         </ActionForm>
       )}
       {actions.includes("call") && (
@@ -140,7 +169,12 @@ export function Actions(props: { order: Order; catalogue: CatalogueQuery; reload
                   ))}
                 </select>
               </Field>
-              <TextArea id="call-words" name="words" label={`${t("words")} *`} error={errors.words} />
+              <TextArea
+                id="call-words"
+                name="words"
+                label={`${t("words")} *`}
+                error={errors.words}
+              />
               <fieldset>
                 <legend>{t("flags")}</legend>
                 {codes.flags.map((f) => (
@@ -192,7 +226,9 @@ function ActionForm<D, V extends AnyVariables>(props: {
     event.preventDefault();
     const form = event.currentTarget as HTMLFormElement;
     setBusy(true);
-    const result = await client.mutation(props.document, props.variables(new FormData(form))).toPromise();
+    const result = await client
+      .mutation(props.document, props.variables(new FormData(form)))
+      .toPromise();
     setBusy(false);
     setFailed(result.error ? result : null);
     const answer = result.data ? props.pick(result.data) : null;
@@ -209,19 +245,27 @@ function ActionForm<D, V extends AnyVariables>(props: {
   const errors = fieldErrors(typed);
   const general = typed && typed.__typename !== "ValidationError" ? typed.message : null;
   return (
-    <details class="action" open={open} onToggle={(e) => setOpen((e.currentTarget as HTMLDetailsElement).open)}>
+    <details
+      class="action"
+      open={open}
+      onToggle={(e) => setOpen((e.currentTarget as HTMLDetailsElement).open)}
+    >
       <summary data-action={props.name}>{props.title}</summary>
       <form onSubmit={submit} aria-label={props.title}>
         {props.children(errors)}
         {typed?.__typename === "ValidationError" && Object.keys(errors).length === 0 && (
-          <p class="error" role="alert">{typed.message}</p>
+          <p class="error" role="alert">
+            {typed.message}
+          </p>
         )}
         {general && (
           <p class="error" role="alert">
             {typed?.__typename === "Conflict" ? t("conflict") : general}
           </p>
         )}
-        {failed?.error && <RequestError error={failed.error} operation={nameOf(props.document) ?? props.name} />}
+        {failed?.error && (
+          <RequestError error={failed.error} operation={nameOf(props.document) ?? props.name} />
+        )}
         <button type="submit" disabled={busy}>
           {t("submit")}
         </button>

@@ -1,6 +1,9 @@
 import { useQuery, useSubscription } from "@urql/preact";
 import { useEffect } from "preact/hooks";
-import type { CatalogueQuery, OrderDetailQuery } from "../../../frontend-contract/generated/operations";
+import type {
+  CatalogueQuery,
+  OrderDetailQuery,
+} from "../../../frontend-contract/generated/operations";
 import { useDateTime, useLabel, useT } from "../i18n";
 import { OrderDetail as OrderDetailOp, OrderEvents } from "../ops";
 import { onLink } from "../router";
@@ -21,14 +24,16 @@ export function OrderDetail(props: { id: string; catalogue: CatalogueQuery | und
   const version = order?.__typename === "WorkOrder" ? order.version : null;
   useSubscription({ query: OrderEvents, variables: {} }, (_previous, event) => {
     const changed = event.orderEvents;
-    if (changed.orderId === props.id && version !== null && changed.orderVersion > version) reload();
+    if (changed.orderId === props.id && version !== null && changed.orderVersion > version)
+      reload();
     return event;
   });
   const reconnected = useStore(reconnects);
   useEffect(() => {
     if (reconnected) reload();
   }, [reconnected]);
-  if (result.error && !result.data) return <RequestError error={result.error} operation="OrderDetail" onRetry={reload} />;
+  if (result.error && !result.data)
+    return <RequestError error={result.error} operation="OrderDetail" onRetry={reload} />;
   if (!order) return <Loading />;
   if (order.__typename === "NotFound") {
     return (
@@ -44,16 +49,23 @@ export function OrderDetail(props: { id: string; catalogue: CatalogueQuery | und
   return <Detail order={order} catalogue={props.catalogue} reload={reload} />;
 }
 
-function Detail(props: { order: Order; catalogue: CatalogueQuery | undefined; reload: () => void }) {
+function Detail(props: {
+  order: Order;
+  catalogue: CatalogueQuery | undefined;
+  reload: () => void;
+}) {
   const { order } = props;
   const t = useT();
   const label = useLabel();
   const when = useDateTime();
   const now = useNow();
   const codes = props.catalogue?.catalogue;
-  const named = (list: readonly { code: string; label: { zh: string; en: string } }[] | undefined, code: string) =>
-    label(list?.find((x) => x.code === code)?.label) || code;
-  const pii = (value: string | null | undefined) => value ?? <span class="muted">{t("masked")}</span>;
+  const named = (
+    list: readonly { code: string; label: { zh: string; en: string } }[] | undefined,
+    code: string,
+  ) => label(list?.find((x) => x.code === code)?.label) || code;
+  const pii = (value: string | null | undefined) =>
+    value ?? <span class="muted">{t("masked")}</span>;
   return (
     <article class="detail">
       <header class="detail-head">
@@ -61,8 +73,9 @@ function Detail(props: { order: Order; catalogue: CatalogueQuery | undefined; re
           {order.number} <span class={`state state-${order.state}`}>{label(order.stateLabel)}</span>
         </h1>
         <p>
-          {t("grade")} <strong>{order.grade ?? "—"}</strong> · {t("category")} {named(codes?.categories, order.category)} ·{" "}
-          {t("tier")} {order.tier} · {t("dealer")} {order.dealer.name}
+          {t("grade")} <strong>{order.grade ?? "—"}</strong> · {t("category")}{" "}
+          {named(codes?.categories, order.category)} · {t("tier")} {order.tier} · {t("dealer")}{" "}
+          {order.dealer.name}
         </p>
         <p>{order.summary}</p>
         <p class="muted">{order.details}</p>
@@ -104,13 +117,20 @@ function Detail(props: { order: Order; catalogue: CatalogueQuery | undefined; re
           </dl>
         </section>
       </div>
-      {props.catalogue ? <Actions order={order} catalogue={props.catalogue} reload={props.reload} /> : <Loading />}
+      {props.catalogue ? (
+        <Actions order={order} catalogue={props.catalogue} reload={props.reload} />
+      ) : (
+        <Loading />
+      )}
       <section aria-labelledby="clocks-h">
         <h2 id="clocks-h">{t("clocks")}</h2>
         <ul class="plain">
           {order.clocks.map((clock) => (
             <li key={clock.name}>
-              <Countdown clocks={[clock]} now={now} /> <span class="muted">({clock.status}, {when(clock.dueAt)})</span>
+              <Countdown clocks={[clock]} now={now} />{" "}
+              <span class="muted">
+                ({clock.status}, {when(clock.dueAt)})
+              </span>
             </li>
           ))}
         </ul>
@@ -120,7 +140,8 @@ function Detail(props: { order: Order; catalogue: CatalogueQuery | undefined; re
         <ol class="timeline">
           {order.history.map((event) => (
             <li key={event.id}>
-              <time dateTime={event.at}>{when(event.at)}</time> {event.actor?.displayName ?? ""} · {event.kind}
+              <time dateTime={event.at}>{when(event.at)}</time> {event.actor?.displayName ?? ""} ·{" "}
+              {event.kind}
               {event.transition ? ` · ${event.transition}` : ""}
               {event.toState ? ` → ${event.toState}` : ""}
               {event.comment ? `: ${event.comment}` : ""}
@@ -151,7 +172,8 @@ function Detail(props: { order: Order; catalogue: CatalogueQuery | undefined; re
           <ul class="plain">
             {order.warningSlips.map((s) => (
               <li key={s.id} class="slip">
-                {s.trigger} · {s.reason} · {s.fromTier} → {s.toTier} · {s.state} · {when(s.issuedAt)}
+                {s.trigger} · {s.reason} · {s.fromTier} → {s.toTier} · {s.state} ·{" "}
+                {when(s.issuedAt)}
               </li>
             ))}
           </ul>

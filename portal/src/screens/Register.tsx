@@ -1,25 +1,43 @@
 import { useClient, useQuery } from "@urql/preact";
 import { useState } from "preact/hooks";
-import type { CatalogueQuery, RegisterComplaintMutation } from "../../../frontend-contract/generated/operations";
+import type {
+  CatalogueQuery,
+  RegisterComplaintMutation,
+} from "../../../frontend-contract/generated/operations";
 import { useDateTime, useLabel, useT } from "../i18n";
-import { CustomerLookup, GradeProposal, OrgUnits, PossibleDuplicates, RegisterComplaint } from "../ops";
+import {
+  CustomerLookup,
+  GradeProposal,
+  OrgUnits,
+  PossibleDuplicates,
+  RegisterComplaint,
+} from "../ops";
 import { onLink } from "../router";
 import { Field, Loading, RequestError, type TypedError, describedBy, fieldErrors } from "../ui";
 
 const VIN_VALUES: Record<string, number> = Object.fromEntries(
-  [..."ABCDEFGHJKLMNPRSTUVWXYZ"].map((c, i) => [c, [1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 7, 9, 2, 3, 4, 5, 6, 7, 8, 9][i]]),
+  [..."ABCDEFGHJKLMNPRSTUVWXYZ"].map((c, i) => [
+    c,
+    [1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 7, 9, 2, 3, 4, 5, 6, 7, 8, 9][i],
+  ]),
 );
 const VIN_WEIGHTS = [8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2];
 
 /** The ISO 3779 check digit (9th character), which China's GB 16735 makes mandatory. */
 export function vinValid(vin: string): boolean {
   if (!/^[A-HJ-NPR-Z0-9]{17}$/.test(vin)) return false;
-  const sum = [...vin].reduce((acc, c, i) => acc + (/\d/.test(c) ? Number(c) : VIN_VALUES[c]) * VIN_WEIGHTS[i], 0);
+  const sum = [...vin].reduce(
+    (acc, c, i) => acc + (/\d/.test(c) ? Number(c) : VIN_VALUES[c]) * VIN_WEIGHTS[i],
+    0,
+  );
   const check = sum % 11 === 10 ? "X" : String(sum % 11);
   return vin[8] === check;
 }
 
-type Registered = Extract<RegisterComplaintMutation["registerComplaint"], { __typename: "WorkOrderPayload" }>;
+type Registered = Extract<
+  RegisterComplaintMutation["registerComplaint"],
+  { __typename: "WorkOrderPayload" }
+>;
 
 /** Intake: who is calling (phone look-up: the customer's record and recent orders), the VIN
  * check, the grade the profile proposes, possible duplicates to link, and each field's error
@@ -31,8 +49,16 @@ export function Register(props: { catalogue: CatalogueQuery }) {
   const client = useClient();
   const codes = props.catalogue.catalogue;
   const [form, setForm] = useState({
-    phone: "", name: "", address: "", dealerId: "", channel: codes.channels[0]?.code ?? "",
-    category: codes.categories[0]?.code ?? "", vin: "", summary: "", details: "", repeatOfId: "",
+    phone: "",
+    name: "",
+    address: "",
+    dealerId: "",
+    channel: codes.channels[0]?.code ?? "",
+    category: codes.categories[0]?.code ?? "",
+    vin: "",
+    summary: "",
+    details: "",
+    repeatOfId: "",
   });
   const [flags, setFlags] = useState<string[]>([]);
   const [demands, setDemands] = useState<string[]>([]);
@@ -118,7 +144,13 @@ export function Register(props: { catalogue: CatalogueQuery }) {
           </a>{" "}
           · {t("grade")} {done.order.grade ?? "—"} · {done.order.dealer.name}
         </p>
-        <button type="button" onClick={() => { setDone(null); setForm({ ...form, summary: "", details: "", repeatOfId: "" }); }}>
+        <button
+          type="button"
+          onClick={() => {
+            setDone(null);
+            setForm({ ...form, summary: "", details: "", repeatOfId: "" });
+          }}
+        >
           {t("register")}
         </button>
       </section>
@@ -138,7 +170,14 @@ export function Register(props: { catalogue: CatalogueQuery }) {
         <legend>{t("customer")}</legend>
         <Field id="phone" label={t("phone")} error={errors["customer.phones"]}>
           <div class="inline">
-            <input id="phone" type="tel" autoComplete="off" value={form.phone} onInput={set("phone")} {...describedBy("phone", errors["customer.phones"])} />
+            <input
+              id="phone"
+              type="tel"
+              autoComplete="off"
+              value={form.phone}
+              onInput={set("phone")}
+              {...describedBy("phone", errors["customer.phones"])}
+            />
             <button type="button" onClick={() => setPhoneToLook(form.phone.trim() || null)}>
               {t("lookup")}
             </button>
@@ -146,8 +185,16 @@ export function Register(props: { catalogue: CatalogueQuery }) {
         </Field>
         {lookup.fetching && <Loading />}
         {lookup.error && <RequestError error={lookup.error} operation="CustomerLookup" />}
-        {found?.__typename === "ValidationError" && <p class="error" role="alert">{found.message}</p>}
-        {found?.__typename === "NotPermitted" && <p class="error" role="alert">{found.message}</p>}
+        {found?.__typename === "ValidationError" && (
+          <p class="error" role="alert">
+            {found.message}
+          </p>
+        )}
+        {found?.__typename === "NotPermitted" && (
+          <p class="error" role="alert">
+            {found.message}
+          </p>
+        )}
         {found?.__typename === "CustomerLookup" && found.customer && (
           <div class="lookup" aria-live="polite">
             <p>
@@ -171,10 +218,20 @@ export function Register(props: { catalogue: CatalogueQuery }) {
           </div>
         )}
         <Field id="name" label={`${t("name")} *`} error={errors["customer.name"]}>
-          <input id="name" value={form.name} onInput={set("name")} {...describedBy("name", errors["customer.name"])} />
+          <input
+            id="name"
+            value={form.name}
+            onInput={set("name")}
+            {...describedBy("name", errors["customer.name"])}
+          />
         </Field>
         <Field id="address" label={t("address")} error={errors["customer.address"]}>
-          <input id="address" value={form.address} onInput={set("address")} {...describedBy("address", errors["customer.address"])} />
+          <input
+            id="address"
+            value={form.address}
+            onInput={set("address")}
+            {...describedBy("address", errors["customer.address"])}
+          />
         </Field>
       </fieldset>
       <fieldset>
@@ -183,19 +240,33 @@ export function Register(props: { catalogue: CatalogueQuery }) {
           id="vin"
           label={t("vin")}
           error={errors["vehicle.vin"]}
-          hint={vin.length === 17 && (
-            <p class={vinValid(vin) ? "hint ok" : "hint bad"} aria-live="polite">
-              {vinValid(vin) ? t("vinOk") : t("vinBad")}
-            </p>
-          )}
+          hint={
+            vin.length === 17 && (
+              <p class={vinValid(vin) ? "hint ok" : "hint bad"} aria-live="polite">
+                {vinValid(vin) ? t("vinOk") : t("vinBad")}
+              </p>
+            )
+          }
         >
-          <input id="vin" value={form.vin} maxLength={17} autoComplete="off" onInput={set("vin")} {...describedBy("vin", errors["vehicle.vin"])} />
+          <input
+            id="vin"
+            value={form.vin}
+            maxLength={17}
+            autoComplete="off"
+            onInput={set("vin")}
+            {...describedBy("vin", errors["vehicle.vin"])}
+          />
         </Field>
       </fieldset>
       <fieldset>
-        <legend>{t("summary")}</legend>
+        <legend>{t("complaint")}</legend>
         <Field id="dealer" label={`${t("dealer")} *`} error={errors.dealerId || undefined}>
-          <select id="dealer" value={form.dealerId} onChange={set("dealerId")} {...describedBy("dealer", errors.dealerId || undefined)}>
+          <select
+            id="dealer"
+            value={form.dealerId}
+            onChange={set("dealerId")}
+            {...describedBy("dealer", errors.dealerId || undefined)}
+          >
             <option value="">{t("chooseDealer")}</option>
             {dealerPage?.__typename === "OrgUnitConnection" &&
               dealerPage.nodes.map((d) => (
@@ -209,14 +280,18 @@ export function Register(props: { catalogue: CatalogueQuery }) {
         <Field id="channel" label={t("channel")} error={errors.channel}>
           <select id="channel" value={form.channel} onChange={set("channel")}>
             {codes.channels.map((c) => (
-              <option key={c.code} value={c.code}>{label(c.label)}</option>
+              <option key={c.code} value={c.code}>
+                {label(c.label)}
+              </option>
             ))}
           </select>
         </Field>
         <Field id="category" label={t("category")} error={errors.category}>
           <select id="category" value={form.category} onChange={set("category")}>
             {codes.categories.map((c) => (
-              <option key={c.code} value={c.code}>{c.code} {label(c.label)}</option>
+              <option key={c.code} value={c.code}>
+                {c.code} {label(c.label)}
+              </option>
             ))}
           </select>
         </Field>
@@ -224,7 +299,12 @@ export function Register(props: { catalogue: CatalogueQuery }) {
           <legend>{t("flags")}</legend>
           {codes.flags.map((f) => (
             <span class="check" key={f.code}>
-              <input type="checkbox" id={`flag-${f.code}`} checked={flags.includes(f.code)} onChange={() => toggle(flags, setFlags, f.code)} />
+              <input
+                type="checkbox"
+                id={`flag-${f.code}`}
+                checked={flags.includes(f.code)}
+                onChange={() => toggle(flags, setFlags, f.code)}
+              />
               <label for={`flag-${f.code}`}>{label(f.label)}</label>
             </span>
           ))}
@@ -233,7 +313,12 @@ export function Register(props: { catalogue: CatalogueQuery }) {
           <legend>{t("demands")}</legend>
           {codes.demands.map((d) => (
             <span class="check" key={d.code}>
-              <input type="checkbox" id={`demand-${d.code}`} checked={demands.includes(d.code)} onChange={() => toggle(demands, setDemands, d.code)} />
+              <input
+                type="checkbox"
+                id={`demand-${d.code}`}
+                checked={demands.includes(d.code)}
+                onChange={() => toggle(demands, setDemands, d.code)}
+              />
               <label for={`demand-${d.code}`}>{label(d.label)}</label>
             </span>
           ))}
@@ -242,33 +327,62 @@ export function Register(props: { catalogue: CatalogueQuery }) {
           {proposal.data?.gradeProposal.__typename === "GradeProposal" && (
             <p>
               {t("proposal")}: <strong>{proposal.data.gradeProposal.grade ?? "—"}</strong>{" "}
-              <span class="muted">{proposal.data.gradeProposal.reasons.map((r) => label(r)).join("; ")}</span>
+              <span class="muted">
+                {proposal.data.gradeProposal.reasons.map((r) => label(r)).join("; ")}
+              </span>
             </p>
           )}
         </div>
         <Field id="summary" label={`${t("summary")} *`} error={errors.summary}>
-          <input id="summary" value={form.summary} onInput={set("summary")} {...describedBy("summary", errors.summary)} />
+          <input
+            id="summary"
+            value={form.summary}
+            onInput={set("summary")}
+            {...describedBy("summary", errors.summary)}
+          />
         </Field>
         <Field id="details" label={`${t("details")} *`} error={errors.details}>
-          <textarea id="details" rows={3} value={form.details} onInput={set("details")} {...describedBy("details", errors.details)} />
+          <textarea
+            id="details"
+            rows={3}
+            value={form.details}
+            onInput={set("details")}
+            {...describedBy("details", errors.details)}
+          />
         </Field>
       </fieldset>
       {duplicates.data && duplicates.data.possibleDuplicates.length > 0 && (
         <fieldset class="duplicates">
           <legend>{t("duplicates")}</legend>
           <span class="check">
-            <input type="radio" id="repeat-none" name="repeatOf" checked={!form.repeatOfId} onChange={() => setForm({ ...form, repeatOfId: "" })} />
+            <input
+              type="radio"
+              id="repeat-none"
+              name="repeatOf"
+              checked={!form.repeatOfId}
+              onChange={() => setForm({ ...form, repeatOfId: "" })}
+            />
             <label for="repeat-none">{t("noLink")}</label>
           </span>
           {duplicates.data.possibleDuplicates.map((o) => (
             <span class="check" key={o.id}>
-              <input type="radio" id={`repeat-${o.id}`} name="repeatOf" checked={form.repeatOfId === o.id} onChange={() => setForm({ ...form, repeatOfId: o.id })} />
+              <input
+                type="radio"
+                id={`repeat-${o.id}`}
+                name="repeatOf"
+                checked={form.repeatOfId === o.id}
+                onChange={() => setForm({ ...form, repeatOfId: o.id })}
+              />
               <label for={`repeat-${o.id}`}>
                 {t("linkRepeat")}: {o.number} · {o.summary} · {o.dealer.name}
               </label>
             </span>
           ))}
-          {errors.repeatOfId && <p class="field-error" role="alert">{errors.repeatOfId}</p>}
+          {errors.repeatOfId && (
+            <p class="field-error" role="alert">
+              {errors.repeatOfId}
+            </p>
+          )}
         </fieldset>
       )}
       <button type="submit" disabled={busy}>

@@ -62,7 +62,12 @@ export function SignIn() {
           }}
         >
           <label for="token">{t("token")}</label>
-          <textarea id="token" rows={3} value={token} onInput={(e) => setToken(e.currentTarget.value)} />
+          <textarea
+            id="token"
+            rows={3}
+            value={token}
+            onInput={(e) => setToken(e.currentTarget.value)}
+          />
           <button type="submit">{t("signIn")}</button>
         </form>
       </section>

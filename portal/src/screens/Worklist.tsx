@@ -37,10 +37,16 @@ export function Worklist(props: { catalogue: CatalogueQuery | undefined }) {
     variables: { filter, first: PAGE, after },
   });
   const live = useRef<number | undefined>(undefined);
-  const [patched, setPatched] = useState<Record<string, { state: string; stateLabel: { zh: string; en: string } }>>({});
+  const [patched, setPatched] = useState<
+    Record<string, { state: string; stateLabel: { zh: string; en: string } }>
+  >({});
   useSubscription({ query: OrderEvents, variables: {} }, (_previous, event) => {
     const order = event.orderEvents.order;
-    if (order) setPatched((p) => ({ ...p, [order.id]: { state: order.state, stateLabel: order.stateLabel } }));
+    if (order)
+      setPatched((p) => ({
+        ...p,
+        [order.id]: { state: order.state, stateLabel: order.stateLabel },
+      }));
     // A new or changed order may enter or leave this page: refetch it, once per burst of events.
     clearTimeout(live.current);
     live.current = window.setTimeout(() => refetch({ requestPolicy: "network-only" }), 250);
@@ -58,7 +64,11 @@ export function Worklist(props: { catalogue: CatalogueQuery | undefined }) {
       <h1>{t("worklist")}</h1>
       {props.catalogue && <Filters catalogue={props.catalogue} params={params} onApply={go} />}
       {result.error && (
-        <RequestError error={result.error} operation="Worklist" onRetry={() => refetch({ requestPolicy: "network-only" })} />
+        <RequestError
+          error={result.error}
+          operation="Worklist"
+          onRetry={() => refetch({ requestPolicy: "network-only" })}
+        />
       )}
       {!page && !result.error && <Loading />}
       {page?.__typename === "ValidationError" && (
@@ -118,7 +128,13 @@ export function Worklist(props: { catalogue: CatalogueQuery | undefined }) {
           )}
           <nav class="pager" aria-label={t("next")}>
             {after && (
-              <button type="button" onClick={() => { params.delete("after"); go(params); }}>
+              <button
+                type="button"
+                onClick={() => {
+                  params.delete("after");
+                  go(params);
+                }}
+              >
                 {t("first")}
               </button>
             )}
@@ -140,11 +156,19 @@ export function Worklist(props: { catalogue: CatalogueQuery | undefined }) {
   );
 }
 
-function Filters(props: { catalogue: CatalogueQuery; params: URLSearchParams; onApply: (p: URLSearchParams) => void }) {
+function Filters(props: {
+  catalogue: CatalogueQuery;
+  params: URLSearchParams;
+  onApply: (p: URLSearchParams) => void;
+}) {
   const t = useT();
   const label = useLabel();
   const { catalogue } = props.catalogue;
-  const choose = (name: string, text: string, options: readonly { code: string; label: { zh: string; en: string } }[]) => (
+  const choose = (
+    name: string,
+    text: string,
+    options: readonly { code: string; label: { zh: string; en: string } }[],
+  ) => (
     <div class="field">
       <label for={`filter-${name}`}>{text}</label>
       <select id={`filter-${name}`} name={name} value={props.params.get(name) ?? ""}>
@@ -177,9 +201,21 @@ function Filters(props: { catalogue: CatalogueQuery; params: URLSearchParams; on
         <input id="filter-q" name="q" type="search" value={props.params.get("q") ?? ""} />
       </div>
       <div class="checks">
-        <input id="filter-due" type="checkbox" name="dueSoon" value="1" checked={props.params.get("dueSoon") === "1"} />
+        <input
+          id="filter-due"
+          type="checkbox"
+          name="dueSoon"
+          value="1"
+          checked={props.params.get("dueSoon") === "1"}
+        />
         <label for="filter-due">{t("dueSoon")}</label>
-        <input id="filter-breached" type="checkbox" name="breached" value="1" checked={props.params.get("breached") === "1"} />
+        <input
+          id="filter-breached"
+          type="checkbox"
+          name="breached"
+          value="1"
+          checked={props.params.get("breached") === "1"}
+        />
         <label for="filter-breached">{t("breached")}</label>
       </div>
       <div class="buttons">
