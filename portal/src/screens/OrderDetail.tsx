@@ -64,8 +64,11 @@ function Detail(props: {
     list: readonly { code: string; label: { zh: string; en: string } }[] | undefined,
     code: string,
   ) => label(list?.find((x) => x.code === code)?.label) || code;
+  // Without customer.pii the server masks the phones and withholds the address (null, as when
+  // unknown): the masked phones tell the two apart.
+  const masked = order.customer?.phones.some((phone) => phone.includes("*")) ?? false;
   const pii = (value: string | null | undefined) =>
-    value ?? <span class="muted">{t("masked")}</span>;
+    value ?? (masked ? <span class="muted">{t("masked")}</span> : "—");
   return (
     <article class="detail">
       <header class="detail-head">
@@ -87,7 +90,7 @@ function Detail(props: {
             <dt>{t("name")}</dt>
             <dd>{pii(order.customer?.name)}</dd>
             <dt>{t("phones")}</dt>
-            <dd>{order.customer?.phones ? order.customer.phones.join(", ") : pii(null)}</dd>
+            <dd>{order.customer?.phones.join(", ") ?? "—"}</dd>
             <dt>{t("address")}</dt>
             <dd>{pii(order.customer?.address)}</dd>
           </dl>
