@@ -13,18 +13,17 @@ from typing import TypeVar
 
 import yaml
 
-from complaintdesk import reconciliation_command
+from complaintdesk import onboarding_command, reconciliation_command
 from server import settings as settings_module
 from server.adapters.events import Bus, bus_for
 from server.adapters.holiday_source import statutory_days
 from server.db import migrate
 from server.db.session import Database
 from server.domain.calendar import DayRules
-from server.domain.errors import DomainError, InvalidInputError
-from server.profiles import ProfileInvalidError, load_profile_dir, read_profile_dir
+from server.domain.errors import DomainError
+from server.profiles import ProfileInvalidError, load_profile_dir
 from server.security.auth import Claims, mint
-from server.services import calendar_years, dead_letters, demo, onboarding, organisation, tenancy
-from server.services.platform import PlatformCaller
+from server.services import calendar_years, dead_letters, demo, organisation, tenancy
 
 T = TypeVar("T")
 
@@ -177,7 +176,7 @@ def _tenant(args: argparse.Namespace) -> None:
     if not (args.slug and args.name):
         raise SystemExit("give --slug and --name for the new tenant")
     if args.org or args.users:
-        _onboard(args)
+        onboarding_command.onboard(args)
         return
     tenant_id = asyncio.run(
         _with_database(
@@ -187,36 +186,6 @@ def _tenant(args: argparse.Namespace) -> None:
     print(
         f"tenant '{args.slug}' created (id {tenant_id}) "
         f"from profile '{profile.name}' {profile.version}"
-    )
-
-
-def _onboard(args: argparse.Namespace) -> None:
-    """The same use case as onboardTenant, with a progress line; every problem at once."""
-    if not (args.org and args.users):
-        raise SystemExit("give both --org and --users (templates: policies/onboarding/)")
-    request = onboarding.Request(
-        slug=args.slug,
-        name=args.name,
-        org_csv=args.org.read_bytes(),
-        users_csv=args.users.read_bytes(),
-        profile_documents=read_profile_dir(args.profile),
-    )
-
-    def progress(stage: str, done: int, total: int) -> None:
-        print(f"\r{stage}: {done}/{total}", end="\n" if done == total else "", flush=True)
-
-    async def work(database: Database) -> onboarding.Summary:
-        return await onboarding.onboard(PlatformCaller("cli", database), request, progress)
-
-    files = {"orgCsv": str(args.org), "usersCsv": str(args.users)}
-    try:
-        summary = asyncio.run(_with_database(work))
-    except InvalidInputError as exc:
-        lines = [f"{files.get(p.path[0], p.path[0])}: {p.message}" for p in exc.problems]
-        raise SystemExit("nothing was created:\n" + "\n".join(lines)) from None
-    print(
-        f"tenant '{args.slug}' onboarded: {summary.org_units} org units"
-        f" ({summary.dealers} dealers), {summary.users} users"
     )
 
 

@@ -48,7 +48,10 @@ class StateCount:
 )
 class Board:
     by_state: list[StateCount] = strawberry.field(
-        description="Every open state of the workflow, in workflow order, zeros included."
+        description=(
+            "Every open state of the workflow, in workflow order, zeros included; then any open "
+            "state only an earlier profile version has, while unmigrated orders are in it."
+        )
     )
     open: int = strawberry.field(description="All open orders (the sum of byState).")
     due_soon: int = strawberry.field(
@@ -237,10 +240,9 @@ async def _next(queue: asyncio.Queue[events.OrderEvent], context: Context) -> ev
 
 
 async def _board(context: Context, scope: tuple[int, str] | None) -> Board:
-    workflow = context.caller.profile.workflow
     counts = await boards.board(context.caller, scope[0] if scope else None)
     by_state = [
-        StateCount(state=name, label=Label.of(workflow.state(name).label), count=count)
+        StateCount(state=name, label=Label.of(counts.labels[name]), count=count)
         for name, count in counts.by_state.items()
     ]
     return Board(

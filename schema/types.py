@@ -256,13 +256,15 @@ class WorkOrder:
     version: int = from_row("Send this as expectedVersion with your next change to this order.")
     state: str = from_row("Workflow state (profile name, e.g. unprocessed).")
     state_label: Label = computed(
-        "State label in the tenant's languages.",
-        lambda o: Label.of(o.ctx.caller.profile.workflow.state(o.row.state).label),
+        "State label in the tenant's languages, as the order's own profile version names it.",
+        lambda o: Label.of(o.ctx.caller.tenant.state_of(o.row).label),
     )
     available_transitions: list[str] = computed(
-        "Workflow steps this order allows from its state (whether you may take them is checked on "
-        "use).",
-        lambda o: [t.name for t in o.ctx.caller.profile.workflow.available(o.row.state)],
+        "Workflow steps this order allows from its state under its own profile version (whether "
+        "you may take them is checked on use).",
+        lambda o: [
+            t.name for t in o.ctx.caller.tenant.profile_of(o.row).workflow.available(o.row.state)
+        ],
     )
     permitted_steps: list[WorkflowStep] = computed(
         "The availableTransitions you may take, by your permissions at the order's unit.",

@@ -63,7 +63,9 @@ def users_csv() -> str:
 
 
 def sixth_profile(code: str) -> dict[str, Any]:
-    """A copy of the Skoda profile with other grade labels, deadlines and routing."""
+    """A copy of the Skoda profile with other grades (labels, and A4a graded B), deadlines (first
+    contact in 60 business minutes, a B order closed in 5 working days) and routing (A4a from the
+    dealer straight to the brand's SE)."""
     documents = copy.deepcopy(read_profile_dir(bundled_profile_path("skoda")))
     documents["profile.yaml"]["name"] = code
     documents["profile.yaml"]["version"] = "2027.1"
@@ -72,6 +74,11 @@ def sixth_profile(code: str) -> dict[str, Any]:
     for clock in documents["deadlines.yaml"]["clocks"]:
         if clock["clock"] == "response":
             clock["target"] = 60
+        if clock["clock"] == "closure" and clock["applies_to"]["grades"] == ["B"]:
+            clock["target"] = 5
+    for category in documents["categories.yaml"]["categories"]:
+        if category["code"] == "A4a":
+            category["grade"], category["routing"] = "B", ["DLR", "SALES_SE"]
     for tier in documents["routing.yaml"]["tiers"]:
         tier["label"] = {"zh": tier["label"]["zh"] + "（新）", "en": tier["label"]["en"] + " (new)"}
     return documents
@@ -169,8 +176,23 @@ async def test_a_sixth_tenant_is_onboarded_from_csv_and_walks_its_flow(database)
     detail = (
         await gql_as(await caller_of(database, tenant_id, "mgr-02"), "OrderDetail", id=order["id"])
     )["workOrder"]
-    response = next(c for c in detail["clocks"] if c["name"] == "response")
-    assert response["target"] == 60  # the sixth tenant's deadline, not Skoda's 120
+    targets = {c["name"]: c["target"] for c in detail["clocks"]}
+    # The sixth tenant's grade and deadlines, not Skoda's (A; 120 minutes; 3 working days).
+    assert (detail["grade"], targets["response"], targets["closure"]) == ("B", 60, 5)
+    escalated = await gql_as(
+        await caller_of(database, tenant_id, "mgr-02"),
+        "EscalateWorkOrder",
+        input={"id": order["id"], "expectedVersion": 2, "reason": "经销商无法解决"},
+    )
+    assert escalated["escalateWorkOrder"]["order"]["tier"] == "SALES_SE"  # its routing: no RBO
+    close = {"id": order["id"], "expectedVersion": 3, "resolution": "补发脚垫"}
+    closed = await gql_as(await caller_of(database, tenant_id, "se"), "CloseWorkOrder", input=close)
+    assert closed["closeWorkOrder"]["order"]["state"] == "handled", closed
+    confirm = {"id": order["id"], "expectedVersion": 4, "transition": "confirm"}
+    confirmed = await gql_as(
+        await caller_of(database, tenant_id, "csc-1"), "TransitionWorkOrder", input=confirm
+    )
+    assert confirmed["transitionWorkOrder"]["order"]["state"] == "closed", confirmed
     runtime = await caller_of(database, tenant_id, "admin")
     assert runtime.tenant.calendar(f"/{slug}/north/dlr-02").tz.key == "Asia/Harbin"
     await runtime.db.close()
@@ -351,7 +373,17 @@ def test_the_command_line_onboards_from_the_templates_with_progress_and_refuses_
     )
     done = run(*args, "--users", str(TEMPLATES / "users.csv"))
     assert done.returncode == 0, done.stderr
-    assert "org units: 5/5" in done.stdout and "users: 6/6" in done.stdout
+    # A bar per stage on stderr, redrawn as it advances (text mode reads each redraw as a
+    # line) and ended full: validation, then the rows created, level by level for the units.
+    bars = done.stderr.splitlines()
+    full = "[" + "#" * 30 + "]"
+    assert [bar for bar in bars if full in bar] == [
+        f"validation {full} 3/3",
+        f"org units  {full} 5/5",
+        f"users      {full} 6/6",
+        f"grants     {full} 7/7",
+    ], done.stderr
+    assert f"org units  [{'#' * 12}{'.' * 18}] 2/5" in bars
     assert "tenant 'acme' onboarded: 6 org units (2 dealers), 6 users" in done.stdout
     assert run("token", "--tenant", "acme", "--user", "manager-sh-01").returncode == 0
 

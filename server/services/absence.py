@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.models import RoleAssignment, User, WorkOrder
 from server.domain.errors import NotPermittedError
-from server.services import outbox, references
+from server.services import outbox, queries, references
 from server.services.caller import Caller
 
 
@@ -33,12 +33,10 @@ async def set_absent(caller: Caller, user_id: int, absent: bool) -> User:
 
 
 async def _tell_deputies(caller: Caller, session: AsyncSession, user: User, now: datetime) -> None:
-    finals = [s.name for s in caller.profile.workflow.states if s.final]
+    still_open = ~queries.in_states(caller.tenant, lambda s: s.final)
     orders = (
         await session.scalars(
-            select(WorkOrder).where(
-                WorkOrder.primary_handler_id == user.id, WorkOrder.state.not_in(finals)
-            )
+            select(WorkOrder).where(WorkOrder.primary_handler_id == user.id, still_open)
         )
     ).all()
     for order in orders:

@@ -14,6 +14,7 @@ from server.domain.errors import FieldProblem, InvalidInputError, TransitionNotA
 from server.domain.escalation import triggered
 from server.domain.text import text_problem
 from server.domain.workflow import Meaning
+from server.profiles import Profile
 from server.services import slips
 from server.services.caller import Caller
 from server.services.changes import changing
@@ -29,11 +30,14 @@ async def record_call(
     demands: list[str],
     expected_version: int | None,
 ) -> tuple[CustomerCall, WorkOrder]:
-    _check(caller, channel, words, flags, demands)
+    if problem := text_problem(words, required=True):
+        raise InvalidInputError([FieldProblem(("words",), problem)])
     async with changing(caller, order_id, expected_version) as change:
         order = change.order
         caller.authz.require("workorder.call", order.org_path)
-        state = caller.profile.workflow.state(order.state)
+        # The codes of the order's own version: an unmigrated order keeps its version's flags.
+        _check_codes(caller.tenant.profile_of(order), channel, flags, demands)
+        state = caller.tenant.state_of(order)
         if state.final:
             raise TransitionNotAllowedError(
                 order.state,
@@ -75,12 +79,12 @@ async def evaluate(
     Run on every call and at intake (flags raised then count too). `counts`: the order's calls per
     state's meaning, when the caller knows them (at intake there are none); else they are
     counted."""
-    meaning = tenant.profile.workflow.state(order.state).meaning
+    meaning = tenant.state_of(order).meaning
     if counts is None:
         counts = await call_counts(session, order.id)
     issued = []
     for rule in triggered(
-        tenant.profile.warning_rules,
+        tenant.profile_of(order).warning_rules,
         meaning,
         counts,
         frozenset(order.flags),
@@ -102,8 +106,7 @@ async def call_counts(session: AsyncSession, order_id: int) -> dict[Meaning, int
     return {Meaning(meaning): count for meaning, count in rows.all()}
 
 
-def _check(caller: Caller, channel: str, words: str, flags: list[str], demands: list[str]) -> None:
-    profile = caller.profile
+def _check_codes(profile: Profile, channel: str, flags: list[str], demands: list[str]) -> None:
     problems = []
     if channel not in profile.channels:
         problems.append(
@@ -111,8 +114,6 @@ def _check(caller: Caller, channel: str, words: str, flags: list[str], demands: 
                 ("channel",), f"unknown channel '{channel}' (known: {', '.join(profile.channels)})"
             )
         )
-    if problem := text_problem(words, required=True):
-        problems.append(FieldProblem(("words",), problem))
     problems += [
         FieldProblem((f"flags[{i}]",), f"unknown flag '{f}'")
         for i, f in enumerate(flags)

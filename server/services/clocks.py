@@ -53,7 +53,7 @@ def rules_for(profile: Profile, order: ClockedOrder) -> dict[str, ClockRule]:
 def start_new(tenant: TenantRuntime, order: WorkOrder, at: datetime) -> list[WorkOrderClock]:
     """The clocks a new order starts with, before it is inserted, so registering it is one INSERT
     (its version stays 1); the caller adds the rows once the order has its id."""
-    calendar, profile = tenant.calendar(order.org_path), tenant.profile_of(order)
+    calendar, profile = tenant.calendar_of(order), tenant.profile_of(order)
     rows = []
     for name, rule in rules_for(profile, order).items():
         if rule.starts_on == "registered":
@@ -96,7 +96,7 @@ async def apply(
     """Start, pause, resume and stop clocks on `event`; returns what changed, for the history.
     `final`: the order is closed or cancelled, and every open clock ends (`cancelled`: as such)."""
     end = sla.cancel if cancelled else sla.stop
-    calendar = tenant.calendar(order.org_path)
+    calendar = tenant.calendar_of(order)
     profile = tenant.profile_of(order)
     warn = profile.warn_before_percent
     rows = {row.name: row for row in await load(session, order.id)}
@@ -149,7 +149,7 @@ async def retarget(
     """After a regrade or escalation: each running clock takes its new rule's target, keeping the
     time used. `rows` are the order's clocks when the caller has loaded them already (the deadline
     scan's batches)."""
-    calendar = tenant.calendar(order.org_path)
+    calendar = tenant.calendar_of(order)
     profile = tenant.profile_of(order)
     rules = rules_for(profile, order)
     rows = await load(session, order.id) if rows is None else rows
@@ -213,7 +213,7 @@ async def reschedule_missing(
     for row in waiting:
         order = orders[row.work_order_id]
         warn = tenant.profile_of(order).warn_before_percent
-        store(row, sla.schedule(to_clock(row), tenant.calendar(order.org_path), warn))
+        store(row, sla.schedule(to_clock(row), tenant.calendar_of(order), warn))
     for order in orders.values():
         next_at = next_deadline(await load(session, order.id))
         await session.execute(
@@ -228,7 +228,7 @@ async def stop_named(
     rows = await load(session, order.id)
     for row in rows:
         if row.name == name:
-            store(row, sla.stop(to_clock(row), at, tenant.calendar(order.org_path)))
+            store(row, sla.stop(to_clock(row), at, tenant.calendar_of(order)))
     order.next_deadline_at = next_deadline(rows)
 
 

@@ -30,7 +30,7 @@ async def log_contact(
     async with changing(caller, order_id, expected_version) as change:
         order: WorkOrder = change.order
         caller.authz.require("workorder.contact", order.org_path)
-        if caller.profile.workflow.state(order.state).final:
+        if caller.tenant.state_of(order).final:
             raise TransitionNotAllowedError(
                 order.state, "logContactAttempt", reason=f"the order is {order.state}"
             )

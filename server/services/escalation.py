@@ -27,6 +27,7 @@ class Movable(history.Order, Protocol):
     """What a tier move changes: a WorkOrder, or the columns the deadline scan reads."""
 
     tier: str
+    profile_version: str
     escalated: bool
     primary_handler_id: int | None
     secondary_handler_id: int | None
@@ -60,8 +61,10 @@ async def record(
 ) -> None:
     """Each move's history event and its notice to the managers of the new tier, set-based."""
     await history.record_all(session, [_event(m) for m in moves])
-    tiers = tenant.profile.tiers
-    nodes = [outbox.tier_node(m.order.org_path, tiers[m.order.tier].level) for m in moves]
+    nodes = [
+        outbox.tier_node(m.order.org_path, tenant.profile_of(m.order).tiers[m.order.tier].level)
+        for m in moves
+    ]
     managers = await outbox.holders_at(session, tenant.book, "workorder.assign", set(nodes))
     at_nodes = zip(moves, nodes, strict=True)
     notices = [(_notice(m), managers.get(node, set())) for m, node in at_nodes]
@@ -123,7 +126,7 @@ async def _step(
     _require_text(field, why)
     async with changing(caller, order_id, expected_version) as change:
         caller.authz.require(permission, change.order.org_path)
-        routing = caller.profile.categories[change.order.category].routing
+        routing = caller.tenant.profile_of(change.order).categories[change.order.category].routing
         target = target_of(routing, change.order.tier)
         if target is None:
             possible = [

@@ -44,7 +44,10 @@ from server.services.tenancy import insert_tenant
 
 # A platform request carries both files base64-encoded (4/3 of their size) and the profile.
 PLATFORM_BODY_BYTES = 12_000_000
-Progress = Callable[[str, int, int], None]  # (stage, done, total)
+# (stage, done, total). The stages, in order: "validation" (the files read and checked), then the
+# rows created: "org units", "users", "grants"; each ends with done == total.
+Progress = Callable[[str, int, int], None]
+BATCH = 1000  # rows added per flush, so that progress moves and each INSERT stays a few statements
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,9 @@ async def onboard(
     [file, row, column]), then creates the tenant, its tree, its people and their grants in one
     transaction."""
     caller = platform_admin.require(platform)
+    report = progress or _silent
     problems = Problems()
+    report("validation", 0, 3)
     profile = _profile(request, problems)
     if not valid_code(request.slug):
         problems.add("slug", None, None, "use 2-40 lowercase letters, digits and hyphens")
@@ -81,17 +86,24 @@ async def onboard(
         problems.add("name", None, None, "give a name of 1 to 200 characters")
     root = f"/{request.slug}"
     units = read_org(read_rows("orgCsv", request.org_csv, ORG_COLUMNS, problems), root, problems)
+    report("validation", 1, 3)
     people = read_users(
         read_rows("usersCsv", request.users_csv, USER_COLUMNS, problems), units, root, problems
     )
+    report("validation", 2, 3)
     async with caller.database.platform() as session:
         taken = await session.scalar(select(Tenant.id).where(Tenant.slug == request.slug))
     if taken is not None:
         problems.add("slug", None, None, f"a tenant '{request.slug}' exists already")
     if problems.found:
         raise InvalidInputError(problems.found)
+    report("validation", 3, 3)
     assert profile is not None
-    return await _create(caller, request, profile, units, people, progress)
+    return await _create(caller, request, profile, units, people, report)
+
+
+def _silent(stage: str, done: int, total: int) -> None:
+    """No progress wanted (GraphQL's onboardTenant)."""
 
 
 def _profile(request: Request, problems: Problems) -> Profile | None:
@@ -125,9 +137,8 @@ async def _create(
     profile: Profile,
     units: dict[str, Unit],
     people: dict[str, Person],
-    progress: Progress | None,
+    report: Progress,
 ) -> Summary:
-    report = progress or (lambda stage, done, total: None)
     async with caller.database.platform() as session, session.begin():
         tenant, root = await insert_tenant(session, request.slug, request.name.strip(), profile)
         ids = {root.path: root.id}
@@ -154,12 +165,12 @@ async def _create(
             User(tenant_id=tenant.id, username=p.login, display_name=p.name, email=p.email)
             for p in people.values()
         ]
-        for start in range(0, len(users), 1000):
-            session.add_all(users[start : start + 1000])
+        for start in range(0, len(users), BATCH):
+            session.add_all(users[start : start + BATCH])
             await session.flush()
-            report("users", min(start + 1000, len(users)), len(users))
+            report("users", min(start + BATCH, len(users)), len(users))
         user_ids = {u.username: u.id for u in users}
-        session.add_all(
+        grants = [
             RoleAssignment(
                 tenant_id=tenant.id,
                 user_id=user_ids[p.login],
@@ -169,7 +180,11 @@ async def _create(
             )
             for p in people.values()
             for role, path, _row in p.grants
-        )
+        ]
+        for start in range(0, len(grants), BATCH):
+            session.add_all(grants[start : start + BATCH])
+            await session.flush()
+            report("grants", min(start + BATCH, len(grants)), len(grants))
         session.add(
             DirectoryEvent(
                 tenant_id=tenant.id,

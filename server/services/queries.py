@@ -5,7 +5,7 @@ Every read is limited to what the caller may see: the subtrees where they hold w
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar, TypeVarTuple
@@ -41,8 +41,10 @@ from server.db.models import (
 )
 from server.domain import bounds
 from server.domain.errors import FieldProblem, InvalidInputError, NotFoundError
-from server.domain.workflow import Meaning
+from server.domain.workflow import Meaning, State
+from server.profiles import Profile
 from server.services.caller import Caller
+from server.services.tenancy import TenantRuntime
 
 T = TypeVar("T")
 Ts = TypeVarTuple("Ts")
@@ -141,9 +143,30 @@ def _sla_filtered(caller: Caller, query: Select[*Ts], f: OrderFilter) -> Select[
             exists().where(running, WorkOrderClock.warn_at <= now, WorkOrderClock.due_at > now)
         )
     if f.pending_matters:
-        pending = [s.name for s in caller.profile.workflow.states if s.meaning is Meaning.PENDING]
-        query = query.where(WorkOrder.state.in_(pending))
+        query = query.where(in_states(caller.tenant, lambda s: s.meaning is Meaning.PENDING))
     return query
+
+
+def in_states(tenant: TenantRuntime, keep: Callable[[State], bool]) -> ColumnElement[bool]:
+    """Orders whose state `keep` holds for as their own profile version defines it: a newer
+    version may have renamed the state or changed its meaning, and an unmigrated order keeps its
+    version's. One condition for the versions that agree with the one in force (also any version
+    not stored, which profile_of runs by the one in force), one per version that differs."""
+
+    def names(profile: Profile) -> list[str]:
+        return sorted(s.name for s in profile.workflow.states if keep(s))
+
+    current = names(tenant.profile)
+    others = {v: kept for v, p in tenant.versions.items() if (kept := names(p)) != current}
+    if not others:
+        return WorkOrder.state.in_(current)
+    return or_(
+        and_(WorkOrder.state.in_(current), WorkOrder.profile_version.not_in(sorted(others))),
+        *(
+            and_(WorkOrder.profile_version == version, WorkOrder.state.in_(kept))
+            for version, kept in sorted(others.items())
+        ),
+    )
 
 
 def _check_instants(where: OrderFilter) -> None:
@@ -274,7 +297,6 @@ async def possible_duplicates(
     """Open or recent orders of the same customer (by phone) or vehicle (by VIN), for the operator
     to link a repeat instead of registering a duplicate."""
     recent = caller.clock() - timedelta(days=DUPLICATE_DAYS)
-    finals = [s.name for s in caller.profile.workflow.states if s.final]
     same = [
         WorkOrder.customer_id.in_(
             select(CustomerPhone.customer_id).where(CustomerPhone.number.in_(phones))
@@ -287,7 +309,7 @@ async def possible_duplicates(
         .where(
             visible(caller),
             or_(*same),
-            or_(WorkOrder.state.not_in(finals), WorkOrder.registered_at >= recent),
+            or_(~in_states(caller.tenant, lambda s: s.final), WorkOrder.registered_at >= recent),
         )
         .order_by(WorkOrder.id.desc())
         .limit(10)

@@ -15,20 +15,16 @@ from server.services.changes import changing
 async def regrade(
     caller: Caller, order_id: int, grade: str, reason: str, expected_version: int
 ) -> WorkOrder:
-    problems = []
-    if grade not in caller.profile.grades:
-        problems.append(
-            FieldProblem(
-                ("grade",), f"unknown grade '{grade}' (known: {', '.join(caller.profile.grades)})"
-            )
-        )
     if problem := text_problem(reason, required=True):
-        problems.append(FieldProblem(("reason",), problem))
-    if problems:
-        raise InvalidInputError(problems)
+        raise InvalidInputError([FieldProblem(("reason",), problem)])
     async with changing(caller, order_id, expected_version) as change:
         order = change.order
         caller.authz.require("workorder.regrade", order.org_path)
+        # The grades of the order's own version: an unmigrated order keeps its version's grades.
+        grades = caller.tenant.profile_of(order).grades
+        if grade not in grades:
+            message = f"unknown grade '{grade}' (known: {', '.join(grades)})"
+            raise InvalidInputError([FieldProblem(("grade",), message)])
         if order.grade is None:
             raise TransitionNotAllowedError(
                 order.state, "regrade", reason="consultations are not graded"

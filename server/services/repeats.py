@@ -39,7 +39,11 @@ async def find(
     if prior is None:
         return None
     number = prior.repeat_number + 1
-    return Repeat(prior, number, route(caller.profile.categories[prior.category].routing, number))
+    # The new order is routed by the version in force, which it is registered under; a category
+    # of the prior order's version that the version in force dropped routes as the new one's.
+    known = caller.profile.categories
+    routing = (known.get(prior.category) or known[category]).routing
+    return Repeat(prior, number, route(routing, number))
 
 
 async def _recent(

@@ -29,10 +29,12 @@ class Result:
 
 async def record_result(caller: Caller, revisit_id: int, result: Result) -> Revisit:
     async with revisit_change(caller, revisit_id) as (change, revisit, rule):
-        kind = _check_result(caller, result, rule)
+        found = caller.tenant.profile_of(change.order).revisit_rules
+        assert found is not None  # revisit_change found the revisit's rule in them
+        kind = _check_result(found, result, rule)
         check_open(revisit)
         revisit.result, revisit.words = kind.code, result.words
-        revisit.answers = _ordered(caller, result.answers)
+        revisit.answers = _ordered(found, result.answers)
         state = RevisitState.COMPLETED if kind.successful else RevisitState.UNSUCCESSFUL
         await finish(change, revisit, state, successful=kind.successful)
         data = {"revisit": revisit.id, "result": kind.code, "action": kind.action.value}
@@ -41,9 +43,7 @@ async def record_result(caller: Caller, revisit_id: int, result: Result) -> Revi
     return revisit
 
 
-def _check_result(caller: Caller, result: Result, rule: RevisitRule) -> rules.ResultType:
-    found = caller.profile.revisit_rules
-    assert found is not None  # a revisit exists only under a profile with revisit rules
+def _check_result(found: rules.RevisitRules, result: Result, rule: RevisitRule) -> rules.ResultType:
     problems = []
     kind = found.results.get(result.result)
     if kind is None:
@@ -63,12 +63,12 @@ def _check_result(caller: Caller, result: Result, rule: RevisitRule) -> rules.Re
     return kind
 
 
-def _ordered(caller: Caller, answers: list[tuple[str, str]]) -> list[dict[str, str]]:
+def _ordered(found: rules.RevisitRules, answers: list[tuple[str, str]]) -> list[dict[str, str]]:
     """The answers in the order the profile asks its questions."""
     given = dict(answers)
-    found = caller.profile.revisit_rules
-    questions = found.questions if found is not None else ()
-    return [{"question": q.code, "answer": given[q.code]} for q in questions if q.code in given]
+    return [
+        {"question": q.code, "answer": given[q.code]} for q in found.questions if q.code in given
+    ]
 
 
 async def _act(change: Change, revisit: Revisit, action: Action, words: str | None) -> None:
@@ -84,9 +84,10 @@ async def _act(change: Change, revisit: Revisit, action: Action, words: str | No
 async def _reopen(change: Change, words: str | None) -> None:
     """Back into complaint handling through the profile's reopen step, the customer's words as
     its comment; the result's rule, not the care specialist's own grants, decides it."""
-    found = change.caller.profile.revisit_rules
+    profile = change.caller.tenant.profile_of(change.order)
+    found = profile.revisit_rules
     assert found is not None and found.reopen_with is not None  # the profile checks both
-    step = change.caller.profile.workflow.fire(change.order.state, found.reopen_with, words)
+    step = profile.workflow.fire(change.order.state, found.reopen_with, words)
     await transitions.advance(change, step, words)
 
 

@@ -48,7 +48,7 @@ async def open_for(
     """The revisit `step` creates under the profile, unless it has one for this order and step
     already (a retried or redelivered step): its id, or None when nothing was created. The step's
     history event names it, with its clock."""
-    found = tenant.profile.revisit_rules
+    found = tenant.profile_of(order).revisit_rules
     rule = found.rules.get(step) if found is not None else None
     if rule is None:
         return None
@@ -69,7 +69,7 @@ async def open_for(
     revisit_id: int | None = await session.scalar(statement.returning(Revisit.id))
     if revisit_id is None:
         return None
-    calendar, warn = tenant.calendar(order.org_path), tenant.profile.warn_before_percent
+    calendar, warn = tenant.calendar_of(order), tenant.profile_of(order).warn_before_percent
     name = rules.clock_name(revisit_id)
     clock = sla.start(name, rule.target, Unit(rule.unit), now, calendar, warn)
     row = WorkOrderClock(work_order_id=order.id, name=clock.name)
@@ -118,7 +118,7 @@ async def _end_clock(
     rows = await clocks.load(session, order.id)
     for row in rows:
         if row.name == rules.clock_name(revisit.id):
-            clocks.store(row, end(clocks.to_clock(row), now, tenant.calendar(order.org_path)))
+            clocks.store(row, end(clocks.to_clock(row), now, tenant.calendar_of(order)))
     order.next_deadline_at = clocks.next_deadline(rows)
 
 
@@ -197,7 +197,7 @@ async def _call_back(change: Change, revisit: Revisit, at: datetime) -> None:
     """The customer asked to be called later: the revisit falls due then (not a failure)."""
     tenant, order = change.caller.tenant, change.order
     rows = await clocks.load(change.session, order.id)
-    calendar, warn = tenant.calendar(order.org_path), tenant.profile.warn_before_percent
+    calendar, warn = tenant.calendar_of(order), tenant.profile_of(order).warn_before_percent
     for row in rows:
         if row.name == rules.clock_name(revisit.id):
             moved = sla.move_due(clocks.to_clock(row), at, change.now, calendar, warn)
@@ -225,7 +225,7 @@ async def revisit_change(
     async with changing(caller, found.work_order_id, None) as change:
         revisit = await change.session.get_one(Revisit, revisit_id, with_for_update=True)
         caller.authz.require(PERFORM, revisit.org_path)
-        profile_rules = caller.profile.revisit_rules
+        profile_rules = caller.tenant.profile_of(change.order).revisit_rules
         rule = profile_rules.rules.get(revisit.trigger) if profile_rules is not None else None
         if rule is None:
             message = "the tenant's profile no longer has rules for this revisit"

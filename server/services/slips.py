@@ -35,7 +35,7 @@ async def issue(
 ) -> WarningSlip | None:
     """The slip for this trigger, unless the order has one already (then None: nothing happens
     twice)."""
-    category = tenant.profile.categories[order.category]
+    category = tenant.profile_of(order).categories[order.category]
     to_tier = next_tier(category.routing, order.tier) or order.tier
     values = {
         "work_order_id": order.id,
@@ -80,7 +80,8 @@ def ack_clock_name(slip: WarningSlip) -> str:
 async def _start_ack_clock(
     session: AsyncSession, tenant: TenantRuntime, order: WorkOrder, slip: WarningSlip, now: datetime
 ) -> None:
-    target = tenant.profile.slip_acknowledgement
+    profile = tenant.profile_of(order)
+    target = profile.slip_acknowledgement
     if target is None:
         return
     clock = sla.start(
@@ -88,8 +89,8 @@ async def _start_ack_clock(
         target.amount,
         Unit(target.unit),
         now,
-        tenant.calendar(order.org_path),
-        tenant.profile.warn_before_percent,
+        tenant.calendar_of(order),
+        profile.warn_before_percent,
     )
     row = WorkOrderClock(work_order_id=order.id, name=clock.name)
     clocks.store(row, clock)
@@ -115,7 +116,7 @@ async def _notify(
             "to_tier": slip.to_tier,
         },
     )
-    level = tenant.profile.tiers[slip.to_tier].level
+    level = tenant.profile_of(order).tiers[slip.to_tier].level
     await outbox.put(
         session,
         message,

@@ -16,6 +16,7 @@ from server.db.session import Database
 from server.domain.calendar import BusinessCalendar, DayRules
 from server.domain.errors import FieldProblem, InvalidInputError
 from server.domain.tree import valid_code
+from server.domain.workflow import State
 from server.profiles import Profile, parse_profile
 from server.security.authz import PolicyBook
 from server.services import calendars, profile_versions
@@ -27,6 +28,18 @@ class Versioned(Protocol):
     """An order, or the columns of one, naming the profile version it is run by."""
 
     profile_version: str
+
+
+class Staged(Versioned, Protocol):
+    """An order, or its columns, with its workflow state."""
+
+    state: str
+
+
+class Placed(Versioned, Protocol):
+    """An order, or its columns, with the org path of its dealer."""
+
+    org_path: str
 
 
 @dataclass(frozen=True)
@@ -46,10 +59,20 @@ class TenantRuntime:
     versions: Mapping[str, Profile]
 
     def profile_of(self, order: Versioned) -> Profile:
-        """The profile that runs this order: the version it was registered under."""
+        """The profile that runs this order: the version it was registered under (or last
+        migrated to). Everything that reads the profile for an existing order asks here."""
         return self.versions.get(order.profile_version, self.profile)
 
+    def state_of(self, order: Staged) -> State:
+        """The order's state as its own version defines it: a newer version may have renamed it."""
+        return self.profile_of(order).workflow.state(order.state)
+
+    def calendar_of(self, order: Placed) -> BusinessCalendar:
+        """The calendar the order's deadlines run on: its dealer's, under its own version."""
+        return calendar_for(self.profile_of(order), self.days, self.unit_hours, order.org_path)
+
     def calendar(self, path: str) -> BusinessCalendar:
+        """The calendar at an org unit under the profile in force (for an order: calendar_of)."""
         return calendar_for(self.profile, self.days, self.unit_hours, path)
 
 
