@@ -60,7 +60,7 @@ class WorkflowStep:
 
 
 def _permitted_steps(order: WorkOrder) -> list[WorkflowStep]:
-    steps = order_actions.permitted_steps(order.ctx.caller, order.row.state, order.row.org_path)
+    steps = order_actions.permitted_steps(order.ctx.caller, order.row)
     return [
         WorkflowStep(
             name=step.name,
@@ -267,7 +267,8 @@ class WorkOrder:
         ],
     )
     permitted_steps: list[WorkflowStep] = computed(
-        "The availableTransitions you may take, by your permissions at the order's unit.",
+        "The availableTransitions you may take (under the order's own profile version), by your "
+        "permissions at the order's unit.",
         _permitted_steps,
     )
     permitted_actions: list[str] = computed(

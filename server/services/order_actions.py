@@ -3,8 +3,11 @@ use cases require, asked at the order's unit (each use case still checks on use)
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from server.domain.workflow import Transition
 from server.services.caller import Caller
+from server.services.tenancy import Placed, Staged
 
 # action: the permission its use case requires (contacts, assignment, escalation, regrading,
 # calls); the workflow's own steps carry theirs in workflow.yaml.
@@ -18,12 +21,18 @@ ACTIONS = {
 }
 
 
-def permitted_steps(caller: Caller, state: str, org_path: str) -> list[Transition]:
-    """The workflow steps from `state` that the caller may take at `org_path`."""
+class Order(Staged, Placed, Protocol):
+    """An order, or its columns: its state, its unit and its profile version."""
+
+
+def permitted_steps(caller: Caller, order: Order) -> list[Transition]:
+    """The workflow steps from the order's state, under its own profile version, that the caller
+    may take at the order's unit."""
+    workflow = caller.tenant.profile_of(order).workflow
     return [
         step
-        for step in caller.profile.workflow.available(state)
-        if caller.authz.check(step.permission, org_path)
+        for step in workflow.available(order.state)
+        if caller.authz.check(step.permission, order.org_path)
     ]
 
 
