@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp
 
-from complaintdesk import heap
+from complaintdesk import exports, heap
 from complaintdesk.middleware.authenticate import Authenticate
 from complaintdesk.middleware.cors import Cors
 from complaintdesk.middleware.origins import tenant_origins
@@ -68,6 +68,7 @@ def create_app(
         routes=[
             Route("/healthz", healthz),
             Route("/graphql", view),
+            Route("/exports/{name:path}", exports.download),
             WebSocketRoute("/graphql", view),
         ],
         lifespan=lifespan,

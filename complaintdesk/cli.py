@@ -13,7 +13,7 @@ from typing import TypeVar
 
 import yaml
 
-from complaintdesk import onboarding_command, reconciliation_command
+from complaintdesk import export_command, onboarding_command, reconciliation_command
 from server import settings as settings_module
 from server.adapters.events import Bus, bus_for
 from server.adapters.holiday_source import statutory_days
@@ -106,6 +106,7 @@ def _parser() -> argparse.ArgumentParser:
     which.add_argument("--all", action="store_true", help="every dead message of the tenant")
     retry.set_defaults(handler=_outbox_retry)
     reconciliation_command.register(sub)
+    export_command.register(sub)
     exp = sub.add_parser(
         "export-schema", help="write the GraphQL SDL (default: frontend-contract/schema.graphql)"
     )

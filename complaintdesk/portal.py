@@ -1,7 +1,8 @@
 """The reference brand portal (portal/, built into portal/dist by `make portal`) at / beside the
 API: its files, index.html for every client-side route, and the demo users for its sign-in.
 
-Only GET and HEAD outside /graphql and /healthz come here; everything else goes to the API.
+Only GET and HEAD outside the API's paths (API_PATHS, API_PREFIXES) come here; everything else
+goes to the API.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from server.settings import Settings
 
 PORTAL_DIST = Path(__file__).resolve().parents[1] / "portal" / "dist"
 API_PATHS = frozenset({"/graphql", "/healthz"})
+API_PREFIXES = ("/exports/",)  # downloads (complaintdesk/exports.py)
 NOT_BUILT = "The portal is not built: run `make portal` (needs Node 20+ and npm), then reload."
 
 
@@ -35,6 +37,7 @@ class Portal:
         if (
             scope["type"] != "http"
             or scope["path"] in API_PATHS
+            or scope["path"].startswith(API_PREFIXES)
             or scope["method"] not in ("GET", "HEAD")
         ):
             await self.api(scope, receive, send)

@@ -25,6 +25,7 @@ from schema.mutations import Mutation
 from schema.onboarding import OnboardingMutation, OnboardingQuery
 from schema.outbox import OutboxMutation, OutboxQuery
 from schema.queries import Query
+from schema.reports import ReportQuery
 from schema.revisits import RevisitMutation, RevisitQuery
 from schema.tenant_admin import TenantAdminMutation, TenantAdminQuery
 
@@ -54,6 +55,7 @@ schema = strawberry.Schema(
         OnboardingQuery,
         RevisitQuery,
         KpiQuery,
+        ReportQuery,
     ),
     mutation=_merged(
         "Mutation",

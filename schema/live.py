@@ -9,22 +9,23 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 import strawberry
 from graphql import GraphQLError
 
 from schema.context import Context, Info
-from schema.errors import NotFound, answer
+from schema.errors import NotFound, ValidationError, answer
 from schema.ids import encode, key
 from schema.parties import Label
+from schema.reports import BoardTrend, ClockStatus, CodeCount, TrendDay
 from schema.types import WorkOrder
 from server.adapters import events
 from server.domain import tree
 from server.domain.errors import NotFoundError
 from server.services import board as boards
-from server.services import queries, visibility
+from server.services import queries, report_scope, visibility
 
 COALESCE_SECONDS = 0.3  # a burst of events (a deadline scan, a bulk import) becomes one recount
 
@@ -61,6 +62,50 @@ class Board:
         description="Open orders with a running clock past its deadline."
     )
     at: datetime = strawberry.field(description="When these counts were taken.")
+    by_grade: list[CodeCount] = strawberry.field(
+        description="Open orders per grade, in the profile's order, then ungraded (code null)."
+    )
+    by_tier: list[CodeCount] = strawberry.field(
+        description="Open orders per handling tier, in the profile's order, zeros included."
+    )
+    by_category: list[CodeCount] = strawberry.field(
+        description="Open orders per category holding any, in the profile's order."
+    )
+    clock_status: ClockStatus = strawberry.field(
+        description="Open orders by clock: on time, due soon, breached, stopped (they sum to open)."
+    )
+    scope: strawberry.Private[int | None]
+
+    @strawberry.field(
+        description="The first page of open orders past a deadline, most overdue first."
+    )
+    async def overdue(self, info: Info) -> list[WorkOrder]:
+        rows = await boards.overdue(info.context.caller, self.scope)
+        return [WorkOrder(row=o, ctx=info.context) for o in rows]
+
+    @strawberry.field(
+        description=(
+            "Orders registered, handled and closed per day, in the tenant's timezone, from `from` "
+            "to `to` included (at most the profile's range, 13 months by default)."
+        )
+    )
+    async def trend(
+        self,
+        info: Info,
+        from_: Annotated[date, strawberry.argument(name="from", description="The first day.")],
+        to: Annotated[date, strawberry.argument(description="The last day, included.")],
+    ) -> BoardTrendResult:
+        async def run() -> BoardTrend:
+            days = await boards.trend(info.context.caller, self.scope, from_, to)
+            return BoardTrend(days=[TrendDay.of(d) for d in days])
+
+        return await answer(run, ValidationError)
+
+
+BoardTrendResult = Annotated[
+    BoardTrend | ValidationError,
+    strawberry.union("BoardTrendResult", description="The trend, or why the range was refused."),
+]
 
 
 BoardResult = Annotated[
@@ -203,6 +248,7 @@ async def _scope(context: Context, org_unit_id: strawberry.ID | None) -> tuple[i
     unit = await context.loaders.org_unit_by_id.load(key("OrgUnit", org_unit_id))
     if unit is None:
         raise NotFoundError("org unit", org_unit_id)
+    report_scope.unit_path(context.caller, unit.id)  # outside the caller's scope: NotFound too
     return unit.id, unit.path
 
 
@@ -240,7 +286,9 @@ async def _next(queue: asyncio.Queue[events.OrderEvent], context: Context) -> ev
 
 
 async def _board(context: Context, scope: tuple[int, str] | None) -> Board:
-    counts = await boards.board(context.caller, scope[0] if scope else None)
+    profile = context.caller.profile
+    unit = scope[0] if scope else None
+    counts = await boards.board(context.caller, unit)
     by_state = [
         StateCount(state=name, label=Label.of(counts.labels[name]), count=count)
         for name, count in counts.by_state.items()
@@ -251,6 +299,11 @@ async def _board(context: Context, scope: tuple[int, str] | None) -> Board:
         due_soon=counts.due_soon,
         breached=counts.breached,
         at=counts.at,
+        by_grade=CodeCount.of(counts.by_grade, profile.grades),
+        by_tier=CodeCount.of(counts.by_tier, profile.tiers),
+        by_category=CodeCount.of(counts.by_category, profile.categories),
+        clock_status=ClockStatus(**vars(counts.clock_status)),
+        scope=unit,
     )
 
 

@@ -65,6 +65,25 @@ class WorkOrderFilter:
     )
 
 
+def order_filter(filter: WorkOrderFilter | None) -> queries.OrderFilter:
+    """The service's filter for the input: the order list's and its export's (schema/reports.py)."""
+    f = filter or WorkOrderFilter()
+    return queries.OrderFilter(
+        states=f.states,
+        grades=f.grades,
+        categories=f.categories,
+        channels=f.channels,
+        org_unit_id=key("OrgUnit", f.org_unit_id) if f.org_unit_id is not None else None,
+        registered_from=f.registered_from,
+        registered_to=f.registered_to,
+        assignee_id=key("User", f.assignee_id) if f.assignee_id is not None else None,
+        text=f.text,
+        due_soon=f.due_soon,
+        breached=f.breached,
+        pending_matters=f.pending_matters,
+    )
+
+
 @strawberry.type(description="A code of the tenant's profile with its labels.")
 class Code:
     code: str = strawberry.field(description="The code used in the API.")
@@ -182,21 +201,7 @@ class Query:
         first: PageSize = 20,
         after: Cursor = None,
     ) -> WorkOrdersResult:
-        f = filter or WorkOrderFilter()
-        where = queries.OrderFilter(
-            states=f.states,
-            grades=f.grades,
-            categories=f.categories,
-            channels=f.channels,
-            org_unit_id=key("OrgUnit", f.org_unit_id) if f.org_unit_id is not None else None,
-            registered_from=f.registered_from,
-            registered_to=f.registered_to,
-            assignee_id=key("User", f.assignee_id) if f.assignee_id is not None else None,
-            text=f.text,
-            due_soon=f.due_soon,
-            breached=f.breached,
-            pending_matters=f.pending_matters,
-        )
+        where = order_filter(filter)
 
         async def run() -> WorkOrderConnection:
             edges, page_info = await _page(info, where, first, after, "edges", "node")

@@ -55,6 +55,7 @@ async def test_the_built_portal_is_served_with_its_routes_beside_the_api(empty_d
             await http.get("/assets/app.js"),
         )
         missing = await http.get("/assets/gone.js")
+        download = await http.get("/exports/orders.xlsx")
         api, health = (
             await http.post("/graphql", json={"query": "{ __typename }"}),
             await http.get("/healthz"),
@@ -63,8 +64,8 @@ async def test_the_built_portal_is_served_with_its_routes_beside_the_api(empty_d
     assert home.text == route.text == INDEX
     assert script.text == "console.log('portal')"
     assert missing.status_code == 404 and missing.text != INDEX
-    # /graphql and /healthz are the API's: no token, no data.
-    assert api.status_code == 401 and health.json() == {"status": "ok"}
+    # /graphql, /healthz and the downloads are the API's: no token, no data.
+    assert api.status_code == download.status_code == 401 and health.json() == {"status": "ok"}
 
 
 async def test_an_unbuilt_portal_says_how_to_build_it(empty_database, tmp_path):

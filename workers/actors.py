@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import dramatiq
 
 from server import settings
-from server.services import deadlines, outbox, reconciliation
+from server.services import cadence, deadlines, outbox, reconciliation
 from workers.broker import broker  # noqa: F401  (configures the broker before any actor is declared)
 from workers.resources import database, sender
 
@@ -70,3 +70,17 @@ async def reconcile_month(tenant_id: int, month: str) -> None:
     verb = "issued" if run.issued else "re-run"
     what = "reconciliation of tenant %d, %s: %s, %d adjustments"
     log.info(what, tenant_id, month, verb, run.adjustments)
+
+
+@dramatiq.actor(queue_name="reports", max_retries=3, min_backoff=10_000, max_backoff=300_000)
+async def cadence_due() -> None:
+    for tenant_id, kind, period in await cadence.due(database(), datetime.now(UTC)):
+        produce_cadence_report.send(tenant_id, kind, period)
+
+
+# Unique per tenant, kind and period, notices keyed per recipient: a retry or a duplicate finds
+# the report produced and writes nothing.
+@dramatiq.actor(queue_name="reports", max_retries=3, min_backoff=10_000, max_backoff=300_000)
+async def produce_cadence_report(tenant_id: int, kind: str, period: str) -> None:
+    made = await cadence.produce(database(), tenant_id, kind, period, now=datetime.now(UTC))
+    log.info("cadence report %s %s of tenant %d: %s", kind, period, tenant_id, made)

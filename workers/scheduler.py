@@ -14,7 +14,13 @@ from apscheduler.triggers.cron import CronTrigger
 from server import settings
 from server.db.session import Database
 from server.services.ticks import claim
-from workers.actors import flush_outbox, purge_outbox, reconcile_due, scan_deadlines
+from workers.actors import (
+    cadence_due,
+    flush_outbox,
+    purge_outbox,
+    reconcile_due,
+    scan_deadlines,
+)
 
 log = logging.getLogger("complaintdesk.scheduler")
 
@@ -26,7 +32,8 @@ TICKS = {
     "daily": ({"hour": "19", "minute": "7"}, (purge_outbox,)),
     # Each tenant's month closes at its profile's day and hour in its own timezone: an hourly
     # tick starts whichever are due (reconciliation.due), at most an hour late.
-    "hourly": ({"minute": "11"}, (reconcile_due,)),
+    # Cadence reports likewise (cadence.due): each at its profile's day and hour.
+    "hourly": ({"minute": "11"}, (reconcile_due, cadence_due)),
 }
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 from sqlalchemy.pool import NullPool
 
 from server.adapters.events import Bus, LocalBus
+from server.db import board_counts
 from server.db.models import TenantOwned
 
 TENANT = "tenant_id"
@@ -113,6 +114,13 @@ def _stamp_tenant(session: Session, _ctx: Any, _instances: Any) -> None:
             obj.tenant_id = tenant_id
         elif tenant_id is not None and obj.tenant_id != tenant_id:
             raise TenantScopeError("row of another tenant added to a tenant session")
+
+
+@event.listens_for(Session, "after_flush")
+def _count_orders(session: Session, _ctx: Any) -> None:
+    # After the flush, while the orders' attribute histories still hold what they were loaded as.
+    board_counts.apply(session, board_counts.moves(session))
+    board_counts.apply_hours(session, board_counts.hour_moves(session))
 
 
 class Database:

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any, Literal
 
 from server.domain import grading
+from server.domain.cadence import CadenceRules
 from server.domain.escalation import WarningRule
 from server.domain.grading import AlertRule, GradingRule, Proposal
 from server.domain.kpi import KpiRules
@@ -126,6 +127,7 @@ class Profile:
     limit_overrides: Mapping[str, Any]  # the tenant's API limits, by Limits field (portal.yaml)
     kpi_rules: KpiRules | None  # KPIs, score, reconciliation and incentives (kpis.yaml)
     revisit_rules: RevisitRules | None  # the callback after handling (revisits.yaml)
+    cadence: CadenceRules  # cadence reports and the longest report range (cadence.yaml)
     documents: Mapping[str, Any]  # the parsed documents as loaded, for storage and export
 
     def __hash__(self) -> int:

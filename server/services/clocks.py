@@ -9,6 +9,7 @@ a clock's narrow row, never the order's wide one with its many indexes.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Protocol
@@ -16,6 +17,7 @@ from typing import Any, Protocol
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.db import board_counts
 from server.db.models import WorkOrder, WorkOrderClock
 from server.domain import revisit, sla
 from server.domain.calendar import BusinessCalendar
@@ -214,11 +216,15 @@ async def reschedule_missing(
         order = orders[row.work_order_id]
         warn = tenant.profile_of(order).warn_before_percent
         store(row, sla.schedule(to_clock(row), tenant.calendar_of(order), warn))
+    counted: Counter[board_counts.Key] = Counter()  # the board's counts, moved by the UPDATE
     for order in orders.values():
         next_at = next_deadline(await load(session, order.id))
+        before = board_counts.key_of(order)
         await session.execute(
             update(WorkOrder).where(WorkOrder.id == order.id).values(next_deadline_at=next_at)
         )
+        board_counts.move(counted, before, board_counts.key_of(order, next_deadline_at=next_at))
+    await session.run_sync(board_counts.apply, counted)
     return sum(1 for row in waiting if row.due_at is not None)
 
 

@@ -16,6 +16,7 @@ several statements per order, 1,000 due orders took 30 s instead of 1-2 s (bench
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
@@ -24,7 +25,7 @@ from typing import Any
 from sqlalchemy import bindparam, case, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from server.db import upsert
+from server.db import board_counts, upsert
 from server.db.among import among
 from server.db.models import SlaEffect, Tenant, WorkOrder, WorkOrderClock
 from server.db.session import TENANT, Database
@@ -291,12 +292,14 @@ async def _act(
     changes: list[dict[str, Any]] = []
     regraded: list[history.Event] = []
     moves: list[escalation.TierMove] = []
+    counted: Counter[board_counts.Key] = Counter()  # the board's counts, moved by the UPDATE
     for effect, action in acting.values():
         order = effect.order
         regrade = action.regrade if action.regrade != order.grade else None
         tier = action.move_to_tier if action.move_to_tier != order.tier else None
         if regrade is None and tier is None:
             continue
+        counts_before = board_counts.key_of(order)
         order.version += 1
         reason = (
             f"{effect.clock} deadline breached: the profile regrades and escalates automatically"
@@ -309,6 +312,7 @@ async def _act(
         if tier is not None:
             moves.append(escalation.move(order, tier, up=True, why=reason, by=None, at=now))
         changes.append(_changed(order))
+        board_counts.move(counted, counts_before, board_counts.key_of(order))
     # The orders are locked by this transaction, so the version is bumped without the ORM's check.
     table = WorkOrder.__table__
     statement = (
@@ -318,6 +322,7 @@ async def _act(
     )
     if changes:
         await session.execute(statement, changes)
+        await session.run_sync(board_counts.apply, counted)
     await history.record_all(session, regraded)
     await escalation.record(session, tenant, moves, now)
 

@@ -121,18 +121,18 @@ async def list_orders(
         raise InvalidInputError(
             [FieldProblem(("first",), f"ask for 1 to {MAX_PAGE} orders a page")]
         )
-    _check_instants(where)
+    check_instants(where)
     query = _ORDER_ROWS.where(visible(caller)).order_by(WorkOrder.id.desc()).limit(first + 1)
     if after is not None:
         query = query.where(WorkOrder.id < after)
-    query = _sla_filtered(caller, query, where)
+    query = sla_filtered(caller, query, where)
     async with caller.db.read() as session:
         query = await filtered(session, query, where)
         rows = list((await session.execute(query)).all())
     return Page(rows[:first], len(rows) > first)
 
 
-def _sla_filtered(caller: Caller, query: Select[*Ts], f: OrderFilter) -> Select[*Ts]:
+def sla_filtered(caller: Caller, query: Select[*Ts], f: OrderFilter) -> Select[*Ts]:
     now = caller.clock()
     running = (WorkOrderClock.work_order_id == WorkOrder.id) & WorkOrderClock.stopped_at.is_(None)
     running &= WorkOrderClock.running_since.is_not(None)
@@ -169,7 +169,7 @@ def in_states(tenant: TenantRuntime, keep: Callable[[State], bool]) -> ColumnEle
     )
 
 
-def _check_instants(where: OrderFilter) -> None:
+def check_instants(where: OrderFilter) -> None:
     bounds_given = (
         ("registeredFrom", where.registered_from),
         ("registeredTo", where.registered_to),
@@ -323,7 +323,7 @@ async def possible_duplicates(
 async def count_by_state(caller: Caller, where: OrderFilter) -> dict[str, int]:
     """How many of the orders the caller may see match `where`, per state."""
     query = select(WorkOrder.state, func.count()).where(visible(caller)).group_by(WorkOrder.state)
-    query = _sla_filtered(caller, query, where)
+    query = sla_filtered(caller, query, where)
     async with caller.db.read() as session:
         query = await filtered(session, query, where)
         return dict((await session.execute(query)).all())

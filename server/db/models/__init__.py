@@ -3,6 +3,7 @@ with it. One module per concept; every model is importable from here, and import
 registers every table on `Base.metadata` (which the migrations compare against)."""
 
 from server.db.models.base import Base, BigId, TenantOwned
+from server.db.models.cadence import CadenceReport
 from server.db.models.calendar import CalendarDay, CalendarYear
 from server.db.models.clocks import SlaEffect, WorkOrderClock
 from server.db.models.customers import Customer, CustomerPhone, Vehicle
@@ -18,9 +19,11 @@ from server.db.models.kpi import (
     KpiStatementLine,
 )
 from server.db.models.orders import (
+    BoardCount,
     ContactAttempt,
     CustomerCall,
     NumberSequence,
+    TrendHour,
     WorkOrder,
     WorkOrderEvent,
 )
@@ -33,6 +36,8 @@ from server.db.models.tenancy import Tenant
 __all__ = [
     "Base",
     "BigId",
+    "BoardCount",
+    "CadenceReport",
     "CalendarDay",
     "CalendarYear",
     "ContactAttempt",
@@ -59,6 +64,7 @@ __all__ = [
     "SlaEffect",
     "Tenant",
     "TenantOwned",
+    "TrendHour",
     "User",
     "Vehicle",
     "WarningSlip",

@@ -14,6 +14,11 @@ MISSING_ONLY: dict[str, Any] = {
     "postgresql_where": text("missing_year IS NOT NULL"),
     "sqlite_where": text("missing_year IS NOT NULL"),
 }
+RUNNING_ONLY: dict[str, Any] = {
+    "postgresql_where": text("stopped_at IS NULL AND running_since IS NOT NULL"),
+    "sqlite_where": text("stopped_at IS NULL AND running_since IS NOT NULL"),
+    "postgresql_include": ["due_at", "work_order_id"],
+}
 CHECKED_ONLY: dict[str, Any] = {
     "postgresql_where": text("next_check_at IS NOT NULL"),
     "sqlite_where": text("next_check_at IS NOT NULL"),
@@ -31,6 +36,8 @@ class WorkOrderClock(TenantOwned, Base):
         Index("ix_work_order_clocks_missing", "tenant_id", "missing_year", **MISSING_ONLY),
         # The deadline scan's work list: the clocks it must look at, by when.
         Index("ix_work_order_clocks_next_check", "next_check_at", "id", **CHECKED_ONLY),
+        # The board's "due soon": running clocks whose warning has begun, with their deadline.
+        Index("ix_work_order_clocks_running", "tenant_id", "warn_at", **RUNNING_ONLY),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"))

@@ -39,6 +39,14 @@ class WorkOrder(TenantOwned, Base):
         Index("ix_work_orders_scope", "tenant_id", "org_path", "id"),
         Index("ix_work_orders_state", "tenant_id", "state", "id"),
         Index("ix_work_orders_registered", "tenant_id", "registered_at"),
+        # The board's breached count and overdue list: past-due first, scope and state at hand.
+        Index(
+            "ix_work_orders_overdue",
+            "tenant_id",
+            "next_deadline_at",
+            "id",
+            postgresql_include=["org_path", "state"],
+        ),
         Index("ix_work_orders_customer", "tenant_id", "customer_id"),
         Index("ix_work_orders_vehicle", "tenant_id", "vehicle_id"),
         Index("ix_work_orders_escalated", "tenant_id", "escalated", "registered_at"),
@@ -157,3 +165,41 @@ class CustomerCall(TenantOwned, Base):
     state: Mapped[str] = mapped_column(String(40))
     meaning: Mapped[str] = mapped_column(String(20))
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+class BoardCount(TenantOwned, Base):
+    """How many orders share a dealer (org path), state, grade, tier, category and whether a clock
+    runs (a deadline is set): the board's counts without counting the orders. Kept by the flush of
+    every order change (server/db/board_counts.py) in the change's own transaction; `complaintdesk
+    board-counts` rebuilds it from the orders (docs/architecture.md#board)."""
+
+    __tablename__ = "board_counts"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "state", "org_path", "grade", "tier", "category", "running"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_path: Mapped[str] = mapped_column(
+        String(400).with_variant(String(400, collation="C"), "postgresql")
+    )
+    state: Mapped[str] = mapped_column(String(40))
+    grade: Mapped[str] = mapped_column(String(40))  # "" for an ungraded order (a consultation)
+    tier: Mapped[str] = mapped_column(String(40))
+    category: Mapped[str] = mapped_column(String(40))
+    running: Mapped[bool]  # next_deadline_at is set: a clock runs
+    n: Mapped[int]
+
+
+class TrendHour(TenantOwned, Base):
+    """How many orders an org unit (and everything below it) registered, handled and closed in one
+    UTC hour: the board's daily trend sums a range's hours by local day. Kept like BoardCount."""
+
+    __tablename__ = "trend_hours"
+    __table_args__ = (UniqueConstraint("tenant_id", "org_path", "hour"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_path: Mapped[str] = mapped_column(
+        String(400).with_variant(String(400, collation="C"), "postgresql")
+    )
+    hour: Mapped[datetime]
+    registered: Mapped[int] = mapped_column(default=0)
+    handled: Mapped[int] = mapped_column(default=0)
+    closed: Mapped[int] = mapped_column(default=0)

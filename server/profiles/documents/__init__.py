@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from server.profiles.document import DocumentKind
 from server.profiles.documents import (
+    cadence,
     calendar,
     categories,
     channels,
@@ -37,6 +38,7 @@ KINDS: tuple[DocumentKind, ...] = (
     portal.KIND,
     kpis.KIND,
     revisits.KIND,
+    cadence.KIND,
 )
 DOCUMENTS = tuple(kind.name for kind in KINDS if kind.required)
 OPTIONAL_DOCUMENTS = tuple(kind.name for kind in KINDS if not kind.required)
