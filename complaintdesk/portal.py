@@ -15,7 +15,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server.db.session import Database
-from server.security.auth import mint
+from server.security.auth import Claims, mint
 from server.services import demo
 from server.settings import Settings
 
@@ -63,8 +63,9 @@ class Portal:
     async def _demo_users(self) -> Response:
         """One demo user per role with a fresh token, for the sign-in picker; 404 unless the demo
         tenant is loaded (a real deployment signs in through its identity provider)."""
-        users = await demo.demo_users(self.database)
-        if not users:
+        try:
+            loaded = await demo.demo_users(self.database)
+        except LookupError:
             return JSONResponse({"error": "no demo tenant on this server"}, status_code=404)
         return JSONResponse(
             [
@@ -72,9 +73,11 @@ class Portal:
                     "username": user.username,
                     "displayName": user.display_name,
                     "role": user.role,
-                    "token": mint(self.settings, user.claims),
+                    "token": mint(
+                        self.settings, Claims(str(user.user_id), loaded.tenant_id, False)
+                    ),
                 }
-                for user in users
+                for user in loaded.users
             ],
             headers={"Cache-Control": "no-store"},
         )

@@ -23,6 +23,7 @@ from schema.limits import EnforceLimits
 from schema.live import LiveQuery, Subscription
 from schema.mutations import Mutation
 from schema.onboarding import OnboardingMutation, OnboardingQuery
+from schema.order_records import OrderRecordMutation
 from schema.outbox import OutboxMutation, OutboxQuery
 from schema.queries import Query
 from schema.reports import ReportQuery
@@ -68,6 +69,7 @@ schema = strawberry.Schema(
         OnboardingMutation,
         RevisitMutation,
         KpiAppealMutation,
+        OrderRecordMutation,
     ),
     subscription=Subscription,
     config=StrawberryConfig(scalar_map={datetime: DateTime}),

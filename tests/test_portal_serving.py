@@ -15,7 +15,7 @@ from support import op
 from complaintdesk.app import create_app
 from server.db import migrate
 from server.db.session import Database
-from server.services import demo
+from server.services import demo, demo_plan
 
 INDEX = '<!doctype html><div id="app"></div><script src="/assets/app.js"></script>'
 
@@ -90,8 +90,9 @@ async def test_demo_users_only_with_the_demo_and_their_tokens_sign_in(empty_data
             for user in users
         ]
     assert before.status_code == 404
-    assert [(u["username"], u["role"]) for u in users] == [
-        (name, role) for name, (_display, role, _path) in demo.USERS.items()
+    plan = demo_plan.plan(demo_plan.default_profile())
+    assert [(u["username"], u["role"], u["displayName"]) for u in users] == [
+        (person.username, person.role, person.display) for person in plan.users
     ]
     assert [me["user"]["displayName"] for me in signed_in] == [u["displayName"] for u in users]
     assert all(

@@ -18,6 +18,7 @@ from server.db.models.kpi import (
     KpiStatement,
     KpiStatementLine,
 )
+from server.db.models.order_records import OrderFact, WrittenReport
 from server.db.models.orders import (
     BoardCount,
     ContactAttempt,
@@ -54,6 +55,7 @@ __all__ = [
     "KpiStatement",
     "KpiStatementLine",
     "NumberSequence",
+    "OrderFact",
     "OrgUnit",
     "OutboxMessage",
     "ProfileVersion",
@@ -71,4 +73,5 @@ __all__ = [
     "WorkOrder",
     "WorkOrderClock",
     "WorkOrderEvent",
+    "WrittenReport",
 ]
