@@ -343,8 +343,9 @@ def _run(args: argparse.Namespace) -> None:
 
     slug, tokens = asyncio.run(_with_database(prepare))
     json_logs(settings)
+    print(f"\nPortal: http://{args.host}:{args.port}/  (sign in as a demo user)")
     print(
-        f"\nGraphiQL: http://{args.host}:{args.port}/graphql  "
+        f"GraphiQL: http://{args.host}:{args.port}/graphql  "
         "(add the header Authorization: Bearer <token>)"
     )
     print(f"Demo tokens, one per role (tenant '{slug}'):")

@@ -47,6 +47,7 @@ class DemoUser:
     username: str
     role: str
     user_id: int
+    display_name: str  # for the portal's sign-in picker (complaintdesk/portal.py)
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ async def demo_users(database: Database, profile: str | None = None) -> LoadedDe
     db = database.tenant(tenant_id)
     ids = await organisation.user_ids(db)
     await db.close()
-    users = tuple(DemoUser(p.username, p.role, ids[p.username]) for p in demo.users)
+    users = tuple(DemoUser(p.username, p.role, ids[p.username], p.display) for p in demo.users)
     return LoadedDemo(name, demo.slug, tenant_id, users)
 
 
