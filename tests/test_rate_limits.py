@@ -59,7 +59,7 @@ async def cost_of_worklist(database, world) -> int:
 def authenticate(app):
     """The app's Authenticate middleware, under the ones wrapping it."""
     while not hasattr(app, "limiter"):
-        app = app.app
+        app = app.api if hasattr(app, "api") else app.app  # the portal names what it wraps `api`
     return app
 
 
