@@ -129,7 +129,6 @@ class Sheet:
 
 FLUSH = 500  # rows joined per write to the row file
 EPOCH = datetime(1899, 12, 31)
-SPACE = re.compile(r"^\s|\s$")
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]|_x[0-9a-fA-F]{4}_")
 STRING_MAX = 32_767  # Excel's longest cell text
 
@@ -146,37 +145,38 @@ def _cell_openings(sheet: Any, width: int) -> list[tuple[str, str]]:
 
 
 def _row_xml(row: int, values: Sequence[Any], columns: Sequence[tuple[str, str]]) -> str:
+    # The export's innermost loop: strings and naive instants first, text inlined.
     r = row + 1
     cells = [f'<row r="{r}">']
+    add = cells.append
     for (letters, style), value in zip(columns, values, strict=False):
         kind = type(value)
         if kind is str:
-            if value:
-                cells.append(f'<c r="{letters}{r}"{style} t="inlineStr">{_inline(value)}</c>')
+            if not value:
+                continue
+            if len(value) > STRING_MAX:
+                value = value[:STRING_MAX]
+            if CONTROL.search(value):
+                value = XMLwriter._escape_control_characters(value)
+            keep = ' xml:space="preserve"' if value[0].isspace() or value[-1].isspace() else ""
+            if "&" in value or "<" in value or ">" in value:
+                value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            add(f'<c r="{letters}{r}"{style} t="inlineStr"><is><t{keep}>{value}</t></is></c>')
         elif value is None:
             continue
         elif kind is datetime and value.tzinfo is None:
-            cells.append(f'<c r="{letters}{r}"{style}><v>{_serial(value):.16G}</v></c>')
+            add(f'<c r="{letters}{r}"{style}><v>{_serial(value):.16G}</v></c>')
         elif kind is bool:
-            cells.append(f'<c r="{letters}{r}"{style} t="b"><v>{int(value)}</v></c>')
+            add(f'<c r="{letters}{r}"{style} t="b"><v>{int(value)}</v></c>')
         elif isinstance(value, (int, float, Decimal, Fraction)):
-            cells.append(f'<c r="{letters}{r}"{style}><v>{float(value):.16G}</v></c>')
+            add(f'<c r="{letters}{r}"{style}><v>{float(value):.16G}</v></c>')
         elif isinstance(value, (datetime, date, time, timedelta)):
             serial = datetime_to_excel_datetime(value, False, False)
-            cells.append(f'<c r="{letters}{r}"{style}><v>{serial:.16G}</v></c>')
+            add(f'<c r="{letters}{r}"{style}><v>{serial:.16G}</v></c>')
         else:
             raise TypeError(f"no cell for {kind.__name__}")
-    cells.append("</row>")
+    add("</row>")
     return "".join(cells)
-
-
-def _inline(text: str) -> str:
-    text = text[:STRING_MAX]
-    if CONTROL.search(text):
-        text = XMLwriter._escape_control_characters(text)
-    preserve = ' xml:space="preserve"' if SPACE.search(text) else ""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return f"<is><t{preserve}>{text}</t></is>"
 
 
 def _serial(at: datetime) -> float:
