@@ -73,8 +73,7 @@ def test_text_that_looks_like_an_array_formula_or_rich_text_stays_text(tmp_path)
     sheet = book.sheet("工单", COLUMNS)
     sheet.write([("{=A1}", None, None), ("<r><t>x</t></r>", None, None)])
     book.close()
-    cells = openpyxl.load_workbook(tmp_path / "text.xlsx", read_only=True).worksheets[0]
-    assert [r[0] for r in cells.iter_rows(min_row=2, values_only=True)] == [
-        "{=A1}",
-        "<r><t>x</t></r>",
-    ]
+    opened = openpyxl.load_workbook(tmp_path / "text.xlsx", read_only=True)
+    texts = [r[0] for r in opened.worksheets[0].iter_rows(min_row=2, values_only=True)]
+    opened.close()
+    assert texts == ["{=A1}", "<r><t>x</t></r>"]
