@@ -10,6 +10,7 @@ from decimal import Decimal
 import openpyxl
 import xlsxwriter
 
+from server.adapters import workbooks
 from server.adapters.workbooks import OPTIONS, Column, Workbook
 
 COLUMNS = [Column("编号", 10), Column("时间", 17, instant=True), Column("值", 8)]
@@ -77,3 +78,15 @@ def test_text_that_looks_like_an_array_formula_or_rich_text_stays_text(tmp_path)
     texts = [r[0] for r in opened.worksheets[0].iter_rows(min_row=2, values_only=True)]
     opened.close()
     assert texts == ["{=A1}", "<r><t>x</t></r>"]
+
+
+def test_rows_past_the_sheets_last_are_not_written_nor_counted(tmp_path, monkeypatch):
+    monkeypatch.setattr(workbooks, "ROW_LIMIT", 3)
+    book = Workbook(tmp_path / "full.xlsx")
+    sheet = book.sheet("工单", COLUMNS)
+    assert sheet.write(ROWS) == 2
+    assert sheet.write(ROWS) == 0
+    book.close()
+    xml = sheet_xml(tmp_path / "full.xlsx")
+    assert b'<dimension ref="A1:C3"/>' in xml
+    assert xml.count(b"<row ") == 3

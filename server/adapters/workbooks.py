@@ -108,6 +108,8 @@ class Sheet:
         width = 0
         lines: list[str] = []
         for values in rows:
+            if last + 1 >= ROW_LIMIT:
+                break  # as xlsxwriter: rows past Excel's last are not written
             if last == self.rows:
                 # The row xlsxwriter still holds (the header) goes first.
                 sheet._write_single_row(last + 1)
@@ -132,6 +134,7 @@ FLUSH = 500  # rows joined per write to the row file
 EPOCH = datetime(1899, 12, 31)
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]|_x[0-9a-fA-F]{4}_")
 STRING_MAX = 32_767  # Excel's longest cell text
+ROW_LIMIT = 1_048_576  # Excel's rows per sheet
 
 
 def _cell_openings(sheet: Any, width: int) -> list[tuple[str, str]]:
