@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run test migrate demo schema clean
+.PHONY: install run test fuzz migrate demo schema clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PY)" || { echo "complaintdesk needs Python 3.11 or newer: install it, or set PY=/path/to/python3.11"; exit 1; }
@@ -23,6 +23,10 @@ test: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+# The long fuzzing run: every query and mutation argument, FUZZ_EXAMPLES cases each (CI runs 4).
+fuzz: install
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-300} $(BIN)/pytest tests/test_fuzz.py -q
 
 migrate: install
 	$(BIN)/complaintdesk migrate

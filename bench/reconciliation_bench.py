@@ -118,7 +118,7 @@ def floor_statement(tenant: TenantRuntime, month: str, now: datetime) -> str:
     )
     moment = f"'{now.isoformat()}'::timestamptz"
     clocks = {kpi.clock: kpi.code for kpi in rules.kpis if kpi.measure is Measure.CLOCK}
-    ftr = [kpi.code for kpi in rules.kpis if kpi.measure is not Measure.CLOCK]
+    ftr = [kpi.code for kpi in rules.kpis if kpi.measure is Measure.FIRST_TIME_RESOLUTION]
     kpi_of = " ".join(f"WHEN '{clock}' THEN '{code}'" for clock, code in clocks.items())
     names = ", ".join(f"'{clock}'" for clock in clocks)
     days = profile.first_time_resolution_days

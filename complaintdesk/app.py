@@ -19,10 +19,12 @@ from complaintdesk import exports, heap
 from complaintdesk.middleware.authenticate import Authenticate
 from complaintdesk.middleware.cors import Cors
 from complaintdesk.middleware.origins import tenant_origins
+from complaintdesk.observability import CountResponses, Probes, json_logs
 from schema.persisted import PersistedOperations
 from schema.view import GraphQLView
 from server import settings as settings_module
 from server.adapters.events import Bus, bus_for
+from server.adapters.rate_limits import limiter_for
 from server.db.session import Database
 from server.services.portals import RegisteredOrigins
 from server.services.tenancy import TenantRuntime
@@ -39,17 +41,22 @@ def create_app(
     """The app on `database`. Without one, the app makes it from the settings, on the bus `events`
     (the deployment's, from REDIS_URL, unless the caller shares its own), and disposes of it at
     shutdown."""
-    settings = settings or settings_module.load()
+    if settings is None:  # the deployment's factory (uvicorn --factory): its logs are JSON
+        settings = settings_module.load()
+        json_logs(settings)
     owns_database = database is None
     if database is None:
         database = Database(settings.database_url, events=events or bus_for(settings.redis_url))
     live = database.events
+    limiter = limiter_for(settings.rate_limits, settings.redis_url, settings.queue_namespace)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         heap.settle()  # here, not in create_app: only a serving process lives long enough to gain
         yield
         await live.close()
+        await limiter.close()
+        await probes.close()
         if owns_database:
             await database.dispose()
 
@@ -57,9 +64,12 @@ def create_app(
         return tenant_origins(tenant, settings)
 
     view = GraphQLView(PersistedOperations.load(), database, settings, origins)
+    probes = Probes(database, settings)
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
+            Route("/readyz", probes.readyz),
+            Route("/metrics", probes.metrics),
             Route("/graphql", view),
             Route("/exports/{name:path}", exports.download),
             WebSocketRoute("/graphql", view),
@@ -67,5 +77,5 @@ def create_app(
         lifespan=lifespan,
     )
     portals = RegisteredOrigins(database)
-    authenticated = Authenticate(app, database, settings, origins)
-    return Cors(authenticated, settings.cors_origins, portals.any_tenant)
+    authenticated = Authenticate(app, database, settings, origins, limiter=limiter)
+    return CountResponses(Cors(authenticated, settings.cors_origins, portals.any_tenant))

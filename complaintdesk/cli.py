@@ -14,6 +14,7 @@ from typing import TypeVar
 import yaml
 
 from complaintdesk import export_command, onboarding_command, reconciliation_command
+from complaintdesk.observability import json_logs
 from server import settings as settings_module
 from server.adapters.events import Bus, bus_for
 from server.adapters.holiday_source import statutory_days
@@ -23,7 +24,14 @@ from server.domain.calendar import DayRules
 from server.domain.errors import DomainError
 from server.profiles import ProfileInvalidError, load_profile_dir
 from server.security.auth import Claims, mint
-from server.services import calendar_years, dead_letters, demo, organisation, tenancy
+from server.services import (
+    calendar_years,
+    dead_letters,
+    demo,
+    demo_plan,
+    organisation,
+    tenancy,
+)
 
 T = TypeVar("T")
 
@@ -51,8 +59,13 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(
         handler=_migrate
     )
-    dem = sub.add_parser("demo", help="load the demo tenant (skipped when it exists)")
-    dem.add_argument("--orders", type=int, default=200)
+    dem = sub.add_parser("demo", help="load a profile's demo tenant (skipped when it exists)")
+    dem.add_argument(
+        "--profile",
+        choices=demo_plan.demo_profiles(),
+        help="a bundled profile that ships a demo (default: the default demo)",
+    )
+    dem.add_argument("--orders", type=int, default=None, help="instead of the demo's count")
     dem.set_defaults(handler=_demo)
     tok = sub.add_parser(
         "token", help="mint a bearer token for a user of a tenant, or for the platform admin"
@@ -132,7 +145,9 @@ def _migrate(_args: argparse.Namespace) -> None:
 
 
 def _demo(args: argparse.Namespace) -> None:
-    asyncio.run(_with_database(lambda database: demo.load_demo(database, args.orders)))
+    asyncio.run(
+        _with_database(lambda database: demo.load_demo(database, args.orders, profile=args.profile))
+    )
 
 
 def _token(args: argparse.Namespace) -> None:
@@ -162,7 +177,7 @@ def _no_such_user(user: str, tenant: str, known: list[str]) -> str:
         return (
             f"tenant '{tenant}' has no users yet: `complaintdesk tenant import` without --org"
             " and --users creates the tenant and its root unit only. Onboard with both CSV files,"
-            " or load the demo (`complaintdesk demo`, tenant 'skoda'; see README.md, 'Onboarding"
+            " or load a demo (`complaintdesk demo --profile NAME`; see README.md, 'Onboarding"
             " an OEM')."
         )
     shown = ", ".join(known[:20]) + (f" and {len(known) - 20} more" if len(known) > 20 else "")
@@ -219,6 +234,7 @@ def _worker(args: argparse.Namespace) -> int:
 def _scheduler(_args: argparse.Namespace) -> None:
     from workers.scheduler import build
 
+    json_logs(settings_module.load())
     print("scheduler: ticks every minute (deadline scan, outbox); Ctrl-C stops", flush=True)
     build(blocking=True).start()
 
@@ -303,29 +319,29 @@ def _run(args: argparse.Namespace) -> None:
 
     settings = settings_module.load()
 
-    async def prepare(database: Database) -> list[tuple[str, str]]:
+    async def prepare(database: Database) -> tuple[str, list[tuple[str, str]]]:
         await migrate.upgrade(database.write_engine)
-        ids = await demo.load_demo(database)
-        tenant_id = await tenancy.tenant_id_by_slug(database, demo.SLUG)
-        return [
-            (name, mint(settings, Claims(str(ids[name]), tenant_id, False))) for name in demo.USERS
+        loaded = await demo.load_demo(database)
+        return loaded.slug, [
+            (user.role, mint(settings, Claims(str(user.user_id), loaded.tenant_id, False)))
+            for user in loaded.users
         ]
 
-    tokens = asyncio.run(_with_database(prepare))
+    slug, tokens = asyncio.run(_with_database(prepare))
+    json_logs(settings)
     print(
         f"\nGraphiQL: http://{args.host}:{args.port}/graphql  "
         "(add the header Authorization: Bearer <token>)"
     )
-    print("Demo tokens, one per role (tenant 'skoda'):")
-    for name, token in tokens:
-        role = demo.USERS[name][1]
+    print(f"Demo tokens, one per role (tenant '{slug}'):")
+    for role, token in tokens:
         print(f"  {role:<16} {token}")
     print(flush=True)
     events = bus_for(settings.redis_url)
     stop = _embedded_workers(settings, events)
     try:
         app = create_app(settings, events=events)
-        uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+        uvicorn.run(app, host=args.host, port=args.port, log_config=None, log_level="info")
     finally:
         stop()
 

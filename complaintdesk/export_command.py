@@ -1,8 +1,8 @@
-"""`complaintdesk board-counts --tenant skoda [--fix]`: the board's kept counts against a count
+"""`complaintdesk board-counts --tenant acme [--fix]`: the board's kept counts against a count
 of the orders (server/db/board_counts.py).
 
-`complaintdesk export orders --tenant skoda --user se [--filter JSON] --out orders.xlsx` and
-`complaintdesk export analysis --tenant skoda --user se --period 2026-11 --out analysis.xlsx`: the
+`complaintdesk export orders --tenant acme --user se [--filter JSON] --out orders.xlsx` and
+`complaintdesk export analysis --tenant acme --user se --period 2026-11 --out analysis.xlsx`: the
 exports the download endpoint serves, as that user sees them, with a progress bar on stderr. The
 filter is the JSON of GraphQL's WorkOrderFilter (e.g. '{"states": ["in_progress"]}')."""
 

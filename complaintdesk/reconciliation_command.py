@@ -1,7 +1,7 @@
-"""`complaintdesk reconcile --tenant skoda --month 2026-03`: a month's KPI reconciliation from the
+"""`complaintdesk reconcile --tenant acme --month 2026-03`: a month's KPI reconciliation from the
 command line, with its stages as a progress bar on stderr. The same use case as the worker's.
 
-`complaintdesk deliveries --tenant skoda --quarter 2026-Q1 --file deliveries.csv`: a quarter's
+`complaintdesk deliveries --tenant acme --quarter 2026-Q1 --file deliveries.csv`: a quarter's
 vehicle deliveries per dealer (columns `dealer` and `deliveries`), every bad row reported at once
 with its line and column, nothing stored then. The same use case as `importDeliveries`."""
 

@@ -12,10 +12,11 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types.base import get_object_definition
 
+from schema.customer_access import CustomerAccessQuery
 from schema.directory import DirectoryMutation, DirectoryQuery
 from schema.escalation import EscalationMutation
 from schema.escalation_board import EscalationQuery
-from schema.extensions import MaskUnexpectedErrors
+from schema.extensions import MaskUnexpectedErrors, Observe, RecordCustomerAccess
 from schema.instants import DateTime
 from schema.intake import IntakeQuery
 from schema.kpi import KpiAppealMutation, KpiMutation, KpiQuery
@@ -23,8 +24,10 @@ from schema.limits import EnforceLimits
 from schema.live import LiveQuery, Subscription
 from schema.mutations import Mutation
 from schema.onboarding import OnboardingMutation, OnboardingQuery
+from schema.order_records import OrderRecordMutation
 from schema.outbox import OutboxMutation, OutboxQuery
 from schema.queries import Query
+from schema.rate_limits import EnforceRateLimits
 from schema.reports import ReportQuery
 from schema.revisits import RevisitMutation, RevisitQuery
 from schema.tenant_admin import TenantAdminMutation, TenantAdminQuery
@@ -56,6 +59,7 @@ schema = strawberry.Schema(
         RevisitQuery,
         KpiQuery,
         ReportQuery,
+        CustomerAccessQuery,
     ),
     mutation=_merged(
         "Mutation",
@@ -68,13 +72,17 @@ schema = strawberry.Schema(
         OnboardingMutation,
         RevisitMutation,
         KpiAppealMutation,
+        OrderRecordMutation,
     ),
     subscription=Subscription,
     config=StrawberryConfig(scalar_map={datetime: DateTime}),
     extensions=[
+        Observe,
         MaskUnexpectedErrors,
+        RecordCustomerAccess,
         # sets the token limit and adds its rules in on_operation, before the caches read them
         EnforceLimits,
+        EnforceRateLimits,  # after EnforceLimits: an over-limit request is not charged
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
     ],

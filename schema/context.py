@@ -12,7 +12,8 @@ from graphql import GraphQLError
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info as StrawberryInfo
 
-from server.services import queries, revisits
+from schema.rate_limits import RateKeys
+from server.services import order_facts, queries, revisits, written_reports
 from server.services.caller import Caller
 from server.services.platform import PlatformCaller
 from server.settings import Limits
@@ -123,6 +124,8 @@ class Loaders:
     order_by_id: Loader = field(init=False)
     revisits_by_order: Loader = field(init=False)
     attempts_by_revisit: Loader = field(init=False)
+    written_reports_by_order: Loader = field(init=False)
+    facts_by_order: Loader = field(init=False)
 
     def __post_init__(self) -> None:
         c = self.caller
@@ -139,6 +142,8 @@ class Loaders:
         self.calls_by_order = _loader(c, queries.calls)
         self.order_by_id = _loader(c, queries.orders)
         self.revisits_by_order = _loader(c, revisits.by_orders)
+        self.written_reports_by_order = _loader(c, written_reports.by_orders)
+        self.facts_by_order = _loader(c, order_facts.by_orders)
         self.attempts_by_revisit = _loader(c, revisits.attempts)
 
     def forget(self) -> None:
@@ -164,6 +169,7 @@ class Context:
     limits: Limits = field(default_factory=Limits)  # this request's (schema.limits.limits_for)
     caller_expires_at: datetime | None = None  # the token's expiry: live subscriptions end there
     platform: PlatformCaller | None = None
+    rate: RateKeys | None = None  # what the request's cost is charged to; None: not limited
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

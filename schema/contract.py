@@ -297,6 +297,14 @@ answered with a 4xx status and no `data` entry; with `application/json` it is an
             "`extensions.persistedQuery.sha256Hash` is not the sha256 of the `query` sent with it.",
         ),
         (
+            "`RATE_LIMITED`",
+            "429",
+            "The token or the client address spent its allowance of query cost for the window"
+            " (`extensions.scope`: token or ip); nothing ran. Wait `extensions.retryAfter` seconds"
+            " (also the `Retry-After` header), then send it again. Refused tokens spend their"
+            " address's allowance too.",
+        ),
+        (
             "`TENANT_TOKEN_REQUIRED`",
             "200",
             "A platform admin's token asked for a field of a tenant's API; it serves only "

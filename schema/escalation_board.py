@@ -16,7 +16,7 @@ from schema.ids import key
 from schema.parties import Label
 from schema.queries import Cursor, PageSize
 from schema.types import PageInfo, SlipState, WarningSlip, WorkOrder
-from server.domain.identifiers import normalise_phone
+from server.domain.identifiers import normalise_phone, normalise_vin
 from server.services import escalation_board, intake, queries
 
 
@@ -201,9 +201,11 @@ class EscalationQuery:
                 numbers.append(normalise_phone(phone))
             except ValueError:
                 continue
+        try:  # stored VINs are valid ones: a VIN that is not matches nothing
+            wanted = normalise_vin(vin) if vin else None
+        except ValueError:
+            wanted = None
         return [
             WorkOrder(row=o, ctx=info.context)
-            for o in await queries.possible_duplicates(
-                info.context.caller, numbers, (vin or "").upper() or None
-            )
+            for o in await queries.possible_duplicates(info.context.caller, numbers, wanted)
         ]

@@ -42,6 +42,7 @@ from strawberry.utils.operation import get_operation_type
 
 from schema.limits import refusal, request_limits
 from schema.persisted import PersistedOperations
+from schema.rate_limits import retry_after
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
@@ -181,6 +182,10 @@ class GraphQLHTTPView(GraphQL[Any, None]):
             sub_response.status_code = 504
         except HTTPException as exc:
             raise _refine(exc, request_adapter.method) from exc.__cause__
+        wait = retry_after(result.errors)
+        if wait is not None:
+            sub_response.status_code = 429
+            sub_response.headers["Retry-After"] = str(wait)
         if (
             sub_response.media_type == GRAPHQL_RESPONSE
             and never_executed(result)

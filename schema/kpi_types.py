@@ -44,8 +44,13 @@ class KpiAdjustment:
     kpi: str = strawberry.field(description="The KPI's code.")
     origin_period: str = strawberry.field(description="The issued month it corrects.")
     period: str = strawberry.field(description="The month whose statement carries it.")
-    from_outcome: str = strawberry.field(description="timely, not_timely or pending.")
-    to_outcome: str = strawberry.field(description="The outcome it has now.")
+    from_outcome: str = strawberry.field(
+        description="timely, not_timely, pending or excluded (the order was not in the month's "
+        "population: it joined it after the close)."
+    )
+    to_outcome: str = strawberry.field(
+        description="The outcome it has now; excluded: it left the month's population."
+    )
     cause: str = strawberry.field(
         description="rerun (changed after the close), settled (a pending order) or appeal."
     )

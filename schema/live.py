@@ -25,7 +25,7 @@ from server.adapters import events
 from server.domain import tree
 from server.domain.errors import NotFoundError
 from server.services import board as boards
-from server.services import queries, report_scope, visibility
+from server.services import customer_access, queries, report_scope, visibility
 
 COALESCE_SECONDS = 0.3  # a burst of events (a deadline scan, a bulk import) becomes one recount
 
@@ -214,6 +214,9 @@ class Subscription:
                 if _sees(context, scope, event):
                     context.loaders.forget()
                     yield OrderEvent(event=event)
+                    # the event is sent: its unmasked customer reads are logged now, not when
+                    # the subscription ends hours later
+                    await customer_access.record(context.caller)
                     await context.caller.db.close()
 
     @strawberry.subscription(

@@ -71,9 +71,12 @@ class TenantPayload:
 )
 class OnboardTenantInput:
     slug: str = strawberry.field(description="2-40 lowercase letters, digits, hyphens; unique.")
-    name: str = strawberry.field(description="Display name, e.g. 上汽大众.")
+    name: str = strawberry.field(description="Display name, e.g. 某某汽车.")
     profile_name: str | None = strawberry.field(
-        default=None, description="A bundled profile, e.g. skoda; or give profileDocuments."
+        default=None,
+        description=(
+            "A bundled profile (a folder of policies/profiles/); or give profileDocuments."
+        ),
     )
     profile_documents: JSON | None = strawberry.field(
         default=None, description="The documents by file name, each the parsed YAML as JSON."

@@ -36,7 +36,7 @@ class OrgUnit:
     kind: str = from_row("brand, region, dealer or department.")
     code: str = from_row("Short code, unique among its siblings.")
     name: str = from_row("Display name.")
-    path: str = from_row("Path from the brand root, e.g. /skoda/east/dlr-0231.")
+    path: str = from_row("Path from the brand root, e.g. /acme/east/dlr-0231.")
     parent_id: strawberry.ID | None = from_row(
         "The unit above it; none for the brand root.",
         lambda row: encode("OrgUnit", row.parent_id) if row.parent_id is not None else None,

@@ -27,6 +27,8 @@ _ORDER_RELATIONS: dict[str, tuple[str, str]] = {
     "contactAttempts": ("contacts_by_order", "id"),
     "customerCalls": ("calls_by_order", "id"),
     "warningSlips": ("slips_by_order", "id"),
+    "writtenReports": ("written_reports_by_order", "id"),
+    "facts": ("facts_by_order", "id"),
     "clocks": ("clocks_by_order", "id"),
     "responseDueAt": ("clocks_by_order", "id"),
     "closureDueAt": ("clocks_by_order", "id"),
@@ -45,6 +47,7 @@ _ROW_USERS = {
     "history": {"actor": "actor_id"},
     "contactAttempts": {"actor": "actor_id"},
     "warningSlips": {"issuedBy": "issued_by_id", "resultHandler": "result_handler_id"},
+    "facts": {"recordedBy": "recorded_by_id"},
 }
 
 

@@ -16,7 +16,7 @@ from server.services import profile_admin, profile_migration
 
 @strawberry.type(description="The tenant's profile: the documents that configure it.")
 class TenantProfile:
-    name: str = strawberry.field(description="Profile name, e.g. skoda.")
+    name: str = strawberry.field(description="Profile name (profile.yaml `name`).")
     version: str = strawberry.field(
         description="Profile version; every order keeps the version it was registered under."
     )
@@ -38,7 +38,7 @@ class ProfileFile:
     )
 )
 class ProfileExport:
-    name: str = strawberry.field(description="Profile name, e.g. skoda.")
+    name: str = strawberry.field(description="Profile name (profile.yaml `name`).")
     version: str = strawberry.field(description="The version in force.")
     documents: JSON = strawberry.field(description="The documents by file name, as JSON.")
     files: list[ProfileFile] = strawberry.field(description="The documents as YAML files.")

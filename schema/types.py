@@ -28,10 +28,13 @@ from server.domain import sla
 from server.services import clocks, visibility
 
 if TYPE_CHECKING:
+    from schema.order_records import OrderFact, WrittenReport
     from schema.revisits import Revisit
 
 # schema/revisits.py builds on the types here, so its Revisit is named lazily, found on use.
 _REVISIT = LazyType("Revisit", "schema.revisits")
+_REPORT = LazyType("WrittenReport", "schema.order_records")
+_FACT = LazyType("OrderFact", "schema.order_records")
 
 
 @strawberry.type(description="One entry of an order's append-only history.")
@@ -175,7 +178,7 @@ def _clocks(o: WorkOrder) -> Soon[list[SlaClock]]:
 
 
 def _customer(o: WorkOrder) -> Soon[Customer]:
-    unmasked = visibility.sees_customer_details(o.ctx.caller, o.row.org_path)
+    unmasked = visibility.sees_customer_details(o.ctx.caller, o.row)
     return o.ctx.loaders.customer_by_id.soon(
         o.row.customer_id, lambda row: Customer(row=row, ctx=o.ctx, unmasked=unmasked)
     )
@@ -343,6 +346,24 @@ class WorkOrder:
     revisits: list[Annotated[Revisit, strawberry.lazy("schema.revisits")]] = computed(
         "Revisits (回访) of this order you may read, oldest first.",
         _rows_of("revisits_by_order", lambda row, ctx: _REVISIT.resolve_type()(row=row, ctx=ctx)),
+    )
+    playbook: list[Label] = computed(
+        "The handling steps the tenant's profile gives for the order's situation (its "
+        "category), in order; empty when it gives none.",
+        lambda o: [Label.of(s) for s in o.ctx.caller.profile.playbooks.get(o.row.category, ())],
+    )
+    written_reports: list[Annotated[WrittenReport, strawberry.lazy("schema.order_records")]] = (
+        computed(
+            "Reports the order owes from its registration, oldest first.",
+            _rows_of(
+                "written_reports_by_order",
+                lambda row, ctx: _REPORT.resolve_type()(row=row, ctx=ctx),
+            ),
+        )
+    )
+    facts: list[Annotated[OrderFact, strawberry.lazy("schema.order_records")]] = computed(
+        "Facts and the outcome recorded during handling, oldest first.",
+        _rows_of("facts_by_order", lambda row, ctx: _FACT.resolve_type()(row=row, ctx=ctx)),
     )
 
 

@@ -53,6 +53,7 @@ class GraphQLView(GraphQLHTTPView):
             request_id=state["request_id"],
             limits=state["limits"],
             platform=state.get("platform"),
+            rate=state.get("rate"),
         )
 
     def is_websocket_origin_allowed(self, request: Any, origin: str) -> bool:

@@ -51,6 +51,17 @@ class Limits:
     introspection: bool = True
 
 
+@dataclass(frozen=True)
+class RateLimits:
+    """Abuse limits: the GraphQL cost (schema/limits.py) a token and an IP address may spend per
+    window (RATE_LIMIT_TOKEN, RATE_LIMIT_IP, RATE_LIMIT_WINDOW_SECONDS). Generous by default: a
+    person at a portal never meets them, a script looping on the API does."""
+
+    per_token: int = 2_000_000  # e.g. 400 fifty-order worklists a minute
+    per_ip: int = 10_000_000  # a call centre's people share one address
+    window_seconds: int = 60
+
+
 ADAPTERS = ("log", "smtp", "webhook")
 
 
@@ -93,6 +104,7 @@ class Settings:
     notify: NotifyConfig = field(default_factory=NotifyConfig)  # how notifications leave
     queue_namespace: str = QUEUE_NAMESPACE  # two deployments may share one Redis
     scan_batch: int = SCAN_BATCH  # orders per transaction of the deadline scan
+    rate_limits: RateLimits = field(default_factory=RateLimits)
 
 
 def _local_secret(var: Path) -> str:
@@ -110,6 +122,20 @@ def _key(value: str | None) -> str | None:
     if value and value.startswith("@"):
         return Path(value[1:]).read_text()
     return value
+
+
+def _rate_limits(env: Mapping[str, str], limits: Limits) -> RateLimits:
+    given = RateLimits(
+        per_token=_number(env, "RATE_LIMIT_TOKEN", RateLimits.per_token, int),
+        per_ip=_number(env, "RATE_LIMIT_IP", RateLimits.per_ip, int),
+        window_seconds=_number(env, "RATE_LIMIT_WINDOW_SECONDS", RateLimits.window_seconds, int),
+    )
+    if min(given.per_token, given.per_ip) < limits.cost:
+        raise ConfigurationError(
+            f"RATE_LIMIT_TOKEN and RATE_LIMIT_IP must allow one request of the largest cost"
+            f" (GRAPHQL_LIMIT_COST={limits.cost})"
+        )
+    return given
 
 
 def load(env: Mapping[str, str] | None = None) -> Settings:
@@ -140,6 +166,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         notify=_notify(env),
         queue_namespace=env.get("COMPLAINTDESK_QUEUE_NAMESPACE") or QUEUE_NAMESPACE,
         scan_batch=_number(env, "COMPLAINTDESK_SCAN_BATCH", SCAN_BATCH, int),
+        rate_limits=_rate_limits(env, _limits(env)),
     )
 
 

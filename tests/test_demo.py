@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from server.db.models import Base
 from server.db.types import UtcDateTime
-from server.services import demo, tenancy
+from server.services import demo
 
 # Columns that hold a target or a plan, not something that happened: they may lie ahead.
 AHEAD = {"due_at", "warn_at", "next_check_at", "next_deadline_at", "next_attempt_at"}
@@ -27,7 +27,7 @@ async def test_the_demo_has_no_instant_after_it_was_loaded(database):
     before = datetime.now(UTC)
     await demo.load_demo(database, progress=lambda _line: None)
     loaded = datetime.now(UTC)
-    tenant_id = await tenancy.tenant_id_by_slug(database, demo.SLUG)
+    tenant_id = (await demo.demo_users(database)).tenant_id
     db = database.tenant(tenant_id)
     latest = {}
     async with db.read() as session:

@@ -25,6 +25,7 @@ from server.db.models import (
     User,
     WarningSlip,
     WorkOrder,
+    WrittenReport,
 )
 
 NOT_FOUND = "NotFound"
@@ -47,6 +48,7 @@ class Ids:
     revisit: str  # an open revisit of a handled order
     statement: str = ""  # an issued KPI statement
     appeal: str = ""  # an appeal against it
+    report: str = ""  # a written report the order owes
 
 
 Variables = Callable[[World, Ids, str], Any]  # (the caller's world, its ids, the id under test)
@@ -155,6 +157,14 @@ CASES = [
     Case("escalateWorkOrder.id", "order", NOT_FOUND, on_order(reason="客户要求")),
     Case("returnWorkOrder.id", "order", NOT_FOUND, on_order(reason="请经销商处理")),
     Case("regradeWorkOrder.id", "order", NOT_FOUND, on_order(grade="A", reason="媒体介入")),
+    Case("recordOrderFact.id", "order", NOT_FOUND, on_order(fact="customer_unreachable")),
+    Case("recordOrderOutcome.id", "order", NOT_FOUND, on_order(outcome="settled")),
+    Case(
+        "submitWrittenReport.id",
+        "report",
+        NOT_FOUND,
+        lambda w, ids, bad: {"id": bad, "expectedVersion": ids.version},
+    ),
     Case("setAbsence(userId)", "user", NOT_FOUND, bare),
     Case("acknowledgeSlip(id)", "slip", NOT_FOUND, bare),
     Case(
@@ -287,6 +297,7 @@ NOTHING = Ids(
     revisit=encode("Revisit", 987_654_321),
     statement=encode("KpiStatement", 987_654_321),
     appeal=encode("KpiAppeal", 987_654_321),
+    report=encode("WrittenReport", 987_654_321),
 )
 VEHICLE = encode("Vehicle", 1)
 WRONG_TYPE = Ids(
@@ -299,6 +310,7 @@ WRONG_TYPE = Ids(
     revisit=VEHICLE,
     statement=VEHICLE,
     appeal=VEHICLE,
+    report=VEHICLE,
 )
 
 
@@ -354,6 +366,22 @@ async def dead_message(world: World) -> str:
         return encode("OutboxMessage", message.id)
 
 
+async def written_report(world: World, order_id: str) -> str:
+    """A written report the order owes (as a profile's written_reports.yaml would create it)."""
+    now = datetime.now(UTC)
+    async with world.database.writer(world.tenant_id) as session, session.begin():
+        report = WrittenReport(
+            work_order_id=key("WorkOrder", order_id),
+            code="major_fault_report",
+            created_at=now,
+            due_at=now,
+            escalated_to="RBO",
+        )
+        session.add(report)
+        await session.flush()
+        return encode("WrittenReport", report.id)
+
+
 async def tenant_with_ids(database) -> tuple[World, Ids]:
     """A tenant with an unprocessed order at dealer a that two calls have given a W1 slip."""
     world = await make_world(database)
@@ -376,6 +404,7 @@ async def tenant_with_ids(database) -> tuple[World, Ids]:
         await revisit(world),
         statement,
         appealed,
+        await written_report(world, order["id"]),
     )
     return world, ids
 

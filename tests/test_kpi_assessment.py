@@ -6,78 +6,16 @@ bad row reported at once and nothing written."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 
 import pytest
+from kpi_quarter import DELIVERIES, QUARTER, import_deliveries, quarter_world
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from support import make_world
 
 from complaintdesk import cli
 from schema.ids import encode, key
-from server.db.models import KpiDelivery, KpiRankingLine, KpiStatement, KpiStatementLine
-from server.services import organisation
-
-QUARTER = "2026-Q1"
-KPIS = ("timely_response", "timely_closure", "first_time_resolution")
-# Timely orders of 10 per KPI and month: with the same rate for every KPI, the score is 10 × it.
-# East has eight dealers; b and d1 tie at 80.
-TIMELY = {"dlr-a": 9, "dlr-b": 8, "d1": 8, "d2": 7, "d3": 6, "d4": 5, "d5": 3, "d6": 10, "dlr-c": 4}
-DELIVERIES = {
-    "dlr-a": 50,
-    "dlr-b": 40,
-    "d1": 41,
-    "d2": 30,
-    "d3": 30,
-    "d4": 20,
-    "d5": 10,
-    "d6": 5,
-    "dlr-c": 70,
-}
-
-
-async def _quarter_world(database):
-    world = await make_world(database)
-    db = database.tenant(world.tenant_id)
-    for code in ("d1", "d2", "d3", "d4", "d5", "d6"):
-        unit = await organisation.add_org_unit(db, world.path("/east"), "dealer", code, code)
-        world.units[f"/east/{code}"] = unit.id
-    await db.close()
-    codes = {
-        path.rsplit("/", 1)[1]: unit for path, unit in world.units.items() if path.count("/") == 2
-    }
-    async with database.writer(world.tenant_id) as session, session.begin():
-        for month in (1, 2, 3):
-            start = datetime(2026, month, 1, tzinfo=UTC)
-            statement = KpiStatement(
-                period=f"2026-{month:02d}",
-                kind="monthly",
-                starts_at=start,
-                ends_at=start,
-                issued_at=start,
-                profile_version="test",
-            )
-            session.add(statement)
-            await session.flush()
-            for code, timely in TIMELY.items():
-                session.add_all(
-                    KpiStatementLine(
-                        statement_id=statement.id,
-                        org_unit_id=codes[code],
-                        level="dealer",
-                        org_path=world.path(("/east/" if code != "dlr-c" else "/west/") + code),
-                        kpi=kpi,
-                        population=10,
-                        timely=timely,
-                        not_timely=10 - timely,
-                        pending=0,
-                        adjusted_timely=0,
-                        adjusted_not_timely=0,
-                    )
-                    for kpi in KPIS
-                )
-    world.clock.now = datetime(2026, 4, 3, tzinfo=UTC)
-    return world, {unit: code for code, unit in codes.items()}
+from server.db.models import KpiDelivery, KpiRankingLine
 
 
 def _gid_codes(world, codes):
@@ -95,7 +33,7 @@ async def _counts(world):
 async def test_a_quarter_ranks_eight_dealers_rewards_five_and_fines_one_under_40(
     database, tmp_path, monkeypatch, capsys
 ):
-    world, codes = await _quarter_world(database)
+    world, codes = await quarter_world(database)
     code_of = _gid_codes(world, codes)
     missing = (await world.gql("se", "QuarterlyRanking", quarter=QUARTER))["quarterlyRanking"]
     assert missing["__typename"] == "ValidationError"
@@ -208,15 +146,8 @@ async def test_a_quarter_with_a_month_not_reconciled_is_refused(database):
 
 @pytest.mark.parametrize("database", ["postgresql"], indirect=True)
 async def test_the_tenant_role_cannot_update_or_delete_appeals_or_rankings(database):
-    world, _ = await _quarter_world(database)
-    async with database.writer(world.tenant_id) as session, session.begin():
-        for code, count in DELIVERIES.items():
-            unit = world.units[("/east/" if code != "dlr-c" else "/west/") + code]
-            session.add(
-                KpiDelivery(
-                    quarter=QUARTER, org_unit_id=unit, deliveries=count, imported_at=world.clock.now
-                )
-            )
+    world, _ = await quarter_world(database)
+    await import_deliveries(world)
     await world.gql("admin", "AssessQuarter", input={"quarter": QUARTER})
     for table in ("kpi_ranking_lines", "kpi_appeals", "kpi_appeal_decisions"):
         for statement in (f"UPDATE {table} SET tenant_id = tenant_id", f"DELETE FROM {table}"):

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from server.domain.kpi import Measure
+from server.domain.kpi import Measure, Schedule
 from server.profiles import (
     ProfileInvalidError,
     bundled_profile_path,
@@ -26,7 +26,11 @@ def test_skoda_assesses_three_rates_with_the_part_one_score_and_incentives():
         ("timely_response", Measure.CLOCK, "response"),
         ("timely_closure", Measure.CLOCK, "closure"),
         ("first_time_resolution", Measure.FIRST_TIME_RESOLUTION, None),
+        ("revisit_success", Measure.REVISIT_SUCCESS, None),
+        ("satisfaction", Measure.SATISFACTION, None),
     ]
+    # The revisit KPIs are shown, not scored.
+    assert rules.kpis[4].satisfied == {"satisfied", "basically_satisfied"}
     assert dict(rules.weights) == {
         "timely_response": Decimal("0.3"),
         "timely_closure": Decimal("0.3"),
@@ -41,11 +45,12 @@ def test_skoda_assesses_three_rates_with_the_part_one_score_and_incentives():
         Decimal(40),
         10000,
     )
+    assert rules.assessment == Schedule(day=11, hour=3)
 
 
 def test_gtmc_has_kpis_and_no_incentives():
     rules = load_profile_dir(bundled_profile_path("gtmc")).kpi_rules
-    assert rules is not None and rules.incentive is None
+    assert rules is not None and rules.incentive is None and rules.assessment is None
     assert [k.code for k in rules.kpis] == ["timely_response", "first_time_resolution"]
 
 
@@ -89,3 +94,31 @@ def test_kpis_without_a_score_or_reconciliation_are_refused():
     with pytest.raises(ProfileInvalidError) as refused:
         parse_profile(documents)
     assert sorted(p.path for p in refused.value.problems) == ["reconciliation", "score"]
+
+
+def test_an_assessment_schedule_needs_an_incentive_and_a_day_of_a_month():
+    documents = copy.deepcopy(read_profile_dir(bundled_profile_path("gtmc")))
+    documents["kpis.yaml"]["assessment"] = {"day": 11, "hour": 3}
+    with pytest.raises(ProfileInvalidError) as refused:
+        parse_profile(documents)
+    assert [(p.path, p.code) for p in refused.value.problems] == [("incentive", "missing_key")]
+    assert _problems({"assessment": {"day": 31, "hour": 3}}) == [
+        "kpis.yaml: assessment.day: invalid_value"
+    ]
+
+
+def test_a_satisfaction_kpi_names_known_revisit_results():
+    kpis = copy.deepcopy(read_profile_dir(bundled_profile_path("skoda")))["kpis.yaml"]["kpis"]
+    kpis[3:] = [
+        {"code": "s", "label": {"zh": "满意", "en": "s"}, "measure": "satisfaction"},
+        {
+            "code": "t",
+            "label": {"zh": "满意", "en": "t"},
+            "measure": "satisfaction",
+            "satisfied": ["satisfied", "delighted"],
+        },
+    ]
+    assert _problems({"kpis": kpis}) == [
+        "kpis.yaml: kpis[3].satisfied: missing_key",
+        "kpis.yaml: kpis[4].satisfied[1]: unknown_reference",
+    ]

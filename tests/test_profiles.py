@@ -71,7 +71,7 @@ def test_skoda_profile_loads_with_its_settings(skoda: Profile) -> None:
     assert len({skoda, load_profile_dir(SKODA)}) == 1  # hashable, e.g. as a cache key
 
 
-# docs/rules.md#skoda-routing, with "RBO銷售SE" read as RBO | SALES_SE.
+# docs/rules.md#tier-routing, with "RBO銷售SE" read as RBO | SALES_SE.
 ROUTING_TABLE = {
     "A4a": ("A", ("DLR", "RBO", "SALES_SE")),
     "A4b": ("A", ("RBO", "SALES_SE")),
@@ -617,7 +617,7 @@ def test_gtmc_clocks(gtmc: Profile) -> None:
         )
 
 
-# The GTMC table (docs/rules.md#gtmc-grading) read literally, row by row and cell by cell.
+# The GTMC table (docs/rules.md#intake-grading) read literally, row by row and cell by cell.
 GTMC_TABLE = [
     ("general", {"dealer_can_handle"}, set()),
     (

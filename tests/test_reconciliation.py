@@ -19,6 +19,7 @@ from server.db.models import (
     KpiOrderOutcome,
     KpiStatement,
     KpiStatementLine,
+    WorkOrder,
     WorkOrderClock,
 )
 from server.domain.errors import InvalidInputError
@@ -211,3 +212,55 @@ async def test_the_tenant_role_cannot_update_or_delete_issued_statements(databas
     async with database.reader(world.tenant_id) as session:
         assert await session.scalar(select(func.count()).select_from(KpiStatement)) == 2
     assert run.statement_id in {row[0] for row in before["kpi_statements"]}
+
+
+async def test_an_order_leaving_or_joining_the_population_after_the_close_is_adjusted(database):
+    world = await make_world(database)
+    ids = await load_month(world)
+    await reconcile(database, world.tenant_id, MONTH, now=AS_OF)
+    before = await _snapshot(world)
+    # c8 is cancelled after the close (it leaves); the consultation a13 turns out to have been a
+    # complaint (it joins, with the outcomes its clocks give: all timely).
+    async with database.writer(world.tenant_id) as session, session.begin():
+        await session.execute(
+            update(WorkOrder).where(WorkOrder.id == ids["c8"]).values(state="cancelled")
+        )
+        await session.execute(
+            update(WorkOrder)
+            .where(WorkOrder.id == ids["a13-consultation"])
+            .values(order_type="sales_complaint")
+        )
+    rerun = await reconcile(database, world.tenant_id, MONTH, now=AS_OF + timedelta(hours=1))
+    assert (rerun.issued, rerun.adjustments) == (False, 6)
+    after = await _snapshot(world)
+    for table in ("kpi_statements", "kpi_statement_lines", "kpi_order_outcomes"):
+        assert after[table] == before[table]
+    async with database.reader(world.tenant_id) as session:
+        adjustments = (await session.scalars(select(KpiAdjustment))).all()
+    got = {
+        (a.work_order_id, a.kpi): (a.from_outcome, a.to_outcome, a.cause, a.org_unit_id, a.period)
+        for a in adjustments
+    }
+    left = ("timely", "excluded", "rerun", world.units[DEALERS["c"]], "2026-04")
+    joined = ("excluded", "timely", "rerun", world.units[DEALERS["a"]], "2026-04")
+    assert got == {
+        **{(ids["c8"], kpi): left for kpi in KPIS},
+        **{(ids["a13-consultation"], kpi): joined for kpi in KPIS},
+    }
+    # Nothing changed since: nothing written, the joined order included.
+    again = await reconcile(database, world.tenant_id, MONTH, now=AS_OF + timedelta(hours=2))
+    assert again.adjustments == 0
+    assert await _snapshot(world) == after
+
+    april = await reconcile(database, world.tenant_id, "2026-04", now=cn(1, 3, month=5))
+    lines = await _lines(world, april.statement_id)
+    # a13 counts +1 timely for dealer a, c8 -1 for dealer c; dealer a also settles a10 (closure,
+    # not timely) and a12 (first-time resolution, timely) as April does without these changes.
+    expected = {
+        "a": {"timely_response": (1, 0), "timely_closure": (1, 1), "first_time_resolution": (2, 0)},
+        "c": dict.fromkeys(KPIS, (-1, 0)),
+    }
+    for dealer, kpis in expected.items():
+        for kpi, counts in kpis.items():
+            line = lines[(world.path(DEALERS[dealer]), kpi)]
+            assert (line.adjusted_timely, line.adjusted_not_timely) == counts, (dealer, kpi)

@@ -1,6 +1,8 @@
 """Who starts a reconciliation: the scheduler's hourly tick once a tenant's month is over at its
 profile's day and hour (in the tenant's timezone), the worker's actor (a duplicate message issues
-one statement), a tenant admin through GraphQL (nobody else), and the command line."""
+one statement), a tenant admin through GraphQL (nobody else), and the command line. The quarterly
+assessment likewise: due at the profile's day and hour after the quarter, once its months are
+reconciled; once issued however often or concurrently it is started."""
 
 from __future__ import annotations
 
@@ -10,14 +12,16 @@ from datetime import timedelta
 import dramatiq
 import pytest
 from kpi_month import AS_OF, MONTH, cn, load_month
+from kpi_quarter import QUARTER, import_deliveries, quarter_world
 from sqlalchemy import func, select
 from support import make_world
 
 from complaintdesk import cli
-from server.db.models import KpiStatement
-from server.services import reconciliation
+from server.db.models import KpiRankingLine, KpiStatement
+from server.domain.errors import InvalidInputError
+from server.services import quarterly, reconciliation
 from workers import resources
-from workers.actors import reconcile_due, reconcile_month
+from workers.actors import assess_due, assess_quarter, reconcile_due, reconcile_month
 from workers.broker import broker
 from workers.scheduler import TICKS
 
@@ -124,3 +128,59 @@ async def test_the_command_line_reconciles_a_month_with_a_progress_bar(
     assert "is not a month written YYYY-MM" in capsys.readouterr().err
     async with database.reader(world.tenant_id) as session:
         assert await session.scalar(select(func.count()).select_from(KpiStatement)) == 1
+
+
+async def _quarterly(world) -> list[str]:
+    async with world.database.reader(world.tenant_id) as session:
+        query = select(KpiStatement.period).where(KpiStatement.kind == "quarterly")
+        return list((await session.scalars(query)).all())
+
+
+async def test_a_quarter_is_assessed_at_the_profiles_day_and_hour_once_however_often(database):
+    world, _ = await quarter_world(database)
+    due = (world.tenant_id, QUARTER)
+    # Skoda: 03:00 on the 11th of the month after the quarter, China time (19:00 UTC the 10th).
+    assert due not in await quarterly.due(database, cn(11, 2, 59, month=4))
+    at = cn(11, 3, month=4)
+    assert due in await quarterly.due(database, at)
+    assert assess_due in TICKS["hourly"][1]
+    # Deliveries not imported: refused naming the dealers, nothing written, still due.
+    with pytest.raises(InvalidInputError) as refused:
+        await quarterly.assess(database, world.tenant_id, QUARTER, now=at)
+    [problem] = refused.value.problems
+    assert problem.path == ("quarter",)
+    assert "no deliveries imported for 2026-Q1 for the dealers d1" in problem.message
+    assert await _quarterly(world) == []
+    assert due in await quarterly.due(database, at)
+    await import_deliveries(world)
+    # A double tick: two runs at once issue one statement.
+    first, second = await asyncio.gather(
+        quarterly.assess(database, world.tenant_id, QUARTER, now=at),
+        quarterly.assess(database, world.tenant_id, QUARTER, now=at),
+    )
+    assert sorted([first, second]) == [False, True]
+    assert await _quarterly(world) == [QUARTER]
+    async with database.reader(world.tenant_id) as session:
+        lines = await session.scalar(select(func.count()).select_from(KpiRankingLine))
+        issued_by = await session.scalar(
+            select(KpiStatement.issued_by_id).where(KpiStatement.kind == "quarterly")
+        )
+    assert (lines, issued_by) == (9, None)
+    assert due not in await quarterly.due(database, at + timedelta(days=30))
+
+
+async def test_a_quarter_with_a_month_not_reconciled_is_not_due(database):
+    world = await make_world(database)
+    await load_month(world)
+    await reconciliation.reconcile(database, world.tenant_id, MONTH, now=AS_OF)
+    # March is issued; January and February are not (the tenant is made to exist since 2025).
+    assert (world.tenant_id, QUARTER) not in await quarterly.due(database, cn(20, month=4))
+
+
+async def test_an_assessment_message_delivered_twice_issues_one_statement(database, worker):
+    world, _ = await quarter_world(database)
+    await import_deliveries(world)
+    assess_quarter.send(world.tenant_id, QUARTER)
+    assess_quarter.send(world.tenant_id, QUARTER)
+    await asyncio.to_thread(broker.join, assess_quarter.queue_name, fail_fast=True)
+    assert await _quarterly(world) == [QUARTER]

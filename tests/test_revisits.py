@@ -24,7 +24,7 @@ from server.db.models import (
 from server.db.session import Database
 from server.profiles import bundled_profile_path, load_profile_dir
 from server.security.auth import Claims
-from server.services import deadlines, demo, organisation, revisits, tenancy
+from server.services import deadlines, demo, demo_plan, organisation, revisits
 from server.services.caller import tenant_caller
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -322,9 +322,7 @@ async def test_the_demo_leaves_revisits_due_for_its_care_specialist(tmp_path):
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}")
     await migrate.upgrade(database.write_engine)
     try:
-        await demo.load_demo(database, progress=lambda _line: None)
-        tenant_id = await tenancy.tenant_id_by_slug(database, demo.SLUG)
-        assert tenant_id is not None
+        tenant_id = (await demo.load_demo(database, progress=lambda _line: None)).tenant_id
         db = database.tenant(tenant_id)
         ids = await organisation.user_ids(db)
         await db.close()
@@ -340,7 +338,7 @@ async def test_the_demo_leaves_revisits_due_for_its_care_specialist(tmp_path):
     due = found.data["revisits"]["nodes"]
     now = datetime.now(UTC)
     ahead = [r for r in due if datetime.fromisoformat(r["dueAt"]) > now]
-    assert len(ahead) >= demo.DUE_REVISITS
+    assert len(ahead) >= demo_plan.plan(demo_plan.default_profile()).orders.last_handled
     assert {r["dealer"]["code"] for r in due} == {"sh-pudong"}
     assert all(r["order"]["state"] in ("handled", "closed") for r in due)
 

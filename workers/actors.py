@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 
 import dramatiq
 
 from server import settings
-from server.services import cadence, deadlines, outbox, reconciliation
+from server.adapters import metrics
+from server.domain.errors import InvalidInputError
+from server.services import cadence, deadlines, outbox, quarterly, reconciliation
 from workers.broker import broker  # noqa: F401  (configures the broker before any actor is declared)
 from workers.resources import database, sender
 
@@ -19,7 +22,9 @@ log = logging.getLogger("complaintdesk.workers")
     queue_name="deadlines", max_retries=3, min_backoff=1_000, max_backoff=30_000, time_limit=600_000
 )
 async def scan_deadlines() -> None:
+    started = time.perf_counter()
     report = await deadlines.scan(database(), datetime.now(UTC), settings.load().scan_batch)
+    metrics.scan_observed(time.perf_counter() - started, report.orders)
     log.info(
         "deadline scan: %d orders, %d effects, %d notifications",
         report.orders,
@@ -70,6 +75,27 @@ async def reconcile_month(tenant_id: int, month: str) -> None:
     verb = "issued" if run.issued else "re-run"
     what = "reconciliation of tenant %d, %s: %s, %d adjustments"
     log.info(what, tenant_id, month, verb, run.adjustments)
+
+
+@dramatiq.actor(queue_name="reconciliation", max_retries=3, min_backoff=10_000, max_backoff=300_000)
+async def assess_due() -> None:
+    for tenant_id, quarter in await quarterly.due(database(), datetime.now(UTC)):
+        assess_quarter.send(tenant_id, quarter)
+
+
+# A retry or a duplicate finds the finance statement issued and writes nothing.
+@dramatiq.actor(queue_name="reconciliation", max_retries=3, min_backoff=10_000, max_backoff=300_000)
+async def assess_quarter(tenant_id: int, quarter: str) -> None:
+    try:
+        issued = await quarterly.assess(database(), tenant_id, quarter, now=datetime.now(UTC))
+    except InvalidInputError as refused:
+        # Deliveries not imported yet: retrying now would fail alike; the quarter stays due, so
+        # the next hourly tick tries again once they are.
+        problems = "; ".join(problem.message for problem in refused.problems)
+        log.warning("assessment of tenant %d, %s not issued: %s", tenant_id, quarter, problems)
+        return
+    verb = "issued" if issued else "already issued"
+    log.info("assessment of tenant %d, %s: %s", tenant_id, quarter, verb)
 
 
 @dramatiq.actor(queue_name="reports", max_retries=3, min_backoff=10_000, max_backoff=300_000)

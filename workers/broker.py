@@ -11,6 +11,7 @@ import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware.asyncio import AsyncIO
+from dramatiq.middleware.prometheus import Prometheus
 
 from server import settings
 
@@ -19,9 +20,13 @@ def _broker(config: settings.Settings) -> dramatiq.Broker:
     if config.redis_url:
         # A message held by a worker that died is handed to another after 15 s, not the default
         # minute.
-        return RedisBroker(
+        redis = RedisBroker(
             url=config.redis_url, namespace=config.queue_namespace, heartbeat_timeout=15_000
         )
+        # Worker processes' metrics (messages, retries, durations, and the scan's own) served by
+        # Dramatiq's exposition server, on dramatiq_prom_host:dramatiq_prom_port (9191).
+        redis.add_middleware(Prometheus())
+        return redis
     return StubBroker()
 
 

@@ -15,6 +15,7 @@ from server import settings
 from server.db.session import Database
 from server.services.ticks import claim
 from workers.actors import (
+    assess_due,
     cadence_due,
     flush_outbox,
     purge_outbox,
@@ -30,10 +31,11 @@ log = logging.getLogger("complaintdesk.scheduler")
 TICKS = {
     "every-minute": ({"minute": "*"}, (scan_deadlines, flush_outbox)),
     "daily": ({"hour": "19", "minute": "7"}, (purge_outbox,)),
-    # Each tenant's month closes at its profile's day and hour in its own timezone: an hourly
-    # tick starts whichever are due (reconciliation.due), at most an hour late.
-    # Cadence reports likewise (cadence.due): each at its profile's day and hour.
-    "hourly": ({"minute": "11"}, (reconcile_due, cadence_due)),
+    # Each tenant's month closes, and its quarter is assessed, at its profile's day and hour in
+    # its own timezone: an hourly tick starts whichever are due (reconciliation.due,
+    # quarterly.due), at most an hour late. Cadence reports likewise (cadence.due): each at its
+    # profile's day and hour.
+    "hourly": ({"minute": "11"}, (reconcile_due, assess_due, cadence_due)),
 }
 
 

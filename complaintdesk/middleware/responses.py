@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from graphql import GraphQLError
 from starlette.datastructures import MutableHeaders
 from starlette.responses import Response
 from starlette.types import Message, Send
@@ -31,6 +32,14 @@ def too_large(limit: int) -> Response:
     error = refusal(f"the request body exceeds the limit of {limit} bytes", "body_bytes")
     body = json.dumps({"errors": [error.formatted]})
     return Response(body, status_code=413, media_type="application/json")
+
+
+def too_many(error: GraphQLError, request_id: str) -> Response:
+    """429 with Retry-After and the RATE_LIMITED error (schema/rate_limits.py)."""
+    wait = str((error.extensions or {})["retryAfter"])
+    body = json.dumps({"errors": [error.formatted]})
+    headers = {"Retry-After": wait, "X-Request-ID": request_id}
+    return Response(body, status_code=429, media_type="application/json", headers=headers)
 
 
 def with_headers(send: Send, headers: dict[str, str]) -> Send:

@@ -11,7 +11,8 @@ from server.domain.workflow import Label, Meaning
 
 @dataclass(frozen=True)
 class WarningRule:
-    """Fires when every condition it names holds (an upgrade-warning slip trigger, Skoda W1–W6)."""
+    """Fires when every condition it names holds (an upgrade-warning slip trigger,
+    docs/rules.md#tier-routing)."""
 
     code: str
     label: Label
@@ -55,7 +56,7 @@ def _holds(
 @dataclass(frozen=True)
 class Routing:
     """Where the nth complaint on the same issue goes; beyond the table it stays with the last tier
-    and asks for an upgrade-warning slip (docs/rules.md#skoda-routing)."""
+    and asks for an upgrade-warning slip (docs/rules.md#tier-routing)."""
 
     tier: str
     beyond_table: bool

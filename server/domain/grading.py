@@ -1,9 +1,9 @@
 """Grading at intake: profile rules propose a grade from the flags and demands ticked at
 registration, and alert rules name who must hear of the order at once
-(docs/rules.md#gtmc-grading, #alerts).
+(docs/rules.md#intake-grading, #alerts).
 
 The grade is only proposed: the operator may override it with a reason
-(docs/rules.md#gtmc-grading), so a proposal carries the reasons that produced it.
+(docs/rules.md#intake-grading), so a proposal carries the reasons that produced it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from server.domain.workflow import Label
 
 # Who an alert may notify. region_managers are those who may assign at the order's region node
-# (the RBO in VW and Skoda terms), so "the manager and the RBO at once" can be said
+# (a regional office), so "the manager and the RBO at once" can be said
 # (docs/rules.md#alerts).
 ALERT_RECIPIENTS = (
     "primary_handler",

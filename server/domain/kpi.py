@@ -1,4 +1,4 @@
-"""KPIs and incentives (docs/rules.md#kpis, #skoda-score): the definitions a profile gives,
+"""KPIs and incentives (docs/rules.md#kpis, #dealer-score): the definitions a profile gives,
 and the arithmetic on them: a reconciliation period, rates, the score, ranking and incentives.
 
 The counting itself (which orders form a population, which clock met its deadline) is SQL
@@ -9,7 +9,10 @@ aggregation in server/services/reconciliation.py; the rules it follows are these
 - a clock KPI is timely if its clock was met, not timely once its deadline passed unmet, and
   pending while its deadline has not passed (or its clock is paused) at reconciliation time;
 - first-time resolution: no repeat complaint within the window after closing; an order not closed,
-  or closed less than the window before reconciliation, is pending.
+  or closed less than the window before reconciliation, is pending;
+- optional, from the order's latest revisit not cancelled: revisit success (the revisit reached the
+  customer) and satisfaction (of the revisits that did, a result the profile counts as satisfied);
+  an order without such a revisit is not counted, one whose revisit is still open is pending.
 
 Pending orders are settled by adjustments in a later statement. Rates are taken over the settled
 orders (timely + not timely): a pending order counts once it is settled, in the statement that
@@ -32,11 +35,21 @@ class Outcome(str, Enum):
     TIMELY = "timely"
     NOT_TIMELY = "not_timely"
     PENDING = "pending"
+    # Not in the period's population (any more): what an adjustment records for an order that
+    # joined or left it after the statement was issued.
+    EXCLUDED = "excluded"
+
+
+COUNTED = (Outcome.TIMELY, Outcome.NOT_TIMELY, Outcome.PENDING)  # a statement line's columns
 
 
 class Measure(str, Enum):
     CLOCK = "clock"  # the order's clock of that name met its deadline
     FIRST_TIME_RESOLUTION = "first_time_resolution"  # no repeat within the window after closing
+    # Optional, from the order's latest revisit not cancelled (an order without one is not
+    # counted; one whose revisit is open is pending):
+    REVISIT_SUCCESS = "revisit_success"  # the revisit reached the customer
+    SATISFACTION = "satisfaction"  # of those that reached them, a result counted as satisfied
 
 
 @dataclass(frozen=True)
@@ -46,6 +59,7 @@ class KpiDefinition:
     label_en: str
     measure: Measure
     clock: str | None  # the clock of a CLOCK measure
+    satisfied: frozenset[str] = frozenset()  # the revisit results a SATISFACTION measure counts
 
 
 @dataclass(frozen=True)
@@ -55,6 +69,21 @@ class Incentive:
     penalty_below: Decimal  # a score under this is fined
     penalty: int
     currency: str
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When the scheduler runs a period's job: this day and hour of the month after the period,
+    in the tenant's timezone."""
+
+    day: int
+    hour: int
+
+    def after(self, month: Month, timezone: str) -> datetime:
+        following = month.next()
+        zone = ZoneInfo(timezone)
+        local = datetime(following.year, following.month, self.day, self.hour, tzinfo=zone)
+        return local.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -70,6 +99,8 @@ class KpiRules:
     run_hour: int
     appeal_days: int  # natural days after a statement is issued in which its orders may be appealed
     incentive: Incentive | None
+    # When the scheduler assesses a quarter (None: only when a tenant admin asks).
+    assessment: Schedule | None = None
 
 
 @dataclass(frozen=True)
@@ -170,10 +201,7 @@ class Month:
 
     def run_at(self, rules: KpiRules, timezone: str) -> datetime:
         """When the scheduler reconciles this month: the profile's day and hour of the next one."""
-        after = self.next()
-        zone = ZoneInfo(timezone)
-        local = datetime(after.year, after.month, rules.run_day, rules.run_hour, tzinfo=zone)
-        return local.astimezone(UTC)
+        return Schedule(rules.run_day, rules.run_hour).after(self, timezone)
 
     @property
     def first_day(self) -> date:
@@ -192,8 +220,24 @@ class Quarter:
             raise PeriodError(f"{text!r} is not a quarter written YYYY-Qn")
         return cls(int(found[1]), int(found[2]))
 
+    @classmethod
+    def of(cls, instant: datetime, timezone: str) -> Quarter:
+        month = Month.of(instant, timezone)
+        return cls(month.year, (month.month - 1) // 3 + 1)
+
     def __str__(self) -> str:
         return f"{self.year:04d}-Q{self.number}"
+
+    def previous(self) -> Quarter:
+        return Quarter(self.year - (self.number == 1), (self.number - 2) % 4 + 1)
+
+    def end(self, timezone: str) -> datetime:
+        return self.months[2].end(timezone)
+
+    def run_at(self, schedule: Schedule, timezone: str) -> datetime:
+        """When the scheduler assesses this quarter: the schedule's day and hour of the month
+        after it."""
+        return schedule.after(self.months[2], timezone)
 
     @property
     def months(self) -> tuple[Month, Month, Month]:

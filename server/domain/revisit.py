@@ -4,7 +4,7 @@ result does to a revisit, without a database.
 
 A revisit is open until a result is recorded (completed, or unsuccessful for a result type that
 is not a success), its failed attempts reach the profile's maximum or the customer refuses
-(unsuccessful), or its order goes back into handling before the call (cancelled: 4S §C, a form
+(unsuccessful), or its order goes back into handling before the call (cancelled: a form
 still being handled is not revisited).
 """
 
@@ -58,7 +58,7 @@ class Action(str, Enum):
     NONE = "none"
     REOPEN = "reopen"  # the order goes back into handling, the customer's words in its history
     FOLLOW_UP = "follow_up"  # a new complaint linked both ways, a repeat of the order
-    RESPONSIBLE_PERSON = "responsible_person"  # JAC: not a formal complaint, to the handler
+    RESPONSIBLE_PERSON = "responsible_person"  # not a formal complaint, to the handler
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ class RevisitRule:
 class RevisitRules:
     rules: Mapping[str, RevisitRule]  # by trigger
     results: Mapping[str, ResultType]
-    questions: tuple[Question, ...]  # asked in this order (Skoda: ordered, with answer options)
+    questions: tuple[Question, ...]  # asked in this order (ordered, with answer options)
     reopen_with: str | None  # the transition a REOPEN result fires
 
 

@@ -1,12 +1,12 @@
-"""Org units are addressed by materialised paths (/skoda/east/dlr-0231); a grant holds for its
+"""Org units are addressed by materialised paths (/acme/east/dlr-0231); a grant holds for its
 subtree."""
 
 from __future__ import annotations
 
 
 def covers(ancestor: str, path: str) -> bool:
-    """True when `path` is `ancestor` or lies below it (/skoda/east does not cover
-    /skoda/eastern)."""
+    """True when `path` is `ancestor` or lies below it (/acme/east does not cover
+    /acme/eastern)."""
     return path == ancestor or path.startswith(ancestor.rstrip("/") + "/")
 
 

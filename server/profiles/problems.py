@@ -40,6 +40,7 @@ class ProblemCode(StrEnum):
     WRONG_LIST = "wrong_list"
     NEVER_MATCHES = "never_matches"
     ALWAYS_FIRES = "always_fires"
+    AMBIGUOUS = "ambiguous"
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from server.domain.grading import AlertRule, GradingRule, Proposal
 from server.domain.kpi import KpiRules
 from server.domain.revisit import RevisitRules
 from server.domain.workflow import Label, Workflow
+from server.profiles.rules import ConditionalDeadline, WrittenReportRule
 
 # Clock events that are not workflow transitions.
 EVENTS = ("registered", "first_contact")
@@ -127,6 +128,12 @@ class Profile:
     limit_overrides: Mapping[str, Any]  # the tenant's API limits, by Limits field (portal.yaml)
     kpi_rules: KpiRules | None  # KPIs, score, reconciliation and incentives (kpis.yaml)
     revisit_rules: RevisitRules | None  # the callback after handling (revisits.yaml)
+    written_reports: tuple[WrittenReportRule, ...]  # owed from registration
+    playbooks: Mapping[str, tuple[Label, ...]]  # situation (category) -> ordered steps
+    outcomes: Mapping[str, Label]  # how a matter ended (outcomes.yaml)
+    outcome_states: tuple[str, ...]  # the states an outcome may be recorded in
+    facts: Mapping[str, Label]  # facts recorded on an order (conditional_deadlines.yaml)
+    conditional_deadlines: tuple[ConditionalDeadline, ...]
     cadence: CadenceRules  # cadence reports and the longest report range (cadence.yaml)
     documents: Mapping[str, Any]  # the parsed documents as loaded, for storage and export
 

@@ -1,4 +1,4 @@
-"""Immediate notices at registration from the profile's alert rules (e.g. the VW rule: a demand for
+"""Immediate notices at registration from the profile's alert rules (e.g. a demand for
 a refund, a replacement or large compensation goes to the dealer's manager and the region at
 once)."""
 

@@ -93,7 +93,7 @@ async def store_deliveries(
 ) -> int:
     """Stores each dealer's deliveries for `quarter` (replacing an earlier import's figure);
     the rows' problems, all of them, as one InvalidInputError with paths ("rows", index, column)."""
-    tenant = await _runtime(database, tenant_id)
+    tenant = await tenant_runtime(database, tenant_id)
     dealers = {u.code: u.id for u in tenant.units.values() if u.kind == "dealer"}
     problems: list[FieldProblem] = []
     parsed = _quarter(quarter, problems)
@@ -200,14 +200,34 @@ async def assess_quarter(caller: Caller, quarter: str) -> Ranking:
     incentive = _rules(tenant).incentive
     assert incentive is not None
     async with caller.db.write() as session:
-        await reconciliation.lock_tenant(session, tenant.tenant_id)
-        if await session.scalar(_statement(str(parsed))) is None:
-            await _issue(session, tenant, parsed, now=caller.clock(), by=caller.user_id)
+        await issue_once(session, tenant, parsed, now=caller.clock(), by=caller.user_id)
     return await ranking(caller, quarter)
 
 
+async def issue_once(
+    session: AsyncSession,
+    tenant: TenantRuntime,
+    quarter: Quarter,
+    *,
+    now: datetime,
+    by: int | None = None,
+) -> bool:
+    """Issues the quarter's finance statement unless it is (False): runs of one tenant queue
+    behind its lock, so two at once, or a message delivered twice, issue one."""
+    await reconciliation.lock_tenant(session, tenant.tenant_id)
+    if await session.scalar(_statement(str(quarter))) is not None:
+        return False
+    await _issue(session, tenant, quarter, now=now, by=by)
+    return True
+
+
 async def _issue(
-    session: AsyncSession, tenant: TenantRuntime, quarter: Quarter, *, now: datetime, by: int
+    session: AsyncSession,
+    tenant: TenantRuntime,
+    quarter: Quarter,
+    *,
+    now: datetime,
+    by: int | None,
 ) -> None:
     incentive = _rules(tenant).incentive
     assert incentive is not None
@@ -243,7 +263,7 @@ async def _issue(
     await session.flush()
 
 
-async def _runtime(database: Database, tenant_id: int) -> TenantRuntime:
+async def tenant_runtime(database: Database, tenant_id: int) -> TenantRuntime:
     async with database.reader(tenant_id) as session:
         version = await session.scalar(select(Tenant.policy_version).where(Tenant.id == tenant_id))
     assert version is not None

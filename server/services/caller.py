@@ -32,6 +32,9 @@ class Caller:
     db: TenantDb
     authz: Authz
     clock: Callable[[], datetime] = field(default=utcnow)
+    # (customer id, order id or None) shown unmasked where the policy logs it: appended to the
+    # access log at the end of the request (server/services/customer_access.py)
+    revealed: set[tuple[int, int | None]] = field(default_factory=set)
 
     @property
     def profile(self) -> Profile:

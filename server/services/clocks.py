@@ -23,7 +23,7 @@ from server.domain import revisit, sla
 from server.domain.calendar import BusinessCalendar
 from server.domain.sla import Clock, Unit
 from server.profiles import ClockRule, Profile
-from server.services import outbox
+from server.services import clock_conditions, outbox
 from server.services.tenancy import TenantRuntime
 
 
@@ -102,8 +102,9 @@ async def apply(
     profile = tenant.profile_of(order)
     warn = profile.warn_before_percent
     rows = {row.name: row for row in await load(session, order.id)}
+    holds = await clock_conditions.holding(session, profile, order.id, (event,))
     changed = []
-    for name, rule in rules_for(profile, order).items():
+    for name, rule in clock_conditions.applied(rules_for(profile, order), holds).items():
         row = rows.get(name)
         if row is None and rule.starts_on == event:
             row = WorkOrderClock(work_order_id=order.id, name=name)
@@ -147,13 +148,17 @@ async def retarget(
     tenant: TenantRuntime,
     order: ClockedOrder,
     rows: list[WorkOrderClock] | None = None,
+    *,
+    happened: tuple[str, ...] = (),
 ) -> list[str]:
-    """After a regrade or escalation: each running clock takes its new rule's target, keeping the
-    time used. `rows` are the order's clocks when the caller has loaded them already (the deadline
-    scan's batches)."""
+    """After a regrade, an escalation, a fact recorded or an event that conditions a deadline
+    (`happened`): each running clock takes its rule's target now, keeping the time used. `rows`
+    are the order's clocks when the caller has loaded them already (the deadline scan's
+    batches)."""
     calendar = tenant.calendar_of(order)
     profile = tenant.profile_of(order)
-    rules = rules_for(profile, order)
+    holds = await clock_conditions.holding(session, profile, order.id, happened)
+    rules = clock_conditions.applied(rules_for(profile, order), holds)
     rows = await load(session, order.id) if rows is None else rows
     changed = []
     for row in rows:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from server.db.models import Customer, CustomerPhone, Vehicle, WorkOrder
 from server.domain.errors import FieldProblem, InvalidInputError, NotPermittedError
 from server.domain.identifiers import normalise_phone
-from server.services import queries
+from server.services import queries, visibility
 from server.services.caller import Caller
 
 
@@ -48,5 +48,5 @@ async def find_by_phone(caller: Caller, phone: str) -> Found | None:
             ).all()
         )
     orders = await queries.possible_duplicates(caller, [number], None)
-    unmasked = caller.authz.check("customer.pii", f"/{caller.tenant.slug}")
+    unmasked = visibility.sees_customer_found(caller, customer.id)
     return Found(customer, vehicles, orders, unmasked)

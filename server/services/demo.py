@@ -1,6 +1,7 @@
-"""The demo tenant: the Skoda profile, 2 regions, 6 dealers with departments, a user per role and
-200 orders spread over the workflow's states with their revisits (answered before closing; the
-home dealer's last ones still due), so GraphiQL has something to show."""
+"""The demo tenant of a profile, loaded from its demo organisation (`demo_plan`): the regions,
+dealers and departments, staff per dealer, a user per role, and orders spread over the workflow's
+states with their revisits (answered before closing; the home dealer's last ones still due), so
+GraphiQL has something to show. Nothing here knows a brand: the plan is data."""
 
 from __future__ import annotations
 
@@ -29,24 +30,7 @@ from server.services import (
     transitions,
 )
 from server.services.caller import Caller, tenant_caller
-
-SLUG = "skoda"
-REGIONS = {
-    "east": ("华东大区", ["sh-pudong", "sh-minhang", "hz-xihu"]),
-    "west": ("西部大区", ["cd-wuhou", "cq-yubei", "xa-yanta"]),
-}
-DEPARTMENTS = {"sales": "销售部", "aftersales": "售后部", "care": "客户关爱部"}
-HOME_DEALER = "/skoda/east/sh-pudong"
-CHANNEL = "hotline_400"
-USERS = {  # username: (display name, role, where)
-    "operator": ("CSC 接线员 王丽", "operator", "/skoda"),
-    "care": ("关爱专员 李娜", "care_specialist", HOME_DEALER),
-    "manager": ("关爱经理 张伟", "manager", HOME_DEALER),
-    "gm": ("总经理 陈刚", "gm", HOME_DEALER),
-    "rbo": ("华东大区 RBO 刘洋", "rbo", "/skoda/east"),
-    "se": ("销售投诉 SE 赵敏", "se", "/skoda"),
-    "admin": ("租户管理员 孙杰", "tenant_admin", "/skoda"),
-}
+from server.services.demo_plan import DemoPlan, Orders, default_profile, plan
 
 
 @dataclass
@@ -57,60 +41,91 @@ class DemoClock:
         return self.now
 
 
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    role: str
+    user_id: int
+
+
+@dataclass(frozen=True)
+class LoadedDemo:
+    profile: str
+    slug: str
+    tenant_id: int
+    users: tuple[DemoUser, ...]  # one per role, in the plan's order
+
+
 async def load_demo(
-    database: Database, orders: int = 200, progress: Callable[[str], None] = print
-) -> dict[str, int]:
-    """Creates the demo tenant unless it exists; returns user ids by username."""
-    tenant_id = await tenancy.tenant_id_by_slug(database, SLUG)
+    database: Database,
+    orders: int | None = None,
+    progress: Callable[[str], None] = print,
+    *,
+    profile: str | None = None,
+) -> LoadedDemo:
+    """Creates the demo tenant of `profile` (the default demo without one) unless it exists;
+    `orders` overrides the plan's count."""
+    name = profile or default_profile()
+    demo = plan(name)
+    tenant_id = await tenancy.tenant_id_by_slug(database, demo.slug)
     if tenant_id is not None:
-        progress("demo tenant 'skoda' exists already; left as it is")
-        return await organisation.user_ids(database.tenant(tenant_id))
-    profile = load_profile_dir(bundled_profile_path("skoda"))
-    tenant_id = await tenancy.create_tenant(database, SLUG, "斯柯达 Skoda", profile)
+        progress(f"demo tenant '{demo.slug}' exists already; left as it is")
+        return await demo_users(database, name)
+    loaded = load_profile_dir(bundled_profile_path(name))
+    tenant_id = await tenancy.create_tenant(database, demo.slug, demo.name, loaded)
     db = database.tenant(tenant_id)
-    for region, (name, dealers) in REGIONS.items():
-        await organisation.add_org_unit(db, "/skoda", "region", region, name)
-        for dealer in dealers:
-            path = f"/skoda/{region}/{dealer}"
-            await organisation.add_org_unit(
-                db, f"/skoda/{region}", "dealer", dealer, f"斯柯达 {dealer}"
-            )
-            for code, dept in DEPARTMENTS.items():
-                await organisation.add_org_unit(db, path, "department", code, dept)
-            await _add(db, f"care-{dealer}", f"{dealer} 关爱专员", "care_specialist", path)
-            await _add(db, f"manager-{dealer}", f"{dealer} 关爱经理", "manager", path)
-    for username, (display, role, path) in USERS.items():
-        await _add(db, username, display, role, path)
-    # One region keeps 10:00-19:30, to show hours inherited down the tree
-    # (docs/rules.md#region-hours).
-    await organisation.set_hours(db, "/skoda/west", None, ["10:00-19:30"], None)
+    await _organisation(db, demo)
     progress(
-        "demo tenant 'skoda': 2 regions, 6 dealers with departments, "
+        f"demo tenant '{demo.slug}': {len(demo.regions)} regions, "
+        f"{sum(len(r.dealers) for r in demo.regions)} dealers, "
         "a user per role and staff per dealer"
     )
     ids = await organisation.user_ids(db)
-    await _orders(database, tenant_id, ids, orders, progress)
+    count = demo.orders.count if orders is None else orders
+    await _orders(database, tenant_id, demo, ids, count, progress)
     await db.close()
-    return ids
+    return await demo_users(database, name)
+
+
+async def demo_users(database: Database, profile: str | None = None) -> LoadedDemo:
+    """The demo users (one per role) of the loaded demo of `profile` (the default without one),
+    with their ids, to mint their tokens."""
+    name = profile or default_profile()
+    demo = plan(name)
+    tenant_id = await tenancy.tenant_id_by_slug(database, demo.slug)
+    if tenant_id is None:
+        raise LookupError(f"the demo of '{name}' is not loaded (`complaintdesk demo --profile`)")
+    db = database.tenant(tenant_id)
+    ids = await organisation.user_ids(db)
+    await db.close()
+    users = tuple(DemoUser(p.username, p.role, ids[p.username]) for p in demo.users)
+    return LoadedDemo(name, demo.slug, tenant_id, users)
+
+
+async def _organisation(db: TenantDb, demo: DemoPlan) -> None:
+    root = f"/{demo.slug}"
+    for region in demo.regions:
+        await organisation.add_org_unit(db, root, "region", region.code, region.name)
+        for dealer in region.dealers:
+            path = f"{root}/{region.code}/{dealer.code}"
+            await organisation.add_org_unit(
+                db, f"{root}/{region.code}", "dealer", dealer.code, dealer.name
+            )
+            for code, name in dealer.departments.items():
+                await organisation.add_org_unit(db, path, "department", code, name)
+            for staff in demo.staff:
+                display = f"{dealer.code} {staff.display}"
+                await _add(db, f"{staff.username}-{dealer.code}", display, staff.role, path)
+        if region.hours is not None:
+            # Hours inherited down the tree (docs/rules.md#region-hours).
+            await organisation.set_hours(db, f"{root}/{region.code}", None, region.hours, None)
+    for person in demo.users:
+        await _add(db, person.username, person.display, person.role, f"{root}{person.at}")
 
 
 async def _add(db: TenantDb, username: str, display: str, role: str, path: str) -> None:
     user = await organisation.add_user(db, username, display)
     await organisation.grant(db, user.id, role, path)
-
-
-HANDLED = ["review", "assign", "contact", "resolve"]
-DUE_REVISITS = 3
-PATHS = [
-    [],
-    ["review"],
-    ["review", "assign"],
-    ["review", "assign", "contact"],
-    HANDLED,
-    [*HANDLED, "confirm"],
-    ["review", "assign", "contact", "suspend"],
-    ["cancel"],
-]
 
 
 @dataclass
@@ -132,14 +147,14 @@ def _minutes(rng: random.Random, low: int, high: int) -> timedelta:
 
 
 def _plan(
-    rng: random.Random, count: int, dealers: list[OrgUnit], categories: list[str]
+    rng: random.Random, count: int, dealers: list[OrgUnit], categories: list[str], paths: Orders
 ) -> list[_Planned]:
     return [
         _Planned(
             gap=_minutes(rng, 30, 300),
             dealer=rng.choice(dealers),
             category=rng.choice(categories),
-            steps=[(step, _minutes(rng, 5, 90)) for step in rng.choice(PATHS)],
+            steps=[(step, _minutes(rng, 5, 90)) for step in rng.choice(paths.paths)],
         )
         for _ in range(count)
     ]
@@ -148,72 +163,83 @@ def _plan(
 async def _orders(
     database: Database,
     tenant_id: int,
+    demo: DemoPlan,
     ids: dict[str, int],
     count: int,
     progress: Callable[[str], None],
 ) -> None:
-    rng = random.Random(20261122)
+    spec = demo.orders
+    rng = random.Random(spec.seed)
     loaded_at = datetime.now(UTC)
     clock = DemoClock(loaded_at)
-    operator = await tenant_caller(database, Claims(str(ids["operator"]), tenant_id, False), clock)
-    se = await tenant_caller(database, Claims(str(ids["se"]), tenant_id, False), clock)
-    categories = [c.code for c in operator.profile.categories.values() if c.code != "C4"]
-    dealers = await organisation.units(operator.db, "dealer")
-    plan = _plan(rng, count, dealers, categories)
+    registrar = await tenant_caller(
+        database, Claims(str(ids[spec.registrar]), tenant_id, False), clock
+    )
+    # The users who take steps: the plan's actor, and whoever it names for a step (a profile may
+    # forbid one person two steps of an order, e.g. resolving and confirming).
+    actors = {
+        name: await tenant_caller(database, Claims(str(ids[name]), tenant_id, False), clock)
+        for name in {spec.actor, *spec.step_actors.values()}
+    }
+    profile = registrar.profile
+    categories = [
+        c.code
+        for c in profile.categories.values()
+        if (not spec.categories or c.code in spec.categories)
+        and c.code not in spec.exclude_categories
+    ]
+    dealers = await organisation.units(registrar.db, "dealer")
+    plan_ = _plan(rng, count, dealers, categories, spec)
     # The last orders are the home dealer's, handled shortly before the load: their revisits are
-    # due for the demo care specialist in the next hours.
-    home = next(d for d in dealers if d.path == HOME_DEALER)
-    for planned in plan[-DUE_REVISITS:]:
-        planned.dealer, planned.steps = home, [(s, _minutes(rng, 5, 30)) for s in HANDLED]
+    # due in the next hours.
+    home = next(d for d in dealers if d.path == f"/{demo.slug}{demo.home_dealer}")
+    for planned in plan_[len(plan_) - min(spec.last_handled, len(plan_)) :]:
+        planned.dealer, planned.steps = home, [(s, _minutes(rng, 5, 30)) for s in spec.handled]
     # The timeline is laid out first and ends at the load moment: nothing shown in the demo
     # (an order, an event, a pending matter's "since") may be dated after it.
-    clock.now = loaded_at - sum((planned.span for planned in plan), timedelta())
-    for n, planned in enumerate(plan):
+    clock.now = loaded_at - sum((planned.span for planned in plan_), timedelta())
+    handlers = [s.username for s in demo.staff[:2]]
+    for n, planned in enumerate(plan_):
         clock.now += planned.gap
         dealer = planned.dealer
-        order = (
-            await registration.register_complaint(
-                operator, _registration(rng, dealer.id, planned.category, n)
-            )
-        ).order
-        handlers = (ids[f"care-{dealer.code}"], ids[f"manager-{dealer.code}"])
-        version = order.version
+        registered = await registration.register_complaint(
+            registrar, _registration(rng, spec, dealer.id, planned.category, n)
+        )
+        pair = (ids[f"{handlers[0]}-{dealer.code}"], ids[f"{handlers[1]}-{dealer.code}"])
+        version = registered.order.version
         for step, gap in planned.steps:
             clock.now += gap
-            version = (await _step(se, order.id, step, version, handlers)).version
+            actor = actors[spec.step_actors.get(step, spec.actor)]
+            version = (await _step(actor, spec, registered.order.id, step, version, pair)).version
         if (n + 1) % 50 == 0:
             progress(f"  {n + 1}/{count} demo orders")
-    await operator.db.close()
-    await se.db.close()
+    await registrar.db.close()
+    for caller in actors.values():
+        await caller.db.close()
 
 
-def _registration(rng: random.Random, dealer_id: int, category: str, n: int) -> intake.Registration:
-    summaries = [
-        "销售顾问承诺的赠品未兑现",
-        "提车时间一再推迟",
-        "价格与报价不一致",
-        "新车漆面有划痕",
-        "无法按时上牌",
-    ]
-    summary = rng.choice(summaries)
+def _registration(
+    rng: random.Random, spec: Orders, dealer_id: int, category: str, n: int
+) -> intake.Registration:
+    summary = rng.choice(spec.summaries)
     return intake.Registration(
         dealer_id=dealer_id,
         customer=intake.CustomerInput(
             name=f"客户{n:03d}", phones=[f"139{rng.randint(10_000_000, 99_999_999)}"]
         ),
         vehicle=intake.VehicleInput(
-            vin=demo_vin(rng), model=rng.choice(["明锐", "速派", "柯迪亚克"])
+            vin=demo_vin(rng, spec.vin_prefix), model=rng.choice(spec.models)
         ),
-        channel=CHANNEL,
+        channel=spec.channel,
         category=category,
         summary=summary,
         details=f"客户来电反映：{summary}，要求尽快给予答复。",
     )
 
 
-def demo_vin(rng: random.Random) -> str:
+def demo_vin(rng: random.Random, prefix: str) -> str:
     """A random VIN with a correct check digit (tried until vininfo accepts one)."""
-    body = "LSV" + "".join(rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ0123456789") for _ in range(14))
+    body = prefix + "".join(rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ0123456789") for _ in range(14))
     for digit in "0123456789X":
         vin = body[:8] + digit + body[9:]
         if Vin(vin).verify_checksum(check_year=False):
@@ -222,33 +248,34 @@ def demo_vin(rng: random.Random) -> str:
 
 
 async def _step(
-    se: Caller, order_id: int, step: str, version: int, handlers: tuple[int, int]
+    actor: Caller, spec: Orders, order_id: int, step: str, version: int, handlers: tuple[int, int]
 ) -> WorkOrder:
     if step == "assign":
-        return await assignment.assign(se, order_id, handlers[0], handlers[1], version)
+        return await assignment.assign(actor, order_id, handlers[0], handlers[1], version)
     if step == "contact":
-        return (
-            await contacts.log_contact(
-                se, order_id, "reached", "已致电客户，安抚情绪并说明处理方案", version
-            )
-        )[1]
-    if step == "confirm":  # after the callback: the customer was satisfied
-        await _satisfied(se, order_id)
-        version = (await queries.get_order(se, order_id)).version
-    if step == "resolve":
-        result = transitions.Resolution(
-            "已与客户达成一致并兑现承诺", "补发赠品", "销售顾问承诺未登记", "客户表示满意"
+        return (await contacts.log_contact(actor, order_id, "reached", spec.contact_note, version))[
+            1
+        ]
+    if step == "revisit":  # the customer answered the callback
+        await _answer_revisit(actor, spec, order_id)
+        return await queries.get_order(actor, order_id)
+    workflow = actor.profile.workflow
+    if any(t.name == step and t.records_resolution for t in workflow.transitions):
+        return await transitions.close(
+            actor, order_id, transitions.Resolution(*spec.resolution), version
         )
-        return await transitions.close(se, order_id, result, version)
-    comment = {"suspend": "等待厂家配件到货", "cancel": "重复登记，已取消"}.get(step)
-    return await transitions.transition(se, order_id, step, version, comment)
+    return await transitions.transition(actor, order_id, step, version, spec.comments.get(step))
 
 
-async def _satisfied(se: Caller, order_id: int) -> None:
-    """The order's open revisit answered: reached, satisfied, in the customer's words."""
-    for row in (await revisits.by_orders(se, [order_id]))[0]:
+async def _answer_revisit(actor: Caller, spec: Orders, order_id: int) -> None:
+    """The order's open revisit answered: reached, with the plan's result, in the customer's
+    words."""
+    answer = spec.revisit
+    if answer is None:
+        return
+    for row in (await revisits.by_orders(actor, [order_id]))[0]:
         if row.state == "open":
-            await revisits.log_attempt(se, row.id, revisits.Attempt(Outcome.REACHED))
-            answers = [("resolved", "solved"), ("handling", "satisfied")]
-            result = revisit_results.Result("satisfied", "处理得很及时，谢谢", answers)
-            await revisit_results.record_result(se, row.id, result)
+            await revisits.log_attempt(actor, row.id, revisits.Attempt(Outcome.REACHED))
+            answers = [(q, a) for q, a in answer.answers]
+            result = revisit_results.Result(answer.result, answer.words, answers)
+            await revisit_results.record_result(actor, row.id, result)

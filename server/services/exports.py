@@ -148,7 +148,7 @@ def _row_maker(caller: Caller) -> Callable[[Any], tuple[Any, ...]]:
         path = r[14]
         shown = unmasked.get(path)
         if shown is None:
-            shown = unmasked[path] = visibility.sees_customer_details(caller, path)
+            shown = unmasked[path] = visibility.sees_customers_at(caller, path)
         number = r[10]
         return (
             r[0],

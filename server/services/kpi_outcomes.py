@@ -11,8 +11,9 @@ from sqlalchemy import Select, and_, case, func, literal, select
 from sqlalchemy.orm import aliased
 
 from server.db.intervals import plus_days
-from server.db.models import SlaEffect, WorkOrder, WorkOrderClock
+from server.db.models import Revisit, SlaEffect, WorkOrder, WorkOrderClock
 from server.domain.kpi import KpiDefinition, KpiRules, Measure, Month, Outcome
+from server.domain.revisit import RevisitState
 from server.domain.workflow import Meaning
 from server.services.tenancy import TenantRuntime
 
@@ -39,7 +40,9 @@ def outcomes(
     if kpi.measure is Measure.CLOCK:
         assert kpi.clock is not None
         return _clock_outcomes(tenant, rules, kpi, period, now=now)
-    return _first_time_outcomes(tenant, rules, kpi, period, now=now)
+    if kpi.measure is Measure.FIRST_TIME_RESOLUTION:
+        return _first_time_outcomes(tenant, rules, kpi, period, now=now)
+    return _revisit_outcomes(tenant, rules, kpi, period)
 
 
 def _clock_outcomes(
@@ -136,4 +139,45 @@ def _first_time_outcomes(
         )
         .outerjoin(repeats, repeats.c.order_id == WorkOrder.id)
         .where(*_population(tenant, rules, period))
+    )
+
+
+def _revisit_outcomes(
+    tenant: TenantRuntime, rules: KpiRules, kpi: KpiDefinition, period: Month
+) -> Select[Any]:
+    """Revisit success or satisfaction, from each population order's latest revisit not
+    cancelled (a reopened order's earlier one was answered before its last handling). An order
+    without one is not counted; satisfaction counts only revisits that reached the customer."""
+    latest = (
+        select(Revisit.work_order_id, func.max(Revisit.id).label("id"))
+        .where(
+            Revisit.tenant_id == tenant.tenant_id,
+            Revisit.state != RevisitState.CANCELLED.value,
+        )
+        .group_by(Revisit.work_order_id)
+        .subquery()
+    )
+    revisit = aliased(Revisit)
+    still_open = revisit.state == RevisitState.OPEN.value
+    reached = revisit.state == RevisitState.COMPLETED.value
+    met = reached if kpi.measure is Measure.REVISIT_SUCCESS else revisit.result.in_(kpi.satisfied)
+    outcome = case(
+        (still_open, Outcome.PENDING.value),
+        (met, Outcome.TIMELY.value),
+        else_=Outcome.NOT_TIMELY.value,
+    )
+    counted = [] if kpi.measure is Measure.REVISIT_SUCCESS else [still_open | reached]
+    return (
+        select(
+            WorkOrder.id.label("work_order_id"),
+            WorkOrder.org_unit_id,
+            WorkOrder.org_path,
+            literal(kpi.code).label("kpi"),
+            outcome.label("outcome"),
+            revisit.due_at.label("due_at"),
+            revisit.finished_at.label("at"),
+        )
+        .join(latest, latest.c.work_order_id == WorkOrder.id)
+        .join(revisit, and_(revisit.tenant_id == WorkOrder.tenant_id, revisit.id == latest.c.id))
+        .where(*_population(tenant, rules, period), *counted)
     )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import CursorResult, delete, select
+from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.adapters.notifications import Notification, Sender
@@ -244,3 +244,16 @@ def _notification(message: OutboxMessage, user: User | None) -> Notification:
         recipient=user.username if user else None,
         email=user.email if user else None,
     )
+
+
+async def backlog(database: Database, now: datetime) -> tuple[int, float]:
+    """What is owed across tenants, for the operator's metrics: the messages not yet delivered
+    (dead ones aside: they wait for an admin) and the age in seconds of the oldest (0: none)."""
+    owed = OutboxMessage.delivered_at.is_(None), OutboxMessage.dead_at.is_(None)
+    async with database.platform() as session:
+        count, oldest = (
+            await session.execute(
+                select(func.count(), func.min(OutboxMessage.created_at)).where(*owed)
+            )
+        ).one()
+    return int(count), max((now - oldest).total_seconds(), 0.0) if oldest is not None else 0.0

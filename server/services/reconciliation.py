@@ -9,11 +9,13 @@ Issuing a month writes, in one transaction:
    Python), plus the adjustments carried into this month, summed up to each region and the brand.
 
 Re-running an issued month compares a fresh computation with the order outcomes as issued (and
-adjusted since): each difference is one adjustment, carried into the first month not yet issued;
-nothing changed, nothing is written. The issued rows are never updated (on PostgreSQL the tenant
-role may not: migration 0010). Runs of one tenant queue behind a lock on the tenant's row (on
-SQLite every writer queues), and the statement is unique per tenant, month and kind: two workers
-or a message delivered twice issue one statement, the second run finding it issued.
+adjusted since) by a full outer join: each difference is one adjustment, carried into the first
+month not yet issued, an order that left the population since going to EXCLUDED and one that
+joined it coming from EXCLUDED; nothing changed, nothing is written. The issued rows are never
+updated (on PostgreSQL the tenant role may not: migration 0010). Runs of one tenant queue behind a
+lock on the tenant's row (on SQLite every writer queues), and the statement is unique per tenant,
+month and kind: two workers or a message delivered twice issue one statement, the second run
+finding it issued.
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Select, case, func, literal, select
+from sqlalchemy import CursorResult, Select, and_, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from server.db.models import KpiAdjustment, KpiOrderOutcome, KpiStatement, Tenant
 from server.db.session import Database
@@ -252,19 +255,41 @@ def effective() -> Any:
     return func.coalesce(last, KpiOrderOutcome.outcome)
 
 
-def _appealed() -> Any:
-    """An outcome changed by an accepted appeal: a decision a re-run must not undo."""
-    return (
-        select(KpiAdjustment.id)
-        .where(
-            KpiAdjustment.tenant_id == KpiOrderOutcome.tenant_id,
-            KpiAdjustment.origin_statement_id == KpiOrderOutcome.statement_id,
-            KpiAdjustment.work_order_id == KpiOrderOutcome.work_order_id,
-            KpiAdjustment.kpi == KpiOrderOutcome.kpi,
-            KpiAdjustment.cause == APPEAL,
+def _current(tenant_id: int, origin_id: int, kpi: str) -> Any:
+    """Each order of `origin` for `kpi` as it stands now (work_order_id, org_unit_id, org_path,
+    outcome, appealed): its issued outcome, or its last adjustment's; an order that joined the
+    population after the close has only adjustments, one that left it ends EXCLUDED. Grouped once
+    and joined, so comparing a month costs a few scans, not a subquery per order."""
+    o, a = KpiOrderOutcome, KpiAdjustment
+    issued = (
+        select(o.work_order_id, o.org_unit_id, o.org_path, o.outcome)
+        .where(o.tenant_id == tenant_id, o.statement_id == origin_id, o.kpi == kpi)
+        .subquery()
+    )
+    adjusted = (
+        select(
+            a.work_order_id,
+            func.max(a.id).label("last"),
+            # An outcome changed by an accepted appeal: a decision a re-run must not undo.
+            func.max(case((a.cause == APPEAL, 1), else_=0)).label("appealed"),
         )
-        .correlate(KpiOrderOutcome)
-        .exists()
+        .where(a.tenant_id == tenant_id, a.origin_statement_id == origin_id, a.kpi == kpi)
+        .group_by(a.work_order_id)
+        .subquery()
+    )
+    latest = aliased(KpiAdjustment)
+    return (
+        select(
+            func.coalesce(issued.c.work_order_id, adjusted.c.work_order_id).label("work_order_id"),
+            func.coalesce(issued.c.org_unit_id, latest.org_unit_id).label("org_unit_id"),
+            func.coalesce(issued.c.org_path, latest.org_path).label("org_path"),
+            func.coalesce(latest.to_outcome, issued.c.outcome).label("outcome"),
+            func.coalesce(adjusted.c.appealed, 0).label("appealed"),
+        )
+        .select_from(issued)
+        .join(adjusted, adjusted.c.work_order_id == issued.c.work_order_id, full=True)
+        .outerjoin(latest, latest.id == adjusted.c.last)
+        .subquery()
     )
 
 
@@ -278,40 +303,41 @@ async def _compare(
     into: str,
     pending_only: bool,
 ) -> int:
-    """Adjustments, carried into `into`, for each order of `origin` whose outcome differs now."""
+    """Adjustments, carried into `into`, for each order of `origin` whose outcome differs now,
+    including orders that left the month's population since (now EXCLUDED) or joined it (were
+    EXCLUDED): a full outer join of what stands with a fresh computation."""
     period = Month.parse(origin.period)
-    outcome = effective()
-    cause = case((outcome == Outcome.PENDING.value, "settled"), else_="rerun")
+    excluded = Outcome.EXCLUDED.value
     written = 0
     for kpi in rules.kpis:
+        now_stands = _current(tenant.tenant_id, origin.id, kpi.code)
         fresh = kpi_outcomes.outcomes(tenant, rules, kpi, period, now=now).subquery()
+        was = func.coalesce(now_stands.c.outcome, excluded)
+        becomes = func.coalesce(fresh.c.outcome, excluded)
+        settles = and_(was == Outcome.PENDING.value, becomes != excluded)
         differences = (
             select(
                 literal(tenant.tenant_id),
                 literal(origin.id),
                 literal(into),
-                KpiOrderOutcome.work_order_id,
-                KpiOrderOutcome.org_unit_id,
-                KpiOrderOutcome.org_path,
-                KpiOrderOutcome.kpi,
-                outcome,
-                fresh.c.outcome,
-                cause,
+                func.coalesce(now_stands.c.work_order_id, fresh.c.work_order_id),
+                # the dealer it was counted for; one that joined, the dealer it has
+                func.coalesce(now_stands.c.org_unit_id, fresh.c.org_unit_id),
+                func.coalesce(now_stands.c.org_path, fresh.c.org_path),
+                literal(kpi.code),
+                was,
+                becomes,
+                case((settles, "settled"), else_="rerun"),
                 fresh.c.due_at,
                 fresh.c.at,
                 literal(now, KpiAdjustment.created_at.type),
             )
-            .join(fresh, fresh.c.work_order_id == KpiOrderOutcome.work_order_id)
-            .where(
-                KpiOrderOutcome.tenant_id == tenant.tenant_id,
-                KpiOrderOutcome.statement_id == origin.id,
-                KpiOrderOutcome.kpi == kpi.code,
-                outcome != fresh.c.outcome,
-                ~_appealed(),
-            )
+            .select_from(now_stands)
+            .join(fresh, fresh.c.work_order_id == now_stands.c.work_order_id, full=True)
+            .where(was != becomes, func.coalesce(now_stands.c.appealed, 0) == 0)
         )
         if pending_only:
-            differences = differences.where(outcome == Outcome.PENDING.value)
+            differences = differences.where(was == Outcome.PENDING.value)
         columns = [
             "tenant_id",
             "origin_statement_id",

@@ -16,7 +16,15 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from server.db.models import OrgUnit, Revisit, RoleAssignment, User, WarningSlip, WorkOrder
+from server.db.models import (
+    OrgUnit,
+    Revisit,
+    RoleAssignment,
+    User,
+    WarningSlip,
+    WorkOrder,
+    WrittenReport,
+)
 from server.domain.errors import DomainError, FieldProblem, InvalidInputError, NotFoundError
 from server.services.caller import Caller
 
@@ -44,6 +52,15 @@ SLIP: Kind[WarningSlip] = Kind(
     WarningSlip.id,
     select(WarningSlip, WorkOrder.org_path).join(
         WorkOrder, WorkOrder.id == WarningSlip.work_order_id
+    ),
+    READ,
+)
+# A written report lies at its order's dealer; who may read the order sees it.
+WRITTEN_REPORT: Kind[WrittenReport] = Kind(
+    "written report",
+    WrittenReport.id,
+    select(WrittenReport, WorkOrder.org_path).join(
+        WorkOrder, WorkOrder.id == WrittenReport.work_order_id
     ),
     READ,
 )

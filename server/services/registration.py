@@ -12,7 +12,15 @@ from server.db import upsert
 from server.db.models import Customer, CustomerPhone, OrgUnit, Vehicle, WorkOrder
 from server.db.session import TENANT
 from server.domain.errors import FieldProblem, InvalidInputError, NotPermittedError
-from server.services import alerts, calls, clocks, escalation, references, repeats
+from server.services import (
+    alerts,
+    calls,
+    clocks,
+    escalation,
+    references,
+    repeats,
+    written_reports,
+)
 from server.services.caller import Caller
 from server.services.history import record
 from server.services.intake import Checked, CustomerInput, Registration, VehicleInput, check
@@ -76,6 +84,8 @@ async def register_complaint(caller: Caller, reg: Registration) -> Registered:
                 "reason": reg.grade_override_reason,
             }
         await alerts.raise_for(session, caller.tenant, order, now)
+        if owed := await written_reports.create_for(session, caller.tenant, order, now):
+            data["written_reports"] = owed
         await calls.evaluate(
             session, caller.tenant, order, caller.user_id, now, order.details, counts={}
         )  # no calls yet

@@ -1,7 +1,7 @@
 """recordRevisitResult: the customer's verdict on a revisit, and its action in the same
 transaction: reopen the order with the customer's words in its history, open a follow-up
 complaint linked both ways (a repeat: the order was not resolved the first time), or hand the
-matter to the responsible person (JAC: not a formal complaint)."""
+matter to the responsible person (not a formal complaint)."""
 
 from __future__ import annotations
 
@@ -129,7 +129,7 @@ async def _follow_up(change: Change, revisit: Revisit, words: str | None) -> int
 
 
 async def _hand_over(change: Change, revisit: Revisit, words: str | None) -> None:
-    """JAC: not a formal complaint; the responsible person (the order's handlers) takes it up
+    """Not a formal complaint; the responsible person (the order's handlers) takes it up
     without the complaint procedure, and is told so."""
     order, session = change.order, change.session
     data = {"revisit": revisit.id}

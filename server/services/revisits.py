@@ -95,7 +95,7 @@ async def cancel_open(
     *, by: int | None,
 ) -> list[int]:  # fmt: skip
     """The order went back into handling (or was cancelled) before its revisit was called: each
-    open revisit ends as cancelled, with the reason in the order's history (4S §C: a form still
+    open revisit ends as cancelled, with the reason in the order's history (a form still
     being handled is not revisited)."""
     query = select(Revisit).where(
         Revisit.work_order_id == order.id, Revisit.state == RevisitState.OPEN.value

@@ -10,7 +10,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.models import KpiAdjustment, KpiOrderOutcome, KpiStatement, KpiStatementLine
-from server.domain.kpi import ZERO, Outcome, Tally
+from server.domain.kpi import COUNTED, ZERO, Outcome, Tally
 from server.services.tenancy import TenantRuntime
 
 
@@ -25,7 +25,7 @@ async def write_lines(
             o.org_unit_id,
             o.kpi,
             func.count(),
-            *(func.sum(case((o.outcome == value.value, 1), else_=0)) for value in Outcome),
+            *(func.sum(case((o.outcome == value.value, 1), else_=0)) for value in COUNTED),
         )
         .where(o.tenant_id == tenant.tenant_id, o.statement_id == statement.id)
         .group_by(o.org_unit_id, o.kpi)

@@ -9,7 +9,7 @@ from server.db.models import WorkOrder
 from server.domain.errors import FieldProblem, InvalidInputError, TransitionNotAllowedError
 from server.domain.text import text_problem
 from server.domain.workflow import Meaning, Transition
-from server.services import clocks, revisits
+from server.services import clocks, order_facts, revisits
 from server.services.caller import Caller
 from server.services.changes import Change, changing
 
@@ -91,6 +91,7 @@ async def advance(change: Change, step: Transition, comment: str | None) -> None
     changed = await clocks.apply(
         session, caller.tenant, order, step.name, now, final=final, cancelled=cancelled
     )
+    changed += await order_facts.on_event(session, caller.tenant, order, step.name)
     data = _clocks(changed)
     opened = await revisits.open_for(session, caller.tenant, order, step.name, now)
     if opened is not None:

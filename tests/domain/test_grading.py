@@ -1,4 +1,4 @@
-"""Grade proposals and immediate alerts at intake (docs/rules.md#gtmc-grading and #alerts),
+"""Grade proposals and immediate alerts at intake (docs/rules.md#intake-grading and #alerts),
 on hand-built rules.
 
 The rules mirror a few cells of the GTMC grading table, so the expectations can be read off the

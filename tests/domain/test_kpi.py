@@ -14,6 +14,7 @@ from server.domain.kpi import (
     Month,
     PeriodError,
     Quarter,
+    Schedule,
     Tally,
     rank,
     rate,
@@ -55,6 +56,16 @@ def test_a_month_in_china_starts_at_16_utc_the_day_before():
     assert str(Month.parse("2026-12").next()) == "2027-01"
     assert str(Month.parse("2027-01").previous()) == "2026-12"
     assert Month.of(datetime(2026, 2, 28, 16, tzinfo=UTC), "Asia/Shanghai") == month
+
+
+def test_a_quarter_in_china_is_assessed_on_its_schedules_day_after_it():
+    quarter = Quarter.parse("2026-Q4")
+    assert quarter.end("Asia/Shanghai") == datetime(2026, 12, 31, 16, tzinfo=UTC)
+    assert quarter.run_at(Schedule(11, 3), "Asia/Shanghai") == datetime(2027, 1, 10, 19, tzinfo=UTC)
+    assert Quarter.of(datetime(2026, 12, 31, 16, tzinfo=UTC), "Asia/Shanghai") == Quarter(2027, 1)
+    assert Quarter.of(datetime(2026, 12, 31, 15, 59, tzinfo=UTC), "Asia/Shanghai") == quarter
+    assert Quarter(2027, 1).previous() == quarter
+    assert Quarter(2026, 3).previous() == Quarter(2026, 2)
 
 
 @pytest.mark.parametrize("text", ["2026-13", "2026-3", "26-03", "2026-00", ""])

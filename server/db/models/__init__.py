@@ -6,7 +6,7 @@ from server.db.models.base import Base, BigId, TenantOwned
 from server.db.models.cadence import CadenceReport
 from server.db.models.calendar import CalendarDay, CalendarYear
 from server.db.models.clocks import SlaEffect, WorkOrderClock
-from server.db.models.customers import Customer, CustomerPhone, Vehicle
+from server.db.models.customers import Customer, CustomerAccess, CustomerPhone, Vehicle
 from server.db.models.directory import DirectoryEvent, OrgUnit, RoleAssignment, User
 from server.db.models.kpi import (
     KpiAdjustment,
@@ -18,6 +18,7 @@ from server.db.models.kpi import (
     KpiStatement,
     KpiStatementLine,
 )
+from server.db.models.order_records import OrderFact, WrittenReport
 from server.db.models.orders import (
     BoardCount,
     ContactAttempt,
@@ -42,6 +43,7 @@ __all__ = [
     "CalendarYear",
     "ContactAttempt",
     "Customer",
+    "CustomerAccess",
     "CustomerCall",
     "CustomerPhone",
     "DirectoryEvent",
@@ -54,6 +56,7 @@ __all__ = [
     "KpiStatement",
     "KpiStatementLine",
     "NumberSequence",
+    "OrderFact",
     "OrgUnit",
     "OutboxMessage",
     "ProfileVersion",
@@ -71,4 +74,5 @@ __all__ = [
     "WorkOrder",
     "WorkOrderClock",
     "WorkOrderEvent",
+    "WrittenReport",
 ]

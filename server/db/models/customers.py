@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -44,3 +44,19 @@ class Vehicle(TenantOwned, Base):
     model: Mapped[str | None] = mapped_column(String(bounds.MODEL))
     purchase_date: Mapped[date | None] = mapped_column(Date)
     mileage_km: Mapped[int | None]
+
+
+class CustomerAccess(TenantOwned, Base):
+    """The access log: one unmasked read of a customer by someone whose reads the policy has
+    logged (customer.pii.logged). Appended only; read by the tenant admin. Holds ids, never the
+    phones or address that were shown."""
+
+    __tablename__ = "customer_access"
+    __table_args__ = (Index("ix_customer_access_tenant", "tenant_id", "id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    work_order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("work_orders.id")
+    )  # None: found by phone at intake

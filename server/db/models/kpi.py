@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.models.base import Base, BigId, TenantOwned
@@ -53,17 +53,18 @@ class KpiStatementLine(TenantOwned, Base):
 class KpiOrderOutcome(TenantOwned, Base):
     """What one KPI said of one order in a statement: the evidence behind its line, and what a
     re-run compares a fresh computation with. `due_at` and `at` (when it was met, or the instant
-    that settled it) say which deadline decided it and by how much."""
+    that settled it) say which deadline decided it and by how much.
+
+    No foreign keys (migration 0015): the rows are frozen, copied in bulk from rows of the same
+    transaction, and the checks were most of the cost of issuing a month."""
 
     __tablename__ = "kpi_order_outcomes"
-    __table_args__ = (
-        UniqueConstraint("tenant_id", "statement_id", "work_order_id", "kpi"),
-        Index("ix_kpi_order_outcomes_order", "tenant_id", "work_order_id"),
-    )
+    __table_args__ = (UniqueConstraint("tenant_id", "statement_id", "work_order_id", "kpi"),)
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    statement_id: Mapped[int] = mapped_column(ForeignKey("kpi_statements.id"))
-    work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"))
-    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))
+    tenant_id: Mapped[int] = mapped_column(Integer)
+    statement_id: Mapped[int] = mapped_column(BigId)
+    work_order_id: Mapped[int] = mapped_column(BigId)
+    org_unit_id: Mapped[int] = mapped_column(Integer)
     org_path: Mapped[str] = mapped_column(String(400))
     kpi: Mapped[str] = mapped_column(String(40))
     outcome: Mapped[str] = mapped_column(String(20))  # timely, not_timely, pending

@@ -8,11 +8,14 @@ from server.profiles.documents import (
     calendar,
     categories,
     channels,
+    conditional_deadlines,
     deadlines,
     flags,
     grades,
     grading,
     kpis,
+    outcomes,
+    playbooks,
     policy,
     portal,
     profile,
@@ -20,6 +23,7 @@ from server.profiles.documents import (
     routing,
     warnings,
     workflow,
+    written_reports,
 )
 
 KINDS: tuple[DocumentKind, ...] = (
@@ -38,6 +42,10 @@ KINDS: tuple[DocumentKind, ...] = (
     portal.KIND,
     kpis.KIND,
     revisits.KIND,
+    written_reports.KIND,
+    playbooks.KIND,
+    outcomes.KIND,
+    conditional_deadlines.KIND,
     cadence.KIND,
 )
 DOCUMENTS = tuple(kind.name for kind in KINDS if kind.required)

@@ -1,4 +1,4 @@
-"""grading.yaml: grade proposals and immediate alerts at intake (docs/rules.md#gtmc-grading and
+"""grading.yaml: grade proposals and immediate alerts at intake (docs/rules.md#intake-grading and
 #alerts)."""
 
 from __future__ import annotations
