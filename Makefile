@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run test fuzz migrate demo schema clean
+.PHONY: install run test fuzz migrate demo schema portal clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PY)" || { echo "complaintdesk needs Python 3.11 or newer: install it, or set PY=/path/to/python3.11"; exit 1; }
@@ -16,8 +16,19 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: install
+run: install portal
 	$(BIN)/complaintdesk run
+
+# The reference portal (portal/README.md), served at / by `complaintdesk run` once built.
+NODE_20 := node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 20 ? 1 : 0)'
+
+portal: portal/node_modules/.package-lock.json frontend-contract/node_modules/.package-lock.json
+	cd frontend-contract && npm run --silent codegen
+	cd portal && npm run --silent build
+
+portal/node_modules/.package-lock.json frontend-contract/node_modules/.package-lock.json: %/node_modules/.package-lock.json: %/package-lock.json
+	@command -v npm >/dev/null && $(NODE_20) 2>/dev/null || { echo "the portal needs Node 20 or newer with npm: install them (or serve the API alone: $(BIN)/complaintdesk run)"; exit 1; }
+	cd $* && npm ci --no-audit --no-fund
 
 test: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
@@ -39,4 +50,4 @@ schema: install
 	$(BIN)/python -m schema.contract
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache portal/dist

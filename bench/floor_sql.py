@@ -35,7 +35,7 @@ from starlette.routing import Route
 
 from schema.ids import decode, encode
 from server import settings as settings_module
-from server.db import models
+from server.db import binding, models
 from server.db.among import among
 from server.profiles import Profile, bundled_profile_path, load_profile_dir
 from server.security.auth import Claims, bearer, verify
@@ -64,15 +64,13 @@ Related = dict[str, Any]
 
 
 # server/db/session.py's ENTER_TENANT, sent as each tenant transaction begins (row-level security).
-# Not imported: that module's hooks refuse the floor's sessions, which belong to no tenant.
-ENTER_TENANT = text(
-    "SELECT set_config('role', 'complaintdesk_tenant', true), "
-    "set_config('complaintdesk.tenant_id', :tenant, true)"
-)
+# Not imported from there: that module's hooks refuse the floor's sessions, which belong to no
+# tenant; the statement itself is binding's.
+ENTER_TENANT = text(binding.ENTER)
 
 
 async def enter_tenant(session: AsyncSession, claims: Claims) -> None:
-    await session.execute(ENTER_TENANT, {"tenant": str(claims.tenant_id)})
+    await session.execute(ENTER_TENANT, {"tenant": claims.tenant_id, "role": binding.TENANT_ROLE})
 
 
 async def grant_paths(session: AsyncSession, claims: Claims) -> list[str]:

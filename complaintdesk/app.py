@@ -1,13 +1,15 @@
 """Composition root: the Starlette application, its resources and the GraphQL endpoint.
 
-Outside in: Cors (preflights, browser origins) > Authenticate (token, tenant's origins and limits,
-request body size) > Starlette routes > the GraphQL view (schema/view.py).
+Outside in: Portal (the brand portal's pages at /, complaintdesk/portal.py) > Cors (preflights,
+browser origins) > Authenticate (token, tenant's origins and limits, request body size) > Starlette
+routes > the GraphQL view (schema/view.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -20,6 +22,7 @@ from complaintdesk.middleware.authenticate import Authenticate
 from complaintdesk.middleware.cors import Cors
 from complaintdesk.middleware.origins import tenant_origins
 from complaintdesk.observability import CountResponses, Probes, json_logs
+from complaintdesk.portal import PORTAL_DIST, Portal
 from schema.persisted import PersistedOperations
 from schema.view import GraphQLView
 from server import settings as settings_module
@@ -36,17 +39,24 @@ async def healthz(_request: Request) -> JSONResponse:
 
 
 def create_app(
-    settings: Settings | None = None, database: Database | None = None, *, events: Bus | None = None
+    settings: Settings | None = None,
+    database: Database | None = None,
+    *,
+    events: Bus | None = None,
+    portal: Path = PORTAL_DIST,
 ) -> ASGIApp:
     """The app on `database`. Without one, the app makes it from the settings, on the bus `events`
     (the deployment's, from REDIS_URL, unless the caller shares its own), and disposes of it at
-    shutdown."""
+    shutdown. `portal`: the built portal it serves at /."""
     if settings is None:  # the deployment's factory (uvicorn --factory): its logs are JSON
         settings = settings_module.load()
         json_logs(settings)
     owns_database = database is None
     if database is None:
-        database = Database(settings.database_url, events=events or bus_for(settings.redis_url))
+        database = Database(
+            settings.database_url,
+            events=events or bus_for(settings.redis_url, settings.events_namespace),
+        )
     live = database.events
     limiter = limiter_for(settings.rate_limits, settings.redis_url, settings.queue_namespace)
 
@@ -78,4 +88,5 @@ def create_app(
     )
     portals = RegisteredOrigins(database)
     authenticated = Authenticate(app, database, settings, origins, limiter=limiter)
-    return CountResponses(Cors(authenticated, settings.cors_origins, portals.any_tenant))
+    api = Cors(authenticated, settings.cors_origins, portals.any_tenant)
+    return CountResponses(Portal(api, database, settings, portal))

@@ -15,6 +15,7 @@ import yaml
 
 from complaintdesk import export_command, onboarding_command, reconciliation_command
 from complaintdesk.observability import json_logs
+from complaintdesk.supervise import supervise
 from server import settings as settings_module
 from server.adapters.events import Bus, bus_for
 from server.adapters.holiday_source import statutory_days
@@ -36,6 +37,10 @@ from server.services import (
 T = TypeVar("T")
 
 CONTRACT = Path(__file__).resolve().parents[1] / "frontend-contract" / "schema.graphql"
+UNSUPERVISED = (
+    "run the work in this process, without the supervisor that restarts it when it dies "
+    "(for a supervisor of your own)"
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,14 +93,17 @@ def _parser() -> argparse.ArgumentParser:
     wrk = sub.add_parser("worker", help="run Dramatiq worker processes on Redis (REDIS_URL)")
     wrk.add_argument("--processes", type=int, default=2)
     wrk.add_argument("--threads", type=int, default=4)
+    wrk.add_argument("--no-supervise", action="store_true", help=UNSUPERVISED)
     wrk.set_defaults(handler=_worker)
-    sub.add_parser(
+    sch = sub.add_parser(
         "scheduler",
         help=(
             "send the periodic ticks (deadline scan, outbox delivery, daily outbox purge) "
             "to the workers"
         ),
-    ).set_defaults(handler=_scheduler)
+    )
+    sch.add_argument("--no-supervise", action="store_true", help=UNSUPERVISED)
+    sch.set_defaults(handler=_scheduler)
     cal = sub.add_parser(
         "calendar", help="load a year's statutory holidays and make-up working days for a tenant"
     )
@@ -137,11 +145,17 @@ async def _with_database(work: Callable[[Database], Awaitable[T]]) -> T:
 
 
 def _migrate(_args: argparse.Namespace) -> None:
-    async def work(database: Database) -> None:
-        await migrate.upgrade(database.write_engine)
-
-    asyncio.run(_with_database(work))
+    asyncio.run(_upgrade(settings_module.load()))
     print("database schema is up to date")
+
+
+async def _upgrade(settings: settings_module.Settings) -> None:
+    """Migrations run as the schema's owner (MIGRATION_DATABASE_URL), not as the application."""
+    owner = Database(settings.migration_url)
+    try:
+        await migrate.upgrade(owner.write_engine)
+    finally:
+        await owner.dispose()
 
 
 def _demo(args: argparse.Namespace) -> None:
@@ -218,25 +232,25 @@ def _worker(args: argparse.Namespace) -> int:
             "complaintdesk worker needs REDIS_URL; without it `complaintdesk run` runs the worker "
             "in-process"
         )
+    pool = ["workers.actors", "--processes", str(args.processes), "--threads", str(args.threads)]
+    if not args.no_supervise:
+        return supervise([sys.executable, "-m", "dramatiq", *pool], "complaintdesk worker")
     from dramatiq.cli import main as dramatiq_main
 
-    sys.argv = [
-        "dramatiq",
-        "workers.actors",
-        "--processes",
-        str(args.processes),
-        "--threads",
-        str(args.threads),
-    ]
+    sys.argv = ["dramatiq", *pool]
     return int(dramatiq_main() or 0)
 
 
-def _scheduler(_args: argparse.Namespace) -> None:
+def _scheduler(args: argparse.Namespace) -> int:
+    if not args.no_supervise:
+        child = [sys.executable, "-m", "complaintdesk.cli", "scheduler", "--no-supervise"]
+        return supervise(child, "complaintdesk scheduler")
     from workers.scheduler import build
 
     json_logs(settings_module.load())
     print("scheduler: ticks every minute (deadline scan, outbox); Ctrl-C stops", flush=True)
     build(blocking=True).start()
+    return 0
 
 
 def _calendar(args: argparse.Namespace) -> None:
@@ -320,7 +334,7 @@ def _run(args: argparse.Namespace) -> None:
     settings = settings_module.load()
 
     async def prepare(database: Database) -> tuple[str, list[tuple[str, str]]]:
-        await migrate.upgrade(database.write_engine)
+        await _upgrade(settings)
         loaded = await demo.load_demo(database)
         return loaded.slug, [
             (user.role, mint(settings, Claims(str(user.user_id), loaded.tenant_id, False)))
@@ -329,15 +343,16 @@ def _run(args: argparse.Namespace) -> None:
 
     slug, tokens = asyncio.run(_with_database(prepare))
     json_logs(settings)
+    print(f"\nPortal: http://{args.host}:{args.port}/  (sign in as a demo user)")
     print(
-        f"\nGraphiQL: http://{args.host}:{args.port}/graphql  "
+        f"GraphiQL: http://{args.host}:{args.port}/graphql  "
         "(add the header Authorization: Bearer <token>)"
     )
     print(f"Demo tokens, one per role (tenant '{slug}'):")
     for role, token in tokens:
         print(f"  {role:<16} {token}")
     print(flush=True)
-    events = bus_for(settings.redis_url)
+    events = bus_for(settings.redis_url, settings.events_namespace)
     stop = _embedded_workers(settings, events)
     try:
         app = create_app(settings, events=events)

@@ -12,6 +12,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types.base import get_object_definition
 
+from schema.corrections import CorrectionMutation
 from schema.customer_access import CustomerAccessQuery
 from schema.directory import DirectoryMutation, DirectoryQuery
 from schema.escalation import EscalationMutation
@@ -73,6 +74,7 @@ schema = strawberry.Schema(
         RevisitMutation,
         KpiAppealMutation,
         OrderRecordMutation,
+        CorrectionMutation,
     ),
     subscription=Subscription,
     config=StrawberryConfig(scalar_map={datetime: DateTime}),

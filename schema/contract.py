@@ -229,6 +229,14 @@ string that is no id of that type are answered alike, and nothing is written:
   you". The target is resolved first: an unknown target answers `NotFound` whatever else is wrong.
 - an id in a list filter (`orgUnitId`, `assigneeId`) that names nothing you can see matches
   nothing: the page is empty.
+- the org unit a board or a stream is narrowed to (`board(orgUnitId:)`, the `orderEvents` and
+  `boardCounters` subscriptions) answers `NotFound` (the subscriptions: an error with the code
+  `NOT_FOUND`) unless you read orders at it or keep the tree there; another dealer's unit is
+  answered as a unit that does not exist, as is one outside your scope in `addOrgUnit(parentId)`
+  and `updateOrgUnit(id)`.
+
+`tests/test_scoped_ids.py` walks every ID argument of every query, mutation and subscription with
+an id out of the caller's scope and an id of nothing, and compares the answers.
 
 ## Typed errors (implementations of `Error`)
 """

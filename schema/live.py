@@ -25,7 +25,7 @@ from server.adapters import events
 from server.domain import tree
 from server.domain.errors import NotFoundError
 from server.services import board as boards
-from server.services import customer_access, queries, report_scope, visibility
+from server.services import customer_access, queries, references, visibility
 
 COALESCE_SECONDS = 0.3  # a burst of events (a deadline scan, a bulk import) becomes one recount
 
@@ -248,10 +248,8 @@ async def _scope(context: Context, org_unit_id: strawberry.ID | None) -> tuple[i
     it."""
     if org_unit_id is None:
         return None
-    unit = await context.loaders.org_unit_by_id.load(key("OrgUnit", org_unit_id))
-    if unit is None:
-        raise NotFoundError("org unit", org_unit_id)
-    report_scope.unit_path(context.caller, unit.id)  # outside the caller's scope: NotFound too
+    kind = references.ORG_UNIT
+    unit = await references.in_scope(context.caller, kind, key("OrgUnit", org_unit_id))
     return unit.id, unit.path
 
 

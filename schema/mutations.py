@@ -20,7 +20,7 @@ from schema.errors import (
 )
 from schema.ids import key
 from schema.types import ContactAttempt, ContactOutcome, WorkOrder
-from server.services import assignment, contacts, intake, registration, transitions
+from server.services import assignment, contacts, intake, registration, transfers, transitions
 
 
 @strawberry.type(description="The order after the change.")
@@ -139,6 +139,23 @@ class AssignWorkOrderInput:
     )
 
 
+@strawberry.input(
+    description=(
+        "The transfer block of a step that names its target (e.g. forward): the store, the "
+        "authority (e.g. sales_manager) and the person in charge, as the tenant's profile lists."
+    )
+)
+class TransferInput:
+    store_id: strawberry.ID = strawberry.field(description="The store (dealer) of the order.")
+    authority: str = strawberry.field(
+        description="The authority code: the department and role the order goes to."
+    )
+    person_in_charge_id: strawberry.ID = strawberry.field(
+        description="Who takes it: holds the authority's role at that department of the store."
+    )
+    memo: str | None = strawberry.field(default=None, description="The memo (备忘) for them.")
+
+
 @strawberry.input(description="Take a workflow step.")
 class TransitionWorkOrderInput:
     id: strawberry.ID = strawberry.field(description="The order.")
@@ -148,6 +165,10 @@ class TransitionWorkOrderInput:
     )
     comment: str | None = strawberry.field(
         default=None, description="Why; required by some steps (e.g. suspend)."
+    )
+    transfer: TransferInput | None = strawberry.field(
+        default=None,
+        description="The target, required by a step with a transfer block and refused by others.",
     )
 
 
@@ -170,6 +191,17 @@ class CloseWorkOrderInput:
     root_cause: str | None = strawberry.field(default=None, description="Root-cause analysis.")
     customer_feedback: str | None = strawberry.field(
         default=None, description="The customer's feedback on the measures."
+    )
+
+
+def _transfer(given: TransferInput | None) -> transfers.Target | None:
+    if given is None:
+        return None
+    return transfers.Target(
+        store_id=key("OrgUnit", given.store_id),
+        authority=given.authority,
+        person_in_charge_id=key("User", given.person_in_charge_id),
+        memo=given.memo,
     )
 
 
@@ -274,7 +306,12 @@ class Mutation:
         async def run() -> WorkOrderPayload:
             order = key("WorkOrder", input.id)
             row = await transitions.transition(
-                info.context.caller, order, input.transition, input.expected_version, input.comment
+                info.context.caller,
+                order,
+                input.transition,
+                input.expected_version,
+                input.comment,
+                transfer=_transfer(input.transfer),
             )
             return payload(info, row)
 

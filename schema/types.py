@@ -25,7 +25,7 @@ from schema.parties import Customer, Label, OrgUnit, User, Vehicle, soon_user
 from schema.rows import computed, from_row, global_id
 from server.db import models
 from server.domain import sla
-from server.services import clocks, visibility
+from server.services import clocks, order_actions, visibility
 
 if TYPE_CHECKING:
     from schema.order_records import OrderFact, WrittenReport
@@ -50,6 +50,29 @@ class WorkOrderEvent:
     from_state: str | None = from_row("State before.")
     to_state: str | None = from_row("State after.")
     comment: str | None = from_row("The actor's comment or reason.")
+
+
+@strawberry.type(description="A workflow step you may take on an order now.")
+class WorkflowStep:
+    name: str = strawberry.field(description="Send this as `transition` (e.g. review).")
+    label: Label = strawberry.field(description="The step's label in the tenant's languages.")
+    requires_comment: bool = strawberry.field(description="A comment (the reason) is required.")
+    records_resolution: bool = strawberry.field(
+        description="The step records the resolution (closeWorkOrder takes it)."
+    )
+
+
+def _permitted_steps(order: WorkOrder) -> list[WorkflowStep]:
+    steps = order_actions.permitted_steps(order.ctx.caller, order.row)
+    return [
+        WorkflowStep(
+            name=step.name,
+            label=Label.of(step.label),
+            requires_comment=step.requires_comment,
+            records_resolution=step.records_resolution,
+        )
+        for step in steps
+    ]
 
 
 @strawberry.enum(description="How a contact attempt ended.")
@@ -246,6 +269,16 @@ class WorkOrder:
             t.name for t in o.ctx.caller.tenant.profile_of(o.row).workflow.available(o.row.state)
         ],
     )
+    permitted_steps: list[WorkflowStep] = computed(
+        "The availableTransitions you may take (under the order's own profile version), by your "
+        "permissions at the order's unit.",
+        _permitted_steps,
+    )
+    permitted_actions: list[str] = computed(
+        "Other changes you may make to this order now: contact, assign, escalate, return, "
+        "regrade, call.",
+        lambda o: order_actions.permitted_actions(o.ctx.caller, o.row.org_path),
+    )
     grade: str | None = from_row(
         "Grade code (e.g. A); null for consultations, which are not graded."
     )
@@ -258,6 +291,9 @@ class WorkOrder:
     order_type: str = from_row("Order type code (complaint or consultation kind).")
     channel: str = from_row("Intake channel code.")
     tier: str = from_row("Handling tier code (e.g. DLR, RBO, SALES_SE).")
+    department: str | None = from_row(
+        "The department of the dealer the order is routed to (e.g. sales); null: the dealer."
+    )
     received_at: datetime = from_row(
         "When the complaint reached the brand or dealer; every clock starts here."
     )

@@ -103,8 +103,19 @@ class Settings:
     outbox_retry: RetryPolicy = field(default_factory=RetryPolicy)  # failed deliveries, then dead
     notify: NotifyConfig = field(default_factory=NotifyConfig)  # how notifications leave
     queue_namespace: str = QUEUE_NAMESPACE  # two deployments may share one Redis
+    # EVENTS_NAMESPACE: the prefix of the live events' Redis channels. Pub/sub ignores Redis's
+    # database numbers, so deployments sharing a Redis server keep apart by this alone; by default
+    # the queue namespace, so one variable separates both.
+    events_namespace: str = QUEUE_NAMESPACE
     scan_batch: int = SCAN_BATCH  # orders per transaction of the deadline scan
     rate_limits: RateLimits = field(default_factory=RateLimits)
+    # MIGRATION_DATABASE_URL: the owner of the schema, which migrations run as; the application
+    # itself logs in as a role that owns nothing (docs/database-roles.md)
+    migration_database_url: str | None = None
+
+    @property
+    def migration_url(self) -> str:
+        return self.migration_database_url or self.database_url
 
 
 def _local_secret(var: Path) -> str:
@@ -165,8 +176,14 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         outbox_retry=_outbox_retry(env),
         notify=_notify(env),
         queue_namespace=env.get("COMPLAINTDESK_QUEUE_NAMESPACE") or QUEUE_NAMESPACE,
+        events_namespace=(
+            env.get("EVENTS_NAMESPACE")
+            or env.get("COMPLAINTDESK_QUEUE_NAMESPACE")
+            or QUEUE_NAMESPACE
+        ),
         scan_batch=_number(env, "COMPLAINTDESK_SCAN_BATCH", SCAN_BATCH, int),
         rate_limits=_rate_limits(env, _limits(env)),
+        migration_database_url=env.get("MIGRATION_DATABASE_URL") or None,
     )
 
 

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from server.db import migrate
+from server.db import binding, migrate
 from server.db.session import Database
 from server.settings import Settings
 
@@ -63,6 +63,12 @@ async def fresh_pg_database(name: str) -> str:
     return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
 
 
+def as_login_role(url: str) -> str:
+    """The URL of the application's login role on the database `url` names (created by migration
+    0020; it owns nothing and can only become the tenant role: docs/database-roles.md)."""
+    return url.replace("//postgres@", f"//{binding.LOGIN_ROLE}@", 1)
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 async def database(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -72,7 +78,10 @@ async def database(
         url = await fresh_pg_database(PG_DB)
     else:
         url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-    db = Database(url)
-    await migrate.upgrade(db.write_engine)
+    owner = Database(url)
+    await migrate.upgrade(owner.write_engine)
+    await owner.dispose()
+    # Every test on PostgreSQL runs as the login role production uses, not as the owner.
+    db = Database(as_login_role(url))
     yield db
     await db.dispose()

@@ -133,9 +133,15 @@ async def test_the_tenant_admin_adds_and_changes_units_audited_and_every_process
     assert (await world.gql("admin", "AddOrgUnit", input=duplicate))["addOrgUnit"]["fields"][0][
         "path"
     ] == ["code"]
-    manager = (await world.gql("manager_a", "AddOrgUnit", input={**duplicate, "code": "dlr-z"}))[
-        "addOrgUnit"
-    ]
+    outside = {**duplicate, "code": "dlr-z"}  # under a region the manager cannot see
+    manager = (await world.gql("manager_a", "AddOrgUnit", input=outside))["addOrgUnit"]
+    assert manager == {
+        "__typename": "NotFound",
+        "message": "No org unit with this id is visible to you.",
+        "id": unit["id"],
+    }
+    own = {"parentId": world.dealer_gid("a"), "kind": "department", "code": "cs", "name": "客服"}
+    manager = (await world.gql("manager_a", "AddOrgUnit", input=own))["addOrgUnit"]
     assert (manager["__typename"], manager["permission"]) == ("NotPermitted", "tenant.org")
     assert (await _count(world, OrgUnit), await _policy_version(world)) == (units, version)
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from graphql import GraphQLInputObjectType, get_named_type
 from sqlalchemy import func, select
-from support import World, make_world, register, registration
+from support import DEALERS, World, make_world, register, registration
 
 from schema.app import schema
 from schema.context import Context
@@ -27,6 +27,7 @@ from server.db.models import (
     WorkOrder,
     WrittenReport,
 )
+from server.services import organisation
 
 NOT_FOUND = "NotFound"
 SELECT = {
@@ -58,7 +59,7 @@ Variables = Callable[[World, Ids, str], Any]  # (the caller's world, its ids, th
 class Case:
     name: str  # Mutation.field(argument) or Mutation.field.inputField
     kind: str  # the kind of id under test: a field of Ids
-    expected: str  # NotFound, or the path of the field a ValidationError names
+    expected: str | tuple[str, ...]  # NotFound, or the path of the field a ValidationError names
     variables: Variables
     username: str = "se"
 
@@ -91,6 +92,30 @@ def extra(field: str) -> str:
 
 def on_order(**fields: Any) -> Variables:
     return lambda w, ids, bad: {"id": bad, "expectedVersion": ids.version, **fields}
+
+
+# The tenants' profile gives `cancel` a transfer block (handling.yaml) for the transfer's ids.
+HANDLING = {
+    "departments": [{"code": "sales", "label": {"zh": "销售部", "en": "Sales"}}],
+    "transfers": [
+        {
+            "transition": "cancel",
+            "authorities": [
+                {
+                    "code": "sales_manager",
+                    "label": {"zh": "销售经理", "en": "Sales manager"},
+                    "department": "sales",
+                    "role": "manager",
+                }
+            ],
+        }
+    ],
+}
+
+
+def cancel_to(store: str, person: str) -> dict[str, Any]:
+    target = {"storeId": store, "authority": "sales_manager", "personInChargeId": person}
+    return {"transition": "cancel", "comment": "转交", "transfer": target}
 
 
 def bare(w: World, ids: Ids, bad: str) -> str:
@@ -145,6 +170,19 @@ CASES = [
         assign(primaryHandlerId="mine", secondaryHandlerId="bad"),
     ),
     Case("transitionWorkOrder.id", "order", NOT_FOUND, on_order(transition="review")),
+    Case(
+        "transitionWorkOrder.transfer.storeId",
+        "dealer",
+        ("transfer", "storeId"),
+        lambda w, ids, bad: on_order(**cancel_to(bad, ids.user))(w, ids, ids.order),
+    ),
+    Case(
+        "transitionWorkOrder.transfer.personInChargeId",
+        "user",
+        ("transfer", "personInChargeId"),
+        lambda w, ids, bad: on_order(**cancel_to(ids.dealer, bad))(w, ids, ids.order),
+    ),
+    Case("correctWorkOrder.id", "order", NOT_FOUND, on_order(reason="更正", summary="新摘要")),
     Case("logContactAttempt.id", "order", NOT_FOUND, on_order(outcome="REACHED")),
     Case("closeWorkOrder.id", "order", NOT_FOUND, on_order(resolution="已处理")),
     Case(
@@ -384,7 +422,10 @@ async def written_report(world: World, order_id: str) -> str:
 
 async def tenant_with_ids(database) -> tuple[World, Ids]:
     """A tenant with an unprocessed order at dealer a that two calls have given a W1 slip."""
-    world = await make_world(database)
+    world = await make_world(database, handling=HANDLING)
+    db = database.tenant(world.tenant_id)
+    await organisation.add_org_unit(db, world.path(DEALERS["a"]), "department", "sales", "销售部")
+    await db.close()
     order = await register(world)
     for words in ("还没人联系我", "我又打来了"):
         variables = {"id": order["id"], "channel": "hotline_400", "words": words}
@@ -485,7 +526,8 @@ async def test_a_foreign_id_answers_like_an_id_of_nothing_and_writes_nothing(
             assert found.pop("id") == bad
         else:
             assert found["__typename"] == "ValidationError", (source, found)
-            assert [f["path"] for f in found["fields"]] == [[case.expected]], (source, found)
+            path = list(case.expected) if isinstance(case.expected, tuple) else [case.expected]
+            assert [f["path"] for f in found["fields"]] == [path], (source, found)
         assert await everything(database) == before, source
     assert answers["foreign"] == answers["nothing"] == answers["wrong type"]
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import DB_SUFFIX, TEST_SETTINGS, fresh_pg_database, need_service
+from conftest import DB_SUFFIX, TEST_SETTINGS, as_login_role, fresh_pg_database, need_service
 from support import make_world, op, registration
 from test_http_audit import free_port
 from websockets.asyncio.client import ClientConnection, connect
@@ -39,8 +39,10 @@ async def cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[dic
     """Two server processes; the world (tenant, dealers, people) and a token per person."""
     need_service("PostgreSQL", "127.0.0.1", 5432)
     need_service("Redis", "127.0.0.1", 6379)
-    database = Database(await fresh_pg_database(PG_DB))
-    await migrate.upgrade(database.engine)
+    owner = Database(await fresh_pg_database(PG_DB))
+    await migrate.upgrade(owner.engine)
+    await owner.dispose()
+    database = Database(as_login_role(owner.url))  # the servers log in as production's do
     world = await make_world(database)
     tokens = {
         name: mint(TEST_SETTINGS, Claims(str(uid), world.tenant_id, False))

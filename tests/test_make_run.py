@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import DB_SUFFIX, need_service
+from conftest import DB_SUFFIX, as_login_role, need_service
 from support import VIN, op
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,7 +76,10 @@ def test_make_run_serves_the_demo_and_the_operator_token_registers_a_complaint(t
     }
     env["COMPLAINTDESK_VAR"] = str(tmp_path / "var")
     if backend == "postgresql":
-        env["DATABASE_URL"] = pg_database(f"complaintdesk_run_test{DB_SUFFIX}")
+        # as production runs it: migrated by the owner, served by the login role that owns nothing
+        owner = pg_database(f"complaintdesk_run_test{DB_SUFFIX}")
+        env["MIGRATION_DATABASE_URL"] = owner
+        env["DATABASE_URL"] = as_login_role(owner)
     port = free_port()
     proc, tokens = start(env, port)
     try:

@@ -382,8 +382,8 @@ def test_policy_with_an_unknown_role_is_refused(documents: dict[str, Any]) -> No
         "remove": [],
     }
     assert errors_of(documents) == [
-        "policy.yaml: add[0].role: unknown role 'boss' (roles: care_specialist, gm, "
-        "manager, operator, rbo, se, tenant_admin)"
+        "policy.yaml: add[0].role: unknown role 'boss' (roles: advisor, care_specialist, "
+        "cr_manager, gm, manager, operator, rbo, se, tenant_admin)"
     ]
 
 
@@ -500,18 +500,21 @@ def gtmc_documents() -> dict[str, Any]:
 def test_gtmc_profile_loads_with_its_settings(gtmc: Profile) -> None:
     assert (gtmc.name, gtmc.version, gtmc.number_prefix, gtmc.language) == (
         "gtmc",
-        "2026.1",
+        "2026.2",
         "GTMC",
         "zh-CN",
     )
     assert (gtmc.timezone, gtmc.working_hours) == ("Asia/Shanghai", ("09:00-18:00",))
     assert {"grading.yaml", "policy.yaml", "calendar.yaml"} <= set(gtmc.documents)
-    assert (gtmc.policy_add, gtmc.policy_remove, gtmc.extra_holidays, gtmc.extra_workdays) == (
-        (),
+    assert (gtmc.policy_remove, gtmc.extra_holidays, gtmc.extra_workdays) == (
         (),
         frozenset(),
         frozenset(),
     )
+    # The CR manager and the SC/SA are roles of their own, mapped onto permissions here.
+    assert {role for role, _ in gtmc.policy_add} == {"cr_manager", "advisor"}
+    assert ("cr_manager", "workorder.review") in gtmc.policy_add
+    assert ("advisor", "workorder.close") in gtmc.policy_add
 
 
 def test_gtmc_grades_channels_tiers_and_categories(gtmc: Profile) -> None:
@@ -539,9 +542,9 @@ def test_gtmc_grades_channels_tiers_and_categories(gtmc: Profile) -> None:
         c.code: (gtmc.order_types[c.order_type].kind, c.grade, c.routing)
         for c in gtmc.categories.values()
     } == {
-        "sales": ("sales", "general", ("DLR", "GTMC_CR")),
-        "service": ("aftersales", "general", ("DLR", "GTMC_CR")),
-        "quality": ("aftersales", "general", ("DLR", "GTMC_CR")),
+        "sales": ("sales", "general", ("DLR", "GTMC_CR", "TMCI")),
+        "service": ("aftersales", "general", ("DLR", "GTMC_CR", "TMCI")),
+        "quality": ("aftersales", "general", ("DLR", "GTMC_CR", "TMCI")),
     }
 
 

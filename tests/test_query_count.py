@@ -31,7 +31,9 @@ async def test_fifty_orders_cost_the_same_statements_as_five(database):
         world, "se", "Worklist", lambda data: data["workOrders"]["edges"]
     )
     assert counts[5] == counts[50], counts
-    assert counts[50] <= 6, counts  # orders, users, customers, phones, vehicles, last events
+    assert counts[50] <= 7, (
+        counts
+    )  # orders, users, customers, phones, vehicles, last events, clocks
 
 
 async def _statements(world, query: str) -> int:

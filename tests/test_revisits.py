@@ -174,7 +174,9 @@ async def test_a_dissatisfied_result_reopens_the_order_with_the_customers_words(
 
 
 async def test_under_a_follow_up_profile_a_dissatisfied_result_opens_a_linked_complaint(database):
-    world = await make_world(database, "gtmc")
+    # Without handling.yaml: the world has no departments to forward to (tests/test_gtmc_scenario.py
+    # walks the transfers), and this test is about the revisit.
+    world = await make_world(database, "gtmc", handling={})
     world.clock.now = at("2025-03-04 10:00")
     order = await register(world, channel="hotline_800", category=_gtmc_category(), vehicle=None)
     for version, name in enumerate(("submit", "forward", "plan"), start=1):

@@ -25,6 +25,14 @@ def test_unset_variables_give_the_named_defaults():
     assert isinstance(sender_for(settings.notify), LogSender)
 
 
+def test_migrations_run_as_the_owner_when_one_is_named_and_as_the_application_otherwise():
+    app = "postgresql+asyncpg://complaintdesk_app@db/complaintdesk"
+    owner = "postgresql+asyncpg://owner@db/complaintdesk"
+    assert load(BASE | {"DATABASE_URL": app}).migration_url == app
+    named = load(BASE | {"DATABASE_URL": app, "MIGRATION_DATABASE_URL": owner})
+    assert (named.database_url, named.migration_url) == (app, owner)
+
+
 def test_the_outbox_retry_policy_and_the_workers_variables_come_from_the_environment():
     settings = load(
         BASE

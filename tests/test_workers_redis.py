@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import DB_SUFFIX, fresh_pg_database, need_service
+from conftest import DB_SUFFIX, as_login_role, fresh_pg_database, need_service
 from sqlalchemy import func, select
 from support import make_world, register
 
@@ -34,8 +34,10 @@ PAST = datetime(2025, 9, 30, 2, 0, tzinfo=UTC)  # orders received then have both
 async def pg(tmp_path):
     need_service("PostgreSQL", "127.0.0.1", 5432)
     need_service("Redis", "127.0.0.1", 6379)
-    database = Database(await fresh_pg_database(PG_DB))
-    await migrate.upgrade(database.engine)
+    owner = Database(await fresh_pg_database(PG_DB))
+    await migrate.upgrade(owner.engine)
+    await owner.dispose()
+    database = Database(as_login_role(owner.url))  # the workers log in as production's do
     yield database
     await database.dispose()
 

@@ -11,7 +11,7 @@ import dramatiq
 from server import settings
 from server.adapters import metrics
 from server.domain.errors import InvalidInputError
-from server.services import cadence, deadlines, outbox, quarterly, reconciliation
+from server.services import cadence, deadlines, outbox, quarterly, reconciliation, tracking
 from workers.broker import broker  # noqa: F401  (configures the broker before any actor is declared)
 from workers.resources import database, sender
 
@@ -31,6 +31,13 @@ async def scan_deadlines() -> None:
         report.effects,
         report.notifications,
     )
+
+
+# Each round of a reminder is keyed in the outbox: a retry or a duplicate tick sends it once.
+@dramatiq.actor(queue_name="deadlines", max_retries=3, min_backoff=1_000, max_backoff=30_000)
+async def remind_tracking() -> None:
+    report = await tracking.remind(database(), datetime.now(UTC))
+    log.info("tracking reminders: %d due, %d notifications", report.orders, report.notifications)
 
 
 @dramatiq.actor(queue_name="notifications", max_retries=3, min_backoff=1_000, max_backoff=30_000)

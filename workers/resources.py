@@ -26,7 +26,7 @@ def database() -> Database:
     # must never cross event loops (docs/architecture.md#event-loops).
     config = settings.load()
     # With Redis, what the deadline scan writes reaches the subscribers of every server process.
-    bus = _serving[0] if _serving else bus_for(config.redis_url)
+    bus = _serving[0] if _serving else bus_for(config.redis_url, config.events_namespace)
     return Database(config.database_url, pooled=False, events=bus)
 
 

@@ -20,6 +20,7 @@ from workers.actors import (
     flush_outbox,
     purge_outbox,
     reconcile_due,
+    remind_tracking,
     scan_deadlines,
 )
 
@@ -34,8 +35,9 @@ TICKS = {
     # Each tenant's month closes, and its quarter is assessed, at its profile's day and hour in
     # its own timezone: an hourly tick starts whichever are due (reconciliation.due,
     # quarterly.due), at most an hour late. Cadence reports likewise (cadence.due): each at its
-    # profile's day and hour.
-    "hourly": ({"minute": "11"}, (reconcile_due, assess_due, cadence_due)),
+    # profile's day and hour. Tracking reminders come daily or weekly (tracking.yaml): an hour
+    # late at most is on time for them too.
+    "hourly": ({"minute": "11"}, (reconcile_due, assess_due, cadence_due, remind_tracking)),
 }
 
 

@@ -7,8 +7,9 @@ connected or Redis was away, refetches what it shows. The history table stays th
 One bus per deployment in a process, made by the entry point (bus_for) and held by its Database,
 whose sessions publish what they commit on it. Without Redis the bus fans out in-process (the
 embedded default: the server hands its bus to the worker in its process). With Redis every process
-publishes to one channel per tenant and runs a single listener that fans out to its own
-subscribers, so a client connected to any server process sees the events made on any other.
+publishes to one channel per tenant, under the deployment's namespace (EVENTS_NAMESPACE), and runs
+a single listener that fans out to its own subscribers, so a client connected to any server process
+sees the events made on any other, and none of another deployment's.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 log = logging.getLogger("complaintdesk.events")
-CHANNEL = "complaintdesk:events:"
+NAMESPACE = "complaintdesk"  # Settings.events_namespace: one per deployment sharing a Redis
 BACKLOG = 1000  # events a slow subscriber may fall behind by before the oldest are dropped
 
 
@@ -148,9 +149,10 @@ class LocalBus(_Publisher):
 class RedisBus(_Publisher):
     """Publishes to Redis; one pattern subscription per process feeds the local fan-out."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, namespace: str = NAMESPACE):
         super().__init__()
         self.url = url
+        self.channel = f"{namespace}:events:"  # then the tenant's id
         self._local = LocalBus()
         self._clients: dict[
             asyncio.AbstractEventLoop, aioredis.Redis
@@ -170,7 +172,7 @@ class RedisBus(_Publisher):
         client = self._client()
         async with client.pipeline(transaction=False) as pipe:
             for event in events:
-                pipe.publish(f"{CHANNEL}{event.tenant_id}", event.to_json())
+                pipe.publish(f"{self.channel}{event.tenant_id}", event.to_json())
             await pipe.execute()
 
     @asynccontextmanager
@@ -187,7 +189,7 @@ class RedisBus(_Publisher):
         while True:
             try:
                 async with self._client().pubsub() as pubsub:
-                    await pubsub.psubscribe(f"{CHANNEL}*")
+                    await pubsub.psubscribe(f"{self.channel}*")
                     await pubsub.get_message(timeout=5)  # the psubscribe confirmation
                     self._listening.set()
                     delay = 0.5
@@ -214,7 +216,8 @@ class RedisBus(_Publisher):
 Bus = LocalBus | RedisBus
 
 
-def bus_for(redis_url: str | None) -> Bus:
-    """A deployment's bus: on Redis when a URL is given. Made once per process by the entry point
-    (the app, the worker) and handed to its Database, whose committed events it carries."""
-    return RedisBus(redis_url) if redis_url else LocalBus()
+def bus_for(redis_url: str | None, namespace: str = NAMESPACE) -> Bus:
+    """A deployment's bus: on Redis when a URL is given, on its own namespace's channels. Made once
+    per process by the entry point (the app, the worker) and handed to its Database, whose
+    committed events it carries."""
+    return RedisBus(redis_url, namespace) if redis_url else LocalBus()

@@ -14,6 +14,7 @@ import orjson
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -23,18 +24,17 @@ from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 from sqlalchemy.pool import NullPool
 
 from server.adapters.events import Bus, LocalBus
-from server.db import board_counts
+from server.db import binding, board_counts
 from server.db.models import TenantOwned
 
 TENANT = "tenant_id"
 PLATFORM = "platform"
 EVENTS = "events"  # every session's: the bus its committed order events go out on
-# PostgreSQL's row-level security (migration 0006) backs up the ORM filter below: a tenant's
-# transaction runs as this role with this setting, and the policies let it touch only its rows.
-TENANT_ROLE = "complaintdesk_tenant"
-ENTER_TENANT = text(
-    "SELECT set_config('role', :role, true), set_config('complaintdesk.tenant_id', :tenant, true)"
-)
+# PostgreSQL's row-level security backs up the ORM filter below: every transaction binds itself
+# first, to its tenant (and runs as the tenant role) or to the platform, and the policies check
+# that binding, which nothing later in the transaction can switch (server/db/binding.py).
+ENTER_TENANT = text(binding.ENTER)
+ENTER_PLATFORM = text(binding.ENTER_PLATFORM)
 
 
 class TenantScopeError(RuntimeError):
@@ -98,8 +98,19 @@ def _scope_to_tenant(state: ORMExecuteState) -> None:
 @event.listens_for(Session, "after_begin")
 def _enter_tenant(session: Session, _transaction: Any, connection: Any) -> None:
     tenant_id = session.info.get(TENANT)
-    if tenant_id is not None and connection.dialect.name == "postgresql":
-        connection.execute(ENTER_TENANT, {"role": TENANT_ROLE, "tenant": str(tenant_id)})
+    if connection.dialect.name != "postgresql":
+        return
+    if tenant_id is not None:
+        connection.execute(ENTER_TENANT, {"role": binding.TENANT_ROLE, "tenant": tenant_id})
+    elif session.info.get(PLATFORM):
+        connection.execute(ENTER_PLATFORM)
+
+
+async def enter_platform(connection: AsyncConnection) -> None:
+    """For the few readers across tenants that hold a connection rather than a session: bind the
+    transaction just begun to the platform, as a platform session's transactions are."""
+    if connection.dialect.name == "postgresql":
+        await connection.execute(ENTER_PLATFORM)
 
 
 @event.listens_for(Session, "before_flush")

@@ -11,6 +11,7 @@ from server.domain import grading
 from server.domain.cadence import CadenceRules
 from server.domain.escalation import WarningRule
 from server.domain.grading import AlertRule, GradingRule, Proposal
+from server.domain.handling import HandlingRules, TrackingRules
 from server.domain.kpi import KpiRules
 from server.domain.revisit import RevisitRules
 from server.domain.workflow import Label, Workflow
@@ -135,6 +136,8 @@ class Profile:
     facts: Mapping[str, Label]  # facts recorded on an order (conditional_deadlines.yaml)
     conditional_deadlines: tuple[ConditionalDeadline, ...]
     cadence: CadenceRules  # cadence reports and the longest report range (cadence.yaml)
+    handling: HandlingRules  # routing by grade, departments, transfers, duties (handling.yaml)
+    tracking: TrackingRules  # whose duty each clock is, tracking reminders (tracking.yaml)
     documents: Mapping[str, Any]  # the parsed documents as loaded, for storage and export
 
     def __hash__(self) -> int:

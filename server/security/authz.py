@@ -43,7 +43,17 @@ def known_roles() -> frozenset[str]:
 
 # The tenant roles from least to most. A grant is never a way up: who grants or revokes a role at a
 # unit must hold one at least as high there (server/services/directory.py).
-RANKS = ("operator", "care_specialist", "manager", "gm", "rbo", "se", "tenant_admin")
+RANKS = (
+    "operator",
+    "advisor",
+    "care_specialist",
+    "cr_manager",
+    "manager",
+    "gm",
+    "rbo",
+    "se",
+    "tenant_admin",
+)
 
 
 def known_permissions() -> frozenset[str]:

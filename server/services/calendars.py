@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.adapters.holiday_source import statutory_days, supported_years
+from server.db import binding
 from server.db.models import CalendarDay, CalendarYear, OrgUnit, Tenant
 from server.domain.calendar import BusinessCalendar, DayRules, WorkingHours
 from server.profiles import Profile
@@ -105,5 +106,15 @@ def _ancestors(path: str) -> Iterable[str]:
 
 
 async def bump_runtime(session: AsyncSession, tenant_id: int) -> None:
-    tenant = await session.get_one(Tenant, tenant_id)
-    tenant.policy_version += 1
+    """Every process rebuilds the tenant's runtime when its version moves. On PostgreSQL a
+    tenant's transaction may not write its tenant row: one function moves the version alone
+    (docs/database-roles.md); the statement below is the same change where no role stands guard."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text(binding.BUMP_POLICY_VERSION))
+        return
+    await session.execute(
+        update(Tenant)
+        .where(Tenant.id == tenant_id)
+        .values(policy_version=Tenant.policy_version + 1)
+        .execution_options(synchronize_session=False)
+    )

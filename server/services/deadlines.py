@@ -28,9 +28,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from server.db import board_counts, upsert
 from server.db.among import among
 from server.db.models import SlaEffect, Tenant, WorkOrder, WorkOrderClock
-from server.db.session import TENANT, Database
+from server.db.session import TENANT, Database, enter_platform
 from server.profiles import Action
-from server.services import clocks, escalation, history, outbox
+from server.services import clocks, duties, escalation, grade_routing, history, outbox
 from server.services.tenancy import TenantRuntime, runtime
 
 # Orders per transaction: large enough that the fixed statements of a batch cost little per order,
@@ -56,6 +56,7 @@ class DueOrder:
     tenant_id: int
     number: str
     org_path: str
+    department: str | None
     state: str
     version: int
     grade: str | None
@@ -93,6 +94,7 @@ async def scan(database: Database, now: datetime, batch: int = BATCH) -> ScanRep
     # connection costs more than a page's query. Each page is its own short read transaction.
     async with database.engine.connect() as pages, asyncio.TaskGroup() as batches:
         while True:
+            await enter_platform(pages)
             rows, versions = await _due_clocks(pages, now, after, batch)
             await pages.commit()
             if not rows:
@@ -241,9 +243,15 @@ async def _notify(
     messages: list[tuple[outbox.Message, set[int]]] = []
     for who, group in by_audience.items():
         audiences = await outbox.recipients_of(session, tenant.book, [e.order for e in group], who)
+        # The step's own duty holders too (tracking.yaml), e.g. the CR manager for contact.
+        wanted = [
+            (e.order.org_path, tenant.profile_of(e.order).tracking.duties.get(e.clock, ()))
+            for e in group
+        ]
+        owners = await duties.role_holders(session, wanted)
         messages.extend(
-            (_message(effect), recipients)
-            for effect, recipients in zip(group, audiences, strict=True)
+            (_message(effect), recipients | mine)
+            for effect, recipients, mine in zip(group, audiences, owners, strict=True)
         )
     return await outbox.put_many(session, messages, now)
 
@@ -311,6 +319,10 @@ async def _act(
             regraded.append(history.Event(order, None, now, "regraded", comment=reason, data=data))
         if tier is not None:
             moves.append(escalation.move(order, tier, up=True, why=reason, by=None, at=now))
+        elif regrade is not None:  # the new grade may start at a higher tier (handling.yaml)
+            profile = tenant.profile_of(order)
+            if routed := grade_routing.route(profile, order, regrade, by=None, at=now):
+                moves.append(routed)
         changes.append(_changed(order))
         board_counts.move(counted, counts_before, board_counts.key_of(order))
     # The orders are locked by this transaction, so the version is bumped without the ORM's check.

@@ -27,6 +27,7 @@ from server.services import (
     revisit_results,
     revisits,
     tenancy,
+    transfers,
     transitions,
 )
 from server.services.caller import Caller, tenant_caller
@@ -46,6 +47,7 @@ class DemoUser:
     username: str
     role: str
     user_id: int
+    display_name: str  # for the portal's sign-in picker (complaintdesk/portal.py)
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,7 @@ async def demo_users(database: Database, profile: str | None = None) -> LoadedDe
     db = database.tenant(tenant_id)
     ids = await organisation.user_ids(db)
     await db.close()
-    users = tuple(DemoUser(p.username, p.role, ids[p.username]) for p in demo.users)
+    users = tuple(DemoUser(p.username, p.role, ids[p.username], p.display) for p in demo.users)
     return LoadedDemo(name, demo.slug, tenant_id, users)
 
 
@@ -114,8 +116,11 @@ async def _organisation(db: TenantDb, demo: DemoPlan) -> None:
             for code, name in dealer.departments.items():
                 await organisation.add_org_unit(db, path, "department", code, name)
             for staff in demo.staff:
+                if staff.department is not None and staff.department not in dealer.departments:
+                    continue
+                at = path if staff.department is None else f"{path}/{staff.department}"
                 display = f"{dealer.code} {staff.display}"
-                await _add(db, f"{staff.username}-{dealer.code}", display, staff.role, path)
+                await _add(db, f"{staff.username}-{dealer.code}", display, staff.role, at)
         if region.hours is not None:
             # Hours inherited down the tree (docs/rules.md#region-hours).
             await organisation.set_hours(db, f"{root}/{region.code}", None, region.hours, None)
@@ -210,7 +215,11 @@ async def _orders(
         for step, gap in planned.steps:
             clock.now += gap
             actor = actors[spec.step_actors.get(step, spec.actor)]
-            version = (await _step(actor, spec, registered.order.id, step, version, pair)).version
+            target = _transfer(spec, step, dealer, ids)
+            changed = await _step(
+                actor, spec, registered.order.id, step, version, pair, transfer=target
+            )
+            version = changed.version
         if (n + 1) % 50 == 0:
             progress(f"  {n + 1}/{count} demo orders")
     await registrar.db.close()
@@ -247,8 +256,25 @@ def demo_vin(rng: random.Random, prefix: str) -> str:
     raise AssertionError("every VIN body has exactly one valid check digit")
 
 
+def _transfer(
+    spec: Orders, step: str, dealer: OrgUnit, ids: dict[str, int]
+) -> transfers.Target | None:
+    """The target the plan names for a transfer step: its staff at the order's own dealer."""
+    chosen = spec.transfers.get(step)
+    if chosen is None:
+        return None
+    return transfers.Target(dealer.id, chosen.authority, ids[f"{chosen.staff}-{dealer.code}"])
+
+
 async def _step(
-    actor: Caller, spec: Orders, order_id: int, step: str, version: int, handlers: tuple[int, int]
+    actor: Caller,
+    spec: Orders,
+    order_id: int,
+    step: str,
+    version: int,
+    handlers: tuple[int, int],
+    *,
+    transfer: transfers.Target | None,
 ) -> WorkOrder:
     if step == "assign":
         return await assignment.assign(actor, order_id, handlers[0], handlers[1], version)
@@ -264,7 +290,8 @@ async def _step(
         return await transitions.close(
             actor, order_id, transitions.Resolution(*spec.resolution), version
         )
-    return await transitions.transition(actor, order_id, step, version, spec.comments.get(step))
+    comment = spec.comments.get(step)
+    return await transitions.transition(actor, order_id, step, version, comment, transfer=transfer)
 
 
 async def _answer_revisit(actor: Caller, spec: Orders, order_id: int) -> None:

@@ -46,6 +46,15 @@ class Staff(_Plain):
     username: str
     display: str
     role: str
+    department: str | None = None  # granted at this department of each dealer instead
+
+
+class Transfer(_Plain):
+    """The target a transfer step names (a profile's handling.yaml `transfers`): the authority,
+    and the staff (by username) of the order's dealer who takes it over."""
+
+    authority: str
+    staff: str
 
 
 class RevisitAnswer(_Plain):
@@ -74,6 +83,7 @@ class Orders(_Plain):
     contact_note: str
     resolution: list[str]  # resolution, measures, root cause, customer feedback
     comments: dict[str, str] = Field(default_factory=dict)  # a step's comment, by transition
+    transfers: dict[str, Transfer] = Field(default_factory=dict)  # a transfer step's target
     revisit: RevisitAnswer | None = None
 
 

@@ -21,6 +21,7 @@ from server.db.models import DirectoryEvent, OrgUnit, RoleAssignment, User
 from server.domain.errors import FieldProblem, InvalidInputError, NotFoundError
 from server.domain.tree import child_path, covers, outermost, valid_code
 from server.security.authz import RANKS
+from server.services import references
 from server.services.calendars import bump_runtime
 from server.services.caller import Caller
 from server.services.organisation import KINDS, hours_problems
@@ -252,10 +253,11 @@ NO_UNIT = "no org unit with this id is visible to you"
 
 
 def _unit(caller: Caller, unit_id: int) -> OrgUnit:
-    """The unit acted on, from the tenant's runtime: another tenant's is not there (NotFound)."""
+    """The unit acted on, from the tenant's runtime: another tenant's is not there, and one outside
+    the caller's scope answers alike (NotFound)."""
     unit = caller.tenant.units.get(unit_id)
-    if unit is None:
-        raise NotFoundError("org unit", str(unit_id))
+    if unit is None or not references.sees(caller, references.ORG_UNIT, [unit.path]):
+        raise references.missing(references.ORG_UNIT, unit_id)
     return unit
 
 

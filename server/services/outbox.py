@@ -1,8 +1,13 @@
 """The transactional outbox: notifications are written with the change they report and delivered
-by a worker, once, with retries and backoff as the retry policy says (server/domain/retry.py). A
-message whose last attempt failed is dead: kept, never retried automatically nor purged, until an
-admin retries it (server/services/dead_letters.py). A message is locked while it is sent, so two
-workers never send the same one."""
+by a worker, at least once, with retries and backoff as the retry policy says
+(server/domain/retry.py). A message whose last attempt failed is dead: kept, never retried
+automatically nor purged, until an admin retries it (server/services/dead_letters.py).
+
+A message is locked while it is sent and marked delivered in the same transaction, so duplicate or
+concurrent jobs send it once. Only when a worker dies between handing it over and that commit is
+the outcome unknown: the message stays owed and is sent again, with the same key, which every
+adapter passes on (Idempotency-Key, Message-ID) so the receiver drops the repeat
+(docs/operations.md#delivery)."""
 
 from __future__ import annotations
 
@@ -71,16 +76,25 @@ class Addressed(Protocol):
     """Whom an order's notices go to: a WorkOrder, or the columns the deadline scan reads."""
 
     org_path: str
+    department: str | None
     primary_handler_id: int | None
     secondary_handler_id: int | None
+
+
+def dealer_nodes(order: Addressed) -> tuple[str, ...]:
+    """Where an order's managers sit: its dealer, and its department when routed to one
+    (migration 0017), so the dealer's managers and GM keep hearing of it."""
+    if order.department is None:
+        return (order.org_path,)
+    return (order.org_path, order.org_path.rsplit("/", 1)[0])
 
 
 async def recipients(
     session: AsyncSession, book: PolicyBook, order: WorkOrder | None, who: tuple[str, ...]
 ) -> set[int]:
-    """primary_handler, secondary_handler, managers (who may assign at the order's own dealer),
-    region_managers (who may assign at its region), tenant_admins: permissions decide, not role
-    names."""
+    """primary_handler, secondary_handler, managers (who may assign at the order's own dealer or
+    department), region_managers (who may assign at its region), tenant_admins: permissions
+    decide, not role names."""
     if order is None:
         return (
             await holders(session, book, "tenant.profile", None)
@@ -96,7 +110,7 @@ async def recipients_of(
     """recipients() of each order, with one look-up of the role holders at all their nodes."""
     nodes = set()
     if "managers" in who:
-        nodes |= {order.org_path for order in orders}
+        nodes |= {node for order in orders for node in dealer_nodes(order)}
     if "region_managers" in who:
         nodes |= {tier_node(order.org_path, "region") for order in orders}
     assigners = await holders_at(session, book, "workorder.assign", nodes) if nodes else {}
@@ -111,7 +125,8 @@ async def recipients_of(
         if "secondary_handler" in who and order.secondary_handler_id:
             mine.add(order.secondary_handler_id)
         if "managers" in who:
-            mine |= assigners.get(order.org_path, set())
+            for node in dealer_nodes(order):
+                mine |= assigners.get(node, set())
         if "region_managers" in who:
             mine |= assigners.get(tier_node(order.org_path, "region"), set())
         found.append(mine)

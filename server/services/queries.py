@@ -40,9 +40,10 @@ from server.db.models import (
     WorkOrderEvent,
 )
 from server.domain import bounds
-from server.domain.errors import FieldProblem, InvalidInputError, NotFoundError
+from server.domain.errors import FieldProblem, InvalidInputError
 from server.domain.workflow import Meaning, State
 from server.profiles import Profile
+from server.services import references
 from server.services.caller import Caller
 from server.services.tenancy import TenantRuntime
 
@@ -105,13 +106,7 @@ def subtree(path: str, column: Any = WorkOrder.org_path) -> ColumnElement[bool]:
 
 
 async def get_order(caller: Caller, order_id: int) -> WorkOrder:
-    async with caller.db.read() as session:
-        order = await session.scalar(
-            select(WorkOrder).where(WorkOrder.id == order_id, visible(caller))
-        )
-    if order is None:
-        raise NotFoundError("work order", str(order_id))
-    return order
+    return await references.in_scope(caller, references.ORDER, order_id)
 
 
 async def list_orders(

@@ -26,10 +26,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Select, and_, case, func, literal, select
+from sqlalchemy import CursorResult, Select, and_, case, func, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from server.db import binding
 from server.db.models import KpiAdjustment, KpiOrderOutcome, KpiStatement, Tenant
 from server.db.session import Database
 from server.domain.errors import FieldProblem, InvalidInputError
@@ -91,11 +92,14 @@ async def reconcile(
 
 
 async def lock_tenant(session: AsyncSession, tenant_id: int) -> datetime:
-    """Runs of one tenant queue here (PostgreSQL; SQLite writers queue on BEGIN IMMEDIATE)."""
-    query = select(Tenant.created_at).where(Tenant.id == tenant_id)
+    """Runs of one tenant queue here (PostgreSQL: on the tenant's row, locked by the one function
+    the tenant role may lock it with, docs/database-roles.md; SQLite writers queue on BEGIN
+    IMMEDIATE)."""
+    created_at: datetime | None
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    created_at = await session.scalar(query)
+        created_at = await session.scalar(text(binding.LOCK_TENANT))
+    else:
+        created_at = await session.scalar(select(Tenant.created_at).where(Tenant.id == tenant_id))
     assert created_at is not None
     return created_at
 

@@ -75,6 +75,11 @@ DEALER: Kind[OrgUnit] = Kind(
     select(OrgUnit, OrgUnit.path).where(OrgUnit.kind == "dealer"),
     ("workorder.read", "workorder.register"),
 )
+# An org unit a board, a stream or the directory is narrowed to: one the caller reads orders at
+# or keeps the tree of. A dealer's people do not learn the ids of other dealers.
+ORG_UNIT: Kind[OrgUnit] = Kind(
+    "org unit", OrgUnit.id, select(OrgUnit, OrgUnit.path), ("workorder.read", "tenant.org")
+)
 # A user lies where they hold a role: one row per grant (a null path for a user who holds none).
 _USERS = select(User, RoleAssignment.org_path).outerjoin(
     RoleAssignment, RoleAssignment.user_id == User.id
@@ -102,10 +107,20 @@ async def find(
     rows = (await session.execute(statement)).all()
     if not rows:
         return None
-    paths = [path for _, path in rows if path is not None]
-    if kind.scope and not any(caller.authz.check(p, path) for path in paths for p in kind.scope):
+    if not sees(caller, kind, [path for _, path in rows if path is not None]):
         return None
     return rows[0][0]
+
+
+def sees(caller: Caller, kind: Kind[Any], paths: list[str]) -> bool:
+    """Whether the caller holds one of the kind's scope permissions where the object lies."""
+    return not kind.scope or any(caller.authz.check(p, path) for path in paths for p in kind.scope)
+
+
+async def in_scope(caller: Caller, kind: Kind[R], key: int) -> R:
+    """`resolve` for a query's or a subscription's argument, in the caller's read session."""
+    async with caller.db.read() as session:
+        return await resolve(session, caller, kind, key)
 
 
 def missing(kind: Kind[Any], key: int | str, field: str | None = None) -> DomainError:
@@ -116,8 +131,9 @@ def missing(kind: Kind[Any], key: int | str, field: str | None = None) -> Domain
     return InvalidInputError([unknown(kind, field)])
 
 
-def unknown(kind: Kind[Any], field: str) -> FieldProblem:
-    return FieldProblem((field,), f"no {kind.noun} with this id is visible to you")
+def unknown(kind: Kind[Any], field: str | tuple[str, ...]) -> FieldProblem:
+    path = (field,) if isinstance(field, str) else field
+    return FieldProblem(path, f"no {kind.noun} with this id is visible to you")
 
 
 async def resolve(

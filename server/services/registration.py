@@ -17,6 +17,7 @@ from server.services import (
     calls,
     clocks,
     escalation,
+    grade_routing,
     references,
     repeats,
     written_reports,
@@ -58,6 +59,9 @@ async def register_complaint(caller: Caller, reg: Registration) -> Registered:
         if repeat is not None:
             order.repeat_of_id, order.repeat_number = repeat.prior.id, repeat.number
             routed = repeats.route_up(caller, order, repeat, now)
+        by_grade = grade_routing.route(
+            caller.profile, order, order.grade, by=caller.user_id, at=now
+        )
         order.number = await next_number(
             session, caller.profile.number_prefix, caller.profile.timezone, now
         )
@@ -92,8 +96,9 @@ async def register_complaint(caller: Caller, reg: Registration) -> Registered:
         await record(
             session, order, caller.user_id, now, "registered", to_state=order.state, data=data
         )
-        if repeat is not None:
-            await escalation.record(session, caller.tenant, [routed], now)
+        moves = ([routed] if repeat is not None else []) + ([by_grade] if by_grade else [])
+        if moves:
+            await escalation.record(session, caller.tenant, moves, now)
     return Registered(order, dealer, new_customer, new_phones if new_customer else [], vehicle)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from server.db.models import WorkOrder
 from server.domain.errors import FieldProblem, InvalidInputError, TransitionNotAllowedError
 from server.domain.text import text_problem
-from server.services import clocks
+from server.services import clocks, escalation, grade_routing
 from server.services.caller import Caller
 from server.services.changes import changing
 
@@ -37,4 +37,8 @@ async def regrade(
             comment=reason,
             data={"before": {"grade": before}, "after": {"grade": grade}, "clocks": changed},
         )
+        profile = caller.tenant.profile_of(order)
+        moved = grade_routing.route(profile, order, grade, by=caller.user_id, at=change.now)
+        if moved is not None:
+            await escalation.record(change.session, caller.tenant, [moved], change.now)
     return change.order

@@ -60,7 +60,10 @@ async def open_for(
         "trigger": step,
         "order_version": order.version,
         "state": RevisitState.OPEN.value,
-        "assignee_id": await _assignee(session, order.org_path, rule.assignee_role),
+        # At the dealer even when the order lies at one of its departments (a transfer).
+        "assignee_id": await _assignee(
+            session, tenant.units[order.org_unit_id].path, rule.assignee_role
+        ),
         "created_at": now,
         "failed_attempts": 0,
         "answers": [],

@@ -9,15 +9,23 @@ from server.db.models import WorkOrder
 from server.domain.errors import FieldProblem, InvalidInputError, TransitionNotAllowedError
 from server.domain.text import text_problem
 from server.domain.workflow import Meaning, Transition
-from server.services import clocks, order_facts, revisits
+from server.services import clocks, order_facts, revisits, separation, transfers
 from server.services.caller import Caller
 from server.services.changes import Change, changing
 
 
 async def transition(
-    caller: Caller, order_id: int, name: str, expected_version: int, comment: str | None = None
+    caller: Caller,
+    order_id: int,
+    name: str,
+    expected_version: int,
+    comment: str | None = None,
+    *,
+    transfer: transfers.Target | None = None,
 ) -> WorkOrder:
+    """`transfer`: the target a step with a transfer block names (handling.yaml)."""
     _check_comment(comment)
+    transfers.check_memo(transfer)
     async with changing(caller, order_id, expected_version) as change:
         workflow = caller.tenant.profile_of(change.order).workflow
         step = workflow.fire(change.order.state, name, comment)
@@ -28,7 +36,7 @@ async def transition(
             raise TransitionNotAllowedError(
                 change.order.state, name, allowed, "it records a resolution: use closeWorkOrder"
             )
-        await _apply(change, step, comment)
+        await _apply(change, step, comment, transfer)
     return change.order
 
 
@@ -66,16 +74,22 @@ async def close(
         order = change.order
         order.resolution, order.measures = result.resolution, result.measures
         order.root_cause, order.customer_feedback = result.root_cause, result.customer_feedback
-        await _apply(change, step, None)
+        await _apply(change, step, None, None)
     return change.order
 
 
-async def _apply(change: Change, step: Transition, comment: str | None) -> None:
+async def _apply(
+    change: Change, step: Transition, comment: str | None, transfer: transfers.Target | None
+) -> None:
     change.caller.authz.require(step.permission, change.order.org_path)
-    await advance(change, step, comment)
+    await separation.check(change, step)
+    routed = await transfers.route(change, step.name, transfer)
+    await advance(change, step, comment, routed)
 
 
-async def advance(change: Change, step: Transition, comment: str | None) -> None:
+async def advance(
+    change: Change, step: Transition, comment: str | None, extra: dict[str, Any] | None = None
+) -> None:
     """The step, decided by the caller's permission or by a rule that fires it (a revisit's
     result reopens the order): state, clocks, revisits and the history, in one transaction."""
     order, caller = change.order, change.caller
@@ -93,6 +107,8 @@ async def advance(change: Change, step: Transition, comment: str | None) -> None
     )
     changed += await order_facts.on_event(session, caller.tenant, order, step.name)
     data = _clocks(changed)
+    if extra:
+        data = (data or {}) | extra
     opened = await revisits.open_for(session, caller.tenant, order, step.name, now)
     if opened is not None:
         data = (data or {}) | {"revisit": opened}

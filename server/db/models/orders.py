@@ -78,6 +78,9 @@ class WorkOrder(TenantOwned, Base):
     category: Mapped[str] = mapped_column(String(40))
     grade: Mapped[str | None] = mapped_column(String(40))  # consultations are not graded
     tier: Mapped[str] = mapped_column(String(40))
+    # The department of the dealer the order is routed to (its org_path is then the department's,
+    # migration 0017); None: at the dealer itself.
+    department: Mapped[str | None] = mapped_column(String(40))
     state: Mapped[str] = mapped_column(String(40))
     version: Mapped[int] = mapped_column(default=1)
     received_at: Mapped[datetime]

@@ -17,7 +17,7 @@ from alembic import op
 import server.db.types
 
 revision: str = "0019"
-down_revision: str | None = "0016"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -13,6 +13,7 @@ from server.profiles.documents import (
     flags,
     grades,
     grading,
+    handling,
     kpis,
     outcomes,
     playbooks,
@@ -21,6 +22,7 @@ from server.profiles.documents import (
     profile,
     revisits,
     routing,
+    tracking,
     warnings,
     workflow,
     written_reports,
@@ -47,6 +49,8 @@ KINDS: tuple[DocumentKind, ...] = (
     outcomes.KIND,
     conditional_deadlines.KIND,
     cadence.KIND,
+    handling.KIND,
+    tracking.KIND,
 )
 DOCUMENTS = tuple(kind.name for kind in KINDS if kind.required)
 OPTIONAL_DOCUMENTS = tuple(kind.name for kind in KINDS if not kind.required)
