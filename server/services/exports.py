@@ -107,6 +107,8 @@ async def export_orders(
         sheet = book.sheet(_text(profile, Label("工单", "Orders")), _columns(profile))
         async with caller.db.read() as session:
             query = await queries.filtered(session, query, where)
+            # Through the ORM session, not its connection: the tenant's criteria on SQLite are
+            # added by the session's do_orm_execute hook (server/db/session.py).
             result = await session.stream(query.execution_options(yield_per=BATCH))
             # The workbook takes a batch in a thread while the next one is fetched: the cursor's
             # round trips overlap the writing (bench/README.md, reports).
