@@ -37,6 +37,7 @@ from bench.bodies import operation
 from bench.uvicorn_process import free_port
 from schema.ids import decode, encode
 from server.services import demo
+from server.services.demo_plan import plan
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -187,24 +188,24 @@ class Record:
     totals: dict[str, int] = field(default_factory=dict)
 
 
-async def prepare(env: dict[str, str]) -> tuple[dict[str, str], str]:
+async def prepare(env: dict[str, str]) -> tuple[dict[str, str], str, str]:
     from server import settings as settings_module
     from server.db import migrate
     from server.db.session import Database
     from server.security.auth import Claims, mint
-    from server.services import tenancy
 
     settings = settings_module.load(env)
     database = Database(settings.database_url)
     try:
         await migrate.upgrade(database.write_engine)
-        ids = await demo.load_demo(database, orders=20, progress=lambda _s: None)
-        tenant_id = await tenancy.tenant_id_by_slug(database, demo.SLUG)
-        assert tenant_id is not None
-        tokens = {u: mint(settings, Claims(str(i), tenant_id, False)) for u, i in ids.items()}
+        loaded = await demo.load_demo(database, orders=20, progress=lambda _s: None)
+        tokens = {
+            u.username: mint(settings, Claims(str(u.user_id), loaded.tenant_id, False))
+            for u in loaded.users
+        }
     finally:
         await database.dispose()
-    return tokens, env["DATABASE_URL"]
+    return tokens, env["DATABASE_URL"], f"/{loaded.slug}{plan(loaded.profile).home_dealer}"
 
 
 async def client(
@@ -467,7 +468,7 @@ async def run(plan: Plan) -> None:
     processes: list[Popen] = []
     try:
         env = services.env()
-        tokens, url = await prepare(env)
+        tokens, url, home = await prepare(env)
         ports = [free_port() for _ in range(plan.servers)]
         workers = launch(plan, env, ports, folder / "processes.log", processes)
         bases = [f"http://127.0.0.1:{p}" for p in ports]
@@ -480,7 +481,7 @@ async def run(plan: Plan) -> None:
                     except httpx.HTTPError:
                         pass
                     await asyncio.sleep(0.5)
-        dealer = await dealer_id(url, demo.HOME_DEALER)
+        dealer = await dealer_id(url, home)
         record, run_id = Record(), uuid.uuid4().hex[:6]
         windows: list[tuple[str, float, float]] = []
         start = time.monotonic()
