@@ -369,3 +369,34 @@ async def test_statistics_per_dealer_within_the_callers_scope(database):
     before = {"from": span["from"], "to": iso(at("2025-03-02 00:00"))}
     empty = (await world.gql("rbo_east", "RevisitStatistics", **before))["revisitStatistics"]
     assert empty["dealers"] == []
+
+
+async def test_a_follow_up_continues_the_version_of_an_order_whose_category_was_dropped(database):
+    # Version 2 renames the order's category; the order is not migrated, so its follow-up is
+    # registered under the order's own version (docs/architecture.md), not refused.
+    world = await make_world(database, "gtmc", handling={})
+    world.clock.now = at("2025-03-04 10:00")
+    code = _gtmc_category()
+    order = await register(world, channel="hotline_800", category=code, vehicle=None)
+    for version, name in enumerate(("submit", "forward", "plan"), start=1):
+        step = {"id": order["id"], "expectedVersion": version, "transition": name}
+        await world.gql("se", "TransitionWorkOrder", input=step)
+    close = {"id": order["id"], "expectedVersion": 4, "resolution": "已更换配件"}
+    assert (await world.gql("se", "CloseWorkOrder", input=close))["closeWorkOrder"]["order"]
+    exported = (await world.gql("admin", "ExportProfile"))["exportProfile"]["documents"]
+    exported["profile.yaml"]["version"] = "2027.1"
+    for category in exported["categories.yaml"]["categories"]:
+        category["code"] = f"{code}_v2" if category["code"] == code else category["code"]
+    mapping = {"categories": {code: f"{code}_v2"}}
+    imported = await world.gql("admin", "ImportProfile", documents=exported, mapping=mapping)
+    assert imported["importProfile"]["version"] == "2027.1", imported
+
+    revisit_id = (await revisits_of(world, "care_a"))[0]["id"]
+    done = await result(world, "care_a", revisit_id, "dissatisfied", words="还是有异响")
+    follow_up = done["revisit"]["followUpOrder"]
+    assert follow_up is not None and follow_up["repeatOf"]["id"] == order["id"], done
+    db = world.database.tenant(world.tenant_id)
+    async with db.read() as session:
+        row = await session.get_one(WorkOrder, key("WorkOrder", follow_up["id"]))
+        assert (row.category, row.profile_version) == (code, "2026.2")
+    await db.close()

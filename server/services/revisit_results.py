@@ -93,9 +93,11 @@ async def _reopen(change: Change, words: str | None) -> None:
 
 async def _follow_up(change: Change, revisit: Revisit, words: str | None) -> int:
     """A new complaint on the same issue, linked both ways: it repeats the order (which is then
-    not resolved the first time) and is routed as the category routes a repeat."""
+    not resolved the first time) and is routed as the category routes a repeat. It continues
+    under the prior order's profile version: a later version may have dropped its category, and
+    an admin's migration moves both (docs/architecture.md, "profile versions")."""
     caller, session, prior, now = change.caller, change.session, change.order, change.now
-    profile = caller.profile
+    profile = caller.tenant.profile_of(prior)
     number = prior.repeat_number + 1
     routing = route(profile.categories[prior.category].routing, number)
     repeat = repeats.Repeat(prior, number, routing)
