@@ -10,8 +10,10 @@ from datetime import datetime
 import openpyxl
 import pytest
 from reports_world import build
+from sqlalchemy import func, select
 from support import make_world
 
+from server.db.models import CustomerAccess, WorkOrder
 from server.domain.errors import InvalidInputError, NotFoundError
 from server.services import exports, queries
 
@@ -126,3 +128,31 @@ async def test_the_analysis_workbook_has_its_figures_and_charts(world, tmp_path)
         charts = [n for n in archive.namelist() if n.startswith("xl/charts/chart")]
     assert len(charts) == 4  # by category, type and channel, and the daily trend
     await se.db.close()
+
+
+async def test_phones_a_logged_role_exports_unmasked_are_in_the_access_log(database, tmp_path):
+    # A tenant's policy may let its SE see phones (customer.pii); the base policy logs its reads
+    # (customer.pii.logged), so every row written unmasked is logged, as on screen.
+    se_pii = {"add": [{"role": "se", "permission": "customer.pii"}], "remove": []}
+    world = await make_world(database, policy=se_pii)
+    world.orders = await build(world)
+    se = await world.caller("se")
+    where = queries.OrderFilter(states=["in_progress"])
+    assert await exports.export_orders(se, where, tmp_path / "orders.xlsx") == 2
+    _, *body = rows(tmp_path / "orders.xlsx")
+    assert {r[10] for r in body} == {"+8613812345678"}  # unmasked
+    async with se.db.read() as session:
+        logged = (
+            await session.execute(
+                select(CustomerAccess.user_id, WorkOrder.number).join(
+                    WorkOrder, WorkOrder.id == CustomerAccess.work_order_id
+                )
+            )
+        ).all()
+    assert sorted(logged) == sorted((se.user_id, r[0]) for r in body)
+    manager = await world.caller("manager_a")  # not a logged role: nothing added
+    await exports.export_orders(manager, queries.OrderFilter(), tmp_path / "all.xlsx")
+    async with se.db.read() as session:
+        assert await session.scalar(select(func.count()).select_from(CustomerAccess)) == 2
+    await se.db.close()
+    await manager.db.close()

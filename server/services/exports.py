@@ -23,7 +23,7 @@ from server.db.models import Customer, CustomerPhone, WorkOrder
 from server.domain.identifiers import mask_phone
 from server.domain.workflow import Label
 from server.profiles import Profile
-from server.services import analysis, cadence, queries, report_scope, visibility
+from server.services import analysis, cadence, customer_access, queries, report_scope, visibility
 from server.services.caller import Caller
 
 BATCH = 2_000
@@ -95,6 +95,8 @@ async def export_orders(
             WorkOrder.handled_at,
             WorkOrder.closed_at,
             WorkOrder.org_path,
+            WorkOrder.customer_id,
+            WorkOrder.id,
         )
         .join(Customer, Customer.id == WorkOrder.customer_id)
         .where(queries.visible(caller))
@@ -126,6 +128,8 @@ async def export_orders(
                     progress(sheet.rows)
     finally:
         await asyncio.to_thread(book.close)
+        # Every phone written unmasked is a read the policy may log, as on screen (issue 18).
+        await customer_access.record(caller)
     return sheet.rows
 
 
@@ -139,17 +143,20 @@ def _row_maker(caller: Caller) -> Callable[[Any], tuple[Any, ...]]:
     tiers = _labels(profile, profile.tiers)
     states = {s.name: _text(profile, s.label) for s in profile.workflow.states}
     dealers = {i: unit.name for i, unit in caller.tenant.units.items()}
-    unmasked: dict[str, bool] = {}
+    unmasked: dict[str, tuple[bool, bool]] = {}  # path -> (shown, logged)
 
     def local(at: datetime | None) -> datetime | None:
         return at.astimezone(zone).replace(tzinfo=None) if at is not None else None
 
     def row(r: Any) -> tuple[Any, ...]:
         path = r[14]
-        shown = unmasked.get(path)
-        if shown is None:
-            shown = unmasked[path] = visibility.sees_customers_at(caller, path)
+        decided = unmasked.get(path)
+        if decided is None:
+            decided = unmasked[path] = visibility.sees_customers_at(caller, path)
+        shown, logged = decided
         number = r[10]
+        if shown and logged and number:
+            caller.revealed.add((r[15], r[16]))
         return (
             r[0],
             local(r[1]),

@@ -27,10 +27,12 @@ def sees_customer_details(caller: Caller, order: WorkOrder) -> bool:
     return shown
 
 
-def sees_customers_at(caller: Caller, org_path: str) -> bool:
-    """Whether customers of orders at `org_path` are shown unmasked in bulk (an export): with
-    customer.pii there only; a handler's own orders are no exception in a file of many."""
-    return caller.authz.check("customer.pii", org_path)
+def sees_customers_at(caller: Caller, org_path: str) -> tuple[bool, bool]:
+    """Whether customers of orders at `org_path` are shown unmasked in bulk (an export), and
+    whether each such read is logged: with customer.pii there only; a handler's own orders are no
+    exception in a file of many."""
+    shown = caller.authz.check("customer.pii", org_path)
+    return shown, shown and caller.authz.check("customer.pii.logged", org_path)
 
 
 def sees_customer_found(caller: Caller, customer_id: int) -> bool:
