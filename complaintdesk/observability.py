@@ -32,8 +32,7 @@ CHECK_SECONDS = 2.0
 def json_logs(settings: Settings) -> None:
     """The process's logs as JSON lines on stderr, the deployment's secrets redacted wherever
     they would appear (server/adapters/telemetry.py)."""
-    given = (settings.jwt_signing_key, settings.notify.webhook_secret, settings.notify.smtp_url)
-    telemetry.configure([s for s in given if s])
+    telemetry.configure(settings.secrets)
 
 
 class CountResponses:

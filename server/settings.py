@@ -117,6 +117,13 @@ class Settings:
     def migration_url(self) -> str:
         return self.migration_database_url or self.database_url
 
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The deployment's secret values, which every process's logs redact wherever they appear
+        (server/adapters/telemetry.py)."""
+        given = (self.jwt_signing_key, self.notify.webhook_secret, self.notify.smtp_url)
+        return tuple(s for s in given if s)
+
 
 def _local_secret(var: Path) -> str:
     """A per-installation HS256 secret, created on first use and kept in ./var."""

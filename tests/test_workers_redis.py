@@ -255,3 +255,22 @@ async def _equals(count, expected: int) -> bool:
 
 async def _more_than(count, floor: int) -> bool:
     return await count > floor
+
+
+async def test_a_worker_process_logs_json_lines_as_the_servers_do(pg, tmp_path):
+    await due_orders(pg, 3)
+    env = environment(pg, tmp_path / "sent.jsonl")
+    worker = start_worker(env, tmp_path)
+    try:
+        send(env, "scan_deadlines")
+        await wait_for(lambda: _equals(table_count(pg, SlaEffect), 6))
+    finally:
+        stop(worker)
+    (log,) = tmp_path.glob("worker-*.log")
+    text = log.read_text(encoding="utf-8")
+    scans = [line for line in text.splitlines() if "deadline scan" in line]
+    assert scans, text
+    entry = json.loads(scans[0])  # a JSON line, not Dramatiq's text format
+    assert (entry["logger"], entry["level"]) == ("complaintdesk.workers", "INFO")
+    assert entry["message"].startswith("deadline scan: 3 orders")
+    assert "139000000" not in text

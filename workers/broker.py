@@ -14,6 +14,19 @@ from dramatiq.middleware.asyncio import AsyncIO
 from dramatiq.middleware.prometheus import Prometheus
 
 from server import settings
+from server.adapters import telemetry
+
+
+class JsonLogs(dramatiq.Middleware):
+    """Each worker process logs as the servers do: JSON lines, personal data and the deployment's
+    secrets redacted (docs/operations.md). Only processes that `dramatiq` boots: the embedded
+    worker logs through its server."""
+
+    def __init__(self, config: settings.Settings) -> None:
+        self.secrets = config.secrets
+
+    def after_process_boot(self, broker: dramatiq.Broker) -> None:
+        telemetry.configure(self.secrets)
 
 
 def _broker(config: settings.Settings) -> dramatiq.Broker:
@@ -26,6 +39,7 @@ def _broker(config: settings.Settings) -> dramatiq.Broker:
         # Worker processes' metrics (messages, retries, durations, and the scan's own) served by
         # Dramatiq's exposition server, on dramatiq_prom_host:dramatiq_prom_port (9191).
         redis.add_middleware(Prometheus())
+        redis.add_middleware(JsonLogs(config))
         return redis
     return StubBroker()
 
