@@ -33,6 +33,7 @@ from sqlalchemy import text
 
 from bench import bodies
 from bench.database import DEFAULT_URL
+from complaintdesk import heap
 from schema.app import schema
 from schema.context import Context
 from server.db import migrate
@@ -177,6 +178,7 @@ async def _export_child(args: argparse.Namespace) -> None:
     database = Database(args.database_url)
     tenant_id, se, _ = await _people(database, args.slug)
     caller = await _caller(database, tenant_id, se)
+    heap.settle()  # as the serving process, whose download endpoint writes the same workbook
     now = datetime.now(UTC)
     where = queries.OrderFilter(registered_from=now - timedelta(days=args.export_days))
     with tempfile.TemporaryDirectory(prefix="reports-bench-") as folder:

@@ -8,7 +8,10 @@ writes it, at 64,000 rows per CPU-second (Sheet.write). Strings are written as t
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -28,6 +31,40 @@ OPTIONS = {
     "strings_to_numbers": False,
 }
 DATE_TIME = "yyyy-mm-dd hh:mm"
+COPY_CHUNK = 1 << 20
+
+
+class _FastZip(zipfile.ZipFile):
+    """The workbook's zip, deflated at level 1: xlsxwriter takes zlib's default (6), which spent
+    a quarter of an export's CPU in its close, serially after the last row; level 1 deflates sheet
+    XML about 3.5 times faster for a file about a quarter larger (bench/README.md, reports)."""
+
+    def __init__(self, file: str, mode: str, *, compression: int, allowZip64: bool) -> None:
+        super().__init__(file, "w", compression=compression, allowZip64=allowZip64, compresslevel=1)
+        assert mode == "w"  # as xlsxwriter opens it
+
+
+# xlsxwriter 3.2.0 (pinned) opens the zip by this module-level name in Workbook._store_workbook
+# and has no option for the level.
+xlsxwriter.workbook.ZipFile = _FastZip
+
+
+class _Worksheet(xlsxwriter.worksheet.Worksheet):  # type: ignore[misc]
+    """At close, the rows' temporary file is copied into the sheet's XML as bytes: xlsxwriter
+    copies it as text, decoding and encoding every byte again (0.7 s of 200,000 order rows)."""
+
+    def _write_optimized_sheet_data(self) -> None:
+        if self.dim_rowmin is None:
+            super()._write_optimized_sheet_data()
+            return
+        self._xml_start_tag("sheetData")
+        self.fh.flush()
+        self.row_data_fh.flush()
+        with open(self.row_data_filename, "rb") as rows:
+            shutil.copyfileobj(rows, self.fh.buffer, COPY_CHUNK)
+        self.row_data_fh.close()
+        os.unlink(self.row_data_filename)
+        self._xml_end_tag("sheetData")
 
 
 @dataclass(frozen=True)
@@ -46,7 +83,7 @@ class Workbook:
         self.when = self.book.add_format({"num_format": DATE_TIME})
 
     def sheet(self, title: str, columns: Sequence[Column]) -> Sheet:
-        worksheet = self.book.add_worksheet(title)
+        worksheet = self.book.add_worksheet(title, worksheet_class=_Worksheet)
         for i, column in enumerate(columns):
             worksheet.set_column(i, i, column.width, self.when if column.instant else None)
         worksheet.write_row(0, 0, [c.header for c in columns], self.bold)

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from server.adapters.workbooks import Column, Sheet, Workbook
 from server.db.models import Customer, CustomerPhone, WorkOrder
+from server.db.session import stream_rows
 from server.domain.identifiers import mask_phone
 from server.domain.workflow import Label
 from server.profiles import Profile
@@ -109,9 +110,7 @@ async def export_orders(
         sheet = book.sheet(_text(profile, Label("工单", "Orders")), _columns(profile))
         async with caller.db.read() as session:
             query = await queries.filtered(session, query, where)
-            # Through the ORM session, not its connection: the tenant's criteria on SQLite are
-            # added by the session's do_orm_execute hook (server/db/session.py).
-            result = await session.stream(query.execution_options(yield_per=BATCH))
+            result = await stream_rows(session, query, batch=BATCH)
             # The workbook takes a batch in a thread while the next one is fetched: the cursor's
             # round trips overlap the writing (bench/README.md, reports).
             writing: asyncio.Future[int] | None = None
