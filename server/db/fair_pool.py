@@ -4,7 +4,7 @@ SQLAlchemy's AsyncAdaptedQueuePool keeps its idle connections in an asyncio.Queu
 connection is put in the queue and the oldest waiter is only woken; before it runs, any task that
 checks out takes the connection without waiting, and the woken waiter finds the queue empty and
 queues again at the back. Under load (32 requests at a time, 15 connections) some requests lost
-that race again and again, for seconds: the list's p95 was 8-12x its p50.
+that race again and again, for seconds: the list's p95 reached 6-9x its p50.
 
 FairPool hands a returned connection straight to the oldest waiter, and lets a new arrival take an
 idle connection or open one only when nobody is waiting. Everything else (pre-ping, reset on
