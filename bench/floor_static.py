@@ -8,6 +8,7 @@ database: the most strawberry can serve this query at on one process.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from enum import Enum
 from typing import Annotated
 
 import strawberry
@@ -61,6 +62,23 @@ class WorkOrderEvent:
     actor: User | None
 
 
+@strawberry.enum
+class SlaStatus(Enum):
+    ON_TRACK = "on_track"
+    DUE_SOON = "due_soon"
+    BREACHED = "breached"
+    MET = "met"
+
+
+@strawberry.type
+class SlaClock:
+    name: str
+    due_at: datetime | None
+    warn_at: datetime | None
+    stopped_at: datetime | None
+    status: SlaStatus
+
+
 @strawberry.type
 class WorkOrder:
     id: strawberry.ID
@@ -78,6 +96,7 @@ class WorkOrder:
     customer: Customer
     vehicle: Vehicle | None
     last_event: WorkOrderEvent | None
+    clocks: list[SlaClock]
 
 
 @strawberry.type
@@ -143,6 +162,17 @@ def _order(k: int, now: datetime) -> WorkOrder:
         last_event=WorkOrderEvent(
             kind="transition", at=now - timedelta(hours=k, minutes=-30), actor=care
         ),
+        # An order registered through the product runs these two (the newest page is such orders).
+        clocks=[
+            SlaClock(
+                name=name,
+                due_at=now + timedelta(hours=hours - k),
+                warn_at=now + timedelta(hours=hours - k - 1),
+                stopped_at=None,
+                status=SlaStatus.ON_TRACK,
+            )
+            for name, hours in (("response", 2), ("closure", 72))
+        ],
     )
 
 

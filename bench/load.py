@@ -1,8 +1,8 @@
 """Load generators: wrk with a Lua script (preferred), or a closed-loop httpx client when wrk is
 missing.
 
-wrk's --latency table stops at 50/75/90/99 %, so the script's done() prints p50 and p95 from wrk's
-own latency histogram. The script is passed by absolute path: wrk silently sends GETs when it
+wrk's --latency table stops at 50/75/90/99 %, so the script's done() prints p50, p95 and p99 from
+wrk's own latency histogram. The script is passed by absolute path: wrk silently sends GETs when it
 cannot find it (docs/architecture.md#wrk).
 """
 
@@ -48,6 +48,7 @@ class Result:
     rps: float
     p50_ms: float
     p95_ms: float
+    p99_ms: float
     requests: int
     failures: int  # connection errors, timeouts and non-2xx answers
 
@@ -59,6 +60,7 @@ def median(runs: list[Result]) -> Result:
         rps=statistics.median(r.rps for r in runs),
         p50_ms=statistics.median(r.p50_ms for r in runs),
         p95_ms=statistics.median(r.p95_ms for r in runs),
+        p99_ms=statistics.median(r.p99_ms for r in runs),
         requests=sum(r.requests for r in runs),
         failures=sum(r.failures for r in runs),
     )
@@ -87,8 +89,8 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer {token}"
 function done(summary, latency, requests)
   local e = summary.errors
-  io.write(string.format("BENCH requests=%d p50=%d p95=%d failures=%d\\n", summary.requests,
-    latency:percentile(50), latency:percentile(95),
+  io.write(string.format("BENCH requests=%d p50=%d p95=%d p99=%d failures=%d\\n",
+    summary.requests, latency:percentile(50), latency:percentile(95), latency:percentile(99),
     e.connect + e.read + e.write + e.status + e.timeout))
 end
 """
@@ -131,11 +133,18 @@ async def _wrk(load: Load, connections: int, seconds: float) -> Result:
 
 def _parse(output: str) -> Result:
     rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
-    stats = re.search(r"BENCH requests=(\d+) p50=(\d+) p95=(\d+) failures=(\d+)", output)
+    stats = re.search(r"BENCH requests=(\d+) p50=(\d+) p95=(\d+) p99=(\d+) failures=(\d+)", output)
     if not rps or not stats:
         raise RuntimeError(f"could not read wrk's output:\n{output}")
-    requests, p50, p95, failures = (int(v) for v in stats.groups())
-    return Result(float(rps.group(1)), p50 / 1000, p95 / 1000, requests, failures)
+    requests, p50, p95, p99, failures = (int(v) for v in stats.groups())
+    return Result(
+        rps=float(rps.group(1)),
+        p50_ms=p50 / 1000,
+        p95_ms=p95 / 1000,
+        p99_ms=p99 / 1000,
+        requests=requests,
+        failures=failures,
+    )
 
 
 async def _closed_loop(load: Load, connections: int, seconds: float) -> Result:
@@ -160,5 +169,10 @@ async def _closed_loop(load: Load, connections: int, seconds: float) -> Result:
         await asyncio.gather(*(worker() for _ in range(connections)))
     cuts = statistics.quantiles(latencies, n=100)
     return Result(
-        len(latencies) / seconds, cuts[49] * 1000, cuts[94] * 1000, len(latencies), failures
+        rps=len(latencies) / seconds,
+        p50_ms=cuts[49] * 1000,
+        p95_ms=cuts[94] * 1000,
+        p99_ms=cuts[98] * 1000,
+        requests=len(latencies),
+        failures=failures,
     )

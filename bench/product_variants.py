@@ -1,5 +1,5 @@
 """The real application with one thing changed, to show what strawberry's caches (and the GC
-settings) are worth.
+settings, and the fair connection pool) are worth.
 
 Each factory runs in its own uvicorn process, so it edits the product schema's extension list in
 place and then builds the app with complaintdesk.app.create_app: everything else (middleware,
@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 from starlette.types import ASGIApp
 from strawberry.extensions import ParserCache, QueryDepthLimiter, ValidationCache
 
 from complaintdesk import heap
 from complaintdesk.app import create_app
 from schema.app import schema
+from server.db import session
 
 CACHES = (ParserCache, ValidationCache)
 
@@ -53,4 +55,12 @@ def gc_default() -> ASGIApp:
     """Not a cache: the product app without complaintdesk/heap.py's settings (no gc.freeze() of the
     start-up objects, the default young-generation threshold), as it was shipped before them."""
     heap.settle = lambda: None  # the lifespan looks it up when it runs
+    return create_app()
+
+
+def stock_pool() -> ASGIApp:
+    """Not a cache: the product app on SQLAlchemy's own AsyncAdaptedQueuePool instead of
+    server/db/fair_pool.py's, which serves waiting requests in the order they asked (issue 19)."""
+    # create_engine looks the class up when the lifespan makes the engine
+    session.FairPool = AsyncAdaptedQueuePool  # type: ignore[attr-defined, assignment]
     return create_app()

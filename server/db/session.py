@@ -26,6 +26,7 @@ from sqlalchemy.pool import NullPool
 
 from server.adapters.events import Bus, LocalBus
 from server.db import binding, board_counts
+from server.db.fair_pool import FairPool
 from server.db.models import TenantOwned
 
 TENANT = "tenant_id"
@@ -54,7 +55,10 @@ def create_engine(url: str, *, immediate: bool = False, pooled: bool = True) -> 
         {} if pooled else {"poolclass": NullPool}
     )
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(url, pool_pre_ping=True, **options)
+        # Requests waiting for a connection get one in the order they asked (fair_pool.py), not
+        # whoever asks as one comes back. SQLite keeps the pool SQLAlchemy picks for it.
+        fair: dict[str, Any] = {"poolclass": FairPool} if pooled else {}
+        return create_async_engine(url, pool_pre_ping=True, **fair, **options)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(url, connect_args={"timeout": 30}, **options)
