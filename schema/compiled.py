@@ -27,6 +27,7 @@ from graphql import (
     GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
+    NamedTypeNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
@@ -164,6 +165,7 @@ class _Walk:
             if isinstance(node, FieldNode):
                 found.append(node)
                 continue
+            condition: NamedTypeNode | None
             if isinstance(node, FragmentSpreadNode):
                 fragment = self.fragments[node.name.value]
                 condition, below = fragment.type_condition, fragment.selection_set
@@ -181,6 +183,7 @@ class _Walk:
         self, selection_set: SelectionSetNode | None, type_name: str
     ) -> tuple[Selected, ...]:
         graphql_type = self.schema.get_type(type_name)
+        assert isinstance(graphql_type, GraphQLObjectType)
         selected: list[Selected] = []
         for node in self.fields(selection_set, type_name):
             name = node.name.value
