@@ -62,6 +62,15 @@ class WorkOrderEvent:
 
 
 @strawberry.type
+class SlaClock:
+    name: str
+    due_at: datetime | None
+    warn_at: datetime | None
+    stopped_at: datetime | None
+    status: str
+
+
+@strawberry.type
 class WorkOrder:
     id: strawberry.ID
     number: str
@@ -78,6 +87,8 @@ class WorkOrder:
     customer: Customer
     vehicle: Vehicle | None
     last_event: WorkOrderEvent | None
+    # The generated orders have no clocks (bench.generate without --clocks): nor have these.
+    clocks: list[SlaClock]
 
 
 @strawberry.type
@@ -143,6 +154,7 @@ def _order(k: int, now: datetime) -> WorkOrder:
         last_event=WorkOrderEvent(
             kind="transition", at=now - timedelta(hours=k, minutes=-30), actor=care
         ),
+        clocks=[],
     )
 
 
