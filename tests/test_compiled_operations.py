@@ -23,6 +23,7 @@ from schema.compiled import CompiledOperations
 from schema.context import Context
 from schema.ids import encode
 from schema.persisted import PersistedOperations
+from server.adapters import metrics
 from server.security.auth import Claims
 from server.services import customer_access, demo
 from server.services.caller import tenant_caller
@@ -203,6 +204,7 @@ async def test_logged_customer_reads_are_the_same(database):
         await register(world, dealer=dealer)
     compiled = CompiledOperations.build(schema._schema, PersistedOperations.load(), "postgresql")
     logged = set()
+    counted = {path: _executions(path) for path in ("compiled", "interpreted")}
     for username in PEOPLE:
         caller = await world.caller(username)
         interpreted = await _run(caller, None, {})
@@ -210,6 +212,13 @@ async def test_logged_customer_reads_are_the_same(database):
         assert answered[:3] == interpreted[:3], username
         logged |= answered[2]
     assert len(logged) == 3
+    # Each path's executions are counted for /metrics.
+    assert _executions("compiled") - counted["compiled"] == len(PEOPLE)
+    assert _executions("interpreted") - counted["interpreted"] == len(PEOPLE)
+
+
+def _executions(path: str) -> float:
+    return metrics.EXECUTIONS.labels("Worklist", path)._value.get()
 
 
 def test_sqlite_and_unknown_fields_stay_interpreted_with_a_log_line_each(caplog):
