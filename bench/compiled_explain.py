@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import time
 from datetime import datetime
 from typing import Any
 
@@ -54,22 +55,56 @@ async def _plans(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
                     await conn.execute(text("RESET ROLE"))
                 await conn.execute(text(f"SET LOCAL plan_cache_mode = {mode}"))
                 lines = await _explain(conn, statement, bound(caller) | {"first": args.first})
+            await caller.db.close()  # the transaction ends: the role and the mode with it
             who = f"with RLS ({binding.TENANT_ROLE})" if rls else "without RLS (superuser)"
             label = f"{who}, {mode}"
             found.append((label, lines))
+    async with caller.db.read() as session:
+        page = await queries.order_page(session, caller, queries.OrderFilter(), args.first, None)
+        conn = await session.connection()
+        params = bound(caller) | {"first": args.first}
+        choice = await _auto_choice(conn, worklist.page.statement(page), params)
+    found.append(("with RLS, plan_cache_mode = auto (the default), 12 executions", choice))
     await caller.db.close()
     await database.dispose()
     return found
 
 
+async def _auto_choice(conn: Any, statement: Any, params: dict[str, Any]) -> list[str]:
+    """What PostgreSQL's plan cache chooses by itself: after five custom plans it keeps the
+    generic one only if that is estimated no dearer."""
+    sql, arguments = _prepared(conn, statement, params)
+    raw = (await conn.get_raw_connection()).driver_connection
+    await raw.execute(f"PREPARE compiled_worklist AS {sql}")
+    lines = []
+    try:
+        for run in range(1, 13):
+            started = time.perf_counter()
+            await raw.fetch(f"EXECUTE compiled_worklist({arguments})")
+            lines.append(f"run {run}: {(time.perf_counter() - started) * 1000:.1f} ms")
+        counts = await raw.fetchrow(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+            "WHERE name = 'compiled_worklist'"
+        )
+        lines.append(f"Execution Time: plans chosen: {dict(counts)}")
+    finally:
+        await raw.execute("DEALLOCATE compiled_worklist")
+    return lines
+
+
+def _prepared(conn: Any, statement: Any, params: dict[str, Any]) -> tuple[str, str]:
+    """The statement's SQL ($n placeholders) and its values as SQL literals."""
+    compiled = statement.compile(dialect=conn.dialect)
+    values = compiled.construct_params(params)
+    return compiled.string, ", ".join(_literal(values[name]) for name in compiled.positiontup)
+
+
 async def _explain(conn: Any, statement: Any, params: dict[str, Any]) -> list[str]:
     """EXPLAIN EXECUTE of the statement prepared on the session's own connection, so that
     plan_cache_mode decides between the custom and the generic plan."""
-    compiled = statement.compile(dialect=conn.dialect)
-    values = compiled.construct_params(params)
-    arguments = ", ".join(_literal(values[name]) for name in compiled.positiontup)
+    sql, arguments = _prepared(conn, statement, params)
     raw = (await conn.get_raw_connection()).driver_connection
-    await raw.execute(f"PREPARE compiled_worklist AS {compiled.string}")
+    await raw.execute(f"PREPARE compiled_worklist AS {sql}")
     try:
         rows = await raw.fetch(f"EXPLAIN (ANALYZE, BUFFERS) EXECUTE compiled_worklist({arguments})")
     finally:
