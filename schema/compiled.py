@@ -2,14 +2,16 @@
 compiler knows becomes one PostgreSQL statement that builds the operation's `data` as JSON
 (server/services/compiled_reads.py, server/services/order_json.py); graphql-core does not run for
 it. Everything else stays interpreted, and says so: one log line per operation at start-up, a
-gauge of how many are compiled, and a counter of executions by path.
+gauge per operation and path, and a counter of executions by path.
 
 A compiled operation still passes through strawberry up to execution (persisted-only, parsing,
 validation, depth and cost limits, the rate limit), and its unmasked customer reads are logged
 as the interpreted ones are (RecordCustomerAccess). A request the statement cannot serve runs
 interpreted: variables that do not coerce, or arguments the interpreted path refuses with a
 ValidationError (both word the refusal there), a platform caller, a WebSocket (whose frames are
-encoded by the standard library, not orjson). SQLite keeps the interpreted path.
+encoded by the standard library, not orjson), and a statement that failed (logged with the
+request id; the interpreted path then answers or masks its own error). SQLite keeps the
+interpreted path.
 """
 
 from __future__ import annotations
@@ -265,7 +267,15 @@ async def _compiled(ctx: Any) -> ExecutionResult | None:
     operation = operations.by_document.get(ctx.query)
     if operation is None:
         return None
-    answer = await operation.answer(caller, ctx.variables or {})
+    try:
+        answer = await operation.answer(caller, ctx.variables or {})
+    except Exception:
+        # A failure (a bug, the database): the interpreted path answers, and masks its own errors
+        # as always. Its session starts again: a failed statement aborts the transaction.
+        request_id = getattr(ctx.context, "request_id", "-")
+        log.exception("request %s: compiled %s failed, run interpreted", request_id, operation.name)
+        await caller.db.close()
+        return None
     if answer is None:
         return None
     caller.revealed.update(answer.revealed)
