@@ -33,9 +33,8 @@ EXAMPLES = int(os.environ.get("COMPILED_EXAMPLES", "80"))
 COMPILED_SQL = ("Worklist",)
 
 
-def _on_postgresql(database: Any) -> None:
-    if database.engine.dialect.name != "postgresql":
-        pytest.skip("compiled operations run on PostgreSQL only (SQLite: see the fallback test)")
+# Compiled operations run on PostgreSQL only (SQLite: the fallback test); only that database.
+on_postgresql = pytest.mark.parametrize("database", ["postgresql"], indirect=True)
 
 
 async def _demo_world(database: Any) -> dict[str, Any]:
@@ -141,8 +140,8 @@ async def _run(
     return _json(result.data), errors, logged, isinstance(result.data, orjson.Fragment)
 
 
+@on_postgresql
 async def test_compiled_worklist_answers_as_the_interpreted_one(database):
-    _on_postgresql(database)
     world = await _demo_world(database)
     compiled = CompiledOperations.build(schema._schema, PersistedOperations.load(), "postgresql")
     loop = asyncio.get_running_loop()
@@ -172,8 +171,8 @@ async def test_compiled_worklist_answers_as_the_interpreted_one(database):
     assert sum(paths) >= len(paths) // 3, f"{sum(paths)} of {len(paths)} compiled"
 
 
+@on_postgresql
 async def test_every_page_of_every_caller_matches_to_the_end(database):
-    _on_postgresql(database)
     world = await _demo_world(database)
     compiled = CompiledOperations.build(schema._schema, PersistedOperations.load(), "postgresql")
     phones = set()
@@ -194,10 +193,10 @@ async def test_every_page_of_every_caller_matches_to_the_end(database):
     assert any("****" in p for p in phones) and any("****" not in p for p in phones)
 
 
+@on_postgresql
 async def test_logged_customer_reads_are_the_same(database):
     """Where the policy logs unmasked reads (here the SE and the RBO, given customer.pii), a
     compiled read logs the same (customer, order) pairs."""
-    _on_postgresql(database)
     pii = [{"role": r, "permission": "customer.pii"} for r in ("se", "rbo")]
     world = await make_world(database, policy={"add": pii, "remove": []})
     for dealer in ("a", "b", "c"):
@@ -230,5 +229,5 @@ def test_sqlite_and_unknown_fields_stay_interpreted_with_a_log_line_each(caplog)
     assert len(lines) == len(operations.documents)
     assert all("runs interpreted: compiled operations need PostgreSQL" in line for line in lines)
 
-    on_postgresql = CompiledOperations.build(schema._schema, operations, "postgresql")
-    assert sorted(o.name for o in on_postgresql.by_document.values()) == sorted(COMPILED_SQL)
+    answered_there = CompiledOperations.build(schema._schema, operations, "postgresql")
+    assert sorted(o.name for o in answered_there.by_document.values()) == sorted(COMPILED_SQL)
