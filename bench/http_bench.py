@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 
 from bench import bodies, checks, load, report
-from bench.apps import FLOOR_SQL, FLOOR_STATIC, PRODUCT, VARIANT_APPS
+from bench.apps import COMPILED_APPS, FLOOR_SQL, FLOOR_STATIC, PRODUCT, VARIANT_APPS
 from bench.database import DEFAULT_URL
 from bench.floor_sql import MIRRORS
 from bench.load import Load, Result
@@ -83,6 +83,20 @@ VARIANTS = (
         "list-floor-static",
         "list floor: strawberry over static objects",
         FLOOR_STATIC,
+        "/graphql",
+        "list",
+    ),
+    Variant(
+        "list-compiled",
+        "list: real app, Worklist compiled (as shipped)",
+        f"{COMPILED_APPS}:compiled",
+        "/graphql",
+        "list",
+    ),
+    Variant(
+        "list-interpreted",
+        "list: real app, nothing compiled",
+        f"{COMPILED_APPS}:interpreted",
         "/graphql",
         "list",
     ),

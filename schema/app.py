@@ -12,6 +12,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types.base import get_object_definition
 
+from schema.compiled import RunCompiled
 from schema.corrections import CorrectionMutation
 from schema.customer_access import CustomerAccessQuery
 from schema.directory import DirectoryMutation, DirectoryQuery
@@ -85,6 +86,7 @@ schema = strawberry.Schema(
         # sets the token limit and adds its rules in on_operation, before the caches read them
         EnforceLimits,
         EnforceRateLimits,  # after EnforceLimits: an over-limit request is not charged
+        RunCompiled,  # after the limits: a refused request is neither run nor counted
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
     ],

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from graphql import GraphQLError
 from strawberry.dataloader import DataLoader
@@ -17,6 +17,9 @@ from server.services import order_facts, queries, revisits, written_reports
 from server.services.caller import Caller
 from server.services.platform import PlatformCaller
 from server.settings import Limits
+
+if TYPE_CHECKING:
+    from schema.compiled import CompiledOperations
 
 R = TypeVar("R")
 
@@ -170,6 +173,8 @@ class Context:
     caller_expires_at: datetime | None = None  # the token's expiry: live subscriptions end there
     platform: PlatformCaller | None = None
     rate: RateKeys | None = None  # what the request's cost is charged to; None: not limited
+    # The persisted operations answered by one statement (schema/compiled.py); None: interpreted.
+    compiled: CompiledOperations | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

@@ -12,6 +12,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UNSET, UnsetType
 
 from schema.app import schema
+from schema.compiled import CompiledOperations
 from schema.context import Context, SocketContext
 from schema.http import GraphQLHTTPView
 from schema.limits import limits_for
@@ -39,6 +40,8 @@ class GraphQLView(GraphQLHTTPView):
         self.database = database
         self.settings = settings
         self.origins = origins
+        dialect = database.engine.dialect.name
+        self.compiled = CompiledOperations.build(schema._schema, operations, dialect)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         state = request.scope["state"]
@@ -54,6 +57,7 @@ class GraphQLView(GraphQLHTTPView):
             limits=state["limits"],
             platform=state.get("platform"),
             rate=state.get("rate"),
+            compiled=self.compiled,
         )
 
     def is_websocket_origin_allowed(self, request: Any, origin: str) -> bool:

@@ -137,7 +137,7 @@ async def test_an_unexpected_error_is_logged_with_the_request_id_and_answered_wi
     async def broken(*_args, **_kwargs):
         raise RuntimeError("secret internals: password=hunter2")
 
-    monkeypatch.setattr("server.services.queries.list_orders", broken)
+    monkeypatch.setattr("server.services.queries.order_page", broken)
     async with client(database) as http:
         response = await http.post(
             "/graphql",

@@ -74,7 +74,7 @@ async def test_a_field_error_keeps_200_and_data(database, monkeypatch):
     async def broken(*_args, **_kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("server.services.queries.list_orders", broken)
+    monkeypatch.setattr("server.services.queries.order_page", broken)
     async with client(database) as http:
         response = await http.post(
             "/graphql", json={"query": op("Worklist")}, headers={**headers, "Accept": RESPONSE_JSON}
@@ -131,7 +131,7 @@ async def test_a_request_over_the_timeout_is_stopped_with_504(database, monkeypa
     async def slow(*_args, **_kwargs):
         await asyncio.sleep(5)
 
-    monkeypatch.setattr("server.services.queries.list_orders", slow)
+    monkeypatch.setattr("server.services.queries.order_page", slow)
     async with client(database, settings) as http:
         response = await http.post(
             "/graphql", json={"query": op("Worklist")}, headers={**headers, "Accept": RESPONSE_JSON}

@@ -107,7 +107,7 @@ async def test_the_logs_of_a_whole_flow_hold_no_personal_data_or_secret(
         async def broken(*_args, **_kwargs):
             raise RuntimeError(f"customer 13812345678, VIN {VIN}, key {signing_key}")
 
-        monkeypatch.setattr("server.services.queries.list_orders", broken)
+        monkeypatch.setattr("server.services.queries.order_page", broken)
         transport = httpx.ASGITransport(app=create_app(TEST_SETTINGS, database))
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
             detail = {"query": op("OrderDetail"), "variables": {"id": order_id}}

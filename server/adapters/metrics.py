@@ -33,6 +33,18 @@ ERRORS = Counter(
     " (ValidationError, NotFound, NotPermitted, Conflict, TransitionNotAllowed).",
     ["code"],
 )
+EXECUTIONS = Counter(
+    "complaintdesk_graphql_executions",
+    "GraphQL operations executed, by operation name and path: compiled (one PostgreSQL statement"
+    " builds the answer, schema/compiled.py) or interpreted (graphql-core resolves it).",
+    ["operation", "path"],
+)
+COMPILED_OPERATIONS = Gauge(
+    "complaintdesk_graphql_persisted_operations",
+    "Persisted operations by the path start-up gave them: compiled or interpreted.",
+    ["operation", "path"],
+    multiprocess_mode="mostrecent",
+)
 HTTP = Counter("complaintdesk_http_responses", "HTTP responses by status code.", ["status"])
 
 

@@ -112,19 +112,33 @@ async def get_order(caller: Caller, order_id: int) -> WorkOrder:
 async def list_orders(
     caller: Caller, where: OrderFilter, first: int, after: int | None
 ) -> Page[Row[Any]]:
+    check_page(first, where)
+    async with caller.db.read() as session:
+        query = await order_page(session, caller, where, first, after)
+        rows = list((await session.execute(query)).all())
+    return Page(rows[:first], len(rows) > first)
+
+
+def check_page(first: int, where: OrderFilter) -> None:
+    """Refuses a page size out of range or an instant out of bounds (InvalidInputError)."""
     if not 0 < first <= MAX_PAGE:
         raise InvalidInputError(
             [FieldProblem(("first",), f"ask for 1 to {MAX_PAGE} orders a page")]
         )
     check_instants(where)
+
+
+async def order_page(
+    session: Any, caller: Caller, where: OrderFilter, first: int, after: int | None
+) -> Select[*tuple[Any, ...]]:
+    """The statement of a page of orders and the one after it (first + 1 rows, newest first):
+    the interpreted list's, and the rows a compiled read builds its JSON from
+    (server/services/compiled_reads.py)."""
     query = _ORDER_ROWS.where(visible(caller)).order_by(WorkOrder.id.desc()).limit(first + 1)
     if after is not None:
         query = query.where(WorkOrder.id < after)
     query = sla_filtered(caller, query, where)
-    async with caller.db.read() as session:
-        query = await filtered(session, query, where)
-        rows = list((await session.execute(query)).all())
-    return Page(rows[:first], len(rows) > first)
+    return await filtered(session, query, where)
 
 
 def sla_filtered(caller: Caller, query: Select[*Ts], f: OrderFilter) -> Select[*Ts]:
