@@ -50,6 +50,9 @@ class Plan:
     clients: int = 200
     seconds: float = 300.0
     redis_outage: float = 30.0
+    # A person's pause between two requests, on average (uniform from 0 to twice it); 0: every
+    # client sends its next request at once, which saturates the machine (bench/README.md)
+    think: float = 0.0
     servers: int = 2
     workers: int = 2
 
@@ -216,6 +219,8 @@ async def client(
     run: str,
     end: float,
     record: Record,
+    *,
+    think: float,
 ) -> None:
     rng = random.Random(n)
     async with httpx.AsyncClient(timeout=30) as http:
@@ -264,6 +269,8 @@ async def client(
                 record.reviewed.append(order)
             if status == 0 or status >= 500:
                 await asyncio.sleep(0.5)  # a client backs off from a failing server
+            if think:
+                await asyncio.sleep(rng.uniform(0, 2 * think))
 
 
 async def watch(bases: list[str], end: float, record: Record) -> None:
@@ -488,7 +495,10 @@ async def run(plan: Plan) -> None:
         end = start + plan.seconds
         print(f"running {plan.clients} clients for {plan.seconds:.0f} s on {bases}", flush=True)
         await asyncio.gather(
-            *(client(n, bases, tokens, dealer, run_id, end, record) for n in range(plan.clients)),
+            *(
+                client(n, bases, tokens, dealer, run_id, end, record, think=plan.think)
+                for n in range(plan.clients)
+            ),
             watch(bases, end + 30, record),
             faults(plan, services, workers, start, windows, record),
         )
@@ -521,13 +531,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=Plan.clients)
     parser.add_argument("--seconds", type=float, default=Plan.seconds)
     parser.add_argument("--redis-outage", type=float, default=Plan.redis_outage)
+    parser.add_argument(
+        "--think", type=float, default=Plan.think, help="mean seconds between a client's requests"
+    )
     parser.add_argument("--dry-run", action="store_true", help="print the plan; start nothing")
     args = parser.parse_args(argv)
-    plan = Plan(args.clients, args.seconds, args.redis_outage)
+    plan = Plan(args.clients, args.seconds, args.redis_outage, args.think)
     found = tools()
     print(
         f"{plan.clients} clients, {plan.seconds:.0f} s, {plan.servers} servers,"
-        f" {plan.workers} workers, private PostgreSQL and Redis on loopback"
+        f" {plan.workers} workers, private PostgreSQL and Redis on loopback,"
+        f" {plan.think:g} s between a client's requests on average"
     )
     for at, name in plan.faults():
         print(f"  at {at:5.0f} s: {name}")
