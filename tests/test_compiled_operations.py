@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 import pytest
+from conftest import PG_DB, as_login_role, fresh_pg_database, need_service
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,6 +25,8 @@ from schema.context import Context
 from schema.ids import encode
 from schema.persisted import PersistedOperations
 from server.adapters import metrics
+from server.db import migrate
+from server.db.session import Database
 from server.security.auth import Claims
 from server.services import customer_access, demo
 from server.services.caller import tenant_caller
@@ -35,6 +38,20 @@ COMPILED_SQL = ("Worklist",)
 
 # Compiled operations run on PostgreSQL only (SQLite: the fallback test); only that database.
 on_postgresql = pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+
+
+@pytest.fixture(scope="module")
+async def demo_database() -> Any:
+    """A PostgreSQL database of this module's own for the demo tenant: its slug is fixed, and
+    tests/test_demo.py loads the demo into the session's database and expects it new there."""
+    need_service("PostgreSQL", "127.0.0.1", 5432)
+    url = await fresh_pg_database(f"{PG_DB}_compiled")
+    owner = Database(url)
+    await migrate.upgrade(owner.write_engine)
+    await owner.dispose()
+    database = Database(as_login_role(url))
+    yield database
+    await database.dispose()
 
 
 async def _demo_world(database: Any) -> dict[str, Any]:
@@ -140,9 +157,8 @@ async def _run(
     return _json(result.data), errors, logged, isinstance(result.data, orjson.Fragment)
 
 
-@on_postgresql
-async def test_compiled_worklist_answers_as_the_interpreted_one(database):
-    world = await _demo_world(database)
+async def test_compiled_worklist_answers_as_the_interpreted_one(demo_database):
+    world = await _demo_world(demo_database)
     compiled = CompiledOperations.build(schema._schema, PersistedOperations.load(), "postgresql")
     loop = asyncio.get_running_loop()
     paths: list[bool] = []
@@ -171,9 +187,8 @@ async def test_compiled_worklist_answers_as_the_interpreted_one(database):
     assert sum(paths) >= len(paths) // 3, f"{sum(paths)} of {len(paths)} compiled"
 
 
-@on_postgresql
-async def test_every_page_of_every_caller_matches_to_the_end(database):
-    world = await _demo_world(database)
+async def test_every_page_of_every_caller_matches_to_the_end(demo_database):
+    world = await _demo_world(demo_database)
     compiled = CompiledOperations.build(schema._schema, PersistedOperations.load(), "postgresql")
     phones = set()
     for username, caller in world["callers"].items():
