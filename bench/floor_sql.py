@@ -3,11 +3,11 @@ the statements the real request issues, through the same driver (asyncpg under a
 AsyncSession), building the JSON by hand. No GraphQL, no ORM entities, no tenant-scoping hook, no
 DataLoaders, no Casbin: what is left (HTTP, JWT, SQL, JSON) is what any implementation must pay.
 
-POST /worklist mirrors the 8 statements of the Worklist query with first: 50 (row-level
-security's set_config, the caller's user with its grants, the page, then customers, vehicles,
-last events, phones, and the handlers and the events' actors in one look-up, in the order the
-real request sends them); the dealers come from the org units it read once, as the product's
-tenant runtime holds them.
+POST /worklist mirrors the 9 statements of the Worklist query with first: 50, in one transaction
+(the tenant binding, the caller's user with its tenant and grants, the page, then customers,
+vehicles, last events, clocks, phones, and the handlers and the events' actors in one look-up, in
+the order the real request sends them); the dealers come from the org units it read once, as the
+product's tenant runtime holds them.
 POST /register mirrors registerComplaint's 14 statements up to its commit (set_config, the user
 with its grants, dealer, phone look-up, customer, phone, vehicle look-up, vehicle, earlier order on
 the same issue, number, order, clocks, event) and answers from what it wrote, as the real mutation
@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, and_, func, insert, or_, select, text, true
+from sqlalchemy import Row, and_, bindparam, func, insert, or_, select, text, true
 from sqlalchemy.dialects.postgresql import insert as upsert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from starlette.applications import Starlette
@@ -42,7 +42,7 @@ from server.security.auth import Claims, bearer, verify
 
 # The statements the real request issued when this floor was last matched to it; the harness
 # warns when the product's count moves.
-MIRRORS = {"list": (8,), "register": (14,)}
+MIRRORS = {"list": (9,), "register": (14,)}
 
 USERS, TENANTS, GRANTS = (
     models.User.__table__,
@@ -60,6 +60,7 @@ CUSTOMERS, PHONES, VEHICLES = (
     models.Vehicle.__table__,
 )
 SEQUENCES, CLOCKS = models.NumberSequence.__table__, models.WorkOrderClock.__table__
+BOARD, HOURS = models.BoardCount.__table__, models.TrendHour.__table__
 Related = dict[str, Any]
 
 
@@ -73,24 +74,28 @@ async def enter_tenant(session: AsyncSession, claims: Claims) -> None:
     await session.execute(ENTER_TENANT, {"tenant": claims.tenant_id, "role": binding.TENANT_ROLE})
 
 
+# The product's principal read (server/services/caller.py), built once as there; one tenant
+# parameter in both places, as the product's tenant criteria render it.
+_TENANT = bindparam("tenant")
+_PRINCIPAL = (
+    select(USERS.c.id, USERS.c.username, TENANTS.c.policy_version, GRANTS.c.role, GRANTS.c.org_path)
+    .join(TENANTS, TENANTS.c.id == USERS.c.tenant_id)
+    .outerjoin(GRANTS, and_(GRANTS.c.user_id == USERS.c.id, GRANTS.c.tenant_id == _TENANT))
+    .where(
+        USERS.c.id == bindparam("user_id"),
+        USERS.c.active,
+        TENANTS.c.active,
+        USERS.c.tenant_id == _TENANT,
+    )
+)
+
+
 async def grant_paths(session: AsyncSession, claims: Claims) -> list[str]:
     """The real request's authentication read: the user, its tenant's policy version and its grants
     in one statement; every grant's path is a scope here."""
     await enter_tenant(session, claims)
-    tenant_id, user_id = claims.tenant_id, int(claims.subject)
-    grants = GRANTS.c.user_id == USERS.c.id, GRANTS.c.tenant_id == tenant_id
-    user = (
-        select(
-            USERS.c.id, USERS.c.username, TENANTS.c.policy_version, GRANTS.c.role, GRANTS.c.org_path
-        )
-        .join(TENANTS, TENANTS.c.id == USERS.c.tenant_id)
-        .outerjoin(GRANTS, and_(*grants))
-    )
-    rows = (
-        await session.execute(
-            user.where(USERS.c.id == user_id, USERS.c.active, USERS.c.tenant_id == tenant_id)
-        )
-    ).all()
+    params = {"tenant": claims.tenant_id, "user_id": int(claims.subject)}
+    rows = (await session.execute(_PRINCIPAL, params)).all()
     return [row.org_path for row in rows if row.org_path is not None]
 
 
@@ -119,14 +124,24 @@ async def _phones(
 async def _last_events(
     session: AsyncSession, tenant_id: int, order_ids: list[int]
 ) -> dict[int, Row[Any]]:
-    mine = (among(session, EVENTS.c.work_order_id, set(order_ids)), EVENTS.c.tenant_id == tenant_id)
+    # One tenant condition in both places: one parameter, as the product's statement has it.
+    tenant = EVENTS.c.tenant_id == tenant_id
+    mine = (among(session, EVENTS.c.work_order_id, set(order_ids)), tenant)
     newest = select(func.max(EVENTS.c.id)).where(*mine).group_by(EVENTS.c.work_order_id)
-    rows = (
-        await session.execute(
-            select(EVENTS).where(EVENTS.c.id.in_(newest), EVENTS.c.tenant_id == tenant_id)
-        )
-    ).all()
+    rows = (await session.execute(select(EVENTS).where(EVENTS.c.id.in_(newest), tenant))).all()
     return {row.work_order_id: row for row in rows}
+
+
+async def _clocks(
+    session: AsyncSession, tenant_id: int, order_ids: list[int]
+) -> dict[int, list[Row[Any]]]:
+    query = select(CLOCKS).where(
+        among(session, CLOCKS.c.work_order_id, set(order_ids)), CLOCKS.c.tenant_id == tenant_id
+    )
+    grouped: dict[int, list[Row[Any]]] = defaultdict(list)
+    for row in (await session.execute(query.order_by(CLOCKS.c.id))).all():
+        grouped[row.work_order_id].append(row)
+    return grouped
 
 
 async def _page(session: AsyncSession, claims: Claims, first: int) -> list[Row[Any]]:
@@ -168,6 +183,7 @@ async def _related(session: AsyncSession, tenant_id: int, shown: list[Row[Any]])
         "customers": await _by_id(session, CUSTOMERS, tenant_id, (o.customer_id for o in shown)),
         "vehicles": await _by_id(session, VEHICLES, tenant_id, (o.vehicle_id for o in shown)),
         "events": await _last_events(session, tenant_id, [o.id for o in shown]),
+        "clocks": await _clocks(session, tenant_id, [o.id for o in shown]),
     }
     related["phones"] = await _phones(session, tenant_id, related["customers"])
     people = [u for o in shown for u in (o.primary_handler_id, o.secondary_handler_id)]
@@ -181,7 +197,10 @@ async def worklist(
 ) -> dict[str, Any]:
     orders = await _page(session, claims, first)
     related = await _related(session, claims.tenant_id, orders[:first])  # type: ignore[arg-type]
-    edges = [{"cursor": _cursor(o.id), "node": _node(o, related, profile)} for o in orders[:first]]
+    now = datetime.now(UTC)  # one instant for every clock's status, as the product's page
+    edges = [
+        {"cursor": _cursor(o.id), "node": _node(o, related, profile, now)} for o in orders[:first]
+    ]
     page_info = {
         "hasNextPage": len(orders) > first,
         "endCursor": edges[-1]["cursor"] if edges else None,
@@ -206,7 +225,38 @@ def _user(users: dict[int, Row[Any]], user_id: int | None) -> dict[str, Any] | N
     return {"id": encode("User", user.id), "displayName": user.display_name} if user else None
 
 
-def _node(o: Row[Any], r: Related, profile: Profile) -> dict[str, Any]:
+def _status(clock: Row[Any], now: datetime) -> str:
+    """server/domain/sla.py's status, read off the row (the product builds a Clock first)."""
+    if clock.cancelled:
+        return "CANCELLED"
+    if clock.stopped_at is not None:
+        late = clock.due_at is not None and clock.stopped_at > clock.due_at
+        exhausted = clock.budget is not None and clock.used > clock.budget
+        return "MET_LATE" if late or exhausted else "MET"
+    if clock.missing_year is not None:
+        return "CALENDAR_MISSING"
+    if clock.running_since is None:
+        return "BREACHED" if clock.budget is not None and clock.used > clock.budget else "PAUSED"
+    if clock.due_at is not None and now >= clock.due_at:
+        return "BREACHED"
+    return "DUE_SOON" if clock.warn_at is not None and now >= clock.warn_at else "ON_TRACK"
+
+
+def _instant(at: datetime | None) -> str | None:
+    return at.isoformat() if at is not None else None
+
+
+def _clock(clock: Row[Any], now: datetime) -> dict[str, Any]:
+    return {
+        "name": clock.name,
+        "dueAt": _instant(clock.due_at),
+        "warnAt": _instant(clock.warn_at),
+        "stoppedAt": _instant(clock.stopped_at),
+        "status": _status(clock, now),
+    }
+
+
+def _node(o: Row[Any], r: Related, profile: Profile, now: datetime) -> dict[str, Any]:
     label = profile.workflow.state(o.state).label
     dealer, customer = r["dealers"][o.org_unit_id], r["customers"][o.customer_id]
     vehicle, event = r["vehicles"].get(o.vehicle_id), r["events"].get(o.id)
@@ -231,6 +281,7 @@ def _node(o: Row[Any], r: Related, profile: Profile) -> dict[str, Any]:
         "customer": {"name": customer.name, "phones": r["phones"].get(customer.id, [])},
         "vehicle": {"vin": vehicle.vin, "model": vehicle.model} if vehicle else None,
         "lastEvent": last,
+        "clocks": [_clock(c, now) for c in r["clocks"].get(o.id, ())],
     }
 
 
