@@ -42,6 +42,7 @@ from schema.ids import decode, encode
 from server import settings as settings_module
 from server.db import binding, models
 from server.db.among import among
+from server.domain.identifiers import mask_phone
 from server.profiles import Profile, bundled_profile_path, load_profile_dir
 from server.security.auth import Claims, bearer, verify
 
@@ -222,12 +223,17 @@ async def worklist(
 
 
 def _cursor(order_id: int) -> str:
-    return base64.urlsafe_b64encode(f"o:{order_id}".encode()).decode()
+    return base64.urlsafe_b64encode(f"order|{order_id}".encode()).decode()  # schema/cursors.py
 
 
 def _user(users: dict[int, Row[Any]], user_id: int | None) -> dict[str, Any] | None:
     user = users.get(user_id) if user_id is not None else None
     return {"id": encode("User", user.id), "displayName": user.display_name} if user else None
+
+
+def _actor(users: dict[int, Row[Any]], user_id: int | None) -> dict[str, Any] | None:
+    user = users.get(user_id) if user_id is not None else None
+    return {"displayName": user.display_name} if user else None  # the document asks no id
 
 
 def _status(clock: Row[Any], now: datetime) -> str:
@@ -265,8 +271,13 @@ def _node(o: Row[Any], r: Related, profile: Profile, now: datetime) -> dict[str,
     label = profile.workflow.state(o.state).label
     dealer, customer = r["dealers"][o.org_unit_id], r["customers"][o.customer_id]
     vehicle, event = r["vehicles"].get(o.vehicle_id), r["events"].get(o.id)
+    phones = r["phones"].get(customer.id, [])
     last = (
-        {"kind": event.kind, "at": event.at.isoformat(), "actor": _user(r["users"], event.actor_id)}
+        {
+            "kind": event.kind,
+            "at": event.at.isoformat(),
+            "actor": _actor(r["users"], event.actor_id),
+        }
         if event
         else None
     )
@@ -283,7 +294,8 @@ def _node(o: Row[Any], r: Related, profile: Profile, now: datetime) -> dict[str,
         "dealer": {"id": encode("OrgUnit", dealer.id), "name": dealer.name},
         "primaryHandler": _user(r["users"], o.primary_handler_id),
         "secondaryHandler": _user(r["users"], o.secondary_handler_id),
-        "customer": {"name": customer.name, "phones": r["phones"].get(customer.id, [])},
+        # The bench's list caller (the SE) holds no customer.pii: the product masks every number.
+        "customer": {"name": customer.name, "phones": [mask_phone(n) for n in phones]},
         "vehicle": {"vin": vehicle.vin, "model": vehicle.model} if vehicle else None,
         "lastEvent": last,
         "clocks": [_clock(c, now) for c in r["clocks"].get(o.id, ())],
