@@ -74,14 +74,24 @@ async def database(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Database]:
     if request.param == "postgresql":
-        need_service("PostgreSQL", "127.0.0.1", 5432)
-        url = await fresh_pg_database(PG_DB)
+        db = await migrated_pg_database(PG_DB)
     else:
         url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        db = await migrated(url)
+    yield db
+    await db.dispose()
+
+
+async def migrated(url: str) -> Database:
+    """The database at `url` migrated by its owner, opened as the login role production uses
+    (the same URL on SQLite)."""
     owner = Database(url)
     await migrate.upgrade(owner.write_engine)
     await owner.dispose()
-    # Every test on PostgreSQL runs as the login role production uses, not as the owner.
-    db = Database(as_login_role(url))
-    yield db
-    await db.dispose()
+    return Database(as_login_role(url))
+
+
+async def migrated_pg_database(name: str) -> Database:
+    """A new, migrated PostgreSQL database of this name, opened as the login role."""
+    need_service("PostgreSQL", "127.0.0.1", 5432)
+    return await migrated(await fresh_pg_database(name))

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 import pytest
-from conftest import PG_DB, as_login_role, fresh_pg_database, need_service
+from conftest import PG_DB, migrated_pg_database
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,8 +25,6 @@ from schema.context import Context
 from schema.ids import encode
 from schema.persisted import PersistedOperations
 from server.adapters import metrics
-from server.db import migrate
-from server.db.session import Database
 from server.security.auth import Claims
 from server.services import customer_access, demo
 from server.services.caller import tenant_caller
@@ -44,12 +42,7 @@ on_postgresql = pytest.mark.parametrize("database", ["postgresql"], indirect=Tru
 async def demo_database() -> Any:
     """A PostgreSQL database of this module's own for the demo tenant: its slug is fixed, and
     tests/test_demo.py loads the demo into the session's database and expects it new there."""
-    need_service("PostgreSQL", "127.0.0.1", 5432)
-    url = await fresh_pg_database(f"{PG_DB}_compiled")
-    owner = Database(url)
-    await migrate.upgrade(owner.write_engine)
-    await owner.dispose()
-    database = Database(as_login_role(url))
+    database = await migrated_pg_database(f"{PG_DB}_compiled")
     yield database
     await database.dispose()
 
