@@ -359,6 +359,35 @@ def test_a_dropped_subscription_reconnects_and_refetches(portal: str, browser: A
     care.locator(f"tr[data-number='{number}']").wait_for(timeout=LIVE_S)
 
 
+def test_a_subscription_lost_before_its_first_acknowledgement_refetches(
+    portal: str, browser: Any
+) -> None:
+    """Events between the first load and the first acknowledged socket are missed too."""
+    care = open_page(browser, portal)
+    sockets: list[Any] = []
+    refusing = [True]  # until the first load is on screen, so its refetch cannot hide in it
+
+    def refuse_until_released(ws: Any) -> None:
+        sockets.append(ws)
+        if refusing[0]:
+            ws.close(code=1012, reason="service restart")
+            return
+        server = ws.connect_to_server()
+        # Only the acknowledgement and pings pass: an order event would refetch the page as well.
+        server.on_message(lambda m: None if '"next"' in str(m) else ws.send(m))
+
+    care.route_web_socket(re.compile(r".*/graphql$"), refuse_until_released)
+    care.click("button[data-role='care_specialist']")
+    care.wait_for_selector("table.orders tbody tr")
+    lists = worklists_sent()
+    refusing[0] = False
+    deadline = time.monotonic() + 2 * LIVE_S / 1000  # the retry wait doubles while refused
+    while worklists_sent() <= lists and time.monotonic() < deadline:
+        care.wait_for_timeout(100)
+    assert len(sockets) >= 2, "graphql-ws did not retry the refused socket"
+    assert worklists_sent() > lists, "nothing was refetched after the first acknowledgement"
+
+
 def test_every_request_the_portal_sent_is_a_persisted_operation(portal: str) -> None:
     """Runs last: the network log of every recorded page above, and the built bundle."""
     known = persisted_ids()

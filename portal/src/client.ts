@@ -36,7 +36,9 @@ async function resilientFetch(input: RequestInfo | URL, init?: RequestInit): Pro
 export function makeClient(token: string): Client {
   const url = new URL("/graphql", window.location.href);
   url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-  let connectedBefore = false;
+  // Set by any close but the lazy one (1000) and cleared by the next acknowledgement: a socket
+  // lost before its first acknowledgement missed events too, so that one refetches as well.
+  let lost = false;
   const ws = createClient({
     url: url.href,
     connectionParams: { Authorization: `Bearer ${token}` },
@@ -48,12 +50,14 @@ export function makeClient(token: string): Client {
     },
     on: {
       connected: () => {
-        if (connectedBefore) reconnects.set(reconnects.get() + 1);
-        connectedBefore = true;
+        if (lost) reconnects.set(reconnects.get() + 1);
+        lost = false;
       },
       closed: (event) => {
+        const code = (event as CloseEvent).code;
         // 4403: the token is no longer accepted (closed at connection_init).
-        if ((event as CloseEvent).code === 4403) signOut("expired");
+        if (code === 4403) signOut("expired");
+        else if (code !== 1000) lost = true;
       },
     },
   });
