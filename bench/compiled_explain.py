@@ -49,7 +49,7 @@ async def _plans(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
                 page = await queries.order_page(
                     session, caller, queries.OrderFilter(), args.first, None
                 )
-                statement = worklist.page.statement(page)
+                statement = worklist.built.statement(page)
                 conn = await session.connection()
                 if not rls:  # back from the tenant role the binding switched to
                     await conn.execute(text("RESET ROLE"))
@@ -63,7 +63,7 @@ async def _plans(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
         page = await queries.order_page(session, caller, queries.OrderFilter(), args.first, None)
         conn = await session.connection()
         params = bound(caller) | {"first": args.first}
-        choice = await _auto_choice(conn, worklist.page.statement(page), params)
+        choice = await _auto_choice(conn, worklist.built.statement(page), params)
     found.append(("with RLS, plan_cache_mode = auto (the default), 12 executions", choice))
     await caller.db.close()
     await database.dispose()

@@ -82,15 +82,19 @@ def _camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
-Run = Callable[[OrderPage, Caller, Mapping[str, Any]], Awaitable[Answer | None]]
+# A root field's SQL from its response key and selection, made once at start-up (a root's own
+# type, such as OrderPage), and its answer to one request from that SQL, the caller and the
+# arguments; None sends the request to the interpreted path.
+Build = Callable[[str, tuple[Selected, ...]], Any]
+Run = Callable[[Any, Caller, Mapping[str, Any]], Awaitable[Answer | None]]
 
 
 @dataclass(frozen=True)
 class Root:
-    """A root field the compiler knows: the type it answers and how its arguments are read."""
+    """A root field the compiler knows: the type it answers, its SQL and how it runs."""
 
     type: str
-    build: Callable[[str, tuple[Selected, ...]], OrderPage]
+    build: Build
     run: Run
 
 
@@ -106,7 +110,7 @@ class CompiledOperation:
     variables: tuple[VariableDefinitionNode, ...]
     arguments: Mapping[str, str]  # argument -> the variable that gives it
     root: Root
-    page: OrderPage
+    built: Any  # what root.build made of the document
 
     async def answer(self, caller: Caller, sent: Mapping[str, Any]) -> Answer | None:
         coerced = get_variable_values(self.schema, self.variables, dict(sent))
@@ -114,7 +118,7 @@ class CompiledOperation:
             return None
         values = coerced.coerced
         args = {a: values[v] for a, v in self.arguments.items() if v in values}
-        return await self.root.run(self.page, caller, args)
+        return await self.root.run(self.built, caller, args)
 
 
 def compile_operation(graphql_schema: GraphQLSchema, document: str) -> CompiledOperation:
@@ -142,10 +146,10 @@ def compile_operation(graphql_schema: GraphQLSchema, document: str) -> CompiledO
             raise UnsupportedError(f"the argument {argument.name.value} is not a variable")
         arguments[argument.name.value] = argument.value.name.value
     key = node.alias.value if node.alias else node.name.value
-    page = root.build(key, walk.selected(node.selection_set, root.type))
+    built = root.build(key, walk.selected(node.selection_set, root.type))
     name = operation.name.value if operation.name else "anonymous"
     variables = tuple(operation.variable_definitions or ())
-    return CompiledOperation(name, graphql_schema, variables, arguments, root, page)
+    return CompiledOperation(name, graphql_schema, variables, arguments, root, built)
 
 
 @dataclass
