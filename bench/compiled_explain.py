@@ -41,7 +41,7 @@ async def _plans(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
         se = int((await conn.execute(query, {"t": tenant_id})).scalar_one())
     caller = await tenant_caller(database, Claims(str(se), tenant_id, False))
     compiled = CompiledOperations.build(schema._schema, PersistedOperations.load(), "postgresql")
-    (worklist,) = compiled.by_document.values()
+    worklist = next(o for o in compiled.by_document.values() if o.name == "Worklist")
     found = []
     for rls in (True, False):
         for mode in ("force_custom_plan", "force_generic_plan"):

@@ -147,6 +147,32 @@ async def test_an_invalidated_connection_reaches_the_waiter_reconnected(one_conn
     await conn.close()
 
 
+async def test_a_connection_handed_to_a_waiter_skips_the_ping_an_idle_one_does_not(tmp_path):
+    engine = pool_engine(tmp_path, FairPool, pool_timeout=5, pool_pre_ping=True)
+    pings = 0
+    ping = engine.dialect.do_ping
+
+    def counted(dbapi_connection: Any) -> bool:
+        nonlocal pings
+        pings += 1
+        return ping(dbapi_connection)
+
+    engine.dialect.do_ping = counted  # type: ignore[method-assign]
+    try:
+        holder = await checkout(engine)  # new: never pinged
+        waiting = asyncio.create_task(checkout(engine))
+        await asyncio.sleep(0.02)
+        await holder.close()  # reset, then handed straight to the waiter
+        handed = await asyncio.wait_for(waiting, 5)
+        assert pings == 0
+        await handed.close()  # nobody waits: into the idle queue
+        idle = await checkout(engine)
+        assert pings == 1
+        await idle.close()
+    finally:
+        await engine.dispose()
+
+
 async def test_an_overflow_connection_goes_to_a_waiter_and_is_closed_when_nobody_waits(tmp_path):
     engine = pool_engine(tmp_path, FairPool, max_overflow=1, pool_timeout=5)
     try:

@@ -7,9 +7,10 @@ queues again at the back. Under load (32 requests at a time, 15 connections) som
 that race again and again, for seconds: the list's p95 reached 6-9x its p50.
 
 FairPool hands a returned connection straight to the oldest waiter, and lets a new arrival take an
-idle connection or open one only when nobody is waiting. Everything else (pre-ping, reset on
-return, invalidation, recycling, overflow, the timeout) is the stock pool's: a record handed over
-is checked out the usual way, reconnecting first if it was invalidated.
+idle connection or open one only when nobody is waiting. A connection handed over skips the
+pre-ping: its reset on return has just answered. Everything else (pre-ping, reset on return,
+invalidation, recycling, overflow, the timeout) is the stock pool's: a record handed over is
+checked out the usual way, reconnecting first if it was invalidated.
 """
 
 from __future__ import annotations
@@ -60,6 +61,10 @@ class FairPool(AsyncAdaptedQueuePool):
         while self._waiters:
             waiter = self._waiters.popleft()
             if not waiter.done():  # a waiter that timed out or was cancelled is done already
+                if handoff is not None:
+                    # Its reset on return has just answered: the pre-ping's round trip would only
+                    # say so again, on every checkout under load (docs/architecture.md#fair-pool).
+                    handoff.fresh = True  # type: ignore[attr-defined]  # _ConnectionRecord
                 waiter.set_result(handoff)
                 return True
         return False
