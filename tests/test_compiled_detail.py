@@ -163,7 +163,9 @@ async def _escalated_orders(callers: dict[str, Any], clock: FixedClock) -> None:
     assert again.repeat_of_id == order.id and again.escalated
 
 
-async def _both(world: dict[str, Any], compiled: Any, username: str, order_id: str) -> Any:
+async def _both(
+    world: dict[str, Any], compiled: CompiledOperations, username: str, order_id: str
+) -> tuple[dict[str, Any], set[Any]]:
     """Asserts both paths answer alike, and that the compiled statement answered what the caller
     may see (the rest the interpreted path words); the answer and its logged reads."""
     caller = world["callers"][username]
