@@ -44,12 +44,14 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
 
 from schema import cursors
+from schema.ids import decode
 from schema.persisted import PersistedOperations
 from schema.queries import WorkOrderFilter, order_filter
 from server.adapters import metrics
 from server.domain.errors import InvalidInputError
-from server.services import compiled_reads
+from server.services import compiled_detail, compiled_reads
 from server.services.caller import Caller
+from server.services.compiled_detail import OrderDetail
 from server.services.compiled_reads import Answer, OrderPage
 from server.services.order_json import Selected, UnsupportedError
 
@@ -67,6 +69,13 @@ async def _work_orders(page: OrderPage, caller: Caller, args: Mapping[str, Any])
         return None
     where = order_filter(_work_order_filter(args.get("filter")))
     return await page.run(caller, where, first, position[0] if position else None)
+
+
+async def _work_order(
+    detail: OrderDetail, caller: Caller, args: Mapping[str, Any]
+) -> Answer | None:
+    order_id = decode("WorkOrder", args["id"])
+    return None if order_id is None else await detail.run(caller, order_id)
 
 
 def _work_order_filter(sent: Mapping[str, Any] | None) -> WorkOrderFilter | None:
@@ -100,6 +109,7 @@ class Root:
 
 ROOTS = {
     "workOrders": Root("WorkOrderConnection", compiled_reads.order_connection, _work_orders),
+    "workOrder": Root("WorkOrder", compiled_detail.order_detail, _work_order),
 }
 
 

@@ -265,9 +265,7 @@ class WorkOrder:
     available_transitions: list[str] = computed(
         "Workflow steps this order allows from its state under its own profile version (whether "
         "you may take them is checked on use).",
-        lambda o: [
-            t.name for t in o.ctx.caller.tenant.profile_of(o.row).workflow.available(o.row.state)
-        ],
+        lambda o: [t.name for t in order_actions.available_steps(o.ctx.caller, o.row)],
     )
     permitted_steps: list[WorkflowStep] = computed(
         "The availableTransitions you may take (under the order's own profile version), by your "

@@ -4,6 +4,7 @@ user per role, plus helpers to act as any of them through GraphQL or the service
 from __future__ import annotations
 
 import itertools
+import json
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -13,15 +14,17 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 
 from schema.app import schema
+from schema.compiled import CompiledOperations
 from schema.context import Context
 from schema.ids import encode
 from server.db.session import Database
 from server.profiles import bundled_profile_path, load_profile_dir, parse_profile
 from server.security.auth import Claims
-from server.services import organisation, tenancy
+from server.services import customer_access, organisation, tenancy
 from server.services.caller import Caller, tenant_caller
 
 PROFILE = load_profile_dir(bundled_profile_path("skoda"))
@@ -189,3 +192,37 @@ async def statements_by_page_size(
         counts[size] = len(statements)
     await caller.db.close()
     return counts
+
+
+def canonical_json(data: Any) -> str:
+    """`data` as JSON with sorted keys: the contract's answer whatever the key order."""
+    return json.dumps(orjson.loads(orjson.dumps(data)), sort_keys=True, ensure_ascii=False)
+
+
+async def run_recorded(
+    caller: Caller,
+    operation: str,
+    variables: dict[str, Any],
+    compiled: CompiledOperations | None = None,
+) -> tuple[str, list[str], set[Any], bool]:
+    """A contract operation's answer (canonical_json), its errors, the customer reads it logged,
+    and whether a compiled statement answered it (schema/compiled.py)."""
+    logged: set[Any] = set()
+    original = customer_access.record
+
+    async def record(c: Any) -> None:
+        logged.update(c.revealed)
+        await original(c)
+
+    customer_access.record = record  # type: ignore[assignment]
+    try:
+        result = await schema.execute(
+            op(operation),
+            variable_values=variables,
+            context_value=Context(caller, "test", compiled=compiled),
+        )
+    finally:
+        customer_access.record = original  # type: ignore[assignment]
+        await caller.db.close()
+    errors = [e.message for e in result.errors or ()]
+    return canonical_json(result.data), errors, logged, isinstance(result.data, orjson.Fragment)

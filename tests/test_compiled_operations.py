@@ -12,7 +12,6 @@ import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import orjson
 import pytest
 from conftest import PG_DB, migrated_pg_database
 from hypothesis import HealthCheck, given, settings
@@ -21,17 +20,16 @@ from hypothesis import strategies as st
 from schema import cursors
 from schema.app import schema
 from schema.compiled import CompiledOperations
-from schema.context import Context
 from schema.ids import encode
 from schema.persisted import PersistedOperations
 from server.adapters import metrics
 from server.security.auth import Claims
-from server.services import customer_access, demo
+from server.services import demo
 from server.services.caller import tenant_caller
-from tests.support import PEOPLE, FixedClock, make_world, op, register
+from tests.support import PEOPLE, FixedClock, make_world, register, run_recorded
 
 EXAMPLES = int(os.environ.get("COMPILED_EXAMPLES", "80"))
-COMPILED_SQL = ("Worklist",)
+COMPILED_SQL = ("OrderDetail", "Worklist")
 
 
 # Compiled operations run on PostgreSQL only (SQLite: the fallback test); only that database.
@@ -120,36 +118,6 @@ def _variables(world: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
     )
 
 
-def _json(data: Any) -> str:
-    return json.dumps(orjson.loads(orjson.dumps(data)), sort_keys=True, ensure_ascii=False)
-
-
-async def _run(
-    caller: Any, compiled: CompiledOperations | None, variables: dict[str, Any]
-) -> tuple[str, list[str], set[Any], bool]:
-    """The answer (JSON, sorted keys), its errors, the customer reads logged, and whether the
-    compiled statement answered."""
-    logged: set[Any] = set()
-    original = customer_access.record
-
-    async def record(c: Any) -> None:
-        logged.update(c.revealed)
-        await original(c)
-
-    customer_access.record = record  # type: ignore[assignment]
-    try:
-        result = await schema.execute(
-            op("Worklist"),
-            variable_values=variables,
-            context_value=Context(caller, "test", compiled=compiled),
-        )
-    finally:
-        customer_access.record = original  # type: ignore[assignment]
-        await caller.db.close()
-    errors = [e.message for e in result.errors or ()]
-    return _json(result.data), errors, logged, isinstance(result.data, orjson.Fragment)
-
-
 async def test_compiled_worklist_answers_as_the_interpreted_one(demo_database):
     world = await _demo_world(demo_database)
     compiled = CompiledOperations.build(schema._schema, PersistedOperations.load(), "postgresql")
@@ -158,8 +126,8 @@ async def test_compiled_worklist_answers_as_the_interpreted_one(demo_database):
 
     async def one_case(username: str, variables: dict[str, Any]) -> None:
         caller = world["callers"][username]
-        interpreted = await _run(caller, None, variables)
-        answered = await _run(caller, compiled, variables)
+        interpreted = await run_recorded(caller, "Worklist", variables)
+        answered = await run_recorded(caller, "Worklist", variables, compiled)
         assert answered[:3] == interpreted[:3], (username, variables)
         assert not interpreted[3]
         paths.append(answered[3])
@@ -188,8 +156,8 @@ async def test_every_page_of_every_caller_matches_to_the_end(demo_database):
         after = None
         while True:
             variables = {"first": 7, "after": after}
-            interpreted = await _run(caller, None, variables)
-            answered = await _run(caller, compiled, variables)
+            interpreted = await run_recorded(caller, "Worklist", variables)
+            answered = await run_recorded(caller, "Worklist", variables, compiled)
             assert answered[:3] == interpreted[:3], username
             assert answered[3], "the compiled statement answered"
             page = json.loads(answered[0])["workOrders"]
@@ -214,8 +182,8 @@ async def test_logged_customer_reads_are_the_same(database):
     counted = {path: _executions(path) for path in ("compiled", "interpreted")}
     for username in PEOPLE:
         caller = await world.caller(username)
-        interpreted = await _run(caller, None, {})
-        answered = await _run(caller, compiled, {})
+        interpreted = await run_recorded(caller, "Worklist", {})
+        answered = await run_recorded(caller, "Worklist", {}, compiled)
         assert answered[:3] == interpreted[:3], username
         logged |= answered[2]
     assert len(logged) == 3

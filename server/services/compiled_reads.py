@@ -141,6 +141,7 @@ def bound(caller: Caller) -> dict[str, Any]:
         "me": caller.user_id,
         "now": caller.clock(),
         "labels": state_labels(caller.tenant),
+        "read": scopes("workorder.read"),
         "pii": scopes("customer.pii"),
         "handle": scopes("workorder.handle"),
         "logged": scopes("customer.pii.logged"),

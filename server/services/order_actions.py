@@ -25,13 +25,17 @@ class Order(Staged, Placed, Protocol):
     """An order, or its columns: its state, its unit and its profile version."""
 
 
+def available_steps(caller: Caller, order: Staged) -> tuple[Transition, ...]:
+    """The workflow steps from the order's state under its own profile version, whoever takes
+    them."""
+    return caller.tenant.profile_of(order).workflow.available(order.state)
+
+
 def permitted_steps(caller: Caller, order: Order) -> list[Transition]:
-    """The workflow steps from the order's state, under its own profile version, that the caller
-    may take at the order's unit."""
-    workflow = caller.tenant.profile_of(order).workflow
+    """The available_steps that the caller may take at the order's unit."""
     return [
         step
-        for step in workflow.available(order.state)
+        for step in available_steps(caller, order)
         if caller.authz.check(step.permission, order.org_path)
     ]
 

@@ -9,9 +9,13 @@ stays on the interpreted path. Every related row is read under its tenant (:tena
 loaders' look-ups are (server/db/lookups.py); row-level security checks that as well.
 
 Parameters the SQL names, bound per request (server/services/compiled_reads.py): :tenant, :me
-(the caller's user id), :now, :labels (state labels by profile version), and :pii, :handle,
-:logged (the subtrees where the caller holds customer.pii, workorder.handle and
-customer.pii.logged).
+(the caller's user id), :now, :labels (state labels by profile version), and :read, :pii,
+:handle, :logged (the subtrees where the caller holds workorder.read, customer.pii,
+workorder.handle and customer.pii.logged).
+
+What the workflow and the policy decide (the steps the caller may take, say) is not written again
+in SQL: such a field is Computed, answered in Python by the services the interpreted resolver
+calls, from columns the statement returns beside the JSON; only on a root's own object.
 """
 
 from __future__ import annotations
@@ -19,16 +23,23 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from server.db.models import (
+    ContactAttempt,
     Customer,
+    CustomerCall,
     CustomerPhone,
     OrgUnit,
     User,
     Vehicle,
+    WarningSlip,
+    WorkOrder,
     WorkOrderClock,
     WorkOrderEvent,
 )
+from server.services import order_actions
+from server.services.caller import Caller
 
 
 class UnsupportedError(Exception):
@@ -59,6 +70,27 @@ class Linked:
     join: str
     many: bool = False
     newest: bool = False
+    refused: tuple[str, ...] = ()  # fields of the linked rows not compiled below this link
+
+
+@dataclass(frozen=True)
+class Listed:
+    """Rows of `table` whose ids the linking row holds in its JSON array `column`, in the array's
+    order, once per mention; an id of no row is left out."""
+
+    type: str
+    table: str
+    column: str
+
+
+@dataclass(frozen=True)
+class Computed:
+    """A field Python answers after the statement: `value(caller, row)` from the columns `reads`
+    of the root's row, plain JSON values or objects of the GraphQL type `type` (see OBJECTS)."""
+
+    reads: tuple[str, ...]
+    value: Callable[[Caller, Any], Any]
+    type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -177,8 +209,38 @@ def _user(column: str) -> Linked:
     return Linked("User", User.__tablename__, f"{{row}}.id = {{of}}.{column}")
 
 
-# GraphQL type -> field -> how PostgreSQL answers it.
-FIELDS: dict[str, dict[str, Value | Linked | Embedded]] = {
+def _enum(name: str) -> Value:
+    """A contract enum stored as its value: its GraphQL name is the value in capitals."""
+    return lambda row, _of: f"upper({row}.{name})"
+
+
+def _due_at(name: Value) -> Value:
+    """The deadline of the order's clock called `name` (one per order and name)."""
+    return lambda row, of: (
+        f"(SELECT {instant('c.due_at')} FROM {WorkOrderClock.__tablename__} c "
+        f"WHERE c.work_order_id = {row}.id AND c.tenant_id = :tenant "
+        f"AND c.name = {name(row, of)})"
+    )
+
+
+def _grade_override_reason(row: str, _of: str) -> str:
+    """Kept where registering put it: in the data of the order's first `registered` event."""
+    return (
+        f"(SELECT ev.data -> 'grade_override' ->> 'reason' "
+        f"FROM {WorkOrderEvent.__tablename__} ev WHERE ev.work_order_id = {row}.id "
+        f"AND ev.tenant_id = :tenant AND ev.kind = 'registered' ORDER BY ev.id LIMIT 1)"
+    )
+
+
+def _of_order(type_name: str, model: Any) -> Linked:
+    """The rows of `model` that belong to the order, oldest first."""
+    return Linked(type_name, model.__tablename__, "{row}.work_order_id = {of}.id", many=True)
+
+
+Source = Value | Linked | Listed | Embedded | Computed
+
+# GraphQL type -> field -> how PostgreSQL (or, Computed, Python) answers it.
+FIELDS: dict[str, dict[str, Source]] = {
     "WorkOrder": {
         "id": _id("WorkOrder"),
         **{
@@ -233,8 +295,36 @@ FIELDS: dict[str, dict[str, Value | Linked | Embedded]] = {
             "{row}.work_order_id = {of}.id",
             many=True,
         ),
-        "clocks": Linked(
-            "SlaClock", WorkOrderClock.__tablename__, "{row}.work_order_id = {of}.id", many=True
+        "clocks": _of_order("SlaClock", WorkOrderClock),
+        "demands": _column("demands"),
+        "flags": _column("flags"),
+        "gradeOverrideReason": _grade_override_reason,
+        "responseDueAt": _due_at(lambda _row, _of: "'response'"),
+        "closureDueAt": _due_at(lambda _row, _of: "'closure'"),
+        "currentStepDueAt": _due_at(lambda row, _of: f"{row}.state"),
+        # Like the loader's, an order outside the caller's scope is not shown; its customer would
+        # be a read to log, which only the root's own is.
+        "repeatOf": Linked(
+            "WorkOrder",
+            WorkOrder.__tablename__,
+            f"{{row}}.id = {{of}}.repeat_of_id AND {covered('{row}.org_path', 'read')}",
+            refused=("customer",),
+        ),
+        "involvedStaff": Listed("User", User.__tablename__, "involved_staff"),
+        "contactAttempts": _of_order("ContactAttempt", ContactAttempt),
+        "customerCalls": _of_order("CustomerCall", CustomerCall),
+        "warningSlips": _of_order("WarningSlip", WarningSlip),
+        "availableTransitions": Computed(
+            ("profile_version", "state"),
+            lambda caller, row: [t.name for t in order_actions.available_steps(caller, row)],
+        ),
+        "permittedSteps": Computed(
+            ("profile_version", "state", "org_path"),
+            order_actions.permitted_steps,
+            type="WorkflowStep",
+        ),
+        "permittedActions": Computed(
+            ("org_path",), lambda caller, row: order_actions.permitted_actions(caller, row.org_path)
         ),
     },
     "Label": {"zh": lambda row, _of: f"{row} ->> 'zh'", "en": lambda row, _of: f"{row} ->> 'en'"},
@@ -260,6 +350,7 @@ FIELDS: dict[str, dict[str, Value | Linked | Embedded]] = {
         "engineNumber": _column("engine_number"),
         "plate": _column("plate"),
         "model": _column("model"),
+        "purchaseDate": lambda row, _of: f"to_char({row}.purchase_date, 'YYYY-MM-DD')",
         "mileageKm": _column("mileage_km"),
     },
     "WorkOrderEvent": {
@@ -299,6 +390,58 @@ FIELDS: dict[str, dict[str, Value | Linked | Embedded]] = {
         },
         "status": _clock_status,
     },
+    "ContactAttempt": {
+        "id": _id("ContactAttempt"),
+        "at": _instant("at"),
+        "outcome": _enum("outcome"),
+        "note": _column("note"),
+        "actor": _user("actor_id"),
+    },
+    "CustomerCall": {
+        "id": _id("CustomerCall"),
+        "at": _instant("at"),
+        **{name: _column(name) for name in ("channel", "words", "flags", "state")},
+    },
+    "WarningSlip": {
+        "id": _id("WarningSlip"),
+        **{
+            name: _column(column)
+            for name, column in (
+                ("trigger", "trigger"),
+                ("reason", "reason"),
+                ("repeatWords", "repeat_words"),
+                ("fromTier", "from_tier"),
+                ("toTier", "to_tier"),
+                ("result", "result"),
+            )
+        },
+        "state": _enum("state"),
+        **{
+            name: _instant(column)
+            for name, column in (
+                ("issuedAt", "issued_at"),
+                ("acknowledgedAt", "acknowledged_at"),
+                ("resultAt", "result_at"),
+            )
+        },
+        "issuedBy": _user("issued_by_id"),
+        "resultHandler": _user("result_handler_id"),
+    },
+}
+
+# PostgreSQL passes a function at most 100 arguments: json_build_object 50 keys and values.
+MAX_PAIRS = 50
+
+# The Python objects a Computed field gives, by GraphQL type: field -> (the object's attribute,
+# the GraphQL type of its value when that is an object in turn).
+OBJECTS: dict[str, dict[str, tuple[str, str | None]]] = {
+    "WorkflowStep": {
+        "name": ("name", None),
+        "label": ("label", "Label"),
+        "requiresComment": ("requires_comment", None),
+        "recordsResolution": ("records_resolution", None),
+    },
+    "Label": {"zh": ("zh", None), "en": ("en", None)},
 }
 
 
@@ -323,12 +466,25 @@ def _object(
         else:
             value = _value(fields[s.field], row, of, s, aliases)
         pairs.append(f"'{s.key}', {value}")
+    if len(pairs) > MAX_PAIRS:
+        raise UnsupportedError(f"more than {MAX_PAIRS} fields of one {type_name}")
     return f"json_build_object({', '.join(pairs)})"
 
 
-def _value(
-    source: Value | Linked | Embedded, row: str, of: str, s: Selected, aliases: Iterator[int]
-) -> str:
+def _value(source: Source, row: str, of: str, s: Selected, aliases: Iterator[int]) -> str:
+    if isinstance(source, Computed):
+        raise UnsupportedError(f"{s.field} is answered in Python, on a root's own object only")
+    if isinstance(source, Listed):
+        alias = f"r{next(aliases)}"
+        obj = _object(source.type, alias, row, s.below, aliases)
+        return (
+            f"(SELECT coalesce(json_agg({obj} ORDER BY k.n), '[]'::json) "
+            f"FROM json_array_elements_text({row}.{source.column}) WITH ORDINALITY AS k(id, n) "
+            f"JOIN {source.table} {alias} ON {alias}.id = k.id::bigint "
+            f"AND {alias}.tenant_id = :tenant)"
+        )
+    if isinstance(source, Linked) and (refused := {b.field for b in s.below} & {*source.refused}):
+        raise UnsupportedError(f"{s.field} {{ {', '.join(sorted(refused))} }} is not compiled")
     if isinstance(source, Embedded):
         held = source.expression(row, of)
         obj = _object(source.type, held, row, s.below, aliases)
@@ -347,3 +503,47 @@ def _value(
     if s.below:
         raise UnsupportedError(f"{s.field} has no fields")
     return source(row, of)
+
+
+def in_python(
+    type_name: str, selected: tuple[Selected, ...]
+) -> tuple[tuple[Selected, ...], dict[Selected, Computed]]:
+    """The selected fields of a root's `type_name` object that PostgreSQL answers, and those that
+    Python does (Computed)."""
+    fields = FIELDS.get(type_name, {})
+    computed = {s: c for s in selected if isinstance(c := fields.get(s.field), Computed)}
+    for s, c in computed.items():
+        _check_object(c.type, s)
+    return tuple(s for s in selected if s not in computed), computed
+
+
+def _check_object(type_name: str | None, s: Selected) -> None:
+    if type_name is None:
+        if s.below:
+            raise UnsupportedError(f"{s.field} has no fields")
+        return
+    fields = OBJECTS.get(type_name, {})
+    for below in s.below:
+        if below.field != "__typename" and below.field not in fields:
+            raise UnsupportedError(f"{type_name}.{below.field} is not compiled")
+        if below.field in fields:
+            _check_object(fields[below.field][1], below)
+
+
+def computed_json(c: Computed, caller: Caller, row: Any, s: Selected) -> Any:
+    """The value of the Computed field `s` for the root's row, as the document selects it."""
+    return _shown(c.value(caller, row), c.type, s.below)
+
+
+def _shown(value: Any, type_name: str | None, selected: tuple[Selected, ...]) -> Any:
+    if isinstance(value, list | tuple):
+        return [_shown(v, type_name, selected) for v in value]
+    if type_name is None or value is None:
+        return value
+    fields = OBJECTS[type_name]
+    return {
+        s.key: type_name
+        if s.field == "__typename"
+        else _shown(getattr(value, fields[s.field][0]), fields[s.field][1], s.below)
+        for s in selected
+    }
