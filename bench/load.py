@@ -36,6 +36,8 @@ class Load:
     body: str = ""  # the same body every time (the list)
     parts: tuple[str, str, str] | None = None  # or a body per request around a (phone, VIN) key
     keys: list[tuple[str, str]] = field(default_factory=list)
+    method: str = "POST"  # GET with an empty body: the peer's REST list (bench/peer/)
+    scheme: str = "Bearer"  # the Authorization header's scheme (DRF's TokenAuthentication: Token)
 
     def bodies(self) -> Iterator[str]:
         if self.parts is None:
@@ -73,6 +75,7 @@ async def run(load: Load, connections: int, seconds: float) -> Result:
 
 
 _LIST_LUA = "wrk.body = [==[{body}]==]\n"
+_JSON_LUA = 'wrk.headers["Content-Type"] = "application/json"\n'
 _REGISTER_LUA = """local parts = {{ [==[{0}]==], [==[{1}]==], [==[{2}]==] }}
 local keys, n = {{}}, 0
 function init(args)
@@ -84,9 +87,8 @@ function request()
   return wrk.format(nil, nil, nil, parts[1] .. phone .. parts[2] .. vin .. parts[3])
 end
 """
-_COMMON_LUA = """wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer {token}"
+_COMMON_LUA = """wrk.method = "{method}"
+wrk.headers["Authorization"] = "{scheme} {token}"
 function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format("BENCH requests=%d p50=%d p95=%d p99=%d failures=%d\\n",
@@ -97,13 +99,13 @@ end
 
 
 def _script(load: Load, folder: Path) -> Path:
-    lua = _COMMON_LUA.format(token=load.token)
-    if load.parts is None:
-        lua += _LIST_LUA.format(body=load.body)
-    else:
+    lua = _COMMON_LUA.format(method=load.method, scheme=load.scheme, token=load.token)
+    if load.parts is not None:
         keys = folder / "keys.txt"
         keys.write_text("".join(f"{phone} {vin}\n" for phone, vin in load.keys))
-        lua += _REGISTER_LUA.format(*load.parts, keys=keys.resolve())
+        lua += _JSON_LUA + _REGISTER_LUA.format(*load.parts, keys=keys.resolve())
+    elif load.body:
+        lua += _JSON_LUA + _LIST_LUA.format(body=load.body)
     script = (folder / "load.lua").resolve()
     script.write_text(lua, encoding="utf-8")
     return script
@@ -152,7 +154,9 @@ async def _closed_loop(load: Load, connections: int, seconds: float) -> Result:
     latencies: list[float] = []
     failures = 0
     source = load.bodies()
-    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {load.token}"}
+    headers = {"Authorization": f"{load.scheme} {load.token}"}
+    if load.body or load.parts is not None:
+        headers["Content-Type"] = "application/json"
     deadline = time.perf_counter() + seconds
     async with httpx.AsyncClient(
         limits=httpx.Limits(max_connections=connections), timeout=30
@@ -162,7 +166,9 @@ async def _closed_loop(load: Load, connections: int, seconds: float) -> Result:
             nonlocal failures
             while time.perf_counter() < deadline:
                 started = time.perf_counter()
-                response = await client.post(load.url, content=next(source), headers=headers)
+                response = await client.request(
+                    load.method, load.url, content=next(source) or None, headers=headers
+                )
                 latencies.append(time.perf_counter() - started)
                 failures += response.status_code >= 300
 
