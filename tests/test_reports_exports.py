@@ -76,6 +76,30 @@ async def test_the_order_export_holds_exactly_the_filtered_rows_masked_for_the_s
     await se.db.close()
 
 
+async def test_an_order_is_labelled_by_its_own_profile_version(world, tmp_path):
+    # Version 2 renames the category of the orders; they are not migrated, so they stay under the
+    # version they were registered with, whose label the export writes (not the bare code).
+    before = await world.caller("se")
+    await before.db.close()
+    profile = before.profile
+    code = next(c for c, item in profile.categories.items() if item.label.zh == "经销商销售服务")
+    exported = (await world.gql("admin", "ExportProfile"))["exportProfile"]["documents"]
+    exported["profile.yaml"]["version"] = "2027.1"
+    for category in exported["categories.yaml"]["categories"]:
+        if category["code"] == code:
+            category["code"], category["label"]["zh"] = f"{code}_v2", "经销商销售服务（新）"
+    mapping = {"categories": {code: f"{code}_v2"}}
+    imported = await world.gql("admin", "ImportProfile", documents=exported, mapping=mapping)
+    assert imported["importProfile"]["version"] == "2027.1", imported
+    se = await world.caller("se")
+    assert code not in se.profile.categories
+    path = tmp_path / "orders.xlsx"
+    assert await exports.export_orders(se, queries.OrderFilter(states=["in_progress"]), path) == 2
+    _, *body = rows(path)
+    assert {r[5] for r in body} >= {"经销商销售服务"} and code not in {r[5] for r in body}
+    await se.db.close()
+
+
 async def test_a_manager_without_customer_pii_gets_masked_phones_of_their_dealer(world, tmp_path):
     manager = await world.caller("manager_a")
     path = tmp_path / "orders.xlsx"

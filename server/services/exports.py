@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,7 @@ async def export_orders(
             WorkOrder.org_path,
             WorkOrder.customer_id,
             WorkOrder.id,
+            WorkOrder.profile_version,
         )
         .join(Customer, Customer.id == WorkOrder.customer_id)
         .where(queries.visible(caller))
@@ -132,17 +134,38 @@ async def export_orders(
     return sheet.rows
 
 
+@dataclass(frozen=True)
+class _CodeLabels:
+    """The labels of one profile version's codes, as the export writes them."""
+
+    channels: Mapping[str | None, str]
+    types: Mapping[str | None, str]
+    categories: Mapping[str | None, str]
+    grades: Mapping[str | None, str]
+    tiers: Mapping[str | None, str]
+    states: Mapping[str | None, str]
+
+    @classmethod
+    def of(cls, profile: Profile) -> _CodeLabels:
+        return cls(
+            channels=_labels(profile, profile.channels),
+            types=_labels(profile, profile.order_types),
+            categories=_labels(profile, profile.categories),
+            grades=_labels(profile, profile.grades),
+            tiers=_labels(profile, profile.tiers),
+            states={s.name: _text(profile, s.label) for s in profile.workflow.states},
+        )
+
+
 def _row_maker(caller: Caller) -> Callable[[Any], tuple[Any, ...]]:
     """The row as written: every code a label, every instant local and naive (Excel has no zone),
     the phone masked where the caller may not see it; look-ups by dict, decided once per path."""
-    profile = caller.profile
-    zone = ZoneInfo(profile.timezone)
-    channels, types = _labels(profile, profile.channels), _labels(profile, profile.order_types)
-    categories, grades = _labels(profile, profile.categories), _labels(profile, profile.grades)
-    tiers = _labels(profile, profile.tiers)
-    states = {s.name: _text(profile, s.label) for s in profile.workflow.states}
+    zone = ZoneInfo(caller.profile.timezone)
     dealers = {i: unit.name for i, unit in caller.tenant.units.items()}
     unmasked: dict[str, tuple[bool, bool]] = {}  # path -> (shown, logged)
+    # An order's codes are labelled as its own profile version labels them: a later version may
+    # have renamed or dropped them (docs/architecture.md, profile versions).
+    versions: dict[str, _CodeLabels] = {}
 
     def local(at: datetime | None) -> datetime | None:
         return at.astimezone(zone).replace(tzinfo=None) if at is not None else None
@@ -156,16 +179,19 @@ def _row_maker(caller: Caller) -> Callable[[Any], tuple[Any, ...]]:
         number = r[10]
         if shown and logged and number:
             caller.revealed.add((r[15], r[16]))
+        labels = versions.get(r[17])
+        if labels is None:
+            labels = versions[r[17]] = _CodeLabels.of(caller.tenant.profile_of(r))
         return (
             r[0],
             local(r[1]),
             dealers.get(r[2], ""),
-            channels.get(r[3], r[3]),
-            types.get(r[4], r[4]),
-            categories.get(r[5], r[5]),
-            grades.get(r[6], r[6]),
-            tiers.get(r[7], r[7]),
-            states.get(r[8], r[8]),
+            labels.channels.get(r[3], r[3]),
+            labels.types.get(r[4], r[4]),
+            labels.categories.get(r[5], r[5]),
+            labels.grades.get(r[6], r[6]),
+            labels.tiers.get(r[7], r[7]),
+            labels.states.get(r[8], r[8]),
             r[9],
             (number if shown else mask_phone(number)) if number else None,
             r[11],
