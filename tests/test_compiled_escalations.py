@@ -10,6 +10,7 @@ resulted."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 from datetime import UTC, datetime
@@ -30,7 +31,7 @@ from schema.ids import encode
 from schema.persisted import PersistedOperations
 from server.db.models import WarningSlip, WorkOrder
 from server.domain import bounds
-from server.domain.errors import DomainError
+from server.domain.errors import TransitionNotAllowedError
 from server.security.auth import Claims
 from server.services import calls, customer_access, demo, escalation, slips
 from server.services.caller import Caller, tenant_caller
@@ -70,15 +71,11 @@ async def _escalate(database: Any) -> None:
     )
     for n, (order_id, version) in enumerate(open_orders):
         flags = [["claims_media"], ["claims_media", "nobody_contacted"]][n % 4 // 2]
-        try:
-            if n % 3 == 0:
+        if n % 3 == 0:
+            with contextlib.suppress(TransitionNotAllowedError):  # at its category's top tier
                 await escalation.escalate(se, order_id, "客户要求升级", version)
-            if n % 2 == 0:
-                await calls.record_call(
-                    operator, order_id, "hotline_400", "又来电", flags, [], None
-                )
-        except DomainError:
-            continue  # at the top tier already
+        if n % 2 == 0:
+            await calls.record_call(operator, order_id, "hotline_400", "又来电", flags, [], None)
     async with se.db.read() as session:
         slip_ids = sorted((await session.scalars(select(WarningSlip.id))).all())
     for n, slip_id in enumerate(slip_ids):
@@ -92,7 +89,8 @@ async def _escalate(database: Any) -> None:
 
 async def _world(database: Any) -> dict[str, Any]:
     """The demo's callers (one per role) and what variables can name: cursors are those of the
-    SE's pages of three in either sort, and of other lists."""
+    SE's pages of three in either sort, one of the order list, and a position among the orders
+    without a deadline."""
     loaded = await demo.demo_users(database)
     clock = FixedClock(datetime.now(UTC))
     callers = {
