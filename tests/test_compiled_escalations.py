@@ -16,7 +16,6 @@ import os
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 import pytest
 from conftest import PG_DB, migrated_pg_database
 from hypothesis import HealthCheck, given, settings
@@ -26,16 +25,15 @@ from sqlalchemy import select
 from schema import cursors
 from schema.app import schema
 from schema.compiled import CompiledOperations
-from schema.context import Context
 from schema.ids import encode
 from schema.persisted import PersistedOperations
 from server.db.models import WarningSlip, WorkOrder
 from server.domain import bounds
 from server.domain.errors import TransitionNotAllowedError
 from server.security.auth import Claims
-from server.services import calls, customer_access, demo, escalation, slips
+from server.services import calls, demo, escalation, slips
 from server.services.caller import Caller, tenant_caller
-from tests.support import FixedClock, op
+from tests.support import FixedClock, run_recorded
 
 EXAMPLES = int(os.environ.get("COMPILED_EXAMPLES", "80"))
 SORTS = ("AGE", "BREACH")
@@ -117,7 +115,9 @@ async def _world(database: Any) -> dict[str, Any]:
 async def _end_cursors(caller: Caller, variables: dict[str, Any]) -> Any:
     after = None
     while True:
-        answer = json.loads((await _run(caller, None, {**variables, "after": after}))[0])
+        answer = json.loads(
+            (await run_recorded(caller, "Escalations", {**variables, "after": after}))[0]
+        )
         page = answer["escalations"]
         if not page["pageInfo"]["hasNextPage"]:
             return
@@ -152,36 +152,6 @@ def _variables(world: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
     )
 
 
-def _json(data: Any) -> str:
-    return json.dumps(orjson.loads(orjson.dumps(data)), sort_keys=True, ensure_ascii=False)
-
-
-async def _run(
-    caller: Caller, compiled: CompiledOperations | None, variables: dict[str, Any]
-) -> tuple[str, list[str], set[Any], bool]:
-    """The answer (JSON, sorted keys), its errors, the customer reads logged (none: no customer
-    is selected), and whether the compiled statement answered."""
-    logged: set[Any] = set()
-    original = customer_access.record
-
-    async def record(c: Any) -> None:
-        logged.update(c.revealed)
-        await original(c)
-
-    customer_access.record = record  # type: ignore[assignment]
-    try:
-        result = await schema.execute(
-            op("Escalations"),
-            variable_values=variables,
-            context_value=Context(caller, "test", compiled=compiled),
-        )
-    finally:
-        customer_access.record = original  # type: ignore[assignment]
-        await caller.db.close()
-    errors = [e.message for e in result.errors or ()]
-    return _json(result.data), errors, logged, isinstance(result.data, orjson.Fragment)
-
-
 def _compiled() -> CompiledOperations:
     return CompiledOperations.build(schema._schema, PersistedOperations.load(), "postgresql")
 
@@ -194,8 +164,8 @@ async def test_compiled_escalations_answer_as_the_interpreted_ones(demo_database
 
     async def one_case(username: str, variables: dict[str, Any]) -> None:
         caller = world["callers"][username]
-        interpreted = await _run(caller, None, variables)
-        answered = await _run(caller, compiled, variables)
+        interpreted = await run_recorded(caller, "Escalations", variables)
+        answered = await run_recorded(caller, "Escalations", variables, compiled)
         assert answered[:3] == interpreted[:3], (username, variables)
         assert not interpreted[3]
         paths.append(answered[3])
@@ -225,8 +195,8 @@ async def test_every_page_of_every_caller_matches_to_the_end(demo_database, sort
         after = None
         while True:
             variables = {"sort": sort, "first": 4, "after": after}
-            interpreted = await _run(caller, None, variables)
-            answered = await _run(caller, compiled, variables)
+            interpreted = await run_recorded(caller, "Escalations", variables)
+            answered = await run_recorded(caller, "Escalations", variables, compiled)
             assert answered[:3] == interpreted[:3], (username, after)
             assert answered[3], "the compiled statement answered"
             page = json.loads(answered[0])["escalations"]
