@@ -1,5 +1,5 @@
-"""Request bodies: the contract's Worklist and RegisterComplaint operations, as the portal sends
-them.
+"""Request bodies: the contract's Worklist, Escalations and RegisterComplaint operations, as the
+portal sends them.
 
 Every registration names a phone and a VIN never seen before, so each one creates a customer and a
 vehicle. They are counted on from the highest benchmark phone already in the database (prefix 136;
@@ -28,6 +28,13 @@ def operation(name: str) -> str:
 def worklist(first: int = 50) -> str:
     return json.dumps(
         {"query": operation("Worklist"), "operationName": "Worklist", "variables": {"first": first}}
+    )
+
+
+def escalations(first: int = 50) -> str:
+    variables = {"first": first}
+    return json.dumps(
+        {"query": operation("Escalations"), "operationName": "Escalations", "variables": variables}
     )
 
 

@@ -40,6 +40,11 @@ def full_page(data: dict[str, Any]) -> bool:
     return len(data.get("workOrders", {}).get("edges", [])) == 50
 
 
+def escalations_page(data: dict[str, Any]) -> bool:
+    """Any page: bench.escalation_load decides how many orders are escalated."""
+    return data.get("escalations", {}).get("__typename") == "EscalationConnection"
+
+
 def registered(data: dict[str, Any]) -> bool:
     return data.get("registerComplaint", {}).get("__typename") == "WorkOrderPayload"
 

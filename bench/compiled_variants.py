@@ -1,7 +1,8 @@
-"""The worklist on each path of schema/compiled.py (issue 19): answered by its compiled statement,
-and interpreted by graphql-core as before. Both run the product app (complaintdesk.app.create_app);
-each factory runs in its own uvicorn process, so the interpreted one switches compiling off in
-place, as bench/product_variants.py edits the product for its variants.
+"""The compiled operations (the Worklist, Escalations) on each path of schema/compiled.py (issue
+19): answered by their compiled statements, and interpreted by graphql-core as before. Both run the
+product app (complaintdesk.app.create_app); each factory runs in its own uvicorn process, so the
+interpreted one switches compiling off in place, as bench/product_variants.py edits the product for
+its variants.
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ class Variant:
     label: str
     factory: str
     path: str
-    operation: str  # list or register
+    operation: str  # list, escalations or register
 
 
 VARIANTS = (
@@ -100,6 +100,20 @@ VARIANTS = (
         "/graphql",
         "list",
     ),
+    Variant(
+        "escalations-compiled",
+        "escalations: real app, Escalations compiled (as shipped)",
+        f"{COMPILED_APPS}:compiled",
+        "/graphql",
+        "escalations",
+    ),
+    Variant(
+        "escalations-interpreted",
+        "escalations: real app, nothing compiled",
+        f"{COMPILED_APPS}:interpreted",
+        "/graphql",
+        "escalations",
+    ),
     Variant("register", "registerComplaint: real app", PRODUCT, "/graphql", "register"),
     Variant(
         "register-floor",
@@ -139,6 +153,8 @@ class Bench:
         url = base + variant.path
         if variant.operation == "list":
             return Load(url, self.tokens["list"], body=bodies.worklist(50))
+        if variant.operation == "escalations":  # the SE's board: the whole brand's
+            return Load(url, self.tokens["list"], body=bodies.escalations(50))
         count = (
             int(self.args.duration * 6000) + 1000
         )  # more keys than even the floor can use in one run
@@ -239,6 +255,8 @@ async def _smoke(bench: Bench, variant: Variant, base: str) -> None:
     probe = await bench.load_for(variant, base)
     if variant.operation == "list":
         await checks.smoke(probe.url, probe.token, probe.body, checks.full_page)
+    elif variant.operation == "escalations":
+        await checks.smoke(probe.url, probe.token, probe.body, checks.escalations_page)
     else:
         body = bodies.fill(probe.parts, probe.keys[0])  # type: ignore[arg-type]
         await checks.smoke(probe.url, probe.token, body, checks.registered)

@@ -22,6 +22,7 @@ CONTEXT = (
     ("list-uncached", "list-floor-static", "list without caches / static-GraphQL floor"),
     ("list-stock-pool", "list", "list, SQLAlchemy's stock pool / the fair pool"),
     ("list-compiled", "list-interpreted", "compiled list / interpreted"),
+    ("escalations-compiled", "escalations-interpreted", "compiled escalations / interpreted"),
 )
 # (variant, the largest p95 / p50, what): issue 19, the tail. Some requests waiting seconds longer
 # than the rest is what a portal feels as freezes, whatever the throughput.

@@ -43,13 +43,13 @@ from graphql.execution.values import get_variable_values
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
 
-from schema import cursors
+from schema import cursors, escalation_board
 from schema.ids import decode
 from schema.persisted import PersistedOperations
 from schema.queries import WorkOrderFilter, order_filter
 from server.adapters import metrics
 from server.domain.errors import InvalidInputError
-from server.services import compiled_detail, compiled_reads
+from server.services import compiled_detail, compiled_escalations, compiled_reads
 from server.services.caller import Caller
 from server.services.compiled_detail import OrderDetail
 from server.services.compiled_reads import Answer, OrderPage
@@ -110,6 +110,11 @@ class Root:
 ROOTS = {
     "workOrders": Root("WorkOrderConnection", compiled_reads.order_connection, _work_orders),
     "workOrder": Root("WorkOrder", compiled_detail.order_detail, _work_order),
+    "escalations": Root(
+        "EscalationConnection",
+        compiled_escalations.escalation_connection,
+        escalation_board.compiled,
+    ),
 }
 
 

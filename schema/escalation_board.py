@@ -4,10 +4,12 @@ duplicates)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
+from strawberry.utils.str_converters import to_camel_case
 
 from schema import cursors, prefetch
 from schema.context import Info
@@ -16,8 +18,12 @@ from schema.ids import key
 from schema.parties import Label
 from schema.queries import Cursor, PageSize
 from schema.types import PageInfo, SlipState, WarningSlip, WorkOrder
+from server.domain.errors import InvalidInputError
 from server.domain.identifiers import normalise_phone, normalise_vin
 from server.services import escalation_board, intake, queries
+from server.services.caller import Caller
+from server.services.compiled_escalations import EscalationPage
+from server.services.compiled_reads import Answer
 
 
 @strawberry.type(description="The grade the grading rules propose, and why.")
@@ -106,6 +112,43 @@ def _position(
     return escalation_board.EscalationPosition(last_id, cursors.instant(keys[0]) if keys else None)
 
 
+def _where(
+    sent: EscalationFilter | None, sort: EscalationSort
+) -> escalation_board.EscalationFilter:
+    f = sent or EscalationFilter()
+    return escalation_board.EscalationFilter(
+        org_unit_id=key("OrgUnit", f.org_unit_id) if f.org_unit_id is not None else None,
+        categories=f.categories,
+        tiers=f.tiers,
+        grades=f.grades,
+        slip_states=[s.value for s in f.slip_states] if f.slip_states else None,
+        older_than_hours=f.older_than_hours,
+        sort=sort.value,
+    )
+
+
+# The filter's fields by their GraphQL names, as coerced variables name them.
+_FILTER = {
+    to_camel_case(f.python_name): f.python_name
+    for f in EscalationFilter.__strawberry_definition__.fields  # type: ignore[attr-defined]
+}
+
+
+async def compiled(page: EscalationPage, caller: Caller, args: Mapping[str, Any]) -> Answer | None:
+    """The compiled `escalations` (schema/compiled.py) for the coerced arguments, read as the
+    resolver reads them; None where the interpreted path must answer."""
+    sort, first = args.get("sort", EscalationSort.AGE), args.get("first", 20)
+    if not isinstance(sort, EscalationSort) or not isinstance(first, int):
+        return None  # an explicit null: graphql-core refuses it
+    try:
+        position = _position(sort, args.get("after"))
+    except InvalidInputError:
+        return None
+    sent = args.get("filter")
+    f = EscalationFilter(**{_FILTER[k]: v for k, v in sent.items()}) if sent is not None else None
+    return await page.run(caller, _where(f, sort), first, position)
+
+
 @strawberry.type
 class EscalationQuery:
     @strawberry.field(
@@ -128,16 +171,7 @@ class EscalationQuery:
         first: PageSize = 20,
         after: Cursor = None,
     ) -> EscalationsResult:
-        f = filter or EscalationFilter()
-        where = escalation_board.EscalationFilter(
-            org_unit_id=key("OrgUnit", f.org_unit_id) if f.org_unit_id is not None else None,
-            categories=f.categories,
-            tiers=f.tiers,
-            grades=f.grades,
-            slip_states=[s.value for s in f.slip_states] if f.slip_states else None,
-            older_than_hours=f.older_than_hours,
-            sort=sort.value,
-        )
+        where = _where(filter, sort)
 
         async def run() -> EscalationConnection:
             caller = info.context.caller

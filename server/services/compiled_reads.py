@@ -82,7 +82,8 @@ def order_connection(key: str, selected: tuple[Selected, ...]) -> OrderPage:
         elif s.field == "edges":
             value = _edges(s.below)
         elif s.field == "pageInfo":
-            value = _page_info(s.below)
+            last = f"array_agg({cursor(ORDER_CURSOR, 't.id')} ORDER BY t.id)"
+            value = page_info(s.below, f"({last} FILTER (WHERE t.n <= :first))[1]")
         else:
             raise UnsupportedError(f"WorkOrderConnection.{s.field} is not compiled")
         parts.append(f"'{s.key}', {value}")
@@ -117,7 +118,9 @@ def _edges(selected: tuple[Selected, ...]) -> str:
     return f"coalesce({page}, '[]'::json)"
 
 
-def _page_info(selected: tuple[Selected, ...]) -> str:
+def page_info(selected: tuple[Selected, ...], end: str) -> str:
+    """PageInfo over the page's rows `t`, numbered `n`, of which the first :first are shown;
+    `end` is the SQL of the last shown row's cursor."""
     parts = []
     for s in selected:
         if s.field == "__typename":
@@ -125,8 +128,7 @@ def _page_info(selected: tuple[Selected, ...]) -> str:
         elif s.field == "hasNextPage":
             value = "count(*) > :first"
         elif s.field == "endCursor":
-            last = f"array_agg({cursor(ORDER_CURSOR, 't.id')} ORDER BY t.id)"
-            value = f"({last} FILTER (WHERE t.n <= :first))[1]"
+            value = end
         else:
             raise UnsupportedError(f"PageInfo.{s.field} is not compiled")
         parts.append(f"'{s.key}', {value}")

@@ -41,6 +41,15 @@ async def list_escalations(
 ) -> queries.Page[WorkOrder]:
     """Escalated orders (above their first tier, repeats, or with a warning slip) the caller may
     see."""
+    check_page(first, where)
+    async with caller.db.read() as session:
+        query = await escalation_page(session, caller, where, first, after)
+        rows = list((await session.scalars(query)).all())
+    return queries.Page(rows[:first], len(rows) > first)
+
+
+def check_page(first: int, where: EscalationFilter) -> None:
+    """Refuses a page size out of range or an age out of bounds (InvalidInputError)."""
     if not 0 < first <= queries.MAX_PAGE:
         raise InvalidInputError(
             [FieldProblem(("first",), f"ask for 1 to {queries.MAX_PAGE} orders a page")]
@@ -48,6 +57,18 @@ async def list_escalations(
     hours = where.older_than_hours
     if hours is not None and (problem := bounds.range_problem(hours, 0, bounds.HOURS_MAX)):
         raise InvalidInputError([FieldProblem(("filter", "olderThanHours"), problem)])
+
+
+async def escalation_page(
+    session: Any,
+    caller: Caller,
+    where: EscalationFilter,
+    first: int,
+    after: EscalationPosition | None,
+) -> Select[Any]:
+    """The statement of a page of escalations and what follows it (more than `first` rows when
+    another page follows), in the sort's order: the interpreted list's, and the rows a compiled
+    read builds its JSON from (server/services/compiled_escalations.py)."""
     # The page's ids first, then its rows. The ids come from a partial index alone (index-only: it
     # holds org_path, so a region's board passes over other regions' entries without reading their
     # rows); filtering rows instead read ~2,500 of them, on as many pages, for a region's first
@@ -55,19 +76,14 @@ async def list_escalations(
     matching = _filtered_escalations(
         caller, select(WorkOrder.id).where(WorkOrder.escalated, queries.visible(caller)), where
     )
-    async with caller.db.read() as session:
-        matching = await queries.filtered(
-            session, matching, queries.OrderFilter(org_unit_id=where.org_unit_id)
-        )
-        page = _escalations_page(matching, where.sort, after, first + 1)
-        query = (
-            select(WorkOrder).where(WorkOrder.id.in_(page)).order_by(*_escalation_order(where.sort))
-        )
-        rows = list((await session.scalars(query)).all())
-    return queries.Page(rows[:first], len(rows) > first)
+    matching = await queries.filtered(
+        session, matching, queries.OrderFilter(org_unit_id=where.org_unit_id)
+    )
+    page = _escalations_page(matching, where.sort, after, first + 1)
+    return select(WorkOrder).where(WorkOrder.id.in_(page)).order_by(*escalation_order(where.sort))
 
 
-def _escalation_order(sort: str) -> tuple[SQLColumnExpression[Any], ...]:
+def escalation_order(sort: str) -> tuple[SQLColumnExpression[Any], ...]:
     if sort == "breach":
         # Past-due first, the longest overdue first; next_deadline_at is the earliest running
         # deadline. NULLS LAST is the order of ix_work_orders_escalations_breach, so the index

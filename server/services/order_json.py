@@ -451,6 +451,12 @@ def object_json(type_name: str, row: str, of: str, selected: tuple[Selected, ...
     return _object(type_name, row, of, selected, itertools.count(1))
 
 
+def value_json(source: Source, row: str, s: Selected) -> str:
+    """The SQL of the field `s` that `source` answers for the row aliased `row`, for a type outside
+    FIELDS whose row is an order's (schema/escalation_board.py's Escalation.slips)."""
+    return _value(source, row, row, s, itertools.count(1))
+
+
 def _object(
     type_name: str, row: str, of: str, selected: tuple[Selected, ...], aliases: Iterator[int]
 ) -> str:
