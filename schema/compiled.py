@@ -43,13 +43,14 @@ from graphql.execution.values import get_variable_values
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
 
-from schema import cursors
+from schema import cursors, ids
 from schema.persisted import PersistedOperations
 from schema.queries import WorkOrderFilter, order_filter
 from server.adapters import metrics
 from server.domain.errors import InvalidInputError
-from server.services import compiled_reads
+from server.services import compiled_board, compiled_reads
 from server.services.caller import Caller
+from server.services.compiled_board import BoardFigures
 from server.services.compiled_reads import Answer, OrderPage
 from server.services.order_json import Selected, UnsupportedError
 
@@ -82,6 +83,11 @@ def _camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
+async def _board(figures: BoardFigures, caller: Caller, args: Mapping[str, Any]) -> Answer | None:
+    sent = args.get("orgUnitId")
+    return await figures.run(caller, None if sent is None else ids.key("OrgUnit", sent))
+
+
 # A root field's SQL from its response key and selection, made once at start-up (a root's own
 # type, such as OrderPage), and its answer to one request from that SQL, the caller and the
 # arguments; None sends the request to the interpreted path.
@@ -100,6 +106,7 @@ class Root:
 
 ROOTS = {
     "workOrders": Root("WorkOrderConnection", compiled_reads.order_connection, _work_orders),
+    "board": Root("Board", compiled_board.board, _board),
 }
 
 

@@ -31,7 +31,7 @@ from server.services.caller import tenant_caller
 from tests.support import PEOPLE, FixedClock, make_world, op, register
 
 EXAMPLES = int(os.environ.get("COMPILED_EXAMPLES", "80"))
-COMPILED_SQL = ("Worklist",)
+COMPILED_SQL = ("Worklist", "Board")
 
 
 # Compiled operations run on PostgreSQL only (SQLite: the fallback test); only that database.
