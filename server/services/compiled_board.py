@@ -30,7 +30,7 @@ _STATES = (
     "FROM json_array_elements(CAST(:states AS json)) WITH ORDINALITY AS e(v, i)"
 )
 
-# Board fields read from the figures' row `f`.
+# Board fields read from the figures' row `f`, and the request's instant.
 _FIGURES = {
     "open": "(SELECT coalesce(sum(c.value::bigint), 0) FROM json_each_text(f.counted) AS c)",
     "dueSoon": "f.due_soon",
@@ -72,8 +72,10 @@ class BoardFigures:
             counted.scalar_subquery().label("counted"),  # {state: n}, NULL when none
             board_figures.breached(caller, path, now).scalar_subquery().label("breached"),
             warned.c.every.label("due_soon"),
-        ).subquery("f")
-        return select(self.data).select_from(figures)
+        )
+        # Materialized: pulled up into the JSON's query, `counted` would be read once for each
+        # field that names it.
+        return select(self.data).select_from(figures.cte("f").prefix_with("MATERIALIZED"))
 
 
 def board(key: str, selected: tuple[Selected, ...]) -> BoardFigures:
