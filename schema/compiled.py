@@ -43,14 +43,14 @@ from graphql.execution.values import get_variable_values
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
 
-from schema import cursors, escalation_board
-from schema.ids import decode
+from schema import cursors, escalation_board, ids
 from schema.persisted import PersistedOperations
 from schema.queries import WorkOrderFilter, order_filter
 from server.adapters import metrics
 from server.domain.errors import InvalidInputError
-from server.services import compiled_detail, compiled_escalations, compiled_reads
+from server.services import compiled_board, compiled_detail, compiled_escalations, compiled_reads
 from server.services.caller import Caller
+from server.services.compiled_board import BoardFigures
 from server.services.compiled_detail import OrderDetail
 from server.services.compiled_reads import Answer, OrderPage
 from server.services.order_json import Selected, UnsupportedError
@@ -74,7 +74,7 @@ async def _work_orders(page: OrderPage, caller: Caller, args: Mapping[str, Any])
 async def _work_order(
     detail: OrderDetail, caller: Caller, args: Mapping[str, Any]
 ) -> Answer | None:
-    order_id = decode("WorkOrder", args["id"])
+    order_id = ids.decode("WorkOrder", args["id"])
     return None if order_id is None else await detail.run(caller, order_id)
 
 
@@ -89,6 +89,11 @@ def _work_order_filter(sent: Mapping[str, Any] | None) -> WorkOrderFilter | None
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
+
+
+async def _board(figures: BoardFigures, caller: Caller, args: Mapping[str, Any]) -> Answer | None:
+    sent = args.get("orgUnitId")
+    return await figures.run(caller, None if sent is None else ids.key("OrgUnit", sent))
 
 
 # A root field's SQL from its response key and selection, made once at start-up (a root's own
@@ -115,6 +120,7 @@ ROOTS = {
         compiled_escalations.escalation_connection,
         escalation_board.compiled,
     ),
+    "board": Root("Board", compiled_board.board, _board),
 }
 
 

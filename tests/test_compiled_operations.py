@@ -29,7 +29,7 @@ from server.services.caller import tenant_caller
 from tests.support import PEOPLE, FixedClock, make_world, register, run_recorded
 
 EXAMPLES = int(os.environ.get("COMPILED_EXAMPLES", "80"))
-COMPILED_SQL = ("Escalations", "OrderDetail", "Worklist")
+COMPILED_SQL = ("Board", "Escalations", "OrderDetail", "Worklist")
 
 
 # Compiled operations run on PostgreSQL only (SQLite: the fallback test); only that database.

@@ -2,7 +2,8 @@
 their clock status, the overdue list's first page and the per-day trend. Each figure is one
 set-based statement over the maintained counts (board_counts) or served by an index (migration
 0018), so its cost follows the scope's dealers, deadlines ahead or days, never every order of
-the brand (docs/architecture.md#board)."""
+the brand (docs/architecture.md#board). The compiled Board runs the same statements as subqueries
+of one (services/compiled_board.py)."""
 
 from __future__ import annotations
 
@@ -75,22 +76,12 @@ def _scoped(
 
 
 async def counts(caller: Caller, path: str | None, now: datetime) -> Counts:
-    """The scope's open orders from the maintained counts (a few rows per dealer), and the breached
-    ones from the deadlines already past (an index range over the overdue orders alone)."""
+    """The scope's open orders from the maintained counts, and the breached ones."""
     dimensions = (BoardCount.state, BoardCount.grade, BoardCount.tier, BoardCount.category)
     query = (
         select(*dimensions, BoardCount.running, func.sum(BoardCount.n))
-        .where(
-            BoardCount.state.in_(open_states(caller)),
-            # The rows of the scope's own units: each holds its whole subtree (rolled up).
-            BoardCount.org_path.in_(units(caller, path)),
-        )
+        .where(*counted(caller, path))
         .group_by(*dimensions, BoardCount.running)
-    )
-    late = select(func.count()).where(
-        WorkOrder.next_deadline_at <= now,
-        WorkOrder.state.in_(open_states(caller)),
-        _scoped(caller, path),
     )
     out = Counts()
     async with caller.db.read() as session:
@@ -102,14 +93,41 @@ async def counts(caller: Caller, path: str | None, now: datetime) -> Counts:
             out.by_category[category] += n
             if not runs:
                 out.stopped += n
-        out.breached = int(await session.scalar(late) or 0)
+        out.breached = int(await session.scalar(breached(caller, path, now)) or 0)
     return out
+
+
+def counted(caller: Caller, path: str | None) -> tuple[ColumnElement[bool], ...]:
+    """The maintained counts (BoardCount) of the scope's open orders: a few rows per dealer."""
+    return (
+        BoardCount.state.in_(open_states(caller)),
+        # The rows of the scope's own units: each holds its whole subtree (rolled up).
+        BoardCount.org_path.in_(units(caller, path)),
+    )
+
+
+def breached(caller: Caller, path: str | None, now: datetime) -> Select[int]:
+    """How many of the scope's open orders are past a deadline, from the deadlines already past (an
+    index range over the overdue orders alone)."""
+    return select(func.count().label("n")).where(
+        WorkOrder.next_deadline_at <= now,
+        WorkOrder.state.in_(open_states(caller)),
+        _scoped(caller, path),
+    )
 
 
 async def due_soon(caller: Caller, path: str | None, now: datetime) -> tuple[int, int]:
     """Open orders with a running clock in its warning window: all of them, and those not
-    breached by another clock. Driven by the running clocks whose warning has begun (a partial
-    index by warning instant holding the deadline), so only those reach the orders."""
+    breached by another clock."""
+    async with caller.db.read() as session:
+        every, only = (await session.execute(in_warning(caller, path, now))).one()
+    return int(every), int(only)
+
+
+def in_warning(caller: Caller, path: str | None, now: datetime) -> Select[int, int]:
+    """The counts of due_soon (`every`, `only`), driven by the running clocks whose warning has
+    begun (a partial index by warning instant holding the deadline), so only those reach the
+    orders."""
     in_window = (
         WorkOrderClock.stopped_at.is_(None),
         WorkOrderClock.running_since.is_not(None),
@@ -117,15 +135,15 @@ async def due_soon(caller: Caller, path: str | None, now: datetime) -> tuple[int
         WorkOrderClock.warn_at <= now,
     )
     not_breached = case((WorkOrder.next_deadline_at > now, WorkOrder.id))
-    query = (
-        select(func.count(WorkOrder.id.distinct()), func.count(not_breached.distinct()))
+    return (
+        select(
+            func.count(WorkOrder.id.distinct()).label("every"),
+            func.count(not_breached.distinct()).label("only"),
+        )
         .select_from(WorkOrderClock)
         .join(WorkOrder, WorkOrder.id == WorkOrderClock.work_order_id)
         .where(*in_window, WorkOrder.state.in_(open_states(caller)), _scoped(caller, path))
     )
-    async with caller.db.read() as session:
-        every, only = (await session.execute(query)).one()
-    return int(every), int(only)
 
 
 def clock_status(figures: Counts, due_soon_only: int) -> ClockStatus:
