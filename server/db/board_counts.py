@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import delete, func, inspect, literal, select
@@ -113,15 +114,35 @@ def apply(session: Session, counted: Counter[Key]) -> None:
     if not rows:
         return
     connection = session.connection()
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    table = BoardCount.__table__
+    statement = _add_counts(connection.dialect.name)
     for row in rows:
-        statement = dialect.insert(table).values(**row)
-        statement = statement.on_conflict_do_update(
-            index_elements=["tenant_id", *UNIQUE],
-            set_={"n": table.c.n + statement.excluded.n},
-        )
-        connection.execute(statement)
+        connection.execute(statement, row)
+
+
+# The upserts are made once per dialect and run with each row's values: made per row, their
+# `excluded` columns alone cost a registration ~1 ms of CPU (bench/README.md, issue 19).
+@cache
+def _add_counts(dialect_name: str) -> Any:
+    table = BoardCount.__table__
+    statement = _dialect(dialect_name).insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=["tenant_id", *UNIQUE],
+        set_={"n": table.c.n + statement.excluded.n},
+    )
+
+
+@cache
+def _add_hours(dialect_name: str) -> Any:
+    table = TrendHour.__table__
+    statement = _dialect(dialect_name).insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=["tenant_id", "org_path", "hour"],
+        set_={m: table.c[m] + statement.excluded[m] for m in MOMENTS},
+    )
+
+
+def _dialect(name: str) -> Any:
+    return postgresql if name == "postgresql" else sqlite
 
 
 UNIQUE = ("state", "org_path", "grade", "tier", "category", "running")
@@ -209,14 +230,8 @@ def apply_hours(session: Session, counted: Counter[HourKey]) -> None:
     if not rows:
         return
     connection = session.connection()
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    table = TrendHour.__table__
+    statement = _add_hours(connection.dialect.name)
     for (tenant_id, path, hour), moments in rows:
-        statement = dialect.insert(table).values(
-            tenant_id=tenant_id, org_path=path, hour=hour, **moments
+        connection.execute(
+            statement, {"tenant_id": tenant_id, "org_path": path, "hour": hour, **moments}
         )
-        statement = statement.on_conflict_do_update(
-            index_elements=["tenant_id", "org_path", "hour"],
-            set_={m: table.c[m] + statement.excluded[m] for m in MOMENTS},
-        )
-        connection.execute(statement)
