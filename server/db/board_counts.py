@@ -10,14 +10,14 @@ their moves themselves (`key_of`, `move`, `apply`); a bulk load is recounted wit
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import cache
 from typing import Any
 
 from sqlalchemy import delete, func, inspect, literal, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from server.db import upsert
 from server.db.models import BoardCount, TrendHour, WorkOrder
 
 KEYS = ("org_path", "state", "grade", "tier", "category")
@@ -114,35 +114,27 @@ def apply(session: Session, counted: Counter[Key]) -> None:
     if not rows:
         return
     connection = session.connection()
-    statement = _add_counts(connection.dialect.name)
+    statement = upsert.made_once(connection.dialect.name, "board counts", _add_counts)
     for row in rows:
         connection.execute(statement, row)
 
 
-# The upserts are made once per dialect and run with each row's values: made per row, their
-# `excluded` columns alone cost a registration ~1 ms of CPU (bench/README.md, issue 19).
-@cache
-def _add_counts(dialect_name: str) -> Any:
+def _add_counts(insert: Callable[[Any], Any]) -> Any:
     table = BoardCount.__table__
-    statement = _dialect(dialect_name).insert(table)
+    statement = insert(table)
     return statement.on_conflict_do_update(
         index_elements=["tenant_id", *UNIQUE],
         set_={"n": table.c.n + statement.excluded.n},
     )
 
 
-@cache
-def _add_hours(dialect_name: str) -> Any:
+def _add_hours(insert: Callable[[Any], Any]) -> Any:
     table = TrendHour.__table__
-    statement = _dialect(dialect_name).insert(table)
+    statement = insert(table)
     return statement.on_conflict_do_update(
         index_elements=["tenant_id", "org_path", "hour"],
         set_={m: table.c[m] + statement.excluded[m] for m in MOMENTS},
     )
-
-
-def _dialect(name: str) -> Any:
-    return postgresql if name == "postgresql" else sqlite
 
 
 UNIQUE = ("state", "org_path", "grade", "tier", "category", "running")
@@ -230,7 +222,7 @@ def apply_hours(session: Session, counted: Counter[HourKey]) -> None:
     if not rows:
         return
     connection = session.connection()
-    statement = _add_hours(connection.dialect.name)
+    statement = upsert.made_once(connection.dialect.name, "trend hours", _add_hours)
     for (tenant_id, path, hour), moments in rows:
         connection.execute(
             statement, {"tenant_id": tenant_id, "org_path": path, "hour": hour, **moments}

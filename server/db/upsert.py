@@ -4,7 +4,7 @@ once."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any
 
@@ -47,6 +47,24 @@ def _unnested_insert(table: Table, columns: tuple[str, ...]) -> Any:
     )
     ordered = select(*(unnested.c[name] for name in columns)).order_by(unnested.c.position)
     return postgresql.insert(table).from_select(list(columns), ordered)
+
+
+_MADE: dict[tuple[str, str], Any] = {}
+
+
+def made_once(dialect: str, name: str, build: Callable[[Callable[[Any], Any]], Any]) -> Any:
+    """The statement `name`, built once per dialect by `build(insert)` (the dialect's insert) and
+    run with each row's values as parameters: built per call, its construction and cache key
+    were a good part of a registration's CPU (bench/README.md, issue 19)."""
+    made = _MADE.get((dialect, name))
+    if made is None:
+        insert = (postgresql if dialect == "postgresql" else sqlite).insert
+        made = _MADE[(dialect, name)] = build(insert)
+    return made
+
+
+def dialect_of(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
 
 
 def _postgresql(session: AsyncSession) -> bool:

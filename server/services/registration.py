@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -167,11 +169,19 @@ async def _add_phones(
     added = []
     for number in numbers:
         values = {"tenant_id": session.info[TENANT], "customer_id": customer_id, "number": number}
-        statement = upsert.insert(session, CustomerPhone).values(**values).on_conflict_do_nothing()
-        phone = await session.scalar(statement.returning(CustomerPhone))
+        statement = upsert.made_once(upsert.dialect_of(session), "customer phone", _new_phone)
+        phone = await session.scalar(statement, values)
         if phone is not None:
             added.append(phone)
     return added
+
+
+def _new_phone(insert: Callable[[Any], Any]) -> Any:
+    return insert(CustomerPhone).on_conflict_do_nothing().returning(CustomerPhone)
+
+
+def _new_vehicle(insert: Callable[[Any], Any]) -> Any:
+    return insert(Vehicle).on_conflict_do_nothing().returning(Vehicle)
 
 
 async def _vehicle(
@@ -191,8 +201,8 @@ async def _vehicle(
         "purchase_date": data.purchase_date,
         "mileage_km": data.mileage_km,
     }
-    statement = upsert.insert(session, Vehicle).values(**values).on_conflict_do_nothing()
-    inserted: Vehicle | None = await session.scalar(statement.returning(Vehicle))
+    statement = upsert.made_once(upsert.dialect_of(session), "vehicle", _new_vehicle)
+    inserted: Vehicle | None = await session.scalar(statement, values)
     if inserted is not None:
         return inserted
     vehicle = (await session.scalars(select(Vehicle).where(Vehicle.vin == vin))).one()
