@@ -3,8 +3,10 @@ user per role, plus helpers to act as any of them through GraphQL or the service
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import event
 
 from schema.app import schema
@@ -192,6 +196,47 @@ async def statements_by_page_size(
         counts[size] = len(statements)
     await caller.db.close()
     return counts
+
+
+def differential(examples: int = 80) -> Any:
+    """Hypothesis settings of a differential test of compiled operations: a fixed seed, so CI
+    runs the same cases every time; COMPILED_EXAMPLES sets how many."""
+    return settings(
+        max_examples=int(os.environ.get("COMPILED_EXAMPLES", examples)),
+        derandomize=True,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+
+
+async def both_paths_as(
+    callers: dict[str, Caller],
+    operation: str,
+    variables: st.SearchStrategy[dict[str, Any]],
+    compiled: CompiledOperations,
+) -> list[bool]:
+    """Runs `operation` interpreted and compiled for generated callers and variables, requiring
+    the same JSON, errors and logged reads (the interpreted never answers compiled); whether each
+    compiled answer came from the statement."""
+    loop = asyncio.get_running_loop()
+    paths: list[bool] = []
+
+    async def one_case(username: str, sent: dict[str, Any]) -> None:
+        caller = callers[username]
+        interpreted = await run_recorded(caller, operation, sent)
+        answered = await run_recorded(caller, operation, sent, compiled)
+        assert answered[:3] == interpreted[:3], (username, sent)
+        assert not interpreted[3]
+        paths.append(answered[3])
+
+    @differential()
+    @given(st.sampled_from(sorted(callers)), variables)
+    def check(username: str, sent: dict[str, Any]) -> None:
+        asyncio.run_coroutine_threadsafe(one_case(username, sent), loop).result()
+
+    await asyncio.to_thread(check)
+    return paths
 
 
 def canonical_json(data: Any) -> str:

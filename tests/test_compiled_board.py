@@ -15,17 +15,15 @@ from collections.abc import Awaitable
 from datetime import timedelta
 from typing import Any
 
-import orjson
 import pytest
 from conftest import PG_DB, migrated_pg_database
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
-from support import PEOPLE, FixedClock, counting, op
+from support import PEOPLE, FixedClock, counting, differential, run_recorded
 from test_version_paths import two_versions
 
 from schema.app import schema
 from schema.compiled import CompiledOperations
-from schema.context import Context
 from schema.ids import encode
 from schema.persisted import PersistedOperations
 from server.security.auth import Claims
@@ -76,26 +74,6 @@ def _org_unit_ids(units: list[str]) -> st.SearchStrategy[dict[str, Any]]:
     return st.fixed_dictionaries({}, optional={"orgUnitId": sent})
 
 
-def _json(data: Any) -> str:
-    return json.dumps(orjson.loads(orjson.dumps(data)), sort_keys=True, ensure_ascii=False)
-
-
-async def _run(
-    caller: Caller, compiled: CompiledOperations | None, variables: dict[str, Any]
-) -> tuple[str, list[str], bool]:
-    """The answer (JSON, sorted keys), its errors, and whether the compiled statement answered."""
-    try:
-        result = await schema.execute(
-            op("Board"),
-            variable_values=variables,
-            context_value=Context(caller, "test", compiled=compiled),
-        )
-    finally:
-        await caller.db.close()
-    errors = [e.message for e in result.errors or ()]
-    return _json(result.data), errors, isinstance(result.data, orjson.Fragment)
-
-
 async def test_compiled_board_answers_as_the_interpreted_one(board_database):
     callers, clocks, units = await _callers(board_database)
     starts = [clock.now for clock in clocks]
@@ -107,21 +85,15 @@ async def test_compiled_board_answers_as_the_interpreted_one(board_database):
         # Another instant moves orders into and out of their warning windows and past deadlines.
         for clock, start in zip(clocks, starts, strict=True):
             clock.now = start + timedelta(minutes=minutes)
-        interpreted = await _run(callers[name], None, variables)
-        answered = await _run(callers[name], compiled, variables)
-        assert answered[:2] == interpreted[:2], (name, minutes, variables)
+        interpreted = await run_recorded(callers[name], "Board", variables)
+        answered = await run_recorded(callers[name], "Board", variables, compiled)
+        assert answered[:3] == interpreted[:3], (name, minutes, variables)
         board = json.loads(interpreted[0])["board"]
         # Every board is answered compiled; every refusal (NotFound) is left to the interpreted.
-        assert (answered[2], interpreted[2]) == (board["__typename"] == "Board", False), name
+        assert (answered[3], interpreted[3]) == (board["__typename"] == "Board", False), name
         boards.append((name, board))
 
-    @settings(
-        max_examples=EXAMPLES,
-        derandomize=True,
-        deadline=None,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
+    @differential()
     @given(
         st.sampled_from(sorted(callers)),
         st.integers(-60 * 24 * 30, 60 * 24 * 10),
@@ -151,15 +123,15 @@ async def test_the_board_of_every_caller_and_unit_is_one_statement_with_figures(
     for name, caller in callers.items():
         for unit in [None, *(encode("OrgUnit", i) for i in caller.tenant.units)]:
             variables = {"orgUnitId": unit}
-            interpreted = await _run(caller, None, variables)
+            interpreted = await run_recorded(caller, "Board", variables)
             with counting(caller.db.database) as statements:
-                answered = await _run(caller, compiled, variables)
-            assert answered[:2] == interpreted[:2], (name, unit)
+                answered = await run_recorded(caller, "Board", variables, compiled)
+            assert answered[:3] == interpreted[:3], (name, unit)
             board = json.loads(answered[0])["board"]
             if board["__typename"] == "Board":
                 # The session's entry into its tenant (server/db/binding.py) aside.
                 ran = [s for s in statements if "complaintdesk_enter(" not in s]
-                assert answered[2] and len(ran) == 1, (name, unit, ran)
+                assert answered[3] and len(ran) == 1, (name, unit, ran)
                 totals = {k: n + board[k] for k, n in totals.items()}
     assert all(totals.values()), totals
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from conftest import PG_DB, migrated_pg_database
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -37,7 +37,7 @@ from server.services import (
     transitions,
 )
 from server.services.caller import tenant_caller
-from tests.support import FixedClock, run_recorded
+from tests.support import FixedClock, differential, run_recorded
 
 EXAMPLES = int(os.environ.get("COMPILED_EXAMPLES", "120"))
 DEMOS = {"skoda": 30, "gtmc": 15}  # profile: its demo orders
@@ -204,13 +204,7 @@ async def test_compiled_order_detail_answers_as_the_interpreted_one(world):
     loop = asyncio.get_running_loop()
     now = world["clock"].now
 
-    @settings(
-        max_examples=EXAMPLES,
-        derandomize=True,
-        deadline=None,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
+    @differential(120)
     @given(
         st.sampled_from(sorted(world["callers"])),
         st.sampled_from(world["ids"]),

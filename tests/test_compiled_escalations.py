@@ -9,7 +9,6 @@ resulted."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
@@ -18,7 +17,6 @@ from typing import Any
 
 import pytest
 from conftest import PG_DB, migrated_pg_database
-from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -33,7 +31,7 @@ from server.domain.errors import TransitionNotAllowedError
 from server.security.auth import Claims
 from server.services import calls, demo, escalation, slips
 from server.services.caller import Caller, tenant_caller
-from tests.support import FixedClock, run_recorded
+from tests.support import FixedClock, both_paths_as, run_recorded
 
 EXAMPLES = int(os.environ.get("COMPILED_EXAMPLES", "80"))
 SORTS = ("AGE", "BREACH")
@@ -159,29 +157,7 @@ def _compiled() -> CompiledOperations:
 async def test_compiled_escalations_answer_as_the_interpreted_ones(demo_database):
     world = await _world(demo_database)
     compiled = _compiled()
-    loop = asyncio.get_running_loop()
-    paths: list[bool] = []
-
-    async def one_case(username: str, variables: dict[str, Any]) -> None:
-        caller = world["callers"][username]
-        interpreted = await run_recorded(caller, "Escalations", variables)
-        answered = await run_recorded(caller, "Escalations", variables, compiled)
-        assert answered[:3] == interpreted[:3], (username, variables)
-        assert not interpreted[3]
-        paths.append(answered[3])
-
-    @settings(
-        max_examples=EXAMPLES,
-        derandomize=True,
-        deadline=None,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(st.sampled_from(sorted(world["callers"])), _variables(world))
-    def check(username: str, variables: dict[str, Any]) -> None:
-        asyncio.run_coroutine_threadsafe(one_case(username, variables), loop).result()
-
-    await asyncio.to_thread(check)
+    paths = await both_paths_as(world["callers"], "Escalations", _variables(world), compiled)
     # Most examples are served compiled; the rest (refused arguments) fell back on purpose.
     assert sum(paths) >= len(paths) // 3, f"{sum(paths)} of {len(paths)} compiled"
 

@@ -5,7 +5,6 @@ SQLite, and what the compiler does not know, stay interpreted, with a log line e
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
@@ -14,7 +13,6 @@ from typing import Any
 
 import pytest
 from conftest import PG_DB, migrated_pg_database
-from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from schema import cursors
@@ -26,7 +24,7 @@ from server.adapters import metrics
 from server.security.auth import Claims
 from server.services import demo
 from server.services.caller import tenant_caller
-from tests.support import PEOPLE, FixedClock, make_world, register, run_recorded
+from tests.support import PEOPLE, FixedClock, both_paths_as, make_world, register, run_recorded
 
 EXAMPLES = int(os.environ.get("COMPILED_EXAMPLES", "80"))
 COMPILED_SQL = ("Board", "Escalations", "OrderDetail", "Worklist")
@@ -121,29 +119,7 @@ def _variables(world: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
 async def test_compiled_worklist_answers_as_the_interpreted_one(demo_database):
     world = await _demo_world(demo_database)
     compiled = CompiledOperations.build(schema._schema, PersistedOperations.load(), "postgresql")
-    loop = asyncio.get_running_loop()
-    paths: list[bool] = []
-
-    async def one_case(username: str, variables: dict[str, Any]) -> None:
-        caller = world["callers"][username]
-        interpreted = await run_recorded(caller, "Worklist", variables)
-        answered = await run_recorded(caller, "Worklist", variables, compiled)
-        assert answered[:3] == interpreted[:3], (username, variables)
-        assert not interpreted[3]
-        paths.append(answered[3])
-
-    @settings(
-        max_examples=EXAMPLES,
-        derandomize=True,
-        deadline=None,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(st.sampled_from(sorted(world["callers"])), _variables(world))
-    def check(username: str, variables: dict[str, Any]) -> None:
-        asyncio.run_coroutine_threadsafe(one_case(username, variables), loop).result()
-
-    await asyncio.to_thread(check)
+    paths = await both_paths_as(world["callers"], "Worklist", _variables(world), compiled)
     # Most examples are served compiled; the rest (refused arguments) fell back on purpose.
     assert sum(paths) >= len(paths) // 3, f"{sum(paths)} of {len(paths)} compiled"
 
