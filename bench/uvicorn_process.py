@@ -53,7 +53,7 @@ async def serving(factory: str, env: Mapping[str, str]) -> AsyncIterator[str]:
         await _ready(base, process)
         yield base
     finally:
-        await _stop(process)
+        await stop(process)
 
 
 async def _ready(base: str, process: asyncio.subprocess.Process) -> None:
@@ -70,7 +70,8 @@ async def _ready(base: str, process: asyncio.subprocess.Process) -> None:
     raise RuntimeError(f"{base} did not answer /healthz within {_READY_SECONDS}s")
 
 
-async def _stop(process: asyncio.subprocess.Process) -> None:
+async def stop(process: asyncio.subprocess.Process) -> None:
+    """Terminates a server process, killing it if it has not gone within 10 s."""
     if process.returncode is not None:
         return
     process.terminate()

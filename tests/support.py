@@ -28,7 +28,7 @@ from schema.ids import encode
 from server.db.session import Database
 from server.profiles import bundled_profile_path, load_profile_dir, parse_profile
 from server.security.auth import Claims
-from server.services import customer_access, organisation, tenancy
+from server.services import customer_access, demo, organisation, tenancy
 from server.services.caller import Caller, tenant_caller
 
 PROFILE = load_profile_dir(bundled_profile_path("skoda"))
@@ -196,6 +196,18 @@ async def statements_by_page_size(
         counts[size] = len(statements)
     await caller.db.close()
     return counts
+
+
+async def demo_callers(database: Database, clock: FixedClock) -> dict[str, Caller]:
+    """A caller per user of the demo tenant but the platform admin, by username."""
+    loaded = await demo.demo_users(database)
+    return {
+        u.username: await tenant_caller(
+            database, Claims(str(u.user_id), loaded.tenant_id, False), clock
+        )
+        for u in loaded.users
+        if u.role != "platform_admin"
+    }
 
 
 def differential(examples: int = 80) -> Any:

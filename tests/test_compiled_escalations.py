@@ -31,7 +31,7 @@ from server.domain.errors import TransitionNotAllowedError
 from server.security.auth import Claims
 from server.services import calls, demo, escalation, slips
 from server.services.caller import Caller, tenant_caller
-from tests.support import FixedClock, both_paths_as, run_recorded
+from tests.support import FixedClock, both_paths_as, demo_callers, run_recorded
 
 EXAMPLES = int(os.environ.get("COMPILED_EXAMPLES", "80"))
 SORTS = ("AGE", "BREACH")
@@ -87,15 +87,7 @@ async def _world(database: Any) -> dict[str, Any]:
     """The demo's callers (one per role) and what variables can name: cursors are those of the
     SE's pages of three in either sort, one of the order list, and a position among the orders
     without a deadline."""
-    loaded = await demo.demo_users(database)
-    clock = FixedClock(datetime.now(UTC))
-    callers = {
-        u.username: await tenant_caller(
-            database, Claims(str(u.user_id), loaded.tenant_id, False), clock
-        )
-        for u in loaded.users
-        if u.role != "platform_admin"
-    }
+    callers = await demo_callers(database, FixedClock(datetime.now(UTC)))
     profile = callers["se"].tenant.profile
     pages = [
         c for sort in SORTS async for c in _end_cursors(callers["se"], {"sort": sort, "first": 3})

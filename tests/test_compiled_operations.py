@@ -21,10 +21,16 @@ from schema.compiled import CompiledOperations
 from schema.ids import encode
 from schema.persisted import PersistedOperations
 from server.adapters import metrics
-from server.security.auth import Claims
 from server.services import demo
-from server.services.caller import tenant_caller
-from tests.support import PEOPLE, FixedClock, both_paths_as, make_world, register, run_recorded
+from tests.support import (
+    PEOPLE,
+    FixedClock,
+    both_paths_as,
+    demo_callers,
+    make_world,
+    register,
+    run_recorded,
+)
 
 EXAMPLES = int(os.environ.get("COMPILED_EXAMPLES", "80"))
 COMPILED_SQL = ("Board", "Escalations", "OrderDetail", "Worklist")
@@ -48,13 +54,7 @@ async def _demo_world(database: Any) -> dict[str, Any]:
     await demo.load_demo(database, progress=lambda _line: None)
     loaded = await demo.demo_users(database)
     clock = FixedClock(datetime.now(UTC))
-    callers = {
-        u.username: await tenant_caller(
-            database, Claims(str(u.user_id), loaded.tenant_id, False), clock
-        )
-        for u in loaded.users
-        if u.role != "platform_admin"
-    }
+    callers = await demo_callers(database, clock)
     any_caller = next(iter(callers.values()))
     tenant = any_caller.tenant
     profile = tenant.profile

@@ -20,7 +20,7 @@ import httpx
 
 from bench import load, report
 from bench.load import Load, Result
-from bench.uvicorn_process import REPO, free_port
+from bench.uvicorn_process import REPO, free_port, stop
 
 GOAL = 50  # issue 19: the compiled Worklist at least 50x the peer's list on the same machine
 _READY_SECONDS = 60.0
@@ -83,13 +83,7 @@ async def serving(args: argparse.Namespace) -> AsyncIterator[str]:
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        if process.returncode is None:
-            process.terminate()
-            try:
-                await asyncio.wait_for(process.wait(), 10)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
+        await stop(process)
 
 
 async def smoke(url: str, token: str, page_size: int) -> int:
