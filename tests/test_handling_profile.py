@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from server.domain.handling import MonthDay
 from server.profiles import ProfileInvalidError, bundled_profile_path, parse_profile
 from server.profiles.files import read_profile_dir
 
@@ -42,6 +43,17 @@ def test_the_gtmc_documents_build_their_rules():
         "important": (["important", "important_preliminary"], timedelta(days=1), "cr_manager"),
         "general": (["general"], timedelta(days=7), "cr_manager"),
     }
+
+
+def test_the_4s_ledger_reminds_monthly_of_the_pending_matters():
+    profile = parse_profile(read_profile_dir(bundled_profile_path("generic-4s")))
+    (ledger,) = profile.tracking.reminders
+    assert (ledger.every, ledger.monthly, ledger.states, ledger.role) == (
+        None,
+        MonthDay(day=4, hour=9),
+        frozenset({"pending"}),
+        "care_specialist",
+    )
 
 
 def test_without_the_documents_a_profile_has_no_such_rules():
@@ -79,7 +91,22 @@ def test_dangling_references_are_all_reported_at_once():
                 "grades": ["normal"],
                 "every": {"amount": 7, "unit": "natural_days"},
                 "role": "nobody",
-            }
+            },
+            {
+                "code": "ledger",
+                "label": {"zh": "台帐", "en": "Ledger"},
+                "grades": ["general"],
+                "states": ["on_hold"],
+                "every": {"amount": 7, "unit": "natural_days"},
+                "monthly": {"day": 4, "hour": 9},
+                "role": "cr_manager",
+            },
+            {
+                "code": "never",
+                "label": {"zh": "从不", "en": "Never"},
+                "grades": ["general"],
+                "role": "cr_manager",
+            },
         ],
     }
     errors = errors_of(documents(handling=handling, tracking=tracking))
@@ -95,7 +122,11 @@ def test_dangling_references_are_all_reported_at_once():
         ["tracking.yaml", "duties[0].roles[0]"],
         ["tracking.yaml", "reminders[0].grades[0]"],
         ["tracking.yaml", "reminders[0].role"],
+        ["tracking.yaml", "reminders[1]"],
+        ["tracking.yaml", "reminders[1].states[0]"],
+        ["tracking.yaml", "reminders[2]"],
     ]
+    assert any("either every interval or monthly" in e for e in errors)
     assert any("unknown tier 'HQ' (tiers: DLR, GTMC_CR, TMCI)" in e for e in errors)
 
 

@@ -54,6 +54,25 @@ def test_gtmc_has_kpis_and_no_incentives():
     assert [k.code for k in rules.kpis] == ["timely_response", "first_time_resolution"]
 
 
+@pytest.mark.parametrize(
+    ("name", "clocks", "appeal_days"),
+    [
+        # source 002 §C: the four time rules of the feedback form, statements with the summary
+        ("generic-4s", ["reported", "determining", "reviewing", "accountability", None], 2),
+        # source 001: contact within 2 business hours, reply within a day; revisits shown
+        ("jac", ["response", "closure", None, None, None], 10),
+        # source 000: only the 30-minute rapid response has a target
+        ("vw", ["response", None], 3),
+    ],
+)
+def test_the_other_profiles_assess_their_own_time_rules(name, clocks, appeal_days):
+    rules = load_profile_dir(bundled_profile_path(name)).kpi_rules
+    assert rules is not None and rules.incentive is None and rules.score_is_assumption
+    assert [k.clock for k in rules.kpis] == clocks
+    assert rules.natures == {"complaint"} and rules.appeal_days == appeal_days
+    assert sum(rules.weights.values()) == 1
+
+
 def test_a_profile_without_kpis_has_no_reconciliation():
     documents = copy.deepcopy(read_profile_dir(bundled_profile_path("skoda")))
     del documents["kpis.yaml"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from server.domain.workflow import Label
 
@@ -23,15 +24,26 @@ class Authority:
 
 
 @dataclass(frozen=True)
+class MonthDay:
+    """A day (1..28) and hour of every month, in the tenant's timezone."""
+
+    day: int
+    hour: int
+
+
+@dataclass(frozen=True)
 class Reminder:
-    """Remind the holders of `role` every `every` of an order with one of `grades` until it is
-    closed or cancelled."""
+    """Remind the holders of `role` of an open order with one of `grades` (and, when `states` are
+    given, in one of them) until it is closed or cancelled: every `every` from registration, or
+    once a month at `monthly` for the orders in their state since before that month."""
 
     code: str
     label: Label
     grades: frozenset[str]
-    every: timedelta
     role: str
+    every: timedelta | None = None
+    monthly: MonthDay | None = None
+    states: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -66,6 +78,17 @@ def start_tier(
     if current in order and order.index(wanted) < order.index(current):
         return None
     return wanted
+
+
+def monthly_round(now: datetime, timezone: str, at: MonthDay) -> tuple[str, datetime]:
+    """The month whose reminder time came last by `now` (YYYY-MM) and the instant that month
+    began: an order in its state since before that instant is reminded in the month's round (a
+    ledger of last month's pending matters, docs/rules.md section 17)."""
+    local = now.astimezone(ZoneInfo(timezone))
+    start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    if local < start.replace(day=at.day, hour=at.hour):
+        start = (start - timedelta(days=1)).replace(day=1)
+    return f"{start:%Y-%m}", start
 
 
 def reminder_round(since: datetime, now: datetime, every: timedelta) -> int:

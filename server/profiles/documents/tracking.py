@@ -10,11 +10,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from server.domain.handling import Reminder, TrackingRules
+from server.domain.handling import MonthDay, Reminder, TrackingRules
 from server.profiles.crosscheck import Names, RawDocuments, text, texts
 from server.profiles.document import Coded, Document, DocumentKind
 from server.profiles.documents import grades
-from server.profiles.problems import Problem
+from server.profiles.problems import Problem, ProblemCode
 
 DOC = "tracking.yaml"
 DEADLINES = "deadlines.yaml"
@@ -32,9 +32,18 @@ class _Every(Document):
     unit: Literal["natural_hours", "natural_days"]
 
 
+class _MonthDay(Document):
+    day: Annotated[int, Field(ge=1, le=28)]
+    hour: Annotated[int, Field(ge=0, le=23)] = 9
+
+
 class _Reminder(Coded):
+    """Exactly one of `every` (an interval from registration) and `monthly` (a day and hour)."""
+
     grades: Annotated[list[str], Field(min_length=1)]
-    every: _Every
+    every: _Every | None = None
+    monthly: _MonthDay | None = None
+    states: list[str] = Field(default_factory=list)  # workflow.yaml states; none: every open one
     role: str
 
 
@@ -44,8 +53,15 @@ class TrackingDoc(Document):
 
 
 def _reminder(r: _Reminder) -> Reminder:
-    every = _UNITS[r.every.unit] * r.every.amount
-    return Reminder(r.code, r.label.to_label(), frozenset(r.grades), every, r.role)
+    return Reminder(
+        r.code,
+        r.label.to_label(),
+        frozenset(r.grades),
+        r.role,
+        every=None if r.every is None else _UNITS[r.every.unit] * r.every.amount,
+        monthly=None if r.monthly is None else MonthDay(r.monthly.day, r.monthly.hour),
+        states=frozenset(r.states),
+    )
 
 
 def build(doc: TrackingDoc) -> Mapping[str, Any]:
@@ -62,6 +78,7 @@ def check(raw: RawDocuments) -> list[Problem]:
     clocks = Names(sorted(set(known)) if known is not None else None, "clock", "clocks")
     roles = Names(sorted(raw.catalogue.roles), "role", "roles")
     grade_names = grades.names(raw)
+    states = Names(raw.names("workflow.yaml", "states", "name"), "state", "states")
     for i, duty in raw.items(DOC, "duties"):
         out += clocks.check(DOC, f"duties[{i}].clock", duty.get("clock"))
         for j, role in texts(duty, "roles"):
@@ -70,6 +87,11 @@ def check(raw: RawDocuments) -> list[Problem]:
         for j, grade in texts(reminder, "grades"):
             out += grade_names.check(DOC, f"reminders[{i}].grades[{j}]", grade)
         out += roles.check(DOC, f"reminders[{i}].role", text(reminder.get("role")))
+        for j, state in texts(reminder, "states"):
+            out += states.check(DOC, f"reminders[{i}].states[{j}]", state)
+        if (reminder.get("every") is None) == (reminder.get("monthly") is None):
+            message = "a reminder comes either every interval or monthly: give one of the two"
+            out.append(Problem(DOC, f"reminders[{i}]", message, ProblemCode.INVALID_VALUE))
     return out
 
 
