@@ -9,7 +9,9 @@ an earlier run issued it, then `reconciliation.reconcile` issues it in a child p
 worker would; its time is taken inside the child around the call, its peak RSS from the child's
 rusage (os.wait4: ru_maxrss, imports included). The floor follows in the same run: the same
 per-dealer counts as one hand-written statement through psql (floor_statement below), wall
-clock of psql. The figures of the second database are compared with the first's.
+clock of psql, at the same instant as the reconciliation's (a clock or a first-time-resolution
+window that ends between the two would move an order from pending). The statement's brand totals
+must equal the floor's. The figures of the second database are compared with the first's.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class Figures:
     stages: dict[str, float]
     rss_mb: float
     floor_seconds: float
+    agrees: bool
     load_before: str
     load_after: str
 
@@ -57,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--slug", default="bench")
     parser.add_argument("--month", default="2026-11")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--now", type=datetime.fromisoformat, help=argparse.SUPPRESS)
     return parser
 
 
@@ -78,7 +82,7 @@ async def _clear(database: Database, tenant_id: int) -> int:
         return int((await conn.execute(text(count), {"t": tenant_id})).scalar_one())
 
 
-async def _child(url: str, slug: str, month: str) -> None:
+async def _child(url: str, slug: str, month: str, now: datetime) -> None:
     database = Database(url)
     try:
         tenant = await _tenant(database, slug)
@@ -89,7 +93,7 @@ async def _child(url: str, slug: str, month: str) -> None:
             stages[stage] = time.perf_counter() - started
 
         run = await reconciliation.reconcile(
-            database, tenant.tenant_id, month, now=datetime.now(UTC), progress=mark
+            database, tenant.tenant_id, month, now=now, progress=mark
         )
         seconds = time.perf_counter() - started
         async with database.engine.connect() as conn:
@@ -217,7 +221,15 @@ async def _statement_totals(url: str, tenant_id: int, month: str) -> str:
 def _measure(url: str, slug: str, month: str) -> Figures:
     tenant, orders = asyncio.run(_prepare(url, slug))
     load_before = _load()
-    command = [sys.executable, "-m", "bench.reconciliation_bench", "--child"]
+    now = datetime.now(UTC)
+    command = [
+        sys.executable,
+        "-m",
+        "bench.reconciliation_bench",
+        "--child",
+        "--now",
+        now.isoformat(),
+    ]
     child = subprocess.Popen(
         [*command, "--database-url", url, "--slug", slug, "--month", month],
         stdout=subprocess.PIPE,
@@ -228,7 +240,7 @@ def _measure(url: str, slug: str, month: str) -> Figures:
     if status != 0:
         raise SystemExit(f"the reconciliation failed ({status})")
     result = json.loads(out)
-    floor_sql = floor_statement(tenant, month, datetime.now(UTC))
+    floor_sql = floor_statement(tenant, month, now)
     started = time.perf_counter()
     floor = subprocess.run(
         ["psql", plain_dsn(url), "-X", "-A", "-t", "-q", "-c", floor_sql],
@@ -243,6 +255,9 @@ def _measure(url: str, slug: str, month: str) -> Figures:
     print("    " + totals.replace("\n", "\n    "))
     print("  floor: kpi|dealers|population|timely|not_timely|pending")
     print("    " + floor.stdout.strip().replace("\n", "\n    "))
+    without_dealers = [
+        "|".join(row.split("|")[:1] + row.split("|")[2:]) for row in floor.stdout.split()
+    ]
     return Figures(
         orders=orders,
         population=int(result["outcomes"]),
@@ -250,6 +265,7 @@ def _measure(url: str, slug: str, month: str) -> Figures:
         stages={k: float(v) for k, v in result["stages"].items()},
         rss_mb=usage.ru_maxrss / 1024,
         floor_seconds=floor_seconds,
+        agrees=totals.split() == without_dealers,
         load_before=load_before,
         load_after=load_after,
     )
@@ -297,6 +313,11 @@ def _report(measured: list[Figures]) -> None:
         verdict = "PASS" if value <= goal else "BELOW"
         print(f"{name:<46} {shown:>10} {'<= ' + format(goal, 'g'):>10}  {verdict}")
     for f in measured:
+        verdict = "PASS" if f.agrees else "DIFFER"
+        print(
+            f"{'brand totals = floor at ' + format(f.orders, ','):<46} {'':>10} {'':>10}  {verdict}"
+        )
+    for f in measured:
         print(
             f"{'reconciliation / floor at ' + format(f.orders, ','):<46} "
             f"{f.seconds / f.floor_seconds:>9.1f}x {'-':>10}  (context)"
@@ -306,7 +327,7 @@ def _report(measured: list[Figures]) -> None:
 def main() -> int:
     args = _parser().parse_args()
     if args.child:
-        asyncio.run(_child(args.database_url[0], args.slug, args.month))
+        asyncio.run(_child(args.database_url[0], args.slug, args.month, args.now))
         return 0
     measured = []
     for url in args.database_url:
